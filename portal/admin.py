@@ -1,0 +1,99 @@
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin
+from django.core.exceptions import ValidationError
+from django.utils.html import format_html
+
+from portal.codes import code_display
+from portal.forms_admin import ServicePeriodAdminForm
+from portal.models import Rep, RepAlias, ServicePeriod, User
+from portal.search import search_key
+from portal.services import registration_code_rotate, rep_merge
+
+admin.site.site_header = "Open Smart Meter Texas — administration"
+admin.site.register(User, UserAdmin)
+
+
+class RepAliasInline(admin.TabularInline):
+    model = RepAlias
+    extra = 1
+    fields = ("name", "kind")
+
+
+@admin.register(Rep)
+class RepAdmin(admin.ModelAdmin):
+    list_display = ("legal_name", "brand_names", "puct_certificate", "duns", "status")
+    list_filter = ("status",)
+    search_fields = ("legal_name",)
+    inlines = [RepAliasInline]
+    actions = ["merge_selected"]
+    readonly_fields = ("merged_into",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("aliases")
+
+    @admin.display(description="Brand names")
+    def brand_names(self, rep):
+        return ", ".join(a.name for a in rep.aliases.all())
+
+    def get_search_results(self, request, queryset, search_term):
+        """Match legal names and aliases ignoring case and punctuation; one row per REP."""
+        if not search_term:
+            return queryset, False
+        key = search_key(search_term)
+        matched = queryset.filter(search_key__contains=key) | queryset.filter(
+            aliases__search_key__contains=key
+        )
+        return matched.distinct(), False
+
+    @admin.action(description="Merge the selected REPs (the oldest entry survives)")
+    def merge_selected(self, request, queryset):
+        reps = list(queryset.order_by("pk"))
+        if len(reps) < 2:
+            self.message_user(
+                request, "Select two or more entries of the same company to merge.", messages.ERROR
+            )
+            return
+        survivor = reps[0]
+        try:
+            for duplicate in reps[1:]:
+                rep_merge(survivor=survivor, duplicate=duplicate)
+        except ValidationError as exc:
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            return
+        self.message_user(
+            request, f"Merged {len(reps) - 1} entr{'y' if len(reps) == 2 else 'ies'} into {survivor}."
+        )
+
+
+@admin.register(ServicePeriod)
+class ServicePeriodAdmin(admin.ModelAdmin):
+    form = ServicePeriodAdminForm
+    list_display = ("premise", "occupant_name", "rep", "starts_on", "ends_on", "code")
+    list_filter = ("rep",)
+    search_fields = ("premise__esiid", "occupant_name")
+    raw_id_fields = ("premise",)
+    readonly_fields = ("code", "code_rotated_at", "ended_at")
+    actions = ["rotate_codes"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("premise", "rep")
+
+    @admin.display(description="Registration code")
+    def code(self, period):
+        if not period.pk:
+            return "issued on save"
+        if not period.is_open:
+            return "ended (no longer works)"
+        value = period.registration_code
+        return format_html("<code>{}</code>", code_display(value)) if value else "unreadable: key changed"
+
+    @admin.action(description="Rotate the registration code of the selected open periods")
+    def rotate_codes(self, request, queryset):
+        rotated = 0
+        for period in queryset:
+            try:
+                registration_code_rotate(period=period)
+                rotated += 1
+            except ValidationError as exc:
+                self.message_user(request, f"{period}: {' '.join(exc.messages)}", messages.WARNING)
+        self.message_user(request, f"Rotated {rotated} registration code(s); the old codes no longer work.")

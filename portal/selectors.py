@@ -1,0 +1,43 @@
+"""Reads for the market's people side."""
+
+from dataclasses import dataclass
+
+from django.db.models import Q
+
+from portal.models import Rep, RepAlias, ServicePeriod
+from portal.search import search_key
+from usage.models import Premise
+
+
+@dataclass(frozen=True)
+class RepMatch:
+    rep: Rep
+    brand_names: list[str]
+    matched_name: str
+
+
+def rep_search(query: str, *, limit: int = 20) -> list[RepMatch]:
+    """One entry per REP whose legal name or any alias contains the query, ignoring case and punctuation."""
+    key = search_key(query)
+    if not key:
+        return []
+    reps = (
+        Rep.objects.exclude(status=Rep.Status.MERGED)
+        .filter(Q(search_key__contains=key) | Q(aliases__search_key__contains=key))
+        .distinct()
+        .prefetch_related("aliases")
+        .order_by("legal_name")[:limit]
+    )
+    matches = []
+    for rep in reps:
+        aliases = sorted(rep.aliases.all(), key=lambda a: a.name)
+        hit = (
+            rep.legal_name if key in rep.search_key else next(a.name for a in aliases if key in a.search_key)
+        )
+        brands = [a.name for a in aliases if a.kind != RepAlias.Kind.FORMER]
+        matches.append(RepMatch(rep=rep, brand_names=brands, matched_name=hit))
+    return matches
+
+
+def service_period_current(premise: Premise) -> ServicePeriod | None:
+    return premise.service_periods.filter(ends_on__isnull=True).select_related("rep").first()

@@ -1,0 +1,154 @@
+"""Writes for the market's people side: REPs, their aliases and merges, service periods and codes."""
+
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from portal.codes import code_encrypt, code_generate
+from portal.models import Rep, RepAlias, ServicePeriod
+from usage.models import Premise
+
+
+def rep_create(
+    *,
+    legal_name: str,
+    puct_certificate: str = "",
+    duns: str = "",
+    website: str = "",
+    aliases: list[tuple[str, str]] = (),
+) -> Rep:
+    """A REP with its aliases given as (name, kind) pairs."""
+    rep = Rep(legal_name=legal_name, puct_certificate=puct_certificate, duns=duns, website=website)
+    rep.full_clean(exclude=["search_key"])
+    rep.save()
+    for name, kind in aliases:
+        rep_alias_add(rep=rep, name=name, kind=kind)
+    return rep
+
+
+def rep_alias_add(*, rep: Rep, name: str, kind: str = RepAlias.Kind.BRAND) -> RepAlias:
+    alias, _ = RepAlias.objects.get_or_create(rep=rep, name=name, defaults={"kind": kind})
+    return alias
+
+
+@transaction.atomic
+def rep_merge(*, survivor: Rep, duplicate: Rep) -> Rep:
+    """Fold ``duplicate`` into ``survivor``: its names become aliases, its service periods move over."""
+    if survivor.pk == duplicate.pk:
+        raise ValidationError("A REP cannot be merged into itself: choose two different entries.")
+    if duplicate.status == Rep.Status.MERGED:
+        raise ValidationError(f"{duplicate} was already merged into another entry.")
+    if survivor.status == Rep.Status.MERGED:
+        raise ValidationError(
+            f"{survivor} was itself merged away; merge into {survivor.merged_into} instead."
+        )
+    rep_alias_add(rep=survivor, name=duplicate.legal_name, kind=RepAlias.Kind.FORMER)
+    for alias in duplicate.aliases.all():
+        rep_alias_add(rep=survivor, name=alias.name, kind=alias.kind)
+    duplicate.aliases.all().delete()
+    ServicePeriod.objects.filter(rep=duplicate).update(rep=survivor)
+    for field in ("puct_certificate", "duns", "website"):
+        if not getattr(survivor, field) and getattr(duplicate, field):
+            setattr(survivor, field, getattr(duplicate, field))
+            setattr(duplicate, field, "")
+    duplicate.status = Rep.Status.MERGED
+    duplicate.merged_into = survivor
+    duplicate.save()
+    survivor.save()
+    from portal.signals import rep_merged
+
+    rep_merged.send(sender=Rep, survivor=survivor, duplicate=duplicate)
+    return survivor
+
+
+def _new_code_fields() -> dict:
+    return {"registration_code_encrypted": code_encrypt(code_generate()), "code_rotated_at": timezone.now()}
+
+
+def service_period_check_move_in(*, premise: Premise, rep: Rep, starts_on: date) -> ServicePeriod | None:
+    """Raise ValidationError when a move-in is impossible; return the open period it would end."""
+    current = premise.service_periods.filter(ends_on__isnull=True).first()
+    if current is not None and starts_on <= current.starts_on:
+        raise ValidationError(
+            f"Move-in date {starts_on:%m/%d/%Y} must be after the current occupant's move-in "
+            f"({current.starts_on:%m/%d/%Y})."
+        )
+    if current is None and premise.service_periods.filter(ends_on__gt=starts_on).exists():
+        raise ValidationError(
+            f"Move-in date {starts_on:%m/%d/%Y} overlaps an earlier occupancy of this premise."
+        )
+    if rep.status != Rep.Status.ACTIVE:
+        raise ValidationError(f"{rep} is not an active REP and cannot be REP of record.")
+    return current
+
+
+@transaction.atomic
+def service_period_move_in(
+    *, premise: Premise, rep: Rep, starts_on: date, occupant_name: str = ""
+) -> ServicePeriod:
+    """Start a new occupancy; the open period (if any) ends on the move-in date and its code stops working."""
+    Premise.objects.select_for_update().filter(pk=premise.pk).first()
+    current = service_period_check_move_in(premise=premise, rep=rep, starts_on=starts_on)
+    if current is not None:
+        _end(current, starts_on)
+    period = ServicePeriod(
+        premise=premise, rep=rep, starts_on=starts_on, occupant_name=occupant_name, **_new_code_fields()
+    )
+    period.save()
+    return period
+
+
+def service_period_check_move_out(*, premise: Premise, ends_on: date) -> ServicePeriod:
+    """Raise ValidationError when a move-out is impossible; return the open period it would end."""
+    current = premise.service_periods.filter(ends_on__isnull=True).first()
+    if current is None:
+        raise ValidationError(f"Premise {premise.esiid} has no current occupant to move out.")
+    if ends_on <= current.starts_on:
+        raise ValidationError(
+            f"Move-out date {ends_on:%m/%d/%Y} must be after the move-in date ({current.starts_on:%m/%d/%Y})."
+        )
+    return current
+
+
+@transaction.atomic
+def service_period_move_out(*, premise: Premise, ends_on: date) -> ServicePeriod:
+    """End the premise's open occupancy on ``ends_on`` (the move-out date)."""
+    Premise.objects.select_for_update().filter(pk=premise.pk).first()
+    current = service_period_check_move_out(premise=premise, ends_on=ends_on)
+    _end(current, ends_on)
+    return current
+
+
+def _end(period: ServicePeriod, ends_on: date) -> None:
+    period.ends_on = ends_on
+    period.ended_at = timezone.now()
+    period.save(update_fields=["ends_on", "ended_at"])
+    from portal.signals import service_period_ended
+
+    transaction.on_commit(lambda: service_period_ended.send(sender=ServicePeriod, period=period))
+
+
+def service_period_switch_rep(*, period: ServicePeriod, rep: Rep) -> ServicePeriod:
+    """A customer changed provider without moving: same occupancy, new REP of record."""
+    if not period.is_open:
+        raise ValidationError("Only the current occupancy can change its REP of record.")
+    period.rep = rep
+    period.save(update_fields=["rep"])
+    return period
+
+
+def registration_code_rotate(*, period: ServicePeriod) -> ServicePeriod:
+    """Issue a new code for an open period; the old one stops working at once."""
+    if not period.is_open:
+        raise ValidationError(
+            "This occupancy has ended; its registration code no longer works and cannot be rotated."
+        )
+    for name, value in _new_code_fields().items():
+        setattr(period, name, value)
+    period.save(update_fields=["registration_code_encrypted", "code_rotated_at"])
+    from portal.signals import registration_code_rotated
+
+    transaction.on_commit(lambda: registration_code_rotated.send(sender=ServicePeriod, period=period))
+    return period
