@@ -82,6 +82,128 @@ class Membership(models.Model):
             models.UniqueConstraint(fields=["organization", "user"], name="one_membership_per_user")
         ]
 
+    def __str__(self):
+        return f"{self.user} ({self.get_role_display()}) at {self.organization}"
+
+
+class Agreement(models.Model):
+    """The record of one consent: a customer lets an organization's app read some premises, for a while.
+
+    Tied to the customer's occupancy through AgreementPremise.service_period: a grant never reaches data
+    outside the granting customer's own period, and move-out ends it.
+    """
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        EXPIRED = "expired", "Expired"
+        REVOKED = "revoked", "Revoked by the customer"
+        TERMINATED = "terminated", "Terminated by the third party"
+        ENDED_BY_MOVE_OUT = "ended_by_move_out", "Ended by move-out"
+        SUSPENDED = "suspended", "Organization suspended"
+
+    customer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agreements"
+    )
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="agreements")
+    application = models.ForeignKey(
+        settings.OAUTH2_PROVIDER_APPLICATION_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="agreements",
+    )
+    scopes = models.JSONField(default=list)
+    history_start = models.DateField(help_text="The earliest local date of data the grant covers.")
+    valid_from = models.DateTimeField()
+    valid_until = models.DateTimeField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE, db_index=True)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    status_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status_reason = models.CharField(max_length=300, blank=True)
+    expiry_warning_sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.organization} ← {self.customer} ({self.get_status_display()})"
+
+
+class AgreementPremise(models.Model):
+    """One premise an agreement covers, within the granting customer's service period."""
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="premises")
+    premise = models.ForeignKey("usage.Premise", on_delete=models.CASCADE, related_name="agreement_grants")
+    service_period = models.ForeignKey(
+        "portal.ServicePeriod", on_delete=models.CASCADE, related_name="agreement_grants"
+    )
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["agreement", "premise"], name="one_grant_per_premise")]
+
+    def __str__(self):
+        return f"{self.agreement_id}: {self.premise_id}"
+
+
+class ApiKey(models.Model):
+    """A server-to-server key of an organization: shown once, stored as a SHA-256 digest."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, unique=True, help_text="Visible part, e.g. smt_k3J9pQ2v.")
+    secret_hash = models.CharField(max_length=64, unique=True)
+    scopes = models.JSONField(default=list)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "API key"
+
+    def __str__(self):
+        return f"{self.prefix}… ({self.name})"
+
+
+class AccessLogEntry(models.Model):
+    """One read of a customer's data by someone other than the customer (the customer can read this log)."""
+
+    at = models.DateTimeField(db_index=True)
+    premise = models.ForeignKey("usage.Premise", on_delete=models.CASCADE, related_name="access_log")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="access_log")
+    application = models.ForeignKey(
+        settings.OAUTH2_PROVIDER_APPLICATION_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    api_key = models.ForeignKey(ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    agreement = models.ForeignKey(
+        Agreement, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_kind = models.CharField(max_length=12, help_text="third_party or rep")
+    resource = models.CharField(max_length=40, help_text="intervals, billing, summary, espi, export, ...")
+    range_start = models.DateField(null=True, blank=True)
+    range_end = models.DateField(null=True, blank=True)
+    granularity = models.CharField(max_length=10, blank=True)
+    data_format = models.CharField(max_length=10, blank=True)
+
+    class Meta:
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["premise", "-at"])]
+        verbose_name = "access log entry"
+        verbose_name_plural = "access log"
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.organization} read {self.premise_id}"
+
 
 class Application(AbstractApplication):
     """An OAuth client registered by an organization."""
@@ -100,16 +222,28 @@ class Application(AbstractApplication):
 
 
 class Grant(AbstractGrant):
+    agreement = models.ForeignKey(
+        Agreement, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+
     class Meta(AbstractGrant.Meta):
         swappable = "OAUTH2_PROVIDER_GRANT_MODEL"
 
 
 class AccessToken(AbstractAccessToken):
+    agreement = models.ForeignKey(
+        Agreement, null=True, blank=True, on_delete=models.CASCADE, related_name="access_tokens"
+    )
+
     class Meta(AbstractAccessToken.Meta):
         swappable = "OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL"
 
 
 class RefreshToken(AbstractRefreshToken):
+    agreement = models.ForeignKey(
+        Agreement, null=True, blank=True, on_delete=models.CASCADE, related_name="refresh_tokens"
+    )
+
     class Meta(AbstractRefreshToken.Meta):
         swappable = "OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL"
 
