@@ -129,3 +129,6 @@ class ServicePeriod(models.Model):
         from portal.codes import code_decrypt
 
         return code_decrypt(self.registration_code_encrypted)
+
+
+from portal.models_accounts import *  # noqa: E402, F403
