@@ -130,6 +130,7 @@ class IngestFile(models.Model):
     rejected_by_reason = models.JSONField(default=dict, blank=True)
     seconds = models.FloatField(default=0)
     duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL)
+    header = models.TextField(blank=True, help_text="The file's header line, to re-apply rejected rows.")
 
     class Meta:
         ordering = ["-received_at", "-id"]
@@ -174,6 +175,9 @@ class IntervalDay(models.Model):
         related_name="+",
     )
 
+    def __str__(self):
+        return f"{self.premise_id}/{self.channel}/{self.day}"
+
 
 class IntervalMonth(models.Model):
     """Settled days of one premise and channel in one calendar month, compacted into one block.
@@ -187,6 +191,9 @@ class IntervalMonth(models.Model):
     month = models.DateField(help_text="The first day of the month.")
     day_mask = models.IntegerField()
     data = models.BinaryField()
+
+    def __str__(self):
+        return f"{self.premise_id}/{self.channel}/{self.month:%Y-%m}"
 
 
 class BillingPeriod(models.Model):

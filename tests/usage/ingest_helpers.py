@@ -1,0 +1,81 @@
+"""Small helpers shared by the ingest and storage tests."""
+
+from __future__ import annotations
+
+import gzip
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from usage import timegrid
+from usage.models import Meter, Premise, Tdu
+
+HEADER = (
+    "ESIID,USAGE_DATE,REVISION_DATE,USAGE_START_TIME,USAGE_END_TIME,USAGE_KWH,ESTIMATED_ACTUAL,"
+    "CONSUMPTION_SURPLUSGENERATION"
+)
+ONCOR_DUNS = "1039940674000"
+CNP_DUNS = "957877905"
+ESI_1 = "10443720000000001"
+ESI_2 = "10443720000000002"
+ESI_CNP = "1008901000000000000001"
+
+
+def make_tdus():
+    oncor = Tdu.objects.create(name="Oncor Electric Delivery", duns=ONCOR_DUNS, esiid_prefixes=["1044372"])
+    cnp = Tdu.objects.create(
+        name="CenterPoint Energy Houston Electric", duns=CNP_DUNS, esiid_prefixes=["1008901"]
+    )
+    return oncor, cnp
+
+
+def make_premise(esiid: str, tdu: Tdu, installed_on: date = date(2020, 1, 1)) -> Premise:
+    premise = Premise.objects.create(
+        esiid=esiid, tdu=tdu, address_line1="1 Main St", city="Austin", zip_code="78701"
+    )
+    Meter.objects.create(premise=premise, meter_number=f"M{esiid}", installed_on=installed_on)
+    return premise
+
+
+def day_rows(
+    esiid: str,
+    day: date,
+    *,
+    revised: datetime | None = None,
+    kwh=lambda slot: (slot % 7) * 0.125,
+    flag="A",
+    channel="Consumption",
+    apostrophe=True,
+) -> list[str]:
+    """The TDU layout's rows of one meter-day, in absolute-time order."""
+    revised = revised or datetime.combine(day + timedelta(days=1), datetime.min.time()).replace(
+        hour=7, minute=37
+    )
+    rev = revised.strftime("%m/%d/%Y %H:%M:%S")
+    out = []
+    for slot in range(timegrid.slots_in_day(day)):
+        start, end = timegrid.slot_wallclock(day, slot)
+        value = kwh(slot)
+        out.append(
+            f"{chr(39) if apostrophe else ''}{esiid},{day:%m/%d/%Y},{rev},{start},{end},{value:.3f},{flag},{channel}"
+        )
+    return out
+
+
+def write_file(
+    directory: Path,
+    lines: list[str],
+    *,
+    duns=ONCOR_DUNS,
+    day=date(2025, 7, 1),
+    tag="a",
+    gz=False,
+    header=HEADER,
+    newline="\n",
+    bom=False,
+) -> Path:
+    name = f"{duns}_{day:%Y%m%d}_{tag}.csv" + (".gz" if gz else "")
+    text = newline.join([header, *lines]) + newline
+    data = (("\ufeff" if bom else "") + text).encode("utf-8")
+    path = directory / name
+    path.write_bytes(gzip.compress(data) if gz else data)
+    return path

@@ -1,0 +1,469 @@
+# ruff: noqa: S608 - the table name in SQL comes from model _meta, never from input
+"""Load TDU files into interval storage: the one service that the CLI, the Celery task and the admin use.
+
+A file is applied in one transaction (all or nothing). Every data row ends up stored, superseded (an
+older or equal revision, or an identical duplicate) or rejected with a reason; the report says how many of
+each, and ``rows == stored + superseded + rejected`` always holds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import time
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+from django.db import connection, transaction
+from django.db.models import Min
+from django.utils import timezone
+
+from usage import codec, storage, timegrid
+from usage.ingest.intervals import Batch, parse_interval_file
+from usage.ingest.reasons import ROW_REASONS, FileRejected
+from usage.ingest.source import line_chunks
+from usage.models import IngestFile, Meter, Premise, RejectedRow, Tdu
+
+FILE_NAME = re.compile(r"^(?P<duns>\d{9,13})_(?P<ymd>\d{8})_.*\.csv(\.gz)?$", re.IGNORECASE)
+MIN_REV = np.iinfo(np.int64).min
+
+
+@dataclass
+class _Accumulated:
+    premise: np.ndarray
+    channel: np.ndarray
+    day: np.ndarray
+    slot: np.ndarray
+    wh: np.ndarray
+    estimated: np.ndarray
+    revision: np.ndarray
+    line: np.ndarray
+
+
+def local_today() -> date:
+    return datetime.now(tz=timegrid.MARKET_TZ).date()
+
+
+def tdu_for_file_name(name: str) -> Tdu:
+    m = FILE_NAME.match(name)
+    if not m:
+        raise FileRejected("bad_file_name", name)
+    tdu = Tdu.objects.filter(duns=m["duns"]).first()
+    if tdu is None:
+        raise FileRejected("unknown_tdu", m["duns"])
+    return tdu
+
+
+def _file_sha256(path: Path) -> tuple[str, int]:
+    with path.open("rb") as fh:
+        digest = hashlib.file_digest(fh, "sha256")
+    return digest.hexdigest(), path.stat().st_size
+
+
+class _EsiidLookup:
+    """Resolve ESI IDs to premises of the file's TDU, in bulk."""
+
+    def __init__(self, tdu: Tdu):
+        self.tdu = tdu
+
+    def __call__(self, esiids: list[str]) -> list[tuple[int, str | None, str | None, int]]:
+        found: dict[str, tuple[int, int]] = {}
+        for i in range(0, len(esiids), 1000):
+            part = esiids[i : i + 1000]
+            for pid, esiid, tdu_id in Premise.objects.filter(esiid__in=part).values_list(
+                "id", "esiid", "tdu_id"
+            ):
+                found[esiid] = (pid, tdu_id)
+        installs: dict[int, date] = {}
+        pids = [v[0] for v in found.values()]
+        for i in range(0, len(pids), 1000):
+            for row in (
+                Meter.objects.filter(premise_id__in=pids[i : i + 1000])
+                .values("premise_id")
+                .annotate(first=Min("installed_on"))
+            ):
+                installs[row["premise_id"]] = row["first"]
+        tdu_names: dict[int, str] = {}
+        out = []
+        for esiid in esiids:
+            hit = found.get(esiid)
+            if hit is None:
+                out.append(
+                    (-1, "unknown_esiid", f"ESI ID {esiid} is not registered", storage.day_num(date.min))
+                )
+                continue
+            pid, tdu_id = hit
+            if tdu_id != self.tdu.id:
+                if tdu_id not in tdu_names:
+                    tdu_names[tdu_id] = str(Tdu.objects.filter(id=tdu_id).first())
+                out.append(
+                    (
+                        -1,
+                        "other_tdu",
+                        f"ESI ID {esiid} belongs to {tdu_names[tdu_id]}, not to {self.tdu.name}",
+                        storage.day_num(date.min),
+                    )
+                )
+                continue
+            install = installs.get(pid)
+            out.append((pid, None, None, storage.day_num(install) if install else storage.day_num(date.min)))
+        return out
+
+
+def ingest_file(*, path: str | Path, force: bool = False, today: date | None = None) -> IngestFile:
+    """Load one TDU file (plain or gzip) and return its ingest report.
+
+    The same content loaded before (by SHA-256) changes nothing and gives a report with status
+    ``duplicate``, unless ``force``. A file-level problem gives a report with status ``failed`` and the
+    reason in ``message``; the database is then as before."""
+    path = Path(path)
+    received = timezone.now()
+    try:
+        sha, size = _file_sha256(path)
+    except OSError as exc:
+        return _failed(
+            name=path.name,
+            sha="",
+            size=0,
+            received=received,
+            tdu=None,
+            exc=FileRejected("io_error", str(exc)),
+        )
+    with path.open("rb") as fh:
+        return ingest_stream(stream=fh, name=path.name, sha256=sha, size=size, force=force, today=today)
+
+
+def ingest_stream(
+    *,
+    stream: BinaryIO,
+    name: str,
+    sha256: str,
+    size: int = 0,
+    force: bool = False,
+    today: date | None = None,
+    tdu: Tdu | None = None,
+) -> IngestFile:
+    """Load a TDU file from an open binary stream (see ``ingest_file``)."""
+    received = timezone.now()
+    started = time.perf_counter()
+    if not force:
+        earlier = (
+            IngestFile.objects.filter(
+                sha256=sha256, status__in=[IngestFile.Status.LOADED, IngestFile.Status.LOADED_WITH_REJECTS]
+            )
+            .order_by("received_at")
+            .first()
+        )
+        if earlier is not None:
+            return IngestFile.objects.create(
+                name=name,
+                sha256=sha256,
+                size_bytes=size,
+                tdu=earlier.tdu,
+                kind=earlier.kind,
+                received_at=received,
+                finished_at=timezone.now(),
+                status=IngestFile.Status.DUPLICATE,
+                duplicate_of=earlier,
+                message=f"Same content as {earlier.name}, loaded {earlier.received_at:%Y-%m-%d %H:%M} UTC "
+                "(report #{}); nothing changed.".format(earlier.pk),
+                seconds=time.perf_counter() - started,
+            )
+    try:
+        if tdu is None:
+            tdu = tdu_for_file_name(name)
+        with transaction.atomic():
+            report = IngestFile.objects.create(
+                name=name, sha256=sha256, size_bytes=size, tdu=tdu, received_at=received
+            )
+            _load_intervals(report, stream, tdu=tdu, today=today or local_today())
+            report.seconds = time.perf_counter() - started
+            report.finished_at = timezone.now()
+            report.status = (
+                IngestFile.Status.LOADED_WITH_REJECTS if report.rejected else IngestFile.Status.LOADED
+            )
+            report.save()
+        return report
+    except FileRejected as exc:
+        return _failed(name=name, sha=sha256, size=size, received=received, tdu=tdu, exc=exc, started=started)
+
+
+def _failed(*, name, sha, size, received, tdu, exc: FileRejected, started: float | None = None) -> IngestFile:
+    return IngestFile.objects.create(
+        name=name,
+        sha256=sha,
+        size_bytes=size,
+        tdu=tdu,
+        received_at=received,
+        finished_at=timezone.now(),
+        status=IngestFile.Status.FAILED,
+        message=exc.message,
+        rejected_by_reason={exc.code: 0},
+        seconds=(time.perf_counter() - started) if started else 0.0,
+    )
+
+
+def _concat(parts: list[np.ndarray], dtype) -> np.ndarray:
+    if not parts:
+        return np.zeros(0, dtype=dtype)
+    out = np.concatenate(parts).astype(dtype, copy=False)
+    parts.clear()
+    return out
+
+
+def _load_intervals(report: IngestFile, stream: BinaryIO, *, tdu: Tdu, today: date) -> None:
+    fields = {k: [] for k in ("premise", "channel", "day", "slot", "wh", "estimated", "revision", "line")}
+    rows = 0
+    rejects: list[tuple[int, str, str, str]] = []
+    header_holder: list[bytes] = []
+    batch: Batch
+    for batch in parse_interval_file(stream, lookup=_EsiidLookup(tdu), today=today, header_out=header_holder):
+        rows += batch.rows
+        rejects.extend(batch.rejects)
+        fields["premise"].append(batch.premise_id.astype(np.int64))
+        fields["channel"].append(batch.channel)
+        fields["day"].append(batch.day)
+        fields["slot"].append(batch.slot)
+        fields["wh"].append(batch.wh)
+        fields["estimated"].append(batch.estimated)
+        fields["revision"].append(batch.revision)
+        fields["line"].append(batch.line)
+    report.header = header_holder[0].decode("utf-8", "replace") if header_holder else ""
+    acc = _Accumulated(
+        premise=_concat(fields["premise"], np.int64),
+        channel=_concat(fields["channel"], np.int8),
+        day=_concat(fields["day"], np.int32),
+        slot=_concat(fields["slot"], np.int16),
+        wh=_concat(fields["wh"], np.int64),
+        estimated=_concat(fields["estimated"], bool),
+        revision=_concat(fields["revision"], np.int64),
+        line=_concat(fields["line"], np.int64),
+    )
+    stored, superseded, conflict_rejects = _apply(acc, report.pk)
+    if conflict_rejects:
+        rejects.extend(_with_raw_lines(stream, conflict_rejects))
+    report.rows = rows
+    report.stored = stored
+    report.superseded = superseded
+    report.rejected = len(rejects)
+    report.rejected_by_reason = dict(Counter(r[1] for r in rejects).most_common())
+    _save_rejects(report, rejects)
+    if report.rows != report.stored + report.superseded + report.rejected:  # pragma: no cover - invariant
+        raise RuntimeError(f"ingest totals do not add up for {report.name}")
+
+
+def _apply(acc: _Accumulated, file_id: int) -> tuple[int, int, list[tuple[int, str, str, str]]]:
+    """Deduplicate within the file, merge with stored data per interval, write. Returns (stored,
+    superseded, conflict rejects)."""
+    n = len(acc.wh)
+    if not n:
+        return 0, 0, []
+    dmin = int(acc.day.min())
+    key = (
+        ((acc.premise << 2 | acc.channel.astype(np.int64)) << 17 | (acc.day.astype(np.int64) - dmin)) << 7
+    ) | acc.slot.astype(np.int64)
+    if np.all(key[1:] > key[:-1]):
+        order = None  # already sorted, no duplicates (the usual TDU file)
+    else:
+        order = np.argsort(key, kind="stable")
+        key = key[order]
+        for name in ("premise", "channel", "day", "slot", "wh", "estimated", "revision", "line"):
+            setattr(acc, name, getattr(acc, name)[order])
+    superseded = 0
+    conflict_rejects: list[tuple[int, str, str, str]] = []
+    if order is not None:
+        dup = np.zeros(n, dtype=bool)
+        same = key[1:] == key[:-1]
+        dup[1:] |= same
+        dup[:-1] |= same
+        if dup.any():
+            keep, superseded, conflict_rejects = _resolve_duplicates(acc, key, dup)
+            for name in ("premise", "channel", "day", "slot", "wh", "estimated", "revision", "line"):
+                setattr(acc, name, getattr(acc, name)[keep])
+            key = key[keep]
+    # group into (premise, channel, day)
+    dkey = key >> 7
+    starts = np.flatnonzero(np.concatenate(([True], dkey[1:] != dkey[:-1])))
+    g_premise = acc.premise[starts]
+    g_channel = acc.channel[starts].astype(np.int64)
+    g_day = acc.day[starts].astype(np.int64)
+    g_count = slots_for = storage.slots_for_days(g_day)
+    g_off = np.zeros(len(starts) + 1, dtype=np.int64)
+    np.cumsum(slots_for, out=g_off[1:])
+    group_of = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(key))))
+    pos = g_off[group_of] + acc.slot.astype(np.int64)
+    total = int(g_off[-1])
+    values = np.zeros(total, dtype=np.int64)
+    est = np.zeros(total, dtype=bool)
+    missing = np.ones(total, dtype=bool)
+    rev = np.full(total, MIN_REV, dtype=np.int64)
+    # stored data for these keys (reopen compacted months first)
+    storage.uncompact_months(g_premise, g_channel, g_day)
+    existing = storage.fetch_day_blocks(g_premise, g_channel, g_day)
+    exists = np.zeros(len(starts), dtype=bool)
+    if existing:
+        index = {
+            k: i
+            for i, k in enumerate(zip(g_premise.tolist(), g_channel.tolist(), g_day.tolist(), strict=True))
+        }
+        for k, data in existing.items():
+            i = index[k]
+            block = codec.decode(data)
+            a, b = int(g_off[i]), int(g_off[i + 1])
+            if len(block) != b - a:
+                raise codec.CodecError(f"stored day {k} has {len(block)} slots, expected {b - a}")
+            values[a:b] = block.values
+            est[a:b] = block.estimated
+            missing[a:b] = block.missing
+            rev[a:b] = np.where(block.missing, MIN_REV, block.revisions)
+            exists[i] = True
+    newer = acc.revision > rev[pos]
+    stored = int(newer.sum())
+    superseded += int((~newer).sum())
+    if stored:
+        p = pos[newer]
+        values[p] = acc.wh[newer]
+        est[p] = acc.estimated[newer]
+        missing[p] = False
+        rev[p] = acc.revision[newer]
+    changed = np.zeros(len(starts), dtype=bool)
+    changed[group_of[newer]] = True
+    sel = np.flatnonzero(changed)
+    if sel.size:
+        idx = storage._gather(g_off[sel], g_count[sel])
+        offs = np.zeros(sel.size + 1, dtype=np.int64)
+        np.cumsum(g_count[sel], out=offs[1:])
+        rev_sel = rev[idx]
+        rev_sel[rev_sel == MIN_REV] = 0  # never-delivered slots: the value is marked missing
+        blocks = codec.encode_many(
+            values[idx], offs, estimated=est[idx], missing=missing[idx], revisions=rev_sel, compress=False
+        )
+        ex = exists[sel]
+        if ex.any():
+            storage.delete_day_keys(g_premise[sel][ex], g_channel[sel][ex], g_day[sel][ex])
+        storage.write_day_blocks(
+            g_premise[sel], g_channel[sel], g_day[sel], blocks, source_file_id=file_id, replace=False
+        )
+    return stored, superseded, conflict_rejects
+
+
+def _resolve_duplicates(acc: _Accumulated, key: np.ndarray, dup: np.ndarray):
+    """Among rows of the same interval keep the latest revision; identical copies are superseded; copies
+    at the latest revision with different values are all rejected (the interval gets nothing from this
+    file)."""
+    n = len(key)
+    keep = ~dup
+    idx = np.flatnonzero(dup)
+    # order the duplicated rows by key, then newest revision first, then by line
+    o = idx[np.lexsort((acc.line[idx], -acc.revision[idx], key[idx]))]
+    k = key[o]
+    first = np.concatenate(([True], k[1:] != k[:-1]))
+    gid = np.cumsum(first) - 1
+    head = o[first]
+    top_rev = acc.revision[head][gid]
+    at_top = acc.revision[o] == top_rev
+    differs = at_top & ((acc.wh[o] != acc.wh[head][gid]) | (acc.estimated[o] != acc.estimated[head][gid]))
+    conflict_group = np.zeros(int(gid[-1]) + 1, dtype=bool)
+    conflict_group[gid[differs]] = True
+    in_conflict = conflict_group[gid]
+    winners = first & ~in_conflict
+    keep[o[winners]] = True
+    rejected_rows = o[in_conflict & at_top]
+    superseded = int(len(o) - winners.sum() - len(rejected_rows))
+    msg = ROW_REASONS["duplicate_conflict"]
+    rejects = [(int(acc.line[r]), "duplicate_conflict", msg, "") for r in rejected_rows.tolist()]
+    del n
+    return keep, superseded, rejects
+
+
+def _with_raw_lines(stream: BinaryIO, rejects: list[tuple[int, str, str, str]]):
+    """Fill in the raw text of rejects found after parsing (conflicting duplicates) by reading the
+    file's lines again."""
+    wanted = {r[0] for r in rejects}
+    raw: dict[int, str] = {}
+    try:
+        stream.seek(0)
+        line_no = 0
+        for chunk in line_chunks(stream, 8 << 20):
+            if chunk.startswith(b"\xef\xbb\xbf") and line_no == 0:
+                chunk = chunk[3:]
+            for text in chunk.split(b"\n"):
+                line_no += 1
+                if line_no in wanted:
+                    raw[line_no] = text.rstrip(b"\r").decode("utf-8", "replace")
+    except (OSError, FileRejected, io.UnsupportedOperation):
+        pass
+    return [(line, code, msg, raw.get(line, "")) for line, code, msg, _ in rejects]
+
+
+def _save_rejects(report: IngestFile, rejects: list[tuple[int, str, str, str]]) -> None:
+    if not rejects:
+        return
+    rejects.sort(key=lambda r: r[0])
+    if storage.is_postgres():
+        with (
+            connection.cursor() as cur,
+            cur.connection.cursor() as pcur,
+            pcur.copy(
+                f"COPY {RejectedRow._meta.db_table} (file_id, line_number, raw, reason, message) FROM STDIN"
+            ) as cp,
+        ):
+            for line, code, message, raw in rejects:
+                cp.write_row((report.pk, line, _clean(raw), code, _clean(message)))
+    else:
+        RejectedRow.objects.bulk_create(
+            [
+                RejectedRow(
+                    file=report, line_number=line, raw=_clean(raw), reason=code, message=_clean(message)
+                )
+                for line, code, message, raw in rejects
+            ],
+            batch_size=500,
+        )
+
+
+def _clean(text: str) -> str:
+    return text.replace("\x00", "\ufffd")
+
+
+def ingest_reapply_rejects(*, file_id: int, today: date | None = None) -> IngestFile:
+    """Re-apply a file's rejected rows (after their cause was fixed, say the missing premise was added).
+
+    The rows go through the same ingest path as a new file named after the original; rows that now load
+    are marked re-applied on the original; rows still wrong appear as rejects of the new report."""
+    original = IngestFile.objects.get(pk=file_id)
+    pending = list(original.rejected_rows.filter(reapplied_at__isnull=True).order_by("line_number"))
+    lines = [r.raw for r in pending if r.raw]
+    data = ("\n".join([original.header or ",".join(_contract_columns())] + lines) + "\n").encode("utf-8")
+    name = f"{original.name} (re-applied {timezone.now():%Y-%m-%d %H:%M:%S})"
+    report = ingest_stream(
+        stream=io.BytesIO(data),
+        name=name,
+        sha256=hashlib.sha256(data).hexdigest(),
+        size=len(data),
+        force=True,
+        today=today,
+        tdu=original.tdu,
+    )
+    if report.status != IngestFile.Status.FAILED:
+        still = set(report.rejected_rows.values_list("raw", flat=True))
+        now = timezone.now()
+        RejectedRow.objects.filter(pk__in=[r.pk for r in pending if r.raw not in still]).update(
+            reapplied_at=now
+        )
+    return report
+
+
+def _contract_columns():
+    from usage.ingest.intervals import COLUMNS
+
+    return COLUMNS
+
+
+def utc_now() -> datetime:
+    return datetime.now(tz=UTC)
