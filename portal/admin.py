@@ -1,10 +1,11 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils.html import format_html
 
 from portal.codes import code_display
-from portal.forms_admin import ServicePeriodAdminForm
+from portal.forms_admin import RepAliasInlineFormSet, ServicePeriodAdminForm
 from portal.models import Rep, RepAlias, ServicePeriod, User
 from portal.search import search_key
 from portal.services import registration_code_rotate, rep_merge
@@ -15,6 +16,7 @@ admin.site.register(User, UserAdmin)
 
 class RepAliasInline(admin.TabularInline):
     model = RepAlias
+    formset = RepAliasInlineFormSet
     extra = 1
     fields = ("name", "kind")
 
@@ -40,10 +42,10 @@ class RepAdmin(admin.ModelAdmin):
         if not search_term:
             return queryset, False
         key = search_key(search_term)
-        matched = queryset.filter(search_key__contains=key) | queryset.filter(
-            aliases__search_key__contains=key
-        )
-        return matched.distinct(), False
+        if request.GET.get("status__exact") != Rep.Status.MERGED:
+            queryset = queryset.exclude(status=Rep.Status.MERGED)  # merged entries live on as aliases
+        ids = RepAlias.objects.filter(search_key__contains=key).values("rep_id")
+        return queryset.filter(Q(search_key__contains=key) | Q(pk__in=ids)), False
 
     @admin.action(description="Merge the selected REPs (the oldest entry survives)")
     def merge_selected(self, request, queryset):

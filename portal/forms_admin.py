@@ -2,6 +2,7 @@
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms.models import construct_instance
 
 from portal.models import ServicePeriod
 from portal.services import (
@@ -23,35 +24,64 @@ class ServicePeriodAdminForm(forms.ModelForm):
         data = super().clean()
         if self.errors:
             return data
-        if self.instance.pk is None and data.get("ends_on"):
-            raise ValidationError("Record the move-in first; set the move-out date once it happens.")
-        if self.instance.pk and data.get("starts_on") != self.instance.starts_on:
-            raise ValidationError({"starts_on": "The move-in date of an existing occupancy cannot change."})
-        if self.instance.pk is None:
+        if self._adding:
+            if data.get("ends_on"):
+                raise ValidationError("Record the move-in first; set the move-out date once it happens.")
             service_period_check_move_in(
                 premise=data["premise"], rep=data["rep"], starts_on=data["starts_on"]
             )
-        elif data.get("ends_on") and self.instance.is_open:
-            service_period_check_move_out(premise=self.instance.premise, ends_on=data["ends_on"])
+            return data
+        original = ServicePeriod.objects.get(pk=self.instance.pk)
+        if data.get("premise") != original.premise:
+            raise ValidationError(
+                {"premise": "An occupancy cannot move to another premise; record a move-in there."}
+            )
+        if data.get("starts_on") != original.starts_on:
+            raise ValidationError({"starts_on": "The move-in date of an existing occupancy cannot change."})
+        if not self._was_open:
+            if data.get("ends_on") != original.ends_on:
+                raise ValidationError(
+                    {"ends_on": "This occupancy has ended; its move-out date cannot change."}
+                )
+            if data.get("rep") != original.rep:
+                raise ValidationError({"rep": "Only the current occupancy can change its REP of record."})
+        elif data.get("ends_on"):
+            service_period_check_move_out(premise=original.premise, ends_on=data["ends_on"])
         return data
 
     def save(self, commit=True):
+        # The services save at once, whatever ``commit`` says; the admin's later save() of the returned object
+        # is harmless and there is nothing many-to-many to save.
+        self.save_m2m = lambda: None
         data = self.cleaned_data
-        if self.instance.pk is None:
-            return service_period_move_in(
+        if self._adding:
+            self.instance = service_period_move_in(
                 premise=data["premise"],
                 rep=data["rep"],
                 starts_on=data["starts_on"],
                 occupant_name=data.get("occupant_name", ""),
             )
-        if data.get("ends_on") and self.instance.is_open:
+            return self.instance
+        if data.get("ends_on") and self._was_open:
             ends_on = data["ends_on"]
             self.instance.ends_on = None
-            return service_period_move_out(premise=self.instance.premise, ends_on=ends_on)
+            self.instance.save(update_fields=["occupant_name", "rep"])
+            self.instance = service_period_move_out(premise=self.instance.premise, ends_on=ends_on)
+            return self.instance
         return super().save(commit=commit)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._adding = self.instance.pk is None
+        self._was_open = self.instance.ends_on is None
+
     def _post_clean(self):
-        # Skip model validation of the service-managed fields (code, constraint checks run in the service).
+        # Copy the form's values onto the instance like ModelForm does, then validate the model without the
+        # service-managed fields (the code, the dates' rules): the services check those with clear messages.
+        try:
+            self.instance = construct_instance(self, self.instance, self._meta.fields, self._meta.exclude)
+        except ValidationError as exc:
+            self._update_errors(exc)
         try:
             self.instance.full_clean(
                 exclude=["registration_code_encrypted", "code_rotated_at", "ends_on"],
@@ -59,3 +89,26 @@ class ServicePeriodAdminForm(forms.ModelForm):
             )
         except ValidationError as exc:
             self._update_errors(exc)
+
+
+class RepAliasInlineFormSet(forms.BaseInlineFormSet):
+    """Two aliases of one REP that differ only in case or punctuation are one alias: say so instead of a 500."""
+
+    def clean(self):
+        super().clean()
+        from portal.search import search_key
+
+        seen: dict[str, str] = {}
+        for form in self.forms:
+            if not hasattr(form, "cleaned_data") or not form.cleaned_data or form.cleaned_data.get("DELETE"):
+                continue
+            name = form.cleaned_data.get("name") or ""
+            key = search_key(name)
+            if not key:
+                form.add_error("name", "An alias needs a name with letters or digits.")
+            elif key in seen:
+                form.add_error(
+                    "name", f"“{name}” is the same name as “{seen[key]}” (case and punctuation ignored)."
+                )
+            else:
+                seen[key] = name

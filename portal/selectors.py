@@ -41,3 +41,17 @@ def rep_search(query: str, *, limit: int = 20) -> list[RepMatch]:
 
 def service_period_current(premise: Premise) -> ServicePeriod | None:
     return premise.service_periods.filter(ends_on__isnull=True).select_related("rep").first()
+
+
+def service_period_for_code(*, premise: Premise, code: str) -> ServicePeriod | None:
+    """The premise's current occupancy when ``code`` is its registration code, else None.
+
+    This is what "the code works" means: only the open period's code is accepted, so a code stops working the
+    moment its occupancy ends (move-out, or move-in of someone else) or the code is rotated.
+    """
+    from portal.codes import code_matches
+
+    current = service_period_current(premise)
+    if current is not None and code_matches(current.registration_code_encrypted, code):
+        return current
+    return None

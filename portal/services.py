@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from portal.codes import code_encrypt, code_generate
 from portal.models import Rep, RepAlias, ServicePeriod
+from portal.search import search_key
 from usage.models import Premise
 
 
@@ -29,7 +30,15 @@ def rep_create(
 
 
 def rep_alias_add(*, rep: Rep, name: str, kind: str = RepAlias.Kind.BRAND) -> RepAlias:
-    alias, _ = RepAlias.objects.get_or_create(rep=rep, name=name, defaults={"kind": kind})
+    """Add a DBA/brand/former name; a name that differs only in case or punctuation is the same alias."""
+    name = " ".join((name or "").split())
+    key = search_key(name)
+    if not key:
+        raise ValidationError({"name": "An alias needs a name with letters or digits."})
+    alias = RepAlias.objects.filter(rep=rep, search_key=key).first()
+    if alias is None:
+        alias = RepAlias(rep=rep, name=name, kind=kind)
+        alias.save()
     return alias
 
 
@@ -44,9 +53,11 @@ def rep_merge(*, survivor: Rep, duplicate: Rep) -> Rep:
         raise ValidationError(
             f"{survivor} was itself merged away; merge into {survivor.merged_into} instead."
         )
-    rep_alias_add(rep=survivor, name=duplicate.legal_name, kind=RepAlias.Kind.FORMER)
-    for alias in duplicate.aliases.all():
-        rep_alias_add(rep=survivor, name=alias.name, kind=alias.kind)
+    for name, kind in [(duplicate.legal_name, RepAlias.Kind.FORMER)] + [
+        (alias.name, alias.kind) for alias in duplicate.aliases.all()
+    ]:
+        if search_key(name) != survivor.search_key:  # the survivor's own legal name is no alias
+            rep_alias_add(rep=survivor, name=name, kind=kind)
     duplicate.aliases.all().delete()
     ServicePeriod.objects.filter(rep=duplicate).update(rep=survivor)
     for field in ("puct_certificate", "duns", "website"):
