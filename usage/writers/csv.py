@@ -1,0 +1,189 @@
+"""CSV of interval reads. Pure: no Django. Layouts in docs/formats.md.
+
+15-minute data is the TDU interval layout of CONTRACTS (what SMT's own downloads look like), so scripts and
+spreadsheets written for SMT keep working: local wall-clock times, the fall-back day's repeated hour told
+apart by order (CDT rows first), CRLF line ends, one row per delivered interval (a never-delivered interval
+has no row: the layout has no way to say "missing"), consumption rows of a day before its surplus-generation
+rows.
+
+Rows are built without Python work per value: every column (ESI ID and date, revision time, start and end
+time, kWh, flag and channel) comes from a small pre-formatted NUL-padded table indexed with numpy (each
+table entry one opaque ``V`` item, so a column is one gather), the columns sit side by side in one
+structured array, and dropping the NULs of its bytes (``bytes.replace``, C speed) gives the body.
+
+Other granularities: ``start,end,consumption_kwh,generation_kwh,estimated`` with ISO 8601 instants with
+offsets, kWh with 3 decimals, an empty field for a missing value, ``true``/``false``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import lru_cache
+
+import numpy as np
+
+from usage.reads.aggregate import Reads, iso_local, utc_offsets
+from usage.timegrid import slot_wallclock, slots_in_day
+from usage.writers.text import kwh_fixed3
+
+TDU_HEADER = (
+    b"ESIID,USAGE_DATE,REVISION_DATE,USAGE_START_TIME,USAGE_END_TIME,USAGE_KWH,"
+    b"ESTIMATED_ACTUAL,CONSUMPTION_SURPLUSGENERATION\r\n"
+)
+SPAN_HEADER = b"start,end,consumption_kwh,generation_kwh,estimated\r\n"
+CHANNEL_NAMES = ("Consumption", "Surplus Generation")
+_TAILS = [f",{flag},{name}\r\n" for name in CHANNEL_NAMES for flag in ("A", "E")]
+TAIL_WIDTH = max(len(t) for t in _TAILS)
+
+
+def _table(strings: list[str], width: int) -> np.ndarray:
+    """Fixed-width uint8 table of ASCII strings, NUL padded on the right."""
+    arr = np.array([s.encode("ascii") for s in strings], dtype=f"S{width}")
+    return arr.view(np.uint8).reshape(len(strings), width)
+
+
+def _as_void(matrix: np.ndarray) -> np.ndarray:
+    """View an (n, w) uint8 matrix as n opaque w-byte items (copied as a whole, not byte by byte)."""
+    m = np.ascontiguousarray(matrix)
+    return m.view(f"V{m.shape[1]}").reshape(m.shape[0])
+
+
+_TAIL_TABLE = _table(_TAILS, TAIL_WIDTH)
+_TAIL_LEN = np.array([len(t) for t in _TAILS], dtype=np.int64)
+
+# "HH:MM,HH:MM," of every slot of a 96-, 92- and 100-slot day, one after the other (US Central changes
+# its clocks at 02:00, so the slot count alone fixes a day's wall-clock times).
+_SAMPLE_DAYS = {96: date(2025, 1, 15), 92: date(2025, 3, 9), 100: date(2025, 11, 2)}
+assert {n: slots_in_day(d) for n, d in _SAMPLE_DAYS.items()} == {n: n for n in _SAMPLE_DAYS}
+_TIME_BASE = {96: 0, 92: 96, 100: 96 + 92}
+_TIME_TABLE = _as_void(
+    _table(
+        [",".join(slot_wallclock(d, s)) + "," for n, d in _SAMPLE_DAYS.items() for s in range(n)],
+        12,
+    )
+)
+
+
+def _mdy(dates: np.ndarray) -> np.ndarray:
+    """MM/DD/YYYY (uint8 rows of 10) of datetime64 values, vectorised."""
+    iso = np.datetime_as_string(dates.astype("datetime64[D]")).astype("S10").view(np.uint8).reshape(-1, 10)
+    out = iso[:, [5, 6, 4, 8, 9, 7, 0, 1, 2, 3]]
+    out[:, [2, 5]] = ord("/")
+    return out
+
+
+def _local_stamps(epochs: np.ndarray) -> np.ndarray:
+    """ "MM/DD/YYYY HH:MM:SS," (uint8 rows of 20) of Unix seconds in market time, vectorised."""
+    local = (epochs + utc_offsets(epochs)).astype("datetime64[s]")
+    iso = np.datetime_as_string(local, unit="s").astype("S19").view(np.uint8).reshape(-1, 19)
+    out = np.empty((len(epochs), 20), dtype=np.uint8)
+    out[:, :10] = _mdy(local)
+    out[:, 10] = ord(" ")
+    out[:, 11:19] = iso[:, 11:19]
+    out[:, 19] = ord(",")
+    return out
+
+
+def _revision_rows(reads: Reads, grids, ch: np.ndarray, slots: np.ndarray, day_idx: np.ndarray) -> np.ndarray:
+    """REVISION_DATE + comma of each row: the stored revision time of the interval, or, when storage has
+    none, local midnight at the end of the usage day (the earliest time a whole day can have been read)."""
+    rng = reads.range
+    fallback = rng.day_starts[1:]
+    if all(g.revisions is None for g in grids):
+        return _as_void(_local_stamps(fallback))[day_idx]
+    revs = fallback[day_idx]
+    for c, grid in enumerate(grids):
+        if grid.revisions is not None:
+            sel = ch == c
+            r = grid.revisions[slots[sel]]
+            revs[sel] = np.where(r > 0, r, revs[sel])
+    uniq, inv = np.unique(revs, return_inverse=True)
+    return _as_void(_local_stamps(uniq))[inv]
+
+
+_KWH_TABLE_SIZE = 100_000  # up to 99.999 kWh in 15 minutes (400 kW) through the table
+
+
+@lru_cache(maxsize=1)
+def _kwh_table() -> np.ndarray:
+    """Item w is the kWh text of w Wh ("0.580"), NUL padded (void items of 6 bytes)."""
+    return _as_void(kwh_fixed3(np.arange(_KWH_TABLE_SIZE, dtype=np.int64)))
+
+
+def _kwh_column(wh: np.ndarray) -> np.ndarray:
+    if not len(wh) or int(wh.max()) < _KWH_TABLE_SIZE:
+        return _kwh_table()[wh]
+    return _as_void(kwh_fixed3(wh))
+
+
+def tdu_rows(reads: Reads) -> bytes:
+    """The 15-minute TDU layout (CONTRACTS), header included."""
+    rng = reads.range
+    grids = (reads.consumption, reads.generation)
+    slot_lists = [np.flatnonzero(~g.missing) for g in grids]
+    ch = np.concatenate([np.full(len(s), c, dtype=np.int64) for c, s in enumerate(slot_lists)])
+    slots = np.concatenate(slot_lists)
+    if not len(slots):
+        return TDU_HEADER
+    day_idx = np.searchsorted(rng.offsets, slots, side="right") - 1
+    if len(slot_lists[1]):  # order: day, channel, slot
+        first = rng.offsets[day_idx]
+        key = 2 * first + ch * rng.counts[day_idx] + (slots - first)
+        order = np.argsort(key, kind="stable")
+        ch, slots, day_idx = ch[order], slots[order], day_idx[order]
+    counts = rng.counts
+    base = np.zeros(len(counts), dtype=np.int64)
+    for n, b in _TIME_BASE.items():
+        base[counts == n] = b
+    values = np.where(ch == 0, grids[0].values_wh[slots], grids[1].values_wh[slots])
+    est = np.where(ch == 0, grids[0].estimated[slots], grids[1].estimated[slots]).astype(np.int64)
+
+    esiid = np.frombuffer(f"'{reads.esiid},".encode("ascii"), dtype=np.uint8)
+    day_prefix = np.empty((rng.n_days, len(esiid) + 11), dtype=np.uint8)
+    day_prefix[:, : len(esiid)] = esiid
+    day_prefix[:, len(esiid) : -1] = _mdy(rng.dates)
+    day_prefix[:, -1] = ord(",")
+    cols = (
+        _as_void(day_prefix)[day_idx],
+        _revision_rows(reads, grids, ch, slots, day_idx),
+        _TIME_TABLE[base[day_idx] + slots - rng.offsets[day_idx]],
+        _kwh_column(values),
+        _as_void(_TAIL_TABLE)[ch * 2 + est],
+    )
+    rows = np.empty(len(slots), dtype=[(f"f{i}", c.dtype) for i, c in enumerate(cols)])
+    for i, c in enumerate(cols):
+        rows[f"f{i}"] = c
+    return TDU_HEADER + rows.tobytes().replace(b"\0", b"")
+
+
+def _kwh_texts(wh: np.ndarray, null: np.ndarray) -> list[str]:
+    rows = kwh_fixed3(wh)
+    texts = [bytes(r).translate(None, b"\0").decode() for r in rows] if len(rows) else []
+    return ["" if n else t for t, n in zip(texts, null.tolist(), strict=True)]
+
+
+def span_rows(reads: Reads) -> bytes:
+    """``start,end,consumption_kwh,generation_kwh,estimated`` for hour, day, month and billing data."""
+    c, g = reads.series_consumption, reads.series_generation
+    starts = iso_local(c.starts)
+    ends = iso_local(c.ends)
+    est = (c.estimated & ~c.null) | (g.estimated & ~g.null)
+    cwh, cnull = c.wh, c.null
+    if reads.granularity == "billing":
+        billed = reads.billed
+        cwh = np.array([b.wh or 0 for b in billed], dtype=np.int64)
+        cnull = np.array([b.wh is None for b in billed], dtype=bool)
+        est = est | np.array([b.estimated for b in billed], dtype=bool)
+    ctext = _kwh_texts(cwh, cnull)
+    gtext = _kwh_texts(g.wh, g.null)
+    flags = np.where(est, "true", "false").tolist()
+    body = "".join(
+        f"{s},{e},{a},{b},{f}\r\n" for s, e, a, b, f in zip(starts, ends, ctext, gtext, flags, strict=True)
+    )
+    return SPAN_HEADER + body.encode("ascii")
+
+
+def render_csv(reads: Reads) -> bytes:
+    if reads.granularity == "15min":
+        return tdu_rows(reads)
+    return span_rows(reads)
