@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.usersessions",
     "oauth2_provider",
     "rest_framework",
     "drf_spectacular",
@@ -54,6 +55,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
+    "portal.accounts.middleware.SessionTimeoutMiddleware",
+    "portal.accounts.middleware.FormStatusMiddleware",
 ]
 
 ROOT_URLCONF = "smt.urls"
@@ -129,7 +133,7 @@ LOGIN_REDIRECT_URL = "/"
 
 # django-allauth: username sign-in, e-mail required and verified, addresses need not be unique.
 ACCOUNT_LOGIN_METHODS = {"username"}
-ACCOUNT_SIGNUP_FIELDS = ["username*", "email*", "password1*", "password2*"]
+ACCOUNT_SIGNUP_FIELDS = ["username*", "email*", "password1*"]  # once, with a "show" toggle (docs/accounts.md)
 ACCOUNT_UNIQUE_EMAIL = False
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED = True
@@ -138,6 +142,30 @@ ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https") else "http"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_ALLOW_UNVERIFIED_EMAIL = True
+
+# Accounts (issue 4, docs/accounts.md): sign-up with ESI ID + code, e-mail via Celery, limits, sessions.
+ACCOUNT_FORMS = {"signup": "portal.accounts.forms.SignupForm"}
+ACCOUNT_ADAPTER = "portal.accounts.adapter.AccountAdapter"
+ACCOUNT_CHANGE_EMAIL = True  # a new address takes effect only once confirmed
+ACCOUNT_EMAIL_NOTIFICATIONS = True  # "your password was changed" and the like
+ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = envint("EMAIL_CONFIRMATION_EXPIRE_DAYS", 3)
+ACCOUNT_EMAIL_VERIFICATION_BY_CODE_TIMEOUT = envint("EMAIL_VERIFICATION_CODE_SECONDS", 15 * 60)
+ACCOUNT_RATE_LIMITS = {
+    "login": envstr("RATE_LIMIT_LOGIN", "30/m/ip"),
+    "login_failed": envstr("RATE_LIMIT_LOGIN_FAILED", "10/m/ip,5/5m/key"),
+    "signup": envstr("RATE_LIMIT_SIGNUP", "30/h/ip"),
+    "reset_password": envstr("RATE_LIMIT_RESET_PASSWORD", "20/h/ip,5/h/key"),
+    "reset_password_from_key": envstr("RATE_LIMIT_RESET_PASSWORD_FROM_KEY", "20/m/ip"),
+}
+REGISTRATION_ATTEMPTS_PER_ESIID_PER_HOUR = envint("REGISTRATION_ATTEMPTS_PER_ESIID_PER_HOUR", 5)
+REGISTRATION_ATTEMPTS_PER_IP_PER_HOUR = envint("REGISTRATION_ATTEMPTS_PER_IP_PER_HOUR", 20)
+USERSESSIONS_TRACK_ACTIVITY = True
+SESSION_IDLE_TIMEOUT = envint("SESSION_IDLE_TIMEOUT", 2 * 3600)  # seconds without a request; 0 = off
+SESSION_ABSOLUTE_TIMEOUT = envint("SESSION_ABSOLUTE_TIMEOUT", 14 * 24 * 3600)  # seconds after sign-in
+AUTH_PASSWORD_VALIDATORS += [
+    {"NAME": "portal.accounts.validators.ContainsUserAttributeValidator"},
+    {"NAME": "portal.accounts.validators.MaximumLengthValidator", "OPTIONS": {"max_length": 1024}},
+]
 
 # --- E-mail: EMAIL_URL or the usual EMAIL_*; by default printed and saved under var/mail/.
 EMAIL_URL = envstr("EMAIL_URL")

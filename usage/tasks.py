@@ -1,0 +1,110 @@
+"""Celery tasks of the meter-data engine: the TDU inbox, compaction and retention.
+
+Thin: each calls one service. Schedules live in smt/celery.py.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from pathlib import Path
+
+from celery import shared_task
+from django.conf import settings
+from django.db import InterfaceError, OperationalError
+
+from usage import storage
+from usage.loader import ingest_file
+from usage.models import IngestFile
+
+log = logging.getLogger(__name__)
+STALE_CLAIM_SECONDS = 3600
+
+
+def inbox_dirs() -> dict[str, Path]:
+    """The inbox and its siblings: processing/ (claimed), processed/ and failed/."""
+    inbox = Path(settings.SMT_INBOX_DIR)
+    dirs = {
+        "inbox": inbox,
+        "processing": inbox.parent / "processing",
+        "processed": inbox.parent / "processed",
+        "failed": inbox.parent / "failed",
+    }
+    for d in dirs.values():
+        d.mkdir(parents=True, exist_ok=True)
+    return dirs
+
+
+def _free_name(directory: Path, name: str) -> Path:
+    target = directory / name
+    n = 1
+    while target.exists():
+        target = directory / f"{name}.{n}"
+        n += 1
+    return target
+
+
+@shared_task(name="usage.scan_inbox")
+def scan_inbox() -> list[str]:
+    """Claim every file in the inbox (move it to processing/) and enqueue one load task per file.
+    Files whose claim is older than an hour (a worker died) are enqueued again."""
+    dirs = inbox_dirs()
+    claimed = []
+    for path in sorted(dirs["inbox"].iterdir()):
+        if not path.is_file() or path.name.startswith(".") or path.name.endswith((".part", ".tmp")):
+            continue
+        target = _free_name(dirs["processing"], path.name)
+        try:
+            path.rename(target)
+        except OSError:  # another scanner took it
+            continue
+        claimed.append(str(target))
+    now = time.time()
+    for path in sorted(dirs["processing"].iterdir()):
+        if str(path) not in claimed and path.is_file() and now - path.stat().st_mtime > STALE_CLAIM_SECONDS:
+            path.touch()
+            claimed.append(str(path))
+    for path in claimed:
+        load_inbox_file.delay(path)
+    return claimed
+
+
+@shared_task(
+    name="usage.load_inbox_file",
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=True,
+    retry_backoff_max=300,
+    max_retries=8,
+    acks_late=True,
+)
+def load_inbox_file(path: str) -> dict:
+    """Load one claimed file and move it to processed/ (or failed/ when the file was rejected)."""
+    source = Path(path)
+    if not source.exists():
+        return {"path": path, "status": "gone"}
+    report = ingest_file(path=source)
+    dirs = inbox_dirs()
+    folder = dirs["failed"] if report.status == IngestFile.Status.FAILED else dirs["processed"]
+    target = _free_name(folder, source.name)
+    shutil.move(str(source), target)
+    log.info(
+        "ingested %s: %s, %s stored, %s rejected", source.name, report.status, report.stored, report.rejected
+    )
+    return {"path": str(target), "status": report.status, "report": report.pk}
+
+
+@shared_task(
+    name="usage.compact_intervals", autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3
+)
+def compact_intervals() -> dict:
+    """Compact settled day rows into meter-month rows."""
+    return storage.compact_months()
+
+
+@shared_task(
+    name="usage.purge_expired_intervals", autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3
+)
+def purge_expired_intervals() -> dict:
+    """Delete interval data older than INTERVAL_RETENTION_YEARS."""
+    return storage.purge_expired()
