@@ -1,0 +1,174 @@
+"""Sign-up (allauth's form plus ESI ID + registration code), "add a premise", and account deletion."""
+
+from __future__ import annotations
+
+from allauth.account.adapter import get_adapter
+from allauth.account.forms import SignupForm as AllauthSignupForm
+from allauth.core import context
+from django import forms
+from django.db import transaction
+
+from portal.accounts.ratelimit import Throttle
+from portal.accounts.services import (
+    RegistrationRefused,
+    esiid_clean,
+    premise_registration_create,
+    registration_check,
+)
+from portal.models import PremiseRegistration
+
+ESIID_HELP = (
+    "17 or 22 digits, printed on your electricity bill near your address. Spaces and dashes are fine."
+)
+CODE_HELP = (
+    "Printed on your bill next to the ESI ID (for example ABCDE-FGHJK). "
+    "It changes when a new occupant moves in, so use your most recent bill."
+)
+
+
+def client_ip(request) -> str | None:
+    if request is None:
+        return None
+    try:
+        return get_adapter().get_client_ip(request)
+    except Exception:  # noqa: BLE001 - no address: the per-ESI-ID limit still applies
+        return request.META.get("REMOTE_ADDR")
+
+
+class EsiidCodeMixin:
+    """Two fields and one check: the ESI ID and registration code of a current service.
+
+    After ``is_valid()`` the checked period is ``self.period``; when the attempt was refused because a limit is
+    used up, ``self.throttle`` says until when (the view answers 429 with Retry-After)."""
+
+    period = None
+    throttle: Throttle | None = None
+
+    def _add_esiid_fields(self):
+        self.fields["esiid"] = forms.CharField(
+            label="ESI ID",
+            max_length=40,
+            help_text=ESIID_HELP,
+            widget=forms.TextInput(
+                attrs={"inputmode": "numeric", "autocomplete": "off", "spellcheck": "false"}
+            ),
+        )
+        self.fields["registration_code"] = forms.CharField(
+            label="Registration code",
+            max_length=40,
+            help_text=CODE_HELP,
+            widget=forms.TextInput(
+                attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
+            ),
+        )
+
+    def clean_esiid(self):
+        try:
+            return esiid_clean(self.cleaned_data["esiid"])
+        except RegistrationRefused as exc:
+            raise forms.ValidationError(exc.message, code=exc.code) from exc
+
+    def _check_esiid_code(self, request):
+        esiid = self.cleaned_data.get("esiid")
+        code = self.cleaned_data.get("registration_code")
+        if not esiid or not code:
+            return
+        try:
+            self.period = registration_check(esiid=esiid, code=code, client_ip=client_ip(request))
+        except RegistrationRefused as exc:
+            self.throttle = exc.throttle
+            self.add_error(exc.field, forms.ValidationError(exc.message, code=exc.code))
+
+
+class SignupForm(EsiidCodeMixin, AllauthSignupForm):
+    """allauth's sign-up (username, e-mail, password) plus the ESI ID and code from the bill."""
+
+    field_order = ["esiid", "registration_code", "username", "email", "password1", "password2"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._add_esiid_fields()
+        self.order_fields(self.field_order)
+        if "username" in self.fields:
+            self.fields["username"].help_text = "You sign in with it. Letters, digits and @ . + - _ only."
+            self.fields["username"].widget.attrs.pop("placeholder", None)
+        if "email" in self.fields:
+            self.fields[
+                "email"
+            ].help_text = (
+                "We send a code to confirm it. Several accounts may share one address (a family, a landlord)."
+            )
+            self.fields["email"].widget.attrs.pop("placeholder", None)
+        if "password1" in self.fields:
+            self.fields["password1"].widget.attrs.pop("placeholder", None)
+            self.fields["password1"].help_text = (
+                f"At least {_min_length()} characters; any characters, spaces welcome — a passphrase of a few words is "
+                "ideal. Not a common password, and not containing your username or e-mail."
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        self._check_esiid_code(context.request)
+        return cleaned
+
+    def save(self, request):
+        with transaction.atomic():
+            user = super().save(request)
+            if user is not None and self.period is not None:
+                premise_registration_create(
+                    user=user, period=self.period, source=PremiseRegistration.Source.SIGNUP
+                )
+        return user
+
+
+def _min_length() -> int:
+    from django.conf import settings
+
+    return settings.PASSWORD_MIN_LENGTH
+
+
+class PremiseAddForm(EsiidCodeMixin, forms.Form):
+    """ "Add a premise" for a signed-in account: the ESI ID and code again."""
+
+    def __init__(self, *args, request=None, **kwargs):
+        self.request = request
+        super().__init__(*args, **kwargs)
+        self._add_esiid_fields()
+
+    def clean(self):
+        cleaned = super().clean()
+        self._check_esiid_code(self.request)
+        if (
+            self.period is not None
+            and PremiseRegistration.objects.filter(user=self.request.user, period=self.period).exists()
+        ):
+            self.add_error(
+                "esiid",
+                forms.ValidationError(
+                    f"ESI ID {self.period.premise.esiid} is already on your account.",
+                    code="already_registered",
+                ),
+            )
+        return cleaned
+
+
+class AccountDeleteForm(forms.Form):
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text="To make sure it is you.",
+    )
+    confirm = forms.BooleanField(
+        label="I understand that my account, its premises and the apps I shared data with are removed for good.",
+    )
+
+    def __init__(self, *args, user=None, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError("That is not your password.", code="password_incorrect")
+        return password

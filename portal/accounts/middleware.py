@@ -1,0 +1,115 @@
+"""Account middleware: honest status codes for failed forms, and session idle/absolute timeouts.
+
+``FormStatusMiddleware``: allauth re-renders a form that failed validation with 200 OK — SMT's own sin. For
+POSTs under /accounts/ whose template response carries a bound form with errors, answer 400 instead, or 429
+with ``Retry-After`` when the error is a rate limit (our registration throttle or allauth's
+"too many login attempts").
+
+``SessionTimeoutMiddleware``: signs a session out after SESSION_IDLE_TIMEOUT seconds without a request and
+SESSION_ABSOLUTE_TIMEOUT seconds after sign-in, whatever the activity; the next page says why.
+"""
+
+from __future__ import annotations
+
+import time
+from http import HTTPStatus
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.signals import user_logged_in
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import urlencode
+
+from portal.accounts.ratelimit import allauth_retry_after
+
+RATE_LIMIT_ERROR_CODES = {"throttled", "too_many_login_attempts", "rate_limited"}
+FORM_STATUS_PREFIXES = ("/accounts/",)
+
+
+def _error_codes(form) -> set[str]:
+    codes = set()
+    for errors in form.errors.as_data().values():
+        for error in errors:
+            codes.add(error.code or "")
+    return codes
+
+
+class FormStatusMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_template_response(self, request, response):
+        if request.method != "POST" or response.status_code != HTTPStatus.OK:
+            return response
+        if not request.path.startswith(FORM_STATUS_PREFIXES):
+            return response
+        form = (response.context_data or {}).get("form")
+        if form is None or not getattr(form, "is_bound", False) or not form.errors:
+            return response
+        codes = _error_codes(form)
+        if codes & RATE_LIMIT_ERROR_CODES:
+            response.status_code = HTTPStatus.TOO_MANY_REQUESTS
+            throttle = getattr(form, "throttle", None)
+            retry_after = throttle.retry_after if throttle is not None else allauth_retry_after(request)
+            response["Retry-After"] = str(retry_after)
+        else:
+            response.status_code = HTTPStatus.BAD_REQUEST
+        return response
+
+
+SESSION_AUTH_AT = "_smt_auth_at"
+SESSION_SEEN_AT = "_smt_seen_at"
+SEEN_WRITE_EVERY = 60  # seconds: do not write the session on every request
+
+
+class SessionTimeoutMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            expired = self._expired(request)
+            if expired:
+                logout(request)
+                messages.info(request, expired)
+                if request.method == "GET":
+                    return redirect(
+                        f"{reverse('account_login')}?{urlencode({'next': request.get_full_path()})}"
+                    )
+                return redirect("account_login")
+        return self.get_response(request)
+
+    def _expired(self, request) -> str | None:
+        now = int(time.time())
+        session = request.session
+        auth_at = session.get(SESSION_AUTH_AT)
+        seen_at = session.get(SESSION_SEEN_AT)
+        idle = settings.SESSION_IDLE_TIMEOUT
+        absolute = settings.SESSION_ABSOLUTE_TIMEOUT
+        if auth_at is None:
+            session[SESSION_AUTH_AT] = now
+            session[SESSION_SEEN_AT] = now
+            return None
+        if absolute and now - auth_at > absolute:
+            return f"For your security you were signed out {absolute // 3600} hours after signing in. Please sign in again."
+        if idle and seen_at is not None and now - seen_at > idle:
+            return f"You were signed out after {idle // 60} minutes without activity. Please sign in again."
+        if seen_at is None or now - seen_at >= SEEN_WRITE_EVERY:
+            session[SESSION_SEEN_AT] = now
+        return None
+
+
+def _stamp_sign_in(sender, request, user, **kwargs):
+    if request is not None and hasattr(request, "session"):
+        now = int(time.time())
+        request.session[SESSION_AUTH_AT] = now
+        request.session[SESSION_SEEN_AT] = now
+
+
+user_logged_in.connect(_stamp_sign_in, dispatch_uid="portal.accounts.session_stamp")

@@ -1,0 +1,202 @@
+"""Limits on failed registration-code attempts (per ESI ID and per client IP), and honest 429 responses.
+
+Failed attempts are kept in the Django cache (Redis in production) as a sliding window of timestamps, so
+the exact moment the next attempt is allowed is known: it goes out as ``Retry-After`` and on the page.
+Sign-in, sign-up and password reset are limited by allauth's own ACCOUNT_RATE_LIMITS; ``handler429`` below
+(wired as ``smt.urls.handler429``, which allauth calls) adds ``Retry-After`` to its 429 responses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from http import HTTPStatus
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+WINDOW_SECONDS = 3600
+
+
+@dataclass(frozen=True)
+class Throttle:
+    """Why and until when an action is refused."""
+
+    scope: str  # "esiid", "ip" or an allauth action name
+    retry_after: int  # seconds
+
+    @property
+    def until(self) -> datetime:
+        return timezone.localtime(timezone.now() + timedelta(seconds=self.retry_after))
+
+    @property
+    def message(self) -> str:
+        when = _when(self)
+        if self.scope == "esiid":
+            return (
+                "Too many wrong registration codes were tried for this ESI ID. To protect the account holder, "
+                f"registration for it is paused until {when}. Meanwhile, find the code on your most recent "
+                "bill (it changes when a new occupant moves in), or ask your retail electric provider for it."
+            )
+        if self.scope == "ip":
+            return (
+                "Too many wrong ESI IDs or registration codes were tried from your network. "
+                f"You can try again at {when}. Meanwhile, check both numbers against your most recent bill."
+            )
+        return f"Too many attempts. You can try again at {when}."
+
+
+def _when(throttle: Throttle) -> str:
+    until = throttle.until
+    minutes = max(1, math.ceil(throttle.retry_after / 60))
+    clock = until.strftime("%I:%M %p").lstrip("0")
+    return f"{clock} {until.tzname()} (in {minutes} minute{'s' if minutes != 1 else ''})"
+
+
+def _limits() -> dict[str, int]:
+    return {
+        "esiid": settings.REGISTRATION_ATTEMPTS_PER_ESIID_PER_HOUR,
+        "ip": settings.REGISTRATION_ATTEMPTS_PER_IP_PER_HOUR,
+    }
+
+
+def _cache_key(scope: str, value: str) -> str:
+    digest = hashlib.sha256(f"{scope}:{value}".encode()).hexdigest()[:40]
+    return f"smt:regfail:{scope}:{digest}"
+
+
+def _history(key: str, now: float) -> list[float]:
+    return [ts for ts in cache.get(key, []) if ts > now - WINDOW_SECONDS]
+
+
+def _subjects(esiid: str, ip: str | None) -> list[tuple[str, str]]:
+    subjects = [("esiid", esiid)]
+    if ip:
+        subjects.append(("ip", ip))
+    return subjects
+
+
+def registration_throttle(*, esiid: str, ip: str | None) -> Throttle | None:
+    """The throttle in force for this ESI ID or client IP, or None when another attempt is allowed."""
+    now = time.time()
+    blocked = []
+    limits = _limits()
+    for scope, value in _subjects(esiid, ip):
+        history = _history(_cache_key(scope, value), now)
+        if len(history) >= limits[scope]:
+            oldest_that_counts = sorted(history)[-limits[scope]]
+            blocked.append(Throttle(scope, max(1, math.ceil(oldest_that_counts + WINDOW_SECONDS - now))))
+    return max(blocked, key=lambda t: t.retry_after) if blocked else None
+
+
+def registration_failure_record(*, esiid: str, ip: str | None) -> int:
+    """Count one failed attempt against the ESI ID and the IP; return the attempts left (the smaller)."""
+    now = time.time()
+    limits = _limits()
+    left = []
+    for scope, value in _subjects(esiid, ip):
+        key = _cache_key(scope, value)
+        history = _history(key, now)
+        history.append(now)
+        cache.set(key, history, WINDOW_SECONDS)
+        left.append(max(0, limits[scope] - len(history)))
+    return min(left)
+
+
+def registration_failures_clear(*, esiid: str, ip: str | None = None) -> None:
+    """Forget the failures (used by administrators and tests)."""
+    for scope, value in _subjects(esiid, ip):
+        cache.delete(_cache_key(scope, value))
+
+
+def response_429(
+    request: HttpRequest, throttle: Throttle, *, template="portal/accounts/429.html", context=None
+) -> HttpResponse:
+    ctx = {"throttle": throttle, "retry_message": throttle.message}
+    ctx.update(context or {})
+    response = render(request, template, ctx, status=HTTPStatus.TOO_MANY_REQUESTS)
+    response["Retry-After"] = str(throttle.retry_after)
+    return response
+
+
+# --- allauth's limits: work out when the limit that refused this request lets the next one through.
+
+_ACTIONS_BY_URL_NAME = {
+    "account_login": ("login", "login_failed", "confirm_email"),
+    "account_signup": ("signup",),
+    "account_reset_password": ("reset_password",),
+    "account_reset_password_from_key": ("reset_password_from_key",),
+    "account_change_password": ("change_password",),
+    "account_set_password": ("change_password",),
+    "account_email": ("manage_email",),
+    "account_email_verification_sent": ("confirm_email",),
+    "account_reauthenticate": ("reauthenticate",),
+    "account_request_login_code": ("request_login_code",),
+}
+
+
+def _keys_for(request: HttpRequest, action: str) -> list[str | None]:
+    """The per-key values allauth may have used for ``action`` on this request."""
+    post = request.POST if request.method == "POST" else {}
+    keys: list[str | None] = []
+    if action == "login_failed":
+        from django.contrib.sites.shortcuts import get_current_site
+
+        login = (post.get("login") or "").lower()
+        keys.append(f"{get_current_site(request).domain}:{login}")
+    elif action in ("reset_password", "request_login_code"):
+        keys.append((post.get("email") or "").lower())
+    elif action == "confirm_email":
+        state = request.session.get("account_email_verification_code") or {}
+        keys.append((state.get("email") or "").lower())
+        if post.get("login"):  # signing in with an unconfirmed address sends a new code
+            from allauth.account.models import EmailAddress
+
+            emails = EmailAddress.objects.filter(user__username__iexact=post["login"]).values_list(
+                "email", flat=True
+            )
+            keys.extend(e.lower() for e in emails)
+    return keys
+
+
+def allauth_retry_after(request: HttpRequest) -> int:
+    """Seconds until allauth lets this kind of request through again (the longest of its full limits)."""
+    from allauth.core.internal import ratelimit as rl
+
+    match = getattr(request, "resolver_match", None)
+    actions = _ACTIONS_BY_URL_NAME.get(match.url_name if match else "", ())
+    now = time.time()
+    waits, durations = [], []
+    for action in actions:
+        for rate in rl.get_rates(app="allauth.account", action=action):
+            durations.append(rate.duration)
+            candidates: list[str | None] = [None]
+            if rate.per == "key":
+                candidates = _keys_for(request, action)
+            elif rate.per == "user" and not request.user.is_authenticated:
+                continue
+            for key in candidates:
+                try:
+                    cache_key = rl.get_cache_key(
+                        request, app="allauth.account", action=action, rate=rate, key=key
+                    )
+                except Exception:  # noqa: S112 - a key we cannot rebuild: fall back below
+                    continue
+                history = [ts for ts in cache.get(cache_key, []) if ts > now - rate.duration]
+                if len(history) >= rate.amount:
+                    waits.append(min(history) + rate.duration - now)
+    if waits:
+        return max(1, math.ceil(max(waits)))
+    return int(max(durations)) if durations else 60
+
+
+def handler429(request: HttpRequest, exception=None) -> HttpResponse:
+    """allauth's 429 response (via ``smt.urls.handler429``), with ``Retry-After`` and the time to come back."""
+    throttle = Throttle("allauth", allauth_retry_after(request))
+    return response_429(request, throttle)

@@ -1,0 +1,208 @@
+"""Registration with ESI ID + registration code, premises on an account, household notices, account deletion.
+
+The public entry points are ``registration_check`` (validate a typed ESI ID + code), ``premise_register``
+(add a premise to a signed-in account), ``premise_registration_create`` (link an account to a period without a
+code: administrators, demo data) and ``account_delete``.
+
+Enumeration: an unknown ESI ID, a premise without a current occupancy and a wrong code all get the same answer
+and all count against the per-ESI-ID and per-IP limits, so nobody without the bill learns whether an ESI ID
+exists. Only someone who typed a code that *was* right learns more (the occupancy ended; no smart meter yet).
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import cache as memoize
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from portal.accounts.mail import email_send_template, url
+from portal.accounts.ratelimit import Throttle, registration_failure_record, registration_throttle
+from portal.accounts.signals import account_deleting, premise_registered
+from portal.codes import code_encrypt, code_matches, code_normalize
+from portal.models import PremiseRegistration, ServicePeriod
+from usage.esiid import InvalidEsiid, esiid_validate
+from usage.models import Premise, Tdu
+
+logger = logging.getLogger(__name__)
+
+# How many ended occupancies to try an old code against (to say "that code is from an ended occupancy").
+ENDED_PERIODS_CHECKED = 3
+
+
+class RegistrationRefused(Exception):
+    """Why an ESI ID + code was not accepted, in words for the person, and which field to fix."""
+
+    def __init__(
+        self, message: str, *, code: str, field: str | None = None, throttle: Throttle | None = None
+    ):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.field = field
+        self.throttle = throttle
+
+
+def _no_match_message(attempts_left: int) -> str:
+    message = (
+        "That ESI ID and registration code do not match a current service. Check both against your most "
+        "recent bill: the code is printed next to the ESI ID, and it changes when a new occupant moves in."
+    )
+    if attempts_left <= 2:
+        message += (
+            f" {attempts_left} more attempt{'s' if attempts_left != 1 else ''} this hour before registration "
+            "for this ESI ID is paused."
+        )
+    return message
+
+
+def _day(d) -> str:
+    return f"{d:%B} {d.day}, {d.year}"
+
+
+@memoize
+def _dummy_token() -> bytes:
+    return code_encrypt("UNUSEDUNUSED")
+
+
+def esiid_clean(raw: str) -> str:
+    """The normalised ESI ID, or RegistrationRefused saying what is wrong with its form (reveals nothing)."""
+    try:
+        esiid = esiid_validate(raw)
+    except InvalidEsiid as exc:
+        raise RegistrationRefused(str(exc), code="esiid_invalid", field="esiid") from exc
+    prefixes = [
+        p for prefixes in Tdu.objects.values_list("esiid_prefixes", flat=True) for p in prefixes or []
+    ]
+    every_tdu_has_prefixes = not Tdu.objects.filter(esiid_prefixes=[]).exists()
+    if prefixes and every_tdu_has_prefixes and not any(esiid.startswith(p) for p in prefixes):
+        raise RegistrationRefused(
+            f"No Texas utility issues ESI IDs that start with {esiid[:7]}. Check the number on your bill "
+            "(it is usually labelled “ESI ID” or “ESID”).",
+            code="esiid_unknown_utility",
+            field="esiid",
+        )
+    return esiid
+
+
+def registration_check(*, esiid: str, code: str, client_ip: str | None = None) -> ServicePeriod:
+    """The open service period that ``esiid`` + ``code`` register, or RegistrationRefused.
+
+    Failed attempts count against REGISTRATION_ATTEMPTS_PER_ESIID_PER_HOUR and ..._PER_IP_PER_HOUR; once
+    either is used up, every attempt is refused (code "throttled", with the Throttle) without being checked."""
+    esiid = esiid_clean(esiid)
+    if not code_normalize(code):
+        raise RegistrationRefused(
+            "Enter the registration code printed on your bill next to the ESI ID.",
+            code="code_missing",
+            field="registration_code",
+        )
+    throttle = registration_throttle(esiid=esiid, ip=client_ip)
+    if throttle is not None:
+        logger.warning("registration throttled", extra={"scope": throttle.scope})
+        raise RegistrationRefused(throttle.message, code="throttled", throttle=throttle)
+
+    premise = Premise.objects.filter(esiid=esiid).first()
+    matched = None
+    if premise is None:
+        code_matches(_dummy_token(), code)  # same work as a wrong code, so timing tells nothing either
+    else:
+        periods = list(premise.service_periods.order_by("-starts_on")[: ENDED_PERIODS_CHECKED + 1])
+        periods.sort(key=lambda p: (not p.is_open, -p.starts_on.toordinal()))
+        matched = next((p for p in periods if code_matches(p.registration_code_encrypted, code)), None)
+
+    if matched is None or not matched.is_open:
+        left = registration_failure_record(esiid=esiid, ip=client_ip)
+        if matched is not None:
+            raise RegistrationRefused(
+                f"That registration code belonged to an occupancy that ended on {_day(matched.ends_on)}. "
+                "Each new occupant gets a new code: use the one on your most recent bill, or ask your "
+                "retail electric provider for it.",
+                code="code_ended",
+                field="registration_code",
+            )
+        raise RegistrationRefused(_no_match_message(left), code="no_match", field="registration_code")
+
+    if not premise.meters.filter(removed_on__isnull=True).exists():
+        raise RegistrationRefused(
+            f"Your premise has no smart meter yet, so there is no data to show. {premise.tdu} installs the "
+            "meters: ask them when yours is due, then register here with the code on your next bill.",
+            code="no_meter",
+            field="esiid",
+        )
+    return matched
+
+
+def premise_register(
+    *,
+    user,
+    esiid: str,
+    code: str,
+    client_ip: str | None = None,
+    source: str = PremiseRegistration.Source.ADD_PREMISE,
+) -> PremiseRegistration:
+    """Add the premise of ``esiid`` to ``user``'s account for its current occupancy (code from the bill)."""
+    period = registration_check(esiid=esiid, code=code, client_ip=client_ip)
+    if PremiseRegistration.objects.filter(user=user, period=period).exists():
+        raise RegistrationRefused(
+            f"ESI ID {period.premise.esiid} is already on your account.",
+            code="already_registered",
+            field="esiid",
+        )
+    return premise_registration_create(user=user, period=period, source=source)
+
+
+@transaction.atomic
+def premise_registration_create(
+    *, user, period: ServicePeriod, source: str = PremiseRegistration.Source.ADMIN, notify: bool = True
+) -> PremiseRegistration:
+    """Link ``user`` to ``period`` (idempotent); tell the period's other accounts (household members)."""
+    registration, created = PremiseRegistration.objects.get_or_create(
+        user=user, period=period, defaults={"source": source}
+    )
+    if created:
+        if notify:
+            household_notify(registration=registration)
+        transaction.on_commit(
+            lambda: premise_registered.send(sender=PremiseRegistration, registration=registration)
+        )
+    return registration
+
+
+def household_notify(*, registration: PremiseRegistration) -> int:
+    """E-mail every other account registered in the same period; return how many were told."""
+    period = registration.period
+    premise = period.premise
+    others = (
+        get_user_model()
+        .objects.filter(premise_registrations__period=period, is_active=True)
+        .exclude(pk=registration.user_id)
+        .exclude(email="")
+        .distinct()
+    )
+    members = sorted(
+        PremiseRegistration.objects.filter(period=period).values_list("user__username", flat=True)
+    )
+    told = 0
+    for other in others:
+        email_send_template(
+            template_prefix="portal/accounts/email/household_member_added",
+            to=[other.email],
+            context={
+                "recipient": other,
+                "new_member": registration.user.username,
+                "premise": premise,
+                "members": members,
+                "account_url": url("account_overview"),
+            },
+        )
+        told += 1
+    return told
+
+
+def account_delete(*, user) -> None:
+    """Delete the account: higher layers end its agreements first (signal), then its data access ends."""
+    with transaction.atomic():
+        account_deleting.send(sender=type(user), user=user)
+        user.delete()

@@ -1,0 +1,6 @@
+"""What the accounts side announces to higher layers (thirdparty, api) without importing them."""
+
+from django.dispatch import Signal
+
+premise_registered = Signal()  # registration=PremiseRegistration, after commit
+account_deleting = Signal()  # user=User, inside the deletion's transaction, before the account goes

@@ -1,0 +1,43 @@
+"""Celery tasks of the portal: e-mail delivery with retries.
+
+E-mails are rendered in the request (templates, links, codes) and handed over as plain data; the task only
+delivers them, retrying on SMTP and network errors with exponential back-off. Enqueued with
+``transaction.on_commit`` (see portal.accounts.mail) so that a rolled-back sign-up sends nothing; with no broker
+configured the task runs in-process (CELERY_TASK_ALWAYS_EAGER).
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+
+from celery import shared_task
+from django.core.mail import EmailMultiAlternatives, get_connection
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(
+    bind=True,
+    autoretry_for=(smtplib.SMTPException, OSError),
+    retry_backoff=30,
+    retry_backoff_max=30 * 60,
+    retry_jitter=True,
+    max_retries=8,
+    acks_late=True,
+)
+def email_send(self, message: dict) -> int:
+    """Deliver one e-mail given as ``{"subject", "body", "from_email", "to", "html", "headers"}``."""
+    email = EmailMultiAlternatives(
+        subject=message["subject"],
+        body=message["body"],
+        from_email=message.get("from_email"),
+        to=message["to"],
+        headers=message.get("headers") or None,
+        connection=get_connection(),
+    )
+    if message.get("html"):
+        email.attach_alternative(message["html"], "text/html")
+    sent = email.send()
+    logger.info("e-mail sent", extra={"subject": message["subject"], "recipients": len(message["to"])})
+    return sent

@@ -1,0 +1,19 @@
+"""Account pages next to allauth's paths (/accounts/...), and the e-mail confirmation link.
+
+Included at the root (smt/urls.py) without a namespace, because allauth and its templates reverse
+``account_confirm_email`` by that bare name; our own names follow allauth's ``account_`` style.
+"""
+
+from django.urls import path, re_path
+
+from portal.accounts import views
+
+urlpatterns = [
+    path("accounts/", views.overview, name="account_overview"),
+    path("accounts/premises/add/", views.premise_add, name="account_premise_add"),
+    path("accounts/export/", views.export, name="account_export"),
+    path("accounts/delete/", views.delete, name="account_delete"),
+    re_path(
+        r"^accounts/confirm-email/(?P<key>[-:\w]+)/$", views.email_link_confirm, name="account_confirm_email"
+    ),
+]

@@ -1,0 +1,122 @@
+"""Fixtures and helpers shared by the accounts and registration tests (imported with ``from ... import *``)."""
+
+import re
+from datetime import date
+
+import pytest
+from django.core import mail
+from django.core.cache import cache
+
+from portal.models import PremiseRegistration
+from portal.services import rep_create, service_period_move_in
+from usage.models import Meter
+from usage.services import premise_create, tdus_ensure
+
+__all__ = [
+    "PASSWORD",
+    "_accounts_isolation",
+    "another_premise",
+    "esiid_code",
+    "links_in",
+    "mail_code",
+    "period",
+    "premise",
+    "rep",
+    "send",
+    "signed_up",
+    "signup_data",
+]
+
+PASSWORD = "correct horse battery staple"
+LINK = re.compile(r"https?://[^\s<>\"]+")
+
+
+@pytest.fixture(autouse=True)
+def _accounts_isolation(settings):
+    """Tasks in-process and a clean cache (rate-limit counters) whatever REDIS_URL says."""
+    from smt.celery import app
+
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    cache.clear()
+    yield
+    cache.clear()
+    app.conf.task_always_eager = eager
+
+
+@pytest.fixture
+def send(client, django_capture_on_commit_callbacks):
+    """``send(method, url, data)``: a request whose on-commit work (e-mails) runs before it returns."""
+
+    def _send(method, url, data=None, client_=None, **extra):
+        c = client_ or client
+        with django_capture_on_commit_callbacks(execute=True):
+            return getattr(c, method)(url, data or {}, **extra)
+
+    return _send
+
+
+@pytest.fixture
+def rep(db):
+    return rep_create(legal_name="Reliant Energy Retail Services LLC", puct_certificate="10007")
+
+
+def _premise(esiid, address):
+    oncor = next(t for t in tdus_ensure() if t.short_name == "Oncor")
+    p = premise_create(tdu=oncor, esiid=esiid, address_line1=address, city="Dallas", zip_code="75201")
+    Meter.objects.create(premise=p, meter_number=f"M{esiid[-6:]}", installed_on=date(2020, 1, 1))
+    return p
+
+
+@pytest.fixture
+def premise(db):
+    return _premise("10443720000000001", "1 Oak St")
+
+
+@pytest.fixture
+def another_premise(db):
+    return _premise("10443720000000002", "2 Elm St")
+
+
+@pytest.fixture
+def period(premise, rep):
+    return service_period_move_in(premise=premise, rep=rep, starts_on=date(2024, 3, 1))
+
+
+def esiid_code(period):
+    return period.premise.esiid, period.registration_code
+
+
+def signup_data(period, **overrides):
+    esiid, code = esiid_code(period)
+    data = {
+        "esiid": f"{esiid[:4]} {esiid[4:10]}-{esiid[10:]}",  # as people type it
+        "registration_code": code.lower(),
+        "username": "maria",
+        "email": "maria@example.com",
+        "password1": PASSWORD,
+    }
+    data.update(overrides)
+    return data
+
+
+def links_in(message) -> list[str]:
+    bodies = [message.body] + [content for content, _ in getattr(message, "alternatives", [])]
+    return [link.rstrip(".,)") for body in bodies for link in LINK.findall(body)]
+
+
+def mail_code(message) -> str:
+    match = re.search(r"^\s{4}(\S+)\s*$", message.body, re.M)
+    assert match, message.body
+    return match.group(1)
+
+
+@pytest.fixture
+def signed_up(send, period):
+    """A confirmed, signed-in account "maria" registered for ``period``."""
+    send("post", "/accounts/signup/", signup_data(period))
+    code = mail_code(mail.outbox[-1])
+    send("post", "/accounts/confirm-email/", {"code": code})
+    reg = PremiseRegistration.objects.get(user__username="maria")
+    mail.outbox.clear()
+    return reg.user
