@@ -43,7 +43,8 @@ _NULL = np.frombuffer(b"null", dtype=np.uint8)
 
 def kwh_json(wh: np.ndarray, null: np.ndarray | None = None, sep: bytes = b",") -> np.ndarray:
     """JSON numbers of Wh / 1000 as a float prints shortest ("0.58", "2.0", "0.001"), ``null`` where
-    ``null``; each row ends with ``sep``. Equal to ``orjson.dumps(wh / 1000)`` for every value below 2**53."""
+    ``null``; each row ends with ``sep``. Equal to ``orjson.dumps(wh / 1000)`` below 10**15 Wh (where a
+    float still holds every digit); above, this text stays exact where a float would round."""
     wh = np.asarray(wh, dtype=np.int64)
     if wh.size and int(wh.min()) < 0:
         raise ValueError("negative Wh")
