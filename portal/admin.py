@@ -5,7 +5,7 @@ from django.db.models import Q
 from django.utils.html import format_html
 
 from portal.codes import code_display
-from portal.forms_admin import RepAliasInlineFormSet, ServicePeriodAdminForm
+from portal.forms_admin import RepAdminForm, RepAliasInlineFormSet, ServicePeriodAdminForm
 from portal.models import Rep, RepAlias, ServicePeriod, User
 from portal.search import search_key
 from portal.services import registration_code_rotate, rep_merge
@@ -23,6 +23,7 @@ class RepAliasInline(admin.TabularInline):
 
 @admin.register(Rep)
 class RepAdmin(admin.ModelAdmin):
+    form = RepAdminForm
     list_display = ("legal_name", "brand_names", "puct_certificate", "duns", "status")
     list_filter = ("status",)
     search_fields = ("legal_name",)

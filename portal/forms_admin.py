@@ -4,7 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.models import construct_instance
 
-from portal.models import ServicePeriod
+from portal.models import Rep, ServicePeriod
 from portal.services import (
     service_period_check_move_in,
     service_period_check_move_out,
@@ -112,3 +112,20 @@ class RepAliasInlineFormSet(forms.BaseInlineFormSet):
                 )
             else:
                 seen[key] = name
+
+
+class RepAdminForm(forms.ModelForm):
+    """Say which REP already holds a PUCT certificate number instead of naming a database constraint."""
+
+    class Meta:
+        model = Rep
+        fields = ("legal_name", "puct_certificate", "duns", "status", "website")
+
+    def clean(self):
+        data = super().clean()
+        from portal.services import rep_check_certificate
+
+        certificate = data.get("puct_certificate")
+        if certificate:
+            rep_check_certificate(rep=Rep(pk=self.instance.pk, puct_certificate=certificate))
+        return data

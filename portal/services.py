@@ -22,11 +22,26 @@ def rep_create(
 ) -> Rep:
     """A REP with its aliases given as (name, kind) pairs."""
     rep = Rep(legal_name=legal_name, puct_certificate=puct_certificate, duns=duns, website=website)
+    rep_check_certificate(rep=rep)
     rep.full_clean(exclude=["search_key"])
     rep.save()
     for name, kind in aliases:
         rep_alias_add(rep=rep, name=name, kind=kind)
     return rep
+
+
+def rep_check_certificate(*, rep: Rep) -> None:
+    """Raise ValidationError naming the REP that already holds ``rep``'s PUCT certificate number."""
+    if not rep.puct_certificate:
+        return
+    holder = Rep.objects.filter(puct_certificate=rep.puct_certificate).exclude(pk=rep.pk).first()
+    if holder is not None:
+        raise ValidationError(
+            {
+                "puct_certificate": f"PUCT certificate {rep.puct_certificate} already belongs to {holder}; "
+                "if this is the same company, add its name as an alias or merge the two entries."
+            }
+        )
 
 
 def rep_alias_add(*, rep: Rep, name: str, kind: str = RepAlias.Kind.BRAND) -> RepAlias:

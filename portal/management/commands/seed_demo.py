@@ -1,0 +1,155 @@
+"""seed_demo [--meters N] [--days D]: the demo market, customers, a third party and a year of interval data.
+
+Safe to run twice: every step finds what an earlier run made and adds only what is missing.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+DEMO_SEED = 2026  # the synthetic premises and their data: same seed, same ESI IDs and bytes everywhere
+SOLAR_SHARE = 0.1
+
+
+def register_premises(premises) -> int:
+    """Register the synthetic premises and meters through the registry's bulk service (idempotent)."""
+    from usage.services import PremiseSpec, premises_register_bulk
+
+    specs = [
+        PremiseSpec(
+            esiid=p.esiid,
+            tdu_duns=p.tdu_duns,
+            address_line1=p.address_line1,
+            city=p.city,
+            zip_code=p.zip_code,
+            meter_number=p.meter_number,
+            installed_on=p.meter_installed_on,
+            kind=p.kind,
+            starting_register_kwh=Decimal(p.starting_register_kwh),
+            han_capable=p.han_capable,
+        )
+        for p in premises
+    ]
+    return sum(premises_register_bulk(specs=specs[i : i + 5000]) for i in range(0, len(specs), 5000))
+
+
+class Command(BaseCommand):
+    help = (
+        "Load the demo data: the five TDUs, a dozen REPs with their look-alike names as aliases, N premises "
+        "with meters and occupants, demo customers with documented logins, one approved third party with an "
+        "OAuth application, and D days of synthetic interval data written to SMT_INBOX_DIR and loaded through "
+        "the ingest path. Safe to run twice."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--meters", type=int, default=300, help="number of premises/meters (default 300)")
+        parser.add_argument(
+            "--days", type=int, default=365, help="days of interval data ending yesterday (365)"
+        )
+        parser.add_argument("--no-intervals", action="store_true", help="skip the interval data entirely")
+        parser.add_argument(
+            "--no-load",
+            action="store_true",
+            help="write the interval files into the inbox but do not load them",
+        )
+
+    def handle(self, *args, **opts):
+        from portal.demo.customers import DEVELOPER, demo_customers_ensure, demo_plan, service_periods_ensure
+        from portal.demo.intervals import interval_data_ensure
+        from portal.demo.reps import demo_reps_ensure
+        from portal.demo.thirdparty import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, demo_third_party_ensure
+        from usage.loader import local_today
+        from usage.services import tdus_ensure
+        from usage.synth import synth_premises
+
+        meters, days = opts["meters"], opts["days"]
+        if meters < 5:
+            raise CommandError(f"--meters must be at least 5 (the demo customers need them), not {meters}.")
+        if days < 1:
+            raise CommandError(f"--days must be at least 1, not {days}.")
+        started = time.perf_counter()
+        out = self.stdout
+
+        def step(message: str) -> None:
+            out.write(f"[{time.perf_counter() - started:6.1f} s] {message}")
+
+        end = local_today() - timedelta(days=1)
+        start = end - timedelta(days=days - 1)
+
+        tdus = tdus_ensure()
+        step(f"TDUs: {len(tdus)}")
+        reps = demo_reps_ensure()
+        step(f"REPs: {len(reps)} with their brand names and look-alike names as aliases")
+
+        premises = synth_premises(meters, DEMO_SEED, install_before=start)
+        new = register_premises(premises)
+        step(f"premises and meters: {len(premises)} ({new} new)")
+
+        plan = demo_plan(premises)
+        periods = service_periods_ensure(plan=plan, reps=reps, data_start=start, data_end=end, seed=DEMO_SEED)
+        step(f"service periods: {periods['periods']} new, for {periods['premises']} premises that had none")
+
+        customers = demo_customers_ensure(plan=plan)
+        step(
+            f"demo customers: {customers['users']} new users, {customers['registrations']} new registrations"
+        )
+
+        from django.contrib.auth import get_user_model
+
+        developer = get_user_model().objects.get(username=DEVELOPER.username)
+        third = demo_third_party_ensure(member=developer)
+        step(
+            f"third party: {third.organization} (approved), OAuth client {CLIENT_ID}"
+            + (" created" if third.created else " already there")
+        )
+
+        if opts["no_intervals"]:
+            step("interval data: skipped (--no-intervals)")
+        else:
+            # One INFO line per file is too much for a few thousand files.
+            quiet = logging.getLogger("usage.tasks")
+            level = quiet.level
+            if opts["verbosity"] < 2:
+                quiet.setLevel(logging.WARNING)
+            try:
+                result = interval_data_ensure(
+                    premises=premises,
+                    start=start,
+                    days=days,
+                    seed=DEMO_SEED,
+                    solar_share=SOLAR_SHARE,
+                    inbox=settings.SMT_INBOX_DIR,
+                    load=not opts["no_load"],
+                    progress=step,
+                )
+            finally:
+                quiet.setLevel(level)
+            if result.days_generated:
+                step(
+                    f"interval files: {result.files_written} files, {result.rows_written:,} rows for "
+                    f"{result.days_generated} days {start}..{end}, generated in {result.generate_seconds:.1f} s"
+                )
+            step(f"interval loading: {result.loader}")
+            if result.files_loaded:
+                rate = result.readings_stored / result.load_seconds if result.load_seconds else 0
+                step(
+                    f"loaded {result.files_loaded} files: {result.readings_stored:,} readings stored, "
+                    f"{result.readings_rejected:,} rejected, {result.load_seconds:.1f} s ({rate:,.0f} readings/s)"
+                )
+            for failure in result.files_failed:
+                out.write(self.style.ERROR(f"  failed: {failure}"))
+
+        step("done")
+        out.write("")
+        out.write(f"OAuth demo client: client_id={CLIENT_ID} client_secret={CLIENT_SECRET}")
+        out.write(f"                   redirect_uri={REDIRECT_URI} (confidential, authorization code + PKCE)")
+        call_command("demo_logins", stdout=out)
+        if opts["no_intervals"] is False and result.files_failed:
+            raise CommandError(f"{len(result.files_failed)} interval files could not be loaded (see above).")
