@@ -132,3 +132,4 @@ class ServicePeriod(models.Model):
 
 
 from portal.models_accounts import *  # noqa: E402, F403
+from portal.models_reads import *  # noqa: E402, F403

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from portal import views
 
@@ -6,4 +6,5 @@ app_name = "portal"
 urlpatterns = [
     path("", views.home, name="home"),
     path("providers/", views.provider_search, name="provider_search"),
+    path("", include("portal.urls_usage")),  # dashboard, usage, downloads, on-demand reads
 ]

@@ -1,9 +1,11 @@
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
 from portal.selectors import rep_search
 
 
 def home(request):
+    if request.user.is_authenticated:
+        return redirect("portal:dashboard")  # signed-in customers start at their dashboard
     return render(request, "portal/home.html")
 
 

@@ -19,3 +19,10 @@ app.conf.beat_schedule["usage-purge-expired-intervals"] = {
     "task": "usage.purge_expired_intervals",
     "schedule": 24 * 3600.0,
 }
+
+# On-demand meter reads (portal/tasks_reads.py): tasks module, and expiry of reads no head-end answered.
+app.autodiscover_tasks(["portal"], related_name="tasks_reads")
+app.conf.beat_schedule["portal-expire-stale-meter-reads"] = {
+    "task": "portal.tasks_reads.expire_stale_reads",
+    "schedule": 300.0,
+}

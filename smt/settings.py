@@ -200,6 +200,11 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "portal.staticfinders.PlotlyFinder",  # js/plotly.min.js from the plotly package, never a CDN
+]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -218,6 +223,14 @@ INTERVAL_RETENTION_YEARS = envint("INTERVAL_RETENTION_YEARS", 7)
 SMT_INBOX_DIR = Path(envstr("SMT_INBOX_DIR", str(VAR_DIR / "inbox")))
 REGISTRATION_CODE_KEY = envstr("REGISTRATION_CODE_KEY")
 REGISTRATION_CODE_LENGTH = envint("REGISTRATION_CODE_LENGTH", 10)
+
+# --- On-demand meter reads (portal/headend): the head-end adapter class and the per-premise limits.
+HEADEND_ADAPTER = envstr("HEADEND_ADAPTER", "portal.headend.simulator.SimulatedHeadEnd")
+HEADEND_SIMULATOR_DELAY_SECONDS = envint("HEADEND_SIMULATOR_DELAY_SECONDS", 4)
+HEADEND_SIMULATOR_FAILURE_RATE = float(envstr("HEADEND_SIMULATOR_FAILURE_RATE", "0.1"))
+ON_DEMAND_READS_PER_HOUR = envint("ON_DEMAND_READS_PER_HOUR", 2)
+ON_DEMAND_READS_PER_DAY = envint("ON_DEMAND_READS_PER_DAY", 24)
+ON_DEMAND_READ_TIMEOUT_SECONDS = envint("ON_DEMAND_READ_TIMEOUT_SECONDS", 120)
 
 # --- OAuth 2.0 (django-oauth-toolkit), with our own models so tokens can carry their agreement.
 OAUTH2_PROVIDER_APPLICATION_MODEL = "thirdparty.Application"

@@ -1,0 +1,323 @@
+"""Plotly figures of a usage series, built in Python as plain JSON-ready dicts (no plotly import at runtime).
+
+What the seed's graph got wrong and this one does instead:
+- hover anywhere over the plot (``hovermode="x"``, ``hoverdistance=-1``) shows the interval's local start and
+  end with its time zone and the kWh to 3 decimals; a spike line marks the interval under the pointer;
+- consumption and surplus generation are separate series; estimated values are separate traces, hatched in
+  another colour and named in the legend;
+- bars span their period, and the x axis is set to exactly the range shown, so a 13-month chart fills the
+  plot instead of huddling in the middle; a range slider appears on long ranges.
+
+The data is compact: ``x`` as short local date strings, ``y`` as numbers (or null), one array per trace, and
+the hover labels once in ``labels`` (``static/js/usage.js`` copies them into each trace's ``customdata``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import numpy as np
+
+from usage.reads.aggregate import utc_offsets
+
+TZ_NAMES = {-18000: "CDT", -21600: "CST"}
+COLORS = {
+    "consumption": "#0b5cad",
+    "consumption_est": "#b25e00",
+    "generation": "#1f7a3f",
+    "generation_est": "#7a6a00",
+}
+BAR_GRANULARITIES = ("day", "month", "billing")
+RANGE_SLIDER_MIN_POINTS = {"15min": 8 * 96, "hour": 15 * 24, "day": 93, "month": 1000, "billing": 1000}
+GRANULARITY_NAMES = {
+    "15min": "15-minute",
+    "hour": "hourly",
+    "day": "daily",
+    "month": "monthly",
+    "billing": "billing-period",
+}
+
+
+@dataclass(frozen=True)
+class Points:
+    """Intervals of one chart: local labels and positions, plus both channels' kWh (NaN = no value)."""
+
+    starts: np.ndarray  # int64 Unix seconds
+    ends: np.ndarray  # int64 Unix seconds
+    consumption: np.ndarray  # float64 kWh, NaN where null
+    consumption_est: np.ndarray  # bool
+    generation: np.ndarray  # float64 kWh, NaN where null
+    generation_est: np.ndarray  # bool
+
+
+def points_from_series(consumption, generation) -> Points:
+    """From two ``usage.reads.aggregate.Series`` of the same intervals."""
+    return Points(
+        starts=np.asarray(consumption.starts, dtype=np.int64),
+        ends=np.asarray(consumption.ends, dtype=np.int64),
+        consumption=consumption.kwh(),
+        consumption_est=np.asarray(consumption.estimated, dtype=bool),
+        generation=generation.kwh(),
+        generation_est=np.asarray(generation.estimated, dtype=bool),
+    )
+
+
+# ------------------------------------------------------------------------------------------- local time
+
+
+def local_minutes(epochs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """("YYYY-MM-DD HH:MM" local wall-clock strings, UTC offsets in seconds) of Unix seconds."""
+    epochs = np.asarray(epochs, dtype=np.int64)
+    offs = utc_offsets(epochs)
+    text = np.datetime_as_string((epochs + offs).astype("datetime64[s]"), unit="m")
+    return np.char.replace(text, "T", " "), offs
+
+
+def _day_text(ymd: str) -> str:
+    d = datetime(int(ymd[:4]), int(ymd[5:7]), int(ymd[8:10]), tzinfo=UTC)
+    return f"{d:%a %b} {d.day}, {d.year}"
+
+
+def _short_day(ymd: str) -> str:
+    d = datetime(int(ymd[:4]), int(ymd[5:7]), int(ymd[8:10]), tzinfo=UTC)
+    return f"{d:%b} {d.day}, {d.year}"
+
+
+def interval_labels(starts: np.ndarray, ends: np.ndarray, granularity: str) -> list[str]:
+    """Human labels "Tue Jul 1, 2025, 00:15–00:30 CDT" of every interval, in local time with its zone."""
+    if len(starts) == 0:
+        return []
+    s_text, s_off = local_minutes(starts)
+    e_text, e_off = local_minutes(ends)
+    s_list, e_list = s_text.tolist(), e_text.tolist()
+    s_tz = [TZ_NAMES.get(int(o), _offset(int(o))) for o in s_off.tolist()]
+    e_tz = [TZ_NAMES.get(int(o), _offset(int(o))) for o in e_off.tolist()]
+    days: dict[str, str] = {}
+    out = []
+    if granularity in ("15min", "hour"):
+        for s, e, stz, etz in zip(s_list, e_list, s_tz, e_tz, strict=True):
+            day = days.get(s[:10]) or days.setdefault(s[:10], _day_text(s[:10]))
+            if stz == etz:
+                out.append(f"{day}, {s[11:]}–{e[11:]} {stz}")
+            else:
+                out.append(f"{day}, {s[11:]} {stz}–{e[11:]} {etz}")
+        return out
+    hours = ((np.asarray(ends) - np.asarray(starts)) // 3600).tolist()
+    for s, e, stz, etz, h in zip(s_list, e_list, s_tz, e_tz, hours, strict=True):
+        if granularity == "day":
+            extra = "" if h == 24 else f" ({h} hours: daylight saving time)"
+            out.append(f"{_day_text(s[:10])}, {s[11:]} {stz} to {_short_day(e[:10])} {e[11:]} {etz}{extra}")
+        elif granularity == "month":
+            month = datetime(int(s[:4]), int(s[5:7]), 1, tzinfo=UTC)
+            out.append(
+                f"{month:%B %Y}: {_short_day(s[:10])} {s[11:]} {stz} to {_short_day(e[:10])} {e[11:]} {etz}"
+            )
+        else:
+            out.append(
+                f"Billing period {_short_day(s[:10])} {s[11:]} {stz} to {_short_day(e[:10])} {e[11:]} {etz}"
+            )
+    return out
+
+
+def _offset(seconds: int) -> str:
+    sign = "-" if seconds < 0 else "+"
+    seconds = abs(seconds)
+    return f"UTC{sign}{seconds // 3600:02d}:{seconds // 60 % 60:02d}"
+
+
+# --------------------------------------------------------------------------------------------- figure
+
+
+def _values(kwh: np.ndarray, mask: np.ndarray) -> list:
+    """kWh rounded to 3 decimals where ``mask``, else None (a gap)."""
+    vals = np.round(kwh, 3)
+    keep = mask & ~np.isnan(vals)
+    return [v if k else None for v, k in zip(vals.tolist(), keep.tolist(), strict=True)]
+
+
+def _trace(name, x, y, color, *, hatched, width, offset, legendgroup, kind_text) -> dict:
+    trace = {
+        "type": "bar",
+        "name": name,
+        "x": x,
+        "y": y,
+        "width": width,
+        "offset": offset,
+        "legendgroup": legendgroup,
+        "marker": {"color": color, "line": {"width": 0}},
+        "hovertemplate": f"<b>%{{customdata}}</b><br>{kind_text}: %{{y:.3f}} kWh<extra></extra>",
+        "meta": "labels",
+    }
+    if hatched:
+        trace["marker"]["pattern"] = {"shape": "/", "fgcolor": "#ffffff", "size": 6, "solidity": 0.3}
+    return trace
+
+
+def _scaled(widths, factor: float):
+    if isinstance(widths, list):
+        return [round(w * factor) for w in widths]
+    return round(widths * factor)
+
+
+def usage_figure(points: Points, *, granularity: str, range_start: str, range_end: str) -> dict:
+    """The chart of one range: ``{"data": [...], "layout": {...}, "config": {...}, "labels": [...]}``.
+
+    ``range_start``/``range_end`` are local "YYYY-MM-DD HH:MM" bounds of the x axis (the whole range).
+    Every bar is placed explicitly: centred on its interval, as wide as the interval allows (a 25-hour day,
+    a 31-day month); with generation, consumption takes the left half of the slot and generation the right.
+    """
+    n = len(points.starts)
+    durations_ms = (points.ends - points.starts) * 1000
+    mid = points.starts + (points.ends - points.starts) // 2
+    mid_text, offs = local_minutes_seconds(mid)
+    x = mid_text.tolist()
+    fill = {"15min": 0.92, "hour": 0.9, "day": 0.8, "month": 0.86, "billing": 0.9}[granularity]
+    if granularity in ("15min", "hour", "day"):
+        nominal = {"15min": 900_000, "hour": 3_600_000, "day": 86_400_000}[granularity]
+        slot = nominal * fill
+    else:
+        slot = [round(float(d) * fill) for d in durations_ms.tolist()]
+
+    has_gen = bool(np.any(~np.isnan(points.generation)))
+    est_c = points.consumption_est & ~np.isnan(points.consumption)
+    est_g = points.generation_est & ~np.isnan(points.generation)
+    if has_gen:
+        c_width, g_width = _scaled(slot, 0.5), _scaled(slot, 0.5)
+        c_offset, g_offset = _scaled(slot, -0.5), 0
+    else:
+        c_width, c_offset = _scaled(slot, 1.0), _scaled(slot, -0.5)
+        g_width = g_offset = None
+    traces = [
+        _trace(
+            "Consumption",
+            x,
+            _values(points.consumption, ~points.consumption_est),
+            COLORS["consumption"],
+            hatched=False,
+            width=c_width,
+            offset=c_offset,
+            legendgroup="consumption",
+            kind_text="Consumption",
+        )
+    ]
+    if est_c.any():
+        traces.append(
+            _trace(
+                "Consumption, estimated",
+                x,
+                _values(points.consumption, points.consumption_est),
+                COLORS["consumption_est"],
+                hatched=True,
+                width=c_width,
+                offset=c_offset,
+                legendgroup="consumption",
+                kind_text="Consumption (estimated)",
+            )
+        )
+    if has_gen:
+        traces.append(
+            _trace(
+                "Surplus generation",
+                x,
+                _values(points.generation, ~points.generation_est),
+                COLORS["generation"],
+                hatched=False,
+                width=g_width,
+                offset=g_offset,
+                legendgroup="generation",
+                kind_text="Sent to the grid",
+            )
+        )
+        if est_g.any():
+            traces.append(
+                _trace(
+                    "Surplus generation, estimated",
+                    x,
+                    _values(points.generation, points.generation_est),
+                    COLORS["generation_est"],
+                    hatched=True,
+                    width=g_width,
+                    offset=g_offset,
+                    legendgroup="generation",
+                    kind_text="Sent to the grid (estimated)",
+                )
+            )
+
+    tick_format = {
+        "15min": "%H:%M<br>%b %-d",
+        "hour": "%H:%M<br>%b %-d",
+        "day": "%b %-d",
+        "month": "%b<br>%Y",
+        "billing": "%b %-d<br>%Y",
+    }[granularity]
+    xaxis = {
+        "type": "date",
+        "range": [range_start, range_end],
+        "showspikes": True,
+        "spikemode": "across",
+        "spikesnap": "hovered data",
+        "spikethickness": 1,
+        "spikedash": "solid",
+        "spikecolor": "#4d5766",
+        "tickformat": tick_format,
+        "showgrid": False,
+        "linecolor": "#8a94a3",
+        "ticks": "outside",
+        "automargin": True,
+        "nticks": 8,
+    }
+    if granularity == "month" and n:
+        xaxis["dtick"] = "M1" if n <= 7 else ("M2" if n <= 14 else "M3")
+    if n >= RANGE_SLIDER_MIN_POINTS[granularity]:
+        xaxis["rangeslider"] = {"visible": True, "thickness": 0.08, "bgcolor": "#eef2f7"}
+    layout = {
+        "barmode": "overlay",
+        "hovermode": "x",
+        "hoverdistance": -1,
+        "spikedistance": -1,
+        "hoverlabel": {
+            "bgcolor": "#ffffff",
+            "bordercolor": "#1b2330",
+            "font": {"color": "#1b2330", "size": 13},
+        },
+        "margin": {"l": 52, "r": 12, "t": 8, "b": 36},
+        "paper_bgcolor": "#ffffff",
+        "plot_bgcolor": "#ffffff",
+        "font": {
+            "family": 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif',
+            "size": 13,
+            "color": "#1b2330",
+        },
+        "legend": {"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom", "xanchor": "left"},
+        "xaxis": xaxis,
+        "yaxis": {
+            "title": {"text": "kWh"},
+            "rangemode": "tozero",
+            "gridcolor": "#e3e8ef",
+            "zerolinecolor": "#8a94a3",
+            "fixedrange": True,
+            "automargin": True,
+        },
+        "showlegend": True,
+    }
+    config = {
+        "responsive": True,
+        "displaylogo": False,
+        "scrollZoom": False,
+        "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d", "toImage"],
+    }
+    return {
+        "data": traces,
+        "layout": layout,
+        "config": config,
+        "labels": interval_labels(points.starts, points.ends, granularity),
+    }
+
+
+def local_minutes_seconds(epochs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Like :func:`local_minutes` with seconds ("YYYY-MM-DD HH:MM:SS"), for bar centres."""
+    epochs = np.asarray(epochs, dtype=np.int64)
+    offs = utc_offsets(epochs)
+    text = np.datetime_as_string((epochs + offs).astype("datetime64[s]"), unit="s")
+    return np.char.replace(text, "T", " "), offs

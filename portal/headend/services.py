@@ -1,0 +1,165 @@
+"""On-demand reads: ask, answer, fail, and the per-premise limits (settings ON_DEMAND_READS_PER_HOUR/DAY)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from portal.headend import HeadEndUnavailable, get_adapter
+from portal.models_reads import MeterReadRequest
+from usage.models import Meter, Premise
+
+log = logging.getLogger(__name__)
+
+Status = MeterReadRequest.Status
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    per_hour: int
+    per_day: int
+    used_hour: int
+    used_day: int
+    next_allowed_at: datetime | None  # None when a read may be requested now
+
+    @property
+    def left_hour(self) -> int:
+        return max(0, self.per_hour - self.used_hour)
+
+    @property
+    def left_day(self) -> int:
+        return max(0, self.per_day - self.used_day)
+
+    @property
+    def allowed(self) -> bool:
+        return self.next_allowed_at is None
+
+    def explain(self) -> str:
+        if self.allowed:
+            return (
+                f"You can ask for {self.per_hour} reads an hour and {self.per_day} a day for this meter; "
+                f"{self.left_hour} left this hour, {self.left_day} today. Failed reads do not count."
+            )
+        local = timezone.localtime(self.next_allowed_at)
+        which = (
+            f"{self.per_hour} reads an hour" if self.left_hour == 0 else f"{self.per_day} reads in 24 hours"
+        )
+        return (
+            f"This meter has had its {which}, the most a meter's network allows us to ask for. "
+            f"You can ask again at {local:%H:%M %Z} ({local:%b %-d})."
+        )
+
+
+class ReadLimitReached(Exception):
+    def __init__(self, limits: ReadLimits):
+        super().__init__(limits.explain())
+        self.limits = limits
+
+
+class NoMeter(Exception):
+    pass
+
+
+def _counted(premise: Premise, since: datetime):
+    # Failed reads do not count against the limit: the customer did nothing wrong.
+    return MeterReadRequest.objects.filter(premise=premise, requested_at__gt=since).exclude(
+        status=Status.FAILED
+    )
+
+
+def read_limits(*, premise: Premise, now: datetime | None = None) -> ReadLimits:
+    """How many reads this premise may still ask for, and when the next is allowed (rolling windows)."""
+    now = now or timezone.now()
+    per_hour, per_day = settings.ON_DEMAND_READS_PER_HOUR, settings.ON_DEMAND_READS_PER_DAY
+    day_times = sorted(_counted(premise, now - timedelta(days=1)).values_list("requested_at", flat=True))
+    hour_times = [t for t in day_times if t > now - timedelta(hours=1)]
+    waits = []
+    if len(hour_times) >= per_hour:
+        waits.append(hour_times[len(hour_times) - per_hour] + timedelta(hours=1))
+    if len(day_times) >= per_day:
+        waits.append(day_times[len(day_times) - per_day] + timedelta(days=1))
+    return ReadLimits(
+        per_hour=per_hour,
+        per_day=per_day,
+        used_hour=len(hour_times),
+        used_day=len(day_times),
+        next_allowed_at=max(waits) if waits else None,
+    )
+
+
+def current_meter(premise: Premise) -> Meter | None:
+    return premise.meters.filter(removed_on__isnull=True).order_by("-installed_on").first()
+
+
+def read_request_create(*, user, premise: Premise, now: datetime | None = None) -> MeterReadRequest:
+    """Record a read request and hand it to the head-end adapter (which answers later).
+
+    Raises ReadLimitReached when the premise has used its reads, NoMeter when no meter is installed."""
+    meter = current_meter(premise)
+    if meter is None:
+        raise NoMeter("This premise has no smart meter installed, so it cannot be read remotely.")
+    adapter = get_adapter()
+    with transaction.atomic():
+        # Lock the premise row so two clicks at once cannot both slip under the limit.
+        Premise.objects.select_for_update().filter(pk=premise.pk).first()
+        limits = read_limits(premise=premise, now=now)
+        if not limits.allowed:
+            raise ReadLimitReached(limits)
+        read = MeterReadRequest.objects.create(
+            premise=premise,
+            meter=meter,
+            requested_by=user,
+            requested_at=now or timezone.now(),
+            adapter=getattr(adapter, "name", type(adapter).__name__),
+        )
+        try:
+            adapter.request_read(read)
+        except HeadEndUnavailable as exc:
+            read_fail(read_id=read.pk, code="headend_unavailable", message=str(exc))
+            read.refresh_from_db()
+    return read
+
+
+def read_complete(*, read_id: int, register_kwh: Decimal, read_at: datetime) -> bool:
+    """Store the meter's answer. Idempotent: only a pending request changes. True when it changed."""
+    changed = MeterReadRequest.objects.filter(pk=read_id, status=Status.PENDING).update(
+        status=Status.COMPLETED,
+        register_kwh=Decimal(register_kwh).quantize(Decimal("0.001")),
+        read_at=read_at,
+        answered_at=timezone.now(),
+    )
+    return bool(changed)
+
+
+def read_fail(*, read_id: int, code: str, message: str) -> bool:
+    changed = MeterReadRequest.objects.filter(pk=read_id, status=Status.PENDING).update(
+        status=Status.FAILED,
+        failure_code=code[:32],
+        failure_message=message[:300],
+        answered_at=timezone.now(),
+    )
+    return bool(changed)
+
+
+def read_expire_stale(*, premise: Premise | None = None, now: datetime | None = None) -> int:
+    """Pending requests the head-end never answered become failed after ON_DEMAND_READ_TIMEOUT_SECONDS."""
+    now = now or timezone.now()
+    limit = now - timedelta(seconds=settings.ON_DEMAND_READ_TIMEOUT_SECONDS)
+    qs = MeterReadRequest.objects.filter(status=Status.PENDING, requested_at__lt=limit)
+    if premise is not None:
+        qs = qs.filter(premise=premise)
+    return qs.update(
+        status=Status.FAILED,
+        failure_code="timeout",
+        failure_message=(
+            f"The meter did not answer within {settings.ON_DEMAND_READ_TIMEOUT_SECONDS // 60} minutes. "
+            "This happens when the meter's radio network is busy; please try again later."
+        ),
+        answered_at=now,
+    )

@@ -1,0 +1,299 @@
+"""What the usage page shows: reads, summaries (this range and the previous equal one), chart, table.
+
+One storage query reads both channels over the previous period and the range together; billing periods
+are one more query when that granularity is chosen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+import orjson
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from portal.charts import interval_labels, points_from_series, usage_figure
+from portal.pages.state import UsageState
+from usage import storage
+from usage.models import BillingPeriod, Channel, Premise
+from usage.reads.aggregate import BilledPeriod, build_reads, day_range, lay_on_grid
+from usage.reads.summary import summarize
+
+TABLE_MAX_ROWS = 3200  # 31 days of 15-minute data (with a fall-back day) fit; more goes to the downloads
+
+
+@dataclass
+class Comparison:
+    start: date
+    end: date
+    clipped: bool  # the previous equal period reaches before the window: compared over a shorter span
+    summary: dict | None
+
+
+@dataclass
+class UsageData:
+    reads: object
+    summary: dict
+    previous: Comparison | None
+    chart_json: SafeString
+    table_html: SafeString | None
+    rows: int
+    has_generation: bool
+    has_estimated: bool
+    has_data: bool
+    billed: list[BilledPeriod]
+
+
+def billed_periods(*, premise: Premise, start: date, end: date, window) -> list[BilledPeriod]:
+    """Billing periods that meet ``start``..``end`` and lie wholly inside the customer's window."""
+    rows = (
+        BillingPeriod.objects.filter(
+            premise=premise,
+            start_date__lte=end,
+            end_date__gte=start,
+            start_date__gte=window.start,
+            end_date__lte=window.end,
+        )
+        .order_by("start_date")
+        .values_list("start_date", "end_date", "wh", "estimated")
+    )
+    return [BilledPeriod(start_date=a, end_date=b, wh=wh, estimated=est) for a, b, wh, est in rows]
+
+
+def previous_period(state: UsageState) -> tuple[date, date, bool] | None:
+    """The equal period just before the range, clipped to the window (None when nothing of it is inside)."""
+    n = state.days
+    prev_end = state.start - timedelta(days=1)
+    prev_start = state.start - timedelta(days=n)
+    lo = max(prev_start, state.window.start)
+    if lo > prev_end:
+        return None
+    return lo, prev_end, lo != prev_start
+
+
+def load_usage(*, premise: Premise, state: UsageState) -> UsageData:
+    start, end = state.start, state.end
+    billed: list[BilledPeriod] = []
+    if state.granularity == "billing":
+        billed = billed_periods(premise=premise, start=start, end=end, window=state.window)
+    prev = previous_period(state)
+    fetch_start = min(start, prev[0]) if prev else start
+    read_start, read_end = start, end
+    if billed:  # the chart covers whole billing periods (all inside the window)
+        read_start, read_end = min(start, billed[0].start_date), max(end, billed[-1].end_date)
+        fetch_start = min(fetch_start, read_start)
+    channels = storage.read_channels(premise_id=premise.pk, start=fetch_start, end=read_end)
+    cons = channels.get(int(Channel.CONSUMPTION))
+    gen = channels.get(int(Channel.GENERATION))
+    reads = build_reads(
+        esiid=premise.esiid,
+        start=read_start,
+        end=read_end,
+        granularity=state.granularity,
+        consumption=cons,
+        generation=gen,
+        billed=billed,
+    )
+    if (read_start, read_end) == (start, end):
+        summary = summarize(reads.range, reads.consumption, reads.generation)
+    else:
+        rng = day_range(start, end)
+        summary = summarize(rng, lay_on_grid(rng, cons), lay_on_grid(rng, gen))
+    previous = None
+    if prev is not None:
+        rng = day_range(prev[0], prev[1])
+        previous = Comparison(
+            start=prev[0],
+            end=prev[1],
+            clipped=prev[2],
+            summary=summarize(rng, lay_on_grid(rng, cons), lay_on_grid(rng, gen)),
+        )
+
+    sc, sg = reads.series_consumption, reads.series_generation
+    points = points_from_series(sc, sg)
+    fig = usage_figure(
+        points,
+        granularity=state.granularity,
+        range_start=_axis_bound(reads.range.start),
+        range_end=_axis_bound(reads.range.end + timedelta(days=1)),
+    )
+    has_gen = bool(reads.generation.has_data)
+    has_est = bool((sc.estimated & ~sc.null).any() or (sg.estimated & ~sg.null).any())
+    rows = len(sc)
+    table = None
+    if rows <= TABLE_MAX_ROWS:
+        table = table_html(
+            labels=fig["labels"], sc=sc, sg=sg, has_gen=has_gen, billed=billed if billed else None
+        )
+    return UsageData(
+        reads=reads,
+        summary=summary,
+        previous=previous,
+        chart_json=json_script_fast(fig, "usage-chart-data"),
+        table_html=table,
+        rows=rows,
+        has_generation=has_gen,
+        has_estimated=has_est,
+        has_data=bool(reads.consumption.has_data or reads.generation.has_data),
+        billed=billed,
+    )
+
+
+def _axis_bound(day: date) -> str:
+    return f"{day.isoformat()} 00:00"
+
+
+_JSON_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
+
+
+def json_script_fast(data, element_id: str) -> SafeString:
+    """Like Django's ``json_script`` (same escaping), serialised with orjson: chart data can be large."""
+    text = orjson.dumps(data, option=orjson.OPT_SERIALIZE_NUMPY).decode().translate(_JSON_ESCAPES)
+    return mark_safe(f'<script id="{escape(element_id)}" type="application/json">{text}</script>')  # noqa: S308
+
+
+def _kwh_cells(series) -> list[str]:
+    vals = np.round(series.wh / 1000.0, 3)
+    out = []
+    for v, null, est in zip(vals.tolist(), series.null.tolist(), series.estimated.tolist(), strict=True):
+        if null:
+            out.append('<td class="num"><span class="muted">no data</span></td>')
+        else:
+            mark = ' <abbr title="estimated" class="est-mark">E</abbr>' if est else ""
+            out.append(f'<td class="num">{v:,.3f}{mark}</td>')
+    return out
+
+
+def table_html(*, labels, sc, sg, has_gen: bool, billed) -> SafeString:
+    """The rows of the data table (what the chart shows), built in one pass: thousands of rows stay fast."""
+    cons = _kwh_cells(sc)
+    gen = _kwh_cells(sg) if has_gen else None
+    head = ['<th scope="col">Interval (local time)</th>', '<th scope="col" class="num">Consumption, kWh</th>']
+    if has_gen:
+        head.append('<th scope="col" class="num">Sent to the grid, kWh</th>')
+    if billed:
+        head.append('<th scope="col" class="num">Reported to your REP, kWh</th>')
+    parts = ["<thead><tr>", *head, "</tr></thead><tbody>"]
+    for i, label in enumerate(labels):
+        parts.append(f'<tr><th scope="row">{escape(label)}</th>{cons[i]}')
+        if gen is not None:
+            parts.append(gen[i])
+        if billed:
+            b = billed[i]
+            if b.wh is None:
+                parts.append('<td class="num">NA <span class="muted">(not available)</span></td>')
+            else:
+                parts.append(f'<td class="num">{b.wh / 1000:,.3f}{" E" if b.estimated else ""}</td>')
+        parts.append("</tr>")
+    parts.append("</tbody>")
+    return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped or our own number
+
+
+__all__ = ["UsageData", "interval_labels", "load_usage"]
+
+
+# ------------------------------------------------------------------------------------------- summary
+
+
+def _when(iso_start: str, iso_end: str) -> str:
+    """ "Jul 3, 2025, 18:15–18:30 CDT" from two ISO instants with offsets."""
+    from datetime import datetime
+
+    from portal.charts import TZ_NAMES
+
+    a, b = datetime.fromisoformat(iso_start), datetime.fromisoformat(iso_end)
+    ta = TZ_NAMES.get(int(a.utcoffset().total_seconds()), a.strftime("%z"))
+    tb = TZ_NAMES.get(int(b.utcoffset().total_seconds()), b.strftime("%z"))
+    span = f"{a:%H:%M}–{b:%H:%M} {tb}" if ta == tb else f"{a:%H:%M} {ta}–{b:%H:%M} {tb}"
+    return f"{a:%a %b} {a.day}, {a.year}, {span}"
+
+
+def _fmt(value, unit: str, digits: int = 3) -> str:
+    if value is None:
+        return "—"
+    return f"{value:,.{digits}f} {unit}".strip()
+
+
+def _change(now, before) -> str | None:
+    if now is None or before in (None, 0):
+        return None
+    pct = (now - before) / before * 100
+    if abs(pct) < 0.05:
+        return "no change"
+    return f"{'+' if pct > 0 else '−'}{abs(pct):.1f}%"
+
+
+def summary_rows(summary: dict, previous: dict | None, *, has_generation: bool) -> list[dict]:
+    """The figures beside the chart, this range and the previous equal one, formatted for people."""
+
+    def peak(s):
+        if not s or not s.get("peak"):
+            return "—", None
+        p = s["peak"]
+        return f"{p['kwh']:,.3f} kWh", _when(p["start"], p["end"])
+
+    def share(s):
+        v = s.get("estimated_share") if s else None
+        return "—" if v is None else f"{v * 100:.1f}%"
+
+    prev = previous or {}
+    rows = [
+        {
+            "label": "Total used",
+            "now": _fmt(summary.get("total_kwh"), "kWh"),
+            "before": _fmt(prev.get("total_kwh"), "kWh") if previous else None,
+            "change": _change(summary.get("total_kwh"), prev.get("total_kwh")),
+        },
+        {
+            "label": "Average per day",
+            "now": _fmt(summary.get("average_per_day_kwh"), "kWh"),
+            "before": _fmt(prev.get("average_per_day_kwh"), "kWh") if previous else None,
+            "change": _change(summary.get("average_per_day_kwh"), prev.get("average_per_day_kwh")),
+        },
+    ]
+    now_peak, now_when = peak(summary)
+    before_peak, before_when = peak(previous)
+    rows.append(
+        {
+            "label": "Peak 15 minutes",
+            "now": now_peak,
+            "now_note": now_when,
+            "before": before_peak if previous else None,
+            "before_note": before_when,
+        }
+    )
+    rows.append(
+        {
+            "label": "Base load",
+            "now": _fmt(summary.get("base_load_kw"), "kW"),
+            "before": _fmt(prev.get("base_load_kw"), "kW") if previous else None,
+            "help": "What the home draws when nearly everything is off (5th percentile of 15-minute demand).",
+        }
+    )
+    if has_generation or summary.get("generation_total_kwh") is not None:
+        rows.append(
+            {
+                "label": "Sent to the grid",
+                "now": _fmt(summary.get("generation_total_kwh"), "kWh"),
+                "before": _fmt(prev.get("generation_total_kwh"), "kWh") if previous else None,
+                "change": _change(summary.get("generation_total_kwh"), prev.get("generation_total_kwh")),
+            }
+        )
+    rows.append(
+        {
+            "label": "Estimated by the utility",
+            "now": share(summary),
+            "before": share(previous) if previous else None,
+            "help": "Share of 15-minute readings the utility estimated instead of reading from the meter.",
+        }
+    )
+    rows.append(
+        {
+            "label": "Days with data",
+            "now": f"{summary.get('days_with_data', 0)} of {summary.get('days', 0)}",
+            "before": f"{prev.get('days_with_data', 0)} of {prev.get('days', 0)}" if previous else None,
+        }
+    )
+    return rows

@@ -1,0 +1,253 @@
+"""The usage page's state, held in the URL: granularity, range (a preset or custom dates) and window.
+
+Parsing never raises: a bad or out-of-reach date becomes an explained message and the nearest range the
+customer may see. Pure apart from settings: testable without a database.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from urllib.parse import urlencode
+
+from django.conf import settings
+
+GRANULARITIES = ("15min", "hour", "day", "month", "billing")
+GRANULARITY_LABELS = {
+    "15min": "15 minutes",
+    "hour": "Hourly",
+    "day": "Daily",
+    "month": "Monthly",
+    "billing": "Billing periods",
+}
+PRESETS = ("yesterday", "7d", "month", "12m", "window")
+PRESET_LABELS = {
+    "yesterday": "Yesterday",
+    "7d": "Last 7 days",
+    "month": "This month",
+    "12m": "Last 12 months",
+    "window": "Whole window",
+}
+NATURAL_GRANULARITY = {"yesterday": "15min", "7d": "hour", "month": "day", "12m": "month", "window": "month"}
+DEFAULT_PRESET = "7d"
+# The most days one granularity shows on screen (downloads have no such limit).
+SCREEN_MAX_DAYS = {"15min": 93, "hour": 400}
+
+
+@dataclass(frozen=True)
+class Window:
+    """One access window (inclusive local dates) and why it starts and ends where it does."""
+
+    start: date
+    end: date
+    start_reason: str
+    end_reason: str
+
+    def __contains__(self, day: date) -> bool:
+        return self.start <= day <= self.end
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+
+@dataclass
+class UsageState:
+    granularity: str
+    preset: str | None
+    start: date
+    end: date
+    window: Window
+    window_index: int
+    multi_window: bool = False
+    errors: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    requested_granularity: str | None = None
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def params(self, **changes) -> dict:
+        p: dict = {"granularity": self.granularity}
+        if self.multi_window:
+            p["period"] = self.window_index
+        preset = changes.pop("preset", self.preset)
+        if preset:
+            p["preset"] = preset
+        else:
+            p["start"] = changes.pop("start", self.start).isoformat()
+            p["end"] = changes.pop("end", self.end).isoformat()
+        p.update({k: v for k, v in changes.items() if v is not None})
+        return p
+
+    def query(self, **changes) -> str:
+        return urlencode(self.params(**changes))
+
+    def range_query(self) -> str:
+        """The explicit range (what downloads and bookmarks of "exactly this" use)."""
+        return urlencode(
+            {"granularity": self.granularity, "start": self.start.isoformat(), "end": self.end.isoformat()}
+        )
+
+
+def months_before(day: date, months: int) -> date:
+    index = day.year * 12 + (day.month - 1) - months
+    year, month0 = divmod(index, 12)
+    return date(year, month0 + 1, min(day.day, calendar.monthrange(year, month0 + 1)[1]))
+
+
+def explain_window(
+    start: date, end: date, *, period_start: date | None, period_end: date | None, today: date
+):
+    """A Window with the reasons for its edges, in words a customer understands."""
+    months = settings.ACCESS_WINDOW_MONTHS
+    if period_start is not None and start == period_start and start != months_before(today, months):
+        start_reason = f"your service at this address began on {_d(start)} (move-in); earlier data belongs to the previous occupant"
+    else:
+        start_reason = f"data is kept available for {months} months, so {_d(start)} is the earliest date anyone can see today"
+    if end >= today:
+        end_reason = "today is the latest date; each day's readings arrive from the utility the next morning"
+    elif period_end is not None:
+        end_reason = (
+            f"your service at this address ended on {_d(end + timedelta(days=1))} (move-out); later data "
+            "belongs to the next occupant"
+        )
+    else:
+        end_reason = f"{_d(end)} is the end of your access"
+    return Window(start=start, end=end, start_reason=start_reason, end_reason=end_reason)
+
+
+def _d(day: date) -> str:
+    return f"{day:%b} {day.day}, {day.year}"
+
+
+def _parse_date(text: str | None) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text.strip()[:10])
+    except ValueError:
+        return None
+
+
+def preset_range(preset: str, window: Window, today: date) -> tuple[date, date] | None:
+    """The dates of a preset inside ``window``, or None when it does not meet the window at all."""
+    yesterday = today - timedelta(days=1)
+    last = max(window.start, min(window.end, yesterday))
+    if preset == "yesterday":
+        lo = hi = yesterday
+    elif preset == "7d":
+        lo, hi = last - timedelta(days=6), last
+    elif preset == "month":
+        hi = min(window.end, today)
+        lo = hi.replace(day=1)
+    elif preset == "12m":
+        lo, hi = months_before(last, 12) + timedelta(days=1), last
+    elif preset == "window":
+        lo, hi = window.start, window.end
+    else:
+        return None
+    lo, hi = max(lo, window.start), min(hi, window.end)
+    return (lo, hi) if lo <= hi else None
+
+
+def preset_unavailable_reason(preset: str, window: Window, today: date) -> str | None:
+    if preset_range(preset, window, today) is not None:
+        return None
+    if preset == "yesterday":
+        if today - timedelta(days=1) < window.start:
+            return "Yesterday is before your access begins: " + window.start_reason + "."
+        return "Yesterday is after your access ends: " + window.end_reason + "."
+    return "Not within your access window."
+
+
+def parse_state(params, windows: list[Window], today: date) -> UsageState:
+    """The page state from the query string; every problem becomes a message, never an exception."""
+    errors: list[str] = []
+    notices: list[str] = []
+    # Which window (service period): explicit ?period=i, else the one holding the requested end, else the latest.
+    index = len(windows) - 1
+    raw_period = params.get("period")
+    start_raw, end_raw = params.get("start"), params.get("end")
+    req_start, req_end = _parse_date(start_raw), _parse_date(end_raw)
+    if raw_period is not None and str(raw_period).isdigit() and int(raw_period) < len(windows):
+        index = int(raw_period)
+    elif req_end is not None:
+        for i, w in enumerate(windows):
+            if req_end in w or (req_start is not None and req_start in w):
+                index = i
+    window = windows[index]
+
+    granularity = params.get("granularity")
+    if granularity is not None and granularity not in GRANULARITIES:
+        errors.append(
+            f"“{granularity[:20]}” is not a granularity we offer; choose 15 minutes, hourly, daily, monthly "
+            "or billing periods."
+        )
+        granularity = None
+
+    preset = params.get("preset")
+    if start_raw is not None or end_raw is not None:
+        preset = None
+        start, end = req_start, req_end
+        if start is None or end is None:
+            which = "start" if start is None else "end"
+            errors.append(f"The {which} date is missing or not a date; use the form YYYY-MM-DD.")
+            start, end = preset_range(DEFAULT_PRESET, window, today) or (window.start, window.end)
+            preset = DEFAULT_PRESET
+        elif end < start:
+            errors.append(f"The end date ({_d(end)}) is before the start date ({_d(start)}).")
+            start, end = end, start
+        if preset is None:
+            if start < window.start:
+                errors.append(f"Data before {_d(window.start)} is out of reach: {window.start_reason}.")
+                start = window.start
+            if end > window.end:
+                errors.append(f"Data after {_d(window.end)} is out of reach: {window.end_reason}.")
+                end = window.end
+            if start > end:  # the whole request was outside the window
+                start, end = preset_range(DEFAULT_PRESET, window, today) or (window.start, window.end)
+    else:
+        if preset is not None and preset not in PRESETS:
+            errors.append("That range preset is unknown; showing the last 7 days.")
+            preset = None
+        preset = preset or DEFAULT_PRESET
+        rng = preset_range(preset, window, today)
+        if rng is None:
+            errors.append(preset_unavailable_reason(preset, window, today) or "That range is unavailable.")
+            preset = "window"
+            rng = (window.start, window.end)
+        start, end = rng
+
+    if granularity is None:
+        granularity = NATURAL_GRANULARITY.get(preset or "", "day")
+        if preset is None:
+            days = (end - start).days + 1
+            granularity = "15min" if days <= 2 else "hour" if days <= 14 else "day" if days <= 92 else "month"
+    days = (end - start).days + 1
+    limit = SCREEN_MAX_DAYS.get(granularity)
+    if limit is not None and days > limit:
+        coarser = "hour" if granularity == "15min" and days <= SCREEN_MAX_DAYS["hour"] else "day"
+        notices.append(
+            f"The chart shows {GRANULARITY_LABELS[granularity].lower()} data for up to {limit} days at a "
+            f"time; this range has {days}, so it is shown {GRANULARITY_LABELS[coarser].lower()}. The "
+            f"downloads below still give {GRANULARITY_LABELS[granularity].lower()} data for the whole range."
+        )
+        granularity_for_screen = coarser
+    else:
+        granularity_for_screen = granularity
+    state = UsageState(
+        granularity=granularity_for_screen,
+        preset=preset,
+        start=start,
+        end=end,
+        window=window,
+        window_index=index,
+        multi_window=len(windows) > 1,
+        errors=errors,
+        notices=notices,
+        requested_granularity=granularity if granularity != granularity_for_screen else None,
+    )
+    return state
