@@ -196,6 +196,20 @@ def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path):
     assert digest(tmp_path / "a") != digest(tmp_path / "d")  # the seed changes values, not only ESI IDs
 
 
+def test_worker_processes_write_the_same_bytes(tmp_path):
+    premises = synth_premises(10, seed=2)
+    one = generate(tmp_path / "1", premises, date(2025, 3, 8), 3, seed=2, solar_share=0.4, error_rate=0.02)
+    two = generate(
+        tmp_path / "2", premises, date(2025, 3, 8), 3, seed=2, solar_share=0.4, error_rate=0.02, workers=2
+    )
+    assert digest(tmp_path / "1") == digest(tmp_path / "2")
+    assert (one.rows, one.corrupted_by_kind, one.billing_periods) == (
+        two.rows,
+        two.corrupted_by_kind,
+        two.billing_periods,
+    )
+
+
 def test_output_does_not_depend_on_the_process(tmp_path):
     """No hash(), no set order: two interpreters with different hash seeds write the same bytes."""
     code = (

@@ -91,3 +91,25 @@ def test_out_must_be_a_directory(tmp_path):
     target.write_text("x")
     with pytest.raises(CommandError, match="not a directory"):
         run("--meters", "1", "--start", "2025-01-01", "--days", "1", "--out", str(target), "--no-register")
+
+
+@pytest.mark.django_db
+def test_generated_files_load(tmp_path):
+    """The ingest path stores every good row and rejects exactly the corrupted ones (on days without DST)."""
+    from usage.loader import ingest_file
+
+    line = run(
+        "--meters", "15", "--start", "2025-06-01", "--days", "2", "--out", str(tmp_path),
+        "--seed", "9", "--solar-share", "0.3", "--error-rate", "0.03",
+    )  # fmt: skip
+    rows = corrupted = stored = rejected = 0
+    for path in sorted(tmp_path.glob("*_INTERVAL.csv")):
+        report = ingest_file(path=path, today=date(2025, 7, 1))
+        stored += report.stored
+        rejected += report.rejected
+        text = path.read_bytes().decode()
+        rows += text.count("\r\n") - 1
+    corrupted = int(line.split(" interval rows (")[1].split(" corrupted")[0].replace(",", ""))
+    assert corrupted > 0
+    assert rejected == corrupted
+    assert stored == rows - corrupted

@@ -5,9 +5,11 @@ Pure: no Django. Same arguments, same bytes.
 
 from __future__ import annotations
 
+import multiprocessing
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -99,6 +101,107 @@ class _TduGroup:
         self.block_channel = np.array(channels, dtype=np.int64)
 
 
+class _Run:
+    """Everything needed to write any one day of a run (in this process or in a worker process)."""
+
+    def __init__(self, out_dir, premises, start, seed, solar_share, error_rate):
+        self.out_dir, self.premises, self.start = out_dir, premises, start
+        self.seed, self.error_rate = seed, error_rate
+        self.pa = ProfileArrays(premises, solar_share)
+        duns = np.array([p.tdu_duns for p in premises])
+        self.groups = [
+            _TduGroup(t, np.flatnonzero(duns == t.duns), premises, self.pa.solar)
+            for t in TDUS
+            if np.any(duns == t.duns)
+        ]
+        self.clock = csvfmt.clock_table()
+
+    def day(self, k: int) -> _DayResult:
+        """Write the files of day ``start + k``; return what the summary and the billing files need."""
+        day = self.start + timedelta(days=k)
+        values = day_values(day, self.seed, self.pa)
+        result = _DayResult(
+            k,
+            values.consumption_wh.sum(axis=1, dtype=np.int64),
+            values.estimated.any(axis=1),
+        )
+        usage = csvfmt.as_table([csvfmt.mdy(day) + "," + csvfmt.mdy(day + timedelta(days=1)) + " "], 22)[0]
+        for tpos, g in enumerate(self.groups):
+            m = len(g.idx)
+            prefix = np.concatenate(
+                [
+                    g.esiid_cols,
+                    np.broadcast_to(usage, (m, usage.size)),
+                    self.clock[values.revision_seconds[g.idx]],
+                    np.full((m, 1), ord(","), dtype=np.uint8),
+                ],
+                axis=1,
+            )
+            rows_idx = g.idx[g.block_meter]
+            wh = np.where(
+                g.block_channel[:, None] == 0, values.consumption_wh[rows_idx], values.generation_wh[rows_idx]
+            )
+            est = values.estimated[rows_idx]
+            slack = ERROR_SLACK if self.error_rate > 0 else 0
+            buf = csvfmt.format_blocks(prefix[g.block_meter], day, wh, est, g.block_channel, slack)
+            n_rows = buf.shape[0]
+            bad = np.zeros(n_rows, dtype=bool)
+            if self.error_rate > 0:
+                bad, kinds = _corrupt(
+                    buf,
+                    g,
+                    self.groups,
+                    day,
+                    wh,
+                    est,
+                    values.revision_seconds,
+                    self.seed,
+                    tpos,
+                    self.error_rate,
+                )
+                result.corrupted_rows += int(bad.sum())
+                result.corrupted_by_kind.update(kinds)
+            good_channel = np.repeat(g.block_channel, wh.shape[1])[~bad]
+            result.rows += n_rows
+            result.consumption_rows += int(np.count_nonzero(good_channel == 0))
+            result.generation_rows += int(np.count_nonzero(good_channel == 1))
+            result.estimated_rows += int(np.count_nonzero(est.reshape(-1)[~bad]))
+            path = self.out_dir / interval_file_name(g.tdu, day)
+            data = csvfmt.HEADER + csvfmt.strip(buf)
+            path.write_bytes(data)
+            result.bytes_written += len(data)
+            result.files.append(path)
+        return result
+
+
+@dataclass
+class _DayResult:
+    k: int
+    daily_wh: np.ndarray  # (P,) consumption Wh of the day
+    daily_est: np.ndarray  # (P,) any interval estimated
+    files: list[Path] = field(default_factory=list)
+    rows: int = 0
+    consumption_rows: int = 0
+    generation_rows: int = 0
+    estimated_rows: int = 0
+    corrupted_rows: int = 0
+    corrupted_by_kind: Counter = field(default_factory=Counter)
+    bytes_written: int = 0
+
+
+_WORKER_RUN: _Run | None = None
+
+
+def _worker_init(*args) -> None:
+    global _WORKER_RUN
+    _WORKER_RUN = _Run(*args)
+
+
+def _worker_day(k: int) -> _DayResult:
+    assert _WORKER_RUN is not None
+    return _WORKER_RUN.day(k)
+
+
 def generate(
     out_dir: Path,
     premises: Sequence[SynthPremise],
@@ -109,12 +212,15 @@ def generate(
     error_rate: float = 0.0,
     *,
     billing: bool = True,
+    workers: int = 1,
     progress: Callable[[int, int], None] | None = None,
 ) -> GenerationSummary:
     """Write ``days`` days of interval files from ``start`` for ``premises`` into ``out_dir``, then billing files.
 
     ``solar_share``: the share of premises with rooftop solar (those whose profile.solar_rank is below it).
     ``error_rate``: the share of interval rows replaced by corrupted rows of the kinds in ERROR_KINDS.
+    ``workers``: processes writing days in parallel (each day depends only on its own draws, so the bytes are
+    the same for any number of workers).
     ``progress(done_days, days)`` is called after each day.
     """
     if days < 0:
@@ -123,66 +229,42 @@ def generate(
         raise ValueError("solar_share must be between 0 and 1")
     if not 0.0 <= error_rate <= 1.0:
         raise ValueError("error_rate must be between 0 and 1")
+    if workers < 1:
+        raise ValueError("workers must be at least 1")
     t0 = time.perf_counter()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    pa = ProfileArrays(premises, solar_share)
-    summary = GenerationSummary(out_dir, len(premises), int(pa.solar.sum()), days)
-    duns = np.array([p.tdu_duns for p in premises])
-    groups = [
-        _TduGroup(t, np.flatnonzero(duns == t.duns), premises, pa.solar)
-        for t in TDUS
-        if np.any(duns == t.duns)
-    ]
+    args = (out_dir, list(premises), start, seed, solar_share, error_rate)
+    run = _Run(*args)
+    summary = GenerationSummary(out_dir, len(premises), int(run.pa.solar.sum()), days)
     daily_wh = np.zeros((len(premises), days), dtype=np.int64)  # consumption per premise-day, for billing
     daily_est = np.zeros((len(premises), days), dtype=bool)
-    clock = csvfmt.clock_table()
 
-    for k in range(days):
-        day = start + timedelta(days=k)
-        values = day_values(day, seed, pa)
-        daily_wh[:, k] = values.consumption_wh.sum(axis=1, dtype=np.int64)
-        daily_est[:, k] = values.estimated.any(axis=1)
-        usage = csvfmt.as_table([csvfmt.mdy(day) + "," + csvfmt.mdy(day + timedelta(days=1)) + " "], 22)[0]
-        for tpos, g in enumerate(groups):
-            m = len(g.idx)
-            prefix = np.concatenate(
-                [
-                    g.esiid_cols,
-                    np.broadcast_to(usage, (m, usage.size)),
-                    clock[values.revision_seconds[g.idx]],
-                    np.full((m, 1), ord(","), dtype=np.uint8),
-                ],
-                axis=1,
-            )
-            rows_idx = g.idx[g.block_meter]
-            wh = np.where(
-                g.block_channel[:, None] == 0, values.consumption_wh[rows_idx], values.generation_wh[rows_idx]
-            )
-            est = values.estimated[rows_idx]
-            slack = ERROR_SLACK if error_rate > 0 else 0
-            buf = csvfmt.format_blocks(prefix[g.block_meter], day, wh, est, g.block_channel, slack)
-            n_rows = buf.shape[0]
-            bad = np.zeros(n_rows, dtype=bool)
-            if error_rate > 0:
-                bad, kinds = _corrupt(
-                    buf, g, groups, day, wh, est, values.revision_seconds, seed, tpos, error_rate
-                )
-                summary.corrupted_rows += int(bad.sum())
-                summary.corrupted_by_kind.update(kinds)
-            good_channel = np.repeat(g.block_channel, wh.shape[1])[~bad]
-            summary.rows += n_rows
-            summary.consumption_rows += int(np.count_nonzero(good_channel == 0))
-            summary.generation_rows += int(np.count_nonzero(good_channel == 1))
-            summary.estimated_rows += int(np.count_nonzero(est.reshape(-1)[~bad]))
-            path = out_dir / interval_file_name(g.tdu, day)
-            data = csvfmt.HEADER + csvfmt.strip(buf)
-            path.write_bytes(data)
-            summary.bytes_written += len(data)
-            summary.interval_files.append(path)
-        if progress is not None:
-            progress(k + 1, days)
+    def collect(results: Iterable[_DayResult]) -> None:
+        for r in results:
+            daily_wh[:, r.k] = r.daily_wh
+            daily_est[:, r.k] = r.daily_est
+            summary.interval_files += r.files
+            summary.rows += r.rows
+            summary.consumption_rows += r.consumption_rows
+            summary.generation_rows += r.generation_rows
+            summary.estimated_rows += r.estimated_rows
+            summary.corrupted_rows += r.corrupted_rows
+            summary.corrupted_by_kind.update(r.corrupted_by_kind)
+            summary.bytes_written += r.bytes_written
+            if progress is not None:
+                progress(r.k + 1, days)
 
+    workers = min(workers, days) if days else 1
+    if workers == 1:
+        collect(run.day(k) for k in range(days))
+    else:
+        # spawn, not fork: the caller may hold database connections and threads
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init, initargs=args) as pool:
+            collect(pool.map(_worker_day, range(days), chunksize=2))
+
+    groups = run.groups
     if billing and days > 0:
         for g in groups:
             path, periods, na = _write_billing(out_dir, g, premises, start, days, daily_wh, daily_est, seed)

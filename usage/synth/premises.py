@@ -266,10 +266,10 @@ def _premise(index: int, seed: int, offset: int, install_before: date | None) ->
         profile = LoadProfile(
             base_kw=size * between(0.2, 0.45),
             cool_balance_f=between(66, 76),
-            cool_kw_per_f=size * between(0.08, 0.2),
+            cool_kw_per_f=size * between(0.07, 0.16),
             cool_cap_kw=size * between(3.0, 5.0),
             heat_balance_f=between(50, 62),
-            heat_kw_per_f=size * (between(0.12, 0.3) if electric_heat else between(0.01, 0.03)),
+            heat_kw_per_f=size * (between(0.1, 0.24) if electric_heat else between(0.01, 0.03)),
             heat_cap_kw=size * between(6, 12),
             morning_hour=between(6.0, 7.5),
             morning_width_h=between(0.7, 1.3),

@@ -45,6 +45,12 @@ class Command(BaseCommand):
         parser.add_argument("--solar-share", type=float, default=0.1, help="share of meters with solar (0.1)")
         parser.add_argument("--error-rate", type=float, default=0.0, help="share of corrupted rows (0)")
         parser.add_argument("--no-register", action="store_true", help="do not register premises and meters")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=1,
+            help="processes writing days in parallel (same bytes); default 1",
+        )
 
     def handle(self, *args, **opts):
         meters, days = opts["meters"], opts["days"]
@@ -52,6 +58,8 @@ class Command(BaseCommand):
             raise CommandError(f"--meters must be at least 1, not {meters}.")
         if days < 1:
             raise CommandError(f"--days must be at least 1, not {days}.")
+        if opts["workers"] < 1:
+            raise CommandError(f"--workers must be at least 1, not {opts['workers']}.")
         start = _start_date(opts["start"])
         try:
             start + timedelta(days=days)
