@@ -253,6 +253,7 @@ OAUTH2_PROVIDER = {
     "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
     "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
     "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "SCOPES_BACKEND_CLASS": "thirdparty.scopes.ScopesBackend",
 }
 
 # --- REST framework.
@@ -260,7 +261,12 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "EXCEPTION_HANDLER": "api.problems.exception_handler",
 }
+# API rate limits (api/throttling.py): the profile named here is enforced and printed in the API docs;
+# `benchmark` lifts the limits for `make bench`.
+API_THROTTLE_PROFILE = envstr("API_THROTTLE_PROFILE", "default")
+API_EXPORT_DIR = Path(envstr("API_EXPORT_DIR", str(VAR_DIR / "exports")))
 SPECTACULAR_SETTINGS = {
     "TITLE": "Open Smart Meter Texas API",
     "VERSION": "1.0.0",
@@ -268,6 +274,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.postprocess",
+    ],
 }
 
 # --- Security: secure by default outside DEBUG; `check --deploy` clean with production variables.

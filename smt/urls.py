@@ -9,6 +9,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("", include("portal.urls_accounts")),
     path("", include("portal.urls")),
+    path("", include("api.urls")),  # /api/v1/, /api/schema/, /api/docs/, /espi/1_1/resource/
 ]
 
 handler429 = "portal.accounts.ratelimit.handler429"  # allauth calls it; ours adds Retry-After

@@ -1,0 +1,108 @@
+"""Who is calling: an OAuth 2.0 bearer token, an organization API key, or a signed-in customer (session + CSRF).
+
+Each class sets ``request.auth`` to a ``thirdparty.access.Actor``. The bearer-token check is one indexed
+query on django-oauth-toolkit's token checksum (tokens are hashed at rest, RFC 9700), with the agreement,
+application and organization joined in, so the hot path costs one round trip.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.utils import timezone
+from oauth2_provider.models import get_access_token_model
+from rest_framework import authentication, exceptions
+
+from thirdparty.access import actor_for_api_key, actor_for_customer, actor_for_token
+from thirdparty.apikeys import apikey_authenticate
+
+
+class OrganizationPrincipal:
+    """``request.user`` for an API key: an organization, not a person."""
+
+    is_authenticated = True
+    is_anonymous = False
+    is_active = True
+    is_staff = False
+    is_superuser = False
+    pk = None
+    id = None
+
+    def __init__(self, organization):
+        self.organization = organization
+
+    def __str__(self):
+        return str(self.organization)
+
+
+def _authorization(request) -> tuple[str, str]:
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    if not header:
+        return "", ""
+    scheme, _, value = header.partition(" ")
+    return scheme.lower(), value.strip()
+
+
+class BearerTokenAuthentication(authentication.BaseAuthentication):
+    """``Authorization: Bearer <token>``: an access token from our OAuth 2.0 server."""
+
+    www_authenticate_realm = "api"
+
+    def authenticate(self, request):
+        scheme, value = _authorization(request)
+        if scheme != "bearer":
+            return None
+        if not value:
+            raise exceptions.AuthenticationFailed("The Authorization header has no token after 'Bearer'.")
+        checksum = hashlib.sha256(value.encode("utf-8")).hexdigest()
+        token = (
+            get_access_token_model()
+            .objects.select_related("user", "application", "application__organization")
+            .filter(token_checksum=checksum)
+            .first()
+        )
+        if token is None:
+            raise exceptions.AuthenticationFailed(
+                "This access token is not valid: it was revoked or never issued. Get a new one."
+            )
+        if token.expires is None or token.expires <= timezone.now():
+            raise exceptions.AuthenticationFailed(
+                "This access token has expired; use your refresh token to get a new one."
+            )
+        if token.user is not None and not token.user.is_active:
+            raise exceptions.AuthenticationFailed("The account that granted this token is closed.")
+        return (token.user, actor_for_token(token))
+
+    def authenticate_header(self, request):
+        return f'Bearer realm="{self.www_authenticate_realm}"'
+
+
+class ApiKeyAuthentication(authentication.BaseAuthentication):
+    """``Authorization: Api-Key smt_...`` (or ``X-Api-Key: smt_...``): an organization's server-to-server key."""
+
+    def authenticate(self, request):
+        scheme, value = _authorization(request)
+        if scheme not in ("api-key", "apikey"):
+            value = request.META.get("HTTP_X_API_KEY", "")
+            if not value:
+                return None
+        key = apikey_authenticate(value)
+        if key is None:
+            raise exceptions.AuthenticationFailed(
+                "This API key is not valid: it was revoked or mistyped. Create a new key in the portal."
+            )
+        return (OrganizationPrincipal(key.organization), actor_for_api_key(key))
+
+    def authenticate_header(self, request):
+        return 'Api-Key realm="api"'
+
+
+class CustomerSessionAuthentication(authentication.SessionAuthentication):
+    """A signed-in customer in the browser: the session cookie, with CSRF for unsafe methods."""
+
+    def authenticate(self, request):
+        result = super().authenticate(request)
+        if result is None:
+            return None
+        user, _ = result
+        return (user, actor_for_customer(user))

@@ -1,0 +1,162 @@
+"""The base of every API view: who is calling, rate limits on every response, problem documents, formats."""
+
+from __future__ import annotations
+
+import orjson
+from django.http import Http404
+from rest_framework import exceptions, permissions
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.renderers import BaseRenderer
+from rest_framework.views import APIView
+
+from api import throttling
+from api.authentication import (
+    ApiKeyAuthentication,
+    BearerTokenAuthentication,
+    CustomerSessionAuthentication,
+)
+from api.problems import ApiProblem
+from thirdparty.access import Actor
+
+
+class OrjsonRenderer(BaseRenderer):
+    media_type = "application/json"
+    format = "json"
+    charset = None
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if data is None:
+            return b""
+        return orjson.dumps(data, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS)
+
+
+class CsvMarker(BaseRenderer):
+    """Names the CSV format for negotiation; the body itself comes from usage.writers."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):  # pragma: no cover
+        raise exceptions.NotAcceptable("CSV is not available here.")
+
+
+class AtomMarker(BaseRenderer):
+    media_type = "application/atom+xml"
+    format = "xml"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):  # pragma: no cover
+        raise exceptions.NotAcceptable("XML is not available here.")
+
+
+class ApiNegotiation(DefaultContentNegotiation):
+    """``?format=`` or ``Accept``; anything we cannot produce is 406 (never a silent 404 or JSON)."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        supported = ", ".join(f"{r.format} ({r.media_type})" for r in renderers)
+        fmt = request.query_params.get("format")
+        if fmt:
+            for r in renderers:
+                if r.format == fmt:
+                    return r, r.media_type
+            raise exceptions.NotAcceptable(f"Format {fmt!r} is not available here; use one of: {supported}.")
+        try:
+            return super().select_renderer(request, renderers, None)
+        except exceptions.NotAcceptable:
+            accept = request.META.get("HTTP_ACCEPT", "")
+            raise exceptions.NotAcceptable(
+                f"Cannot produce {accept!r} here; ask for one of: {supported}."
+            ) from None
+
+
+class HasActor(permissions.BasePermission):
+    def has_permission(self, request, view):
+        if isinstance(request.auth, Actor):
+            return True
+        raise exceptions.NotAuthenticated()
+
+
+class ApiView(APIView):
+    authentication_classes = [BearerTokenAuthentication, ApiKeyAuthentication, CustomerSessionAuthentication]
+    permission_classes = [HasActor]
+    renderer_classes = [OrjsonRenderer]
+    content_negotiation_class = ApiNegotiation
+    throttle_classes = []
+    #: extra rate-limit buckets counted on unsafe methods (e.g. "exports")
+    write_buckets: tuple[str, ...] = ()
+
+    @property
+    def actor(self) -> Actor:
+        return self.request.auth
+
+    def initial(self, request, *args, **kwargs):
+        self.format_kwarg = None
+        auth_error = None
+        try:
+            request.user  # noqa: B018 - runs the authenticators
+        except exceptions.APIException as exc:
+            auth_error = exc
+        hits = [("ip", throttling.client_ip(request))]
+        actor = request.auth if isinstance(request.auth, Actor) else None
+        if actor is not None:
+            hits.append(("credential", actor.cache_key))
+            if request.method not in permissions.SAFE_METHODS:
+                hits.extend((b, actor.cache_key) for b in self.write_buckets)
+        states = throttling.count(hits)
+        request._ratelimit_states = states
+        for s in states:
+            if s.exceeded:
+                raise exceptions.Throttled(wait=s.reset)
+        if auth_error is not None:
+            raise auth_error
+        neg = self.perform_content_negotiation(request)
+        request.accepted_renderer, request.accepted_media_type = neg
+        version, scheme = self.determine_version(request, *args, **kwargs)
+        request.version, request.versioning_scheme = version, scheme
+        self.check_permissions(request)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        states = getattr(request, "_ratelimit_states", None)
+        if states is None:
+            # failed before counting (e.g. a malformed request): count it by IP so headers are honest
+            states = throttling.count([("ip", throttling.client_ip(request))])
+        for k, v in throttling.headers_for(states).items():
+            response[k] = v
+        response.setdefault("Cache-Control", "private, no-store")
+        return response
+
+    # helpers ---------------------------------------------------------------------------------------
+
+    def decide(self, **kwargs):
+        """thirdparty.access.access_decide for this caller; raises the problem the decision calls for."""
+        from thirdparty.access import access_decide
+
+        d = access_decide(actor=self.actor, **kwargs)
+        if d.allowed:
+            return d
+        if d.status == 422:
+            raise ApiProblem(422, d.detail, windows=[w.as_dict() for w in d.windows])
+        if d.status == 403 and d.scope:
+            raise ApiProblem(403, d.detail, slug="scope-missing", title="Scope not granted", scope=d.scope)
+        if d.status == 403:
+            raise ApiProblem(403, d.detail, slug="organization-inactive", title="Organization not active")
+        raise ApiProblem(404, d.detail)
+
+
+class NotFoundView(ApiView):
+    """Any other address under the API: a problem document, with the rate-limit headers."""
+
+    permission_classes = [permissions.AllowAny]
+
+    def dispatch(self, request, *args, **kwargs):
+        return super().dispatch(request, *args, **kwargs)
+
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        raise Http404
+
+    def get(self, request, *args, **kwargs):
+        raise Http404
+
+    post = put = patch = delete = get

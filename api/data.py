@@ -1,0 +1,64 @@
+"""The API's window onto the data engine: the same functions the portal and ``export_intervals`` call.
+
+``intervals_export`` is the one export function of ``usage.writers.export`` (same request, same bytes);
+the summary and billing selectors come from ``usage.reads``. Nothing here knows about callers or access.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from usage.models import BillingPeriod, Premise
+
+FORMAT_MEDIA_TYPES = {
+    "json": "application/json",
+    "csv": "text/csv; charset=utf-8",
+    "xml": "application/atom+xml",
+}
+
+
+def intervals_export(*, premise: Premise, start: date, end: date, granularity: str, fmt: str):
+    """(body bytes, content type, file name) exactly as every other path produces them.
+
+    A request the writers refuse becomes a 400 naming the parameter."""
+    from api.problems import invalid_parameter
+    from usage.writers.export import ExportError, export_intervals
+
+    try:
+        result = export_intervals(premise=premise, start=start, end=end, granularity=granularity, fmt=fmt)
+    except ExportError as exc:
+        raise invalid_parameter(exc.param, str(exc)) from None
+    return result.body, result.content_type, result.filename
+
+
+def billing_periods(*, premise: Premise, start: date, end: date) -> list[dict]:
+    """Billing periods that lie wholly inside ``start``..``end``, oldest first."""
+    rows = BillingPeriod.objects.filter(premise=premise, start_date__gte=start, end_date__lte=end).order_by(
+        "start_date"
+    )
+    return [
+        {
+            "start_date": r.start_date.isoformat(),
+            "end_date": r.end_date.isoformat(),
+            "kwh": None if r.wh is None else r.wh / 1000,
+            "estimated": r.estimated,
+            "revised_at": r.revised_at.isoformat(),
+        }
+        for r in rows.only("start_date", "end_date", "wh", "estimated", "revised_at")
+    ]
+
+
+def usage_summary(*, premise: Premise, start: date, end: date) -> dict:
+    """The summary of a range (usage.reads.summary), from one storage query."""
+    from usage import storage
+    from usage.models import Channel
+    from usage.reads.aggregate import day_range, lay_on_grid
+    from usage.reads.summary import summarize
+
+    channels = storage.read_channels(premise_id=premise.pk, start=start, end=end)
+    rng = day_range(start, end)
+    return summarize(
+        rng,
+        lay_on_grid(rng, channels.get(int(Channel.CONSUMPTION))),
+        lay_on_grid(rng, channels.get(int(Channel.GENERATION))),
+    )

@@ -1,0 +1,223 @@
+"""Bulk exports: up to 10,000 premises, one range, written by a Celery task into one compressed file.
+
+The task decides access for every ESI ID at once (thirdparty.access.access_decide_many: two queries), reads
+each allowed premise through the same export function as the API (so a premise's bytes in the file are the
+API's bytes), compresses as it goes (zstd or gzip at a fast level), logs every read in one bulk insert, and
+lists what it could not include and why. Progress is written every few hundred premises.
+"""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import os
+from datetime import date, timedelta
+from pathlib import Path
+
+import orjson
+import zstandard
+from django.conf import settings
+from django.core import signing
+from django.db import transaction
+from django.utils import timezone
+
+from api.models import ExportJob
+from thirdparty import access
+from thirdparty.accesslog import LoggedRead, access_log_record_many
+from thirdparty.models import Organization
+from thirdparty.scopes import USAGE_READ
+
+log = logging.getLogger(__name__)
+
+MAX_PREMISES = 10_000
+LINK_SECONDS = 24 * 3600
+PROGRESS_EVERY = 100
+_SIGNER_SALT = "api.exports.download"
+
+REASON_TEXT = {
+    access.NOT_FOUND: "unknown ESI ID, or no grant on it",
+    access.SCOPE_MISSING: "your grant lacks the scope usage:read",
+    access.OUTSIDE_WINDOW: "the range is outside your access window",
+    access.ORGANIZATION_INACTIVE: "your organization is not active",
+}
+
+
+def export_dir() -> Path:
+    path = Path(getattr(settings, "API_EXPORT_DIR", settings.VAR_DIR / "exports"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def export_create(
+    *,
+    actor: access.Actor,
+    esiids: list[str],
+    start: date,
+    end: date,
+    granularity: str,
+    data_format: str,
+    compression: str,
+) -> ExportJob:
+    job = ExportJob.objects.create(
+        actor_kind=actor.kind,
+        user=actor.user if actor.kind == access.CUSTOMER or actor.application_id else None,
+        organization=actor.organization,
+        application_id=actor.application_id,
+        agreement_id=actor.agreement_id,
+        api_key_id=actor.api_key_id,
+        credential=actor.cache_key[:80],
+        scopes=sorted(actor.scopes),
+        esiids=list(dict.fromkeys(esiids)),
+        start=start,
+        end=end,
+        granularity=granularity,
+        data_format=data_format,
+        compression=compression,
+        premises_total=len(dict.fromkeys(esiids)),
+    )
+    from api.tasks import export_run_task
+
+    transaction.on_commit(lambda: export_run_task.delay(str(job.pk)))
+    return job
+
+
+def actor_for_job(job: ExportJob) -> access.Actor:
+    org = (
+        Organization.objects.select_related("rep").get(pk=job.organization_id)
+        if job.organization_id
+        else None
+    )
+    return access.Actor(
+        kind=job.actor_kind,
+        user=job.user,
+        organization=org,
+        scopes=frozenset(job.scopes),
+        agreement_id=job.agreement_id,
+        application_id=job.application_id,
+        api_key_id=job.api_key_id,
+        credential=job.credential,
+    )
+
+
+def download_token(job: ExportJob) -> str:
+    return signing.TimestampSigner(salt=_SIGNER_SALT).sign(str(job.pk))
+
+
+def download_token_check(job_id: str, token: str) -> bool:
+    try:
+        value = signing.TimestampSigner(salt=_SIGNER_SALT).unsign(token, max_age=LINK_SECONDS)
+    except signing.BadSignature:
+        return False
+    return value == str(job_id)
+
+
+class _Writer:
+    """A compressed output file: zstd (level 1, all cores) or gzip (level 1)."""
+
+    def __init__(self, path: Path, compression: str):
+        self.raw = open(path, "wb")  # noqa: SIM115 - closed in close()
+        if compression == ExportJob.Compression.GZIP:
+            self.stream = gzip.GzipFile(fileobj=self.raw, mode="wb", compresslevel=1, mtime=0)
+        else:
+            cctx = zstandard.ZstdCompressor(level=1, threads=-1)
+            self.stream = cctx.stream_writer(self.raw, closefd=False)
+
+    def write(self, data: bytes) -> None:
+        self.stream.write(data)
+
+    def close(self) -> None:
+        self.stream.close()
+        self.raw.close()
+
+
+def _strip_csv_header(body: bytes) -> bytes:
+    nl = body.find(b"\n")
+    return body[nl + 1 :] if nl >= 0 else b""
+
+
+def _body_bytes(body) -> bytes:
+    if isinstance(body, bytes | bytearray | memoryview):
+        return bytes(body)
+    return b"".join(body)
+
+
+def export_run(job_id: str) -> ExportJob:
+    """Write the job's file (idempotent: a finished job is left alone)."""
+    from api.data import intervals_export
+
+    job = ExportJob.objects.get(pk=job_id)
+    if job.status == ExportJob.Status.DONE:
+        return job
+    ExportJob.objects.filter(pk=job.pk).update(
+        status=ExportJob.Status.RUNNING, started_at=timezone.now(), premises_done=0
+    )
+    actor = actor_for_job(job)
+    suffix = ".zst" if job.compression == ExportJob.Compression.ZSTD else ".gz"
+    name = f"export-{job.pk}.{'csv' if job.data_format == ExportJob.Format.CSV else 'jsonl'}{suffix}"
+    path = export_dir() / name
+    tmp = path.with_suffix(path.suffix + ".part")
+    try:
+        decisions = access.access_decide_many(
+            actor=actor, esiids=list(job.esiids), scope=USAGE_READ, start=job.start, end=job.end
+        )
+        not_included = []
+        logged = []
+        writer = _Writer(tmp, job.compression)
+        fmt = "csv" if job.data_format == ExportJob.Format.CSV else "json"
+        first = True
+        done = 0
+        for esiid in job.esiids:
+            d = decisions[esiid]
+            if not d.allowed:
+                entry = {"esiid": esiid, "reason": d.reason, "detail": REASON_TEXT.get(d.reason, d.detail)}
+                if d.reason == access.OUTSIDE_WINDOW:
+                    entry["windows"] = [w.as_dict() for w in d.windows]
+                not_included.append(entry)
+            else:
+                body, _, _ = intervals_export(
+                    premise=d.premise, start=job.start, end=job.end, granularity=job.granularity, fmt=fmt
+                )
+                body = _body_bytes(body)
+                if fmt == "csv":
+                    writer.write(body if first else _strip_csv_header(body))
+                else:
+                    writer.write(body.rstrip(b"\n") + b"\n")
+                first = False
+                logged.append(LoggedRead(d.premise.pk, d.agreement_id, job.start, job.end))
+            done += 1
+            if done % PROGRESS_EVERY == 0:
+                ExportJob.objects.filter(pk=job.pk).update(premises_done=done)
+        if fmt == "json" and not_included:
+            writer.write(orjson.dumps({"not_included": not_included}) + b"\n")
+        writer.close()
+        os.replace(tmp, path)
+        access_log_record_many(
+            actor=actor, reads=logged, resource="export", granularity=job.granularity, data_format=fmt
+        )
+        now = timezone.now()
+        ExportJob.objects.filter(pk=job.pk).update(
+            status=ExportJob.Status.DONE,
+            premises_done=done,
+            not_included=not_included,
+            file_name=name,
+            size_bytes=path.stat().st_size,
+            finished_at=now,
+            expires_at=now + timedelta(seconds=LINK_SECONDS),
+        )
+    except Exception as exc:
+        log.exception("export %s failed", job.pk)
+        tmp.unlink(missing_ok=True)
+        ExportJob.objects.filter(pk=job.pk).update(
+            status=ExportJob.Status.FAILED,
+            error=f"The export could not be written ({type(exc).__name__}); please try again.",
+            finished_at=timezone.now(),
+        )
+    job.refresh_from_db()
+    return job
+
+
+def export_path(job: ExportJob) -> Path | None:
+    if not job.file_name:
+        return None
+    path = export_dir() / job.file_name
+    return path if path.exists() else None

@@ -1,0 +1,84 @@
+"""Query parameters of the API, parsed strictly: a bad value is a 400 naming the parameter."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from django.utils.dateparse import parse_datetime
+
+from api.problems import invalid_parameter
+
+GRANULARITIES = ("15min", "hour", "day", "month")
+FORMATS = ("json", "csv", "xml")
+MAX_RANGE_DAYS = 3 * 366
+
+
+def parse_date(request, name: str, *, required: bool = True) -> date | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        if required:
+            raise invalid_parameter(name, f"Give {name} as a local date YYYY-MM-DD (inclusive).")
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise invalid_parameter(
+            name, f"{name}={raw!r} is not a date; use YYYY-MM-DD, e.g. 2025-07-01."
+        ) from None
+
+
+def parse_range(request, *, required: bool = True) -> tuple[date | None, date | None]:
+    start = parse_date(request, "start", required=required)
+    end = parse_date(request, "end", required=required)
+    if start and end:
+        if end < start:
+            raise invalid_parameter(
+                "end", f"end ({end.isoformat()}) is before start ({start.isoformat()}); both are inclusive."
+            )
+        if (end - start).days + 1 > MAX_RANGE_DAYS:
+            raise invalid_parameter("end", f"Ask for at most {MAX_RANGE_DAYS} days in one request.")
+    return start, end
+
+
+def parse_granularity(request, default: str = "15min") -> str:
+    raw = request.query_params.get("granularity") or default
+    if raw not in GRANULARITIES:
+        raise invalid_parameter(
+            "granularity", f"granularity={raw!r} is not supported; use one of: {', '.join(GRANULARITIES)}."
+        )
+    return raw
+
+
+def parse_datetime_param(request, name: str) -> datetime | None:
+    raw = request.query_params.get(name)
+    if not raw:
+        return None
+    value = parse_datetime(raw.replace(" ", "+"))
+    if value is None:
+        try:
+            d = date.fromisoformat(raw)
+            value = datetime(d.year, d.month, d.day)
+        except ValueError:
+            value = None
+    if value is None:
+        raise invalid_parameter(
+            name, f"{name}={raw!r} is not a time; use ISO 8601, e.g. 2025-07-01T00:00:00Z."
+        )
+    if value.tzinfo is None:
+        from django.utils import timezone
+
+        value = timezone.make_aware(value)
+    return value
+
+
+def parse_int(request, name: str, *, default: int, lo: int, hi: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise invalid_parameter(name, f"{name}={raw!r} is not a whole number.") from None
+    if not lo <= value <= hi:
+        raise invalid_parameter(name, f"{name} must be between {lo} and {hi}.")
+    return value

@@ -1,0 +1,173 @@
+"""Errors as RFC 9457 problem details (``application/problem+json``): never a 200 with an error, never a trace.
+
+Every error body has ``type`` (a stable URI naming the kind of problem, documented in docs/api.md),
+``title``, ``status`` and ``detail`` (what went wrong and what to do); validation errors add ``parameter``
+(the offending query or body field); 422 adds ``windows``; 403 for a missing scope adds ``scope``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import orjson
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from rest_framework import exceptions
+
+log = logging.getLogger(__name__)
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+TYPE_BASE = "https://smt-open.example/problems/"
+
+TITLES = {
+    400: "Bad request",
+    401: "Authentication required",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    406: "Not acceptable",
+    409: "Conflict",
+    410: "Gone",
+    413: "Request too large",
+    415: "Unsupported media type",
+    422: "Outside your access window",
+    429: "Too many requests",
+    500: "Internal server error",
+}
+
+SLUGS = {
+    400: "invalid-parameter",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    406: "not-acceptable",
+    409: "conflict",
+    410: "gone",
+    413: "too-large",
+    415: "unsupported-media-type",
+    422: "outside-window",
+    429: "rate-limited",
+    500: "server-error",
+}
+
+
+def problem_type(slug: str) -> str:
+    base = getattr(settings, "API_PROBLEM_TYPE_BASE", None) or (settings.SITE_URL + "/api/docs/#problem-")
+    return f"{base}{slug}" if base.endswith(("-", "/")) else f"{base}/{slug}"
+
+
+class ApiProblem(exceptions.APIException):
+    """An error the API reports as a problem document."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        slug: str | None = None,
+        title: str | None = None,
+        headers: dict | None = None,
+        **extra,
+    ):
+        self.status_code = status
+        self.detail = detail
+        self.slug = slug or SLUGS.get(status, "error")
+        self.title = title or TITLES.get(status, "Error")
+        self.extra = extra
+        self.headers = headers or {}
+        super().__init__(detail)
+
+
+def invalid_parameter(parameter: str, detail: str) -> ApiProblem:
+    return ApiProblem(400, detail, slug="invalid-parameter", title="Invalid parameter", parameter=parameter)
+
+
+def problem_response(
+    status: int,
+    detail: str,
+    *,
+    slug: str | None = None,
+    title: str | None = None,
+    headers: dict | None = None,
+    **extra,
+) -> HttpResponse:
+    body = {
+        "type": problem_type(slug or SLUGS.get(status, "error")),
+        "title": title or TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+    }
+    body.update({k: v for k, v in extra.items() if v is not None})
+    response = HttpResponse(orjson.dumps(body), status=status, content_type=PROBLEM_CONTENT_TYPE)
+    for k, v in (headers or {}).items():
+        response[k] = v
+    return response
+
+
+def _flatten(detail) -> tuple[str | None, str]:
+    """(parameter, message) of a DRF ValidationError detail."""
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            _, msg = _flatten(value)
+            return (None if key == "non_field_errors" else str(key)), msg
+        return None, "Invalid request."
+    if isinstance(detail, list | tuple):
+        return _flatten(detail[0]) if detail else (None, "Invalid request.")
+    return None, str(detail)
+
+
+def exception_handler(exc, context):
+    """DRF's EXCEPTION_HANDLER: every exception becomes a problem document."""
+    if isinstance(exc, ApiProblem):
+        return problem_response(
+            exc.status_code, str(exc.detail), slug=exc.slug, title=exc.title, headers=exc.headers, **exc.extra
+        )
+    if isinstance(exc, Http404):
+        return problem_response(404, "Nothing is available at this address.")
+    if isinstance(exc, PermissionDenied):
+        return problem_response(403, "You may not do this.")
+    if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+        view = context.get("view")
+        request = context.get("request")
+        headers = {}
+        if view is not None and request is not None:
+            auth_header = view.get_authenticate_header(request)
+            if auth_header:
+                headers["WWW-Authenticate"] = auth_header
+        detail = str(exc.detail)
+        if isinstance(exc, exceptions.NotAuthenticated):
+            detail = (
+                "Send an OAuth 2.0 bearer token (Authorization: Bearer ...), an organization API key "
+                "(Authorization: Api-Key smt_...) or sign in."
+            )
+        status = 401 if headers else 403
+        return problem_response(status, detail, headers=headers)
+    if isinstance(exc, exceptions.NotAcceptable):
+        return problem_response(406, str(exc.detail))
+    if isinstance(exc, exceptions.Throttled):
+        wait = int(exc.wait or 1)
+        return problem_response(
+            429,
+            f"Too many requests; try again in {wait} seconds.",
+            headers={"Retry-After": str(wait)},
+            retry_after=wait,
+        )
+    if isinstance(exc, exceptions.ValidationError):
+        parameter, message = _flatten(exc.detail)
+        return problem_response(
+            400, message, slug="invalid-parameter", title="Invalid parameter", parameter=parameter
+        )
+    if isinstance(exc, exceptions.MethodNotAllowed):
+        return problem_response(405, str(exc.detail))
+    if isinstance(exc, exceptions.UnsupportedMediaType):
+        return problem_response(415, str(exc.detail))
+    if isinstance(exc, exceptions.ParseError):
+        return problem_response(400, str(exc.detail), slug="malformed-body", title="Malformed request body")
+    if isinstance(exc, exceptions.PermissionDenied):
+        return problem_response(403, str(exc.detail))
+    if isinstance(exc, exceptions.APIException):
+        return problem_response(exc.status_code, str(exc.detail))
+    log.exception("unhandled error in API view", exc_info=exc)
+    return problem_response(500, "Something went wrong on our side; it has been logged. Please try again.")

@@ -1,0 +1,168 @@
+"""OpenAPI (drf-spectacular): problem responses, security schemes and the description with the live limits."""
+
+from __future__ import annotations
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, inline_serializer
+from rest_framework import serializers
+
+from api.throttling import limits_description
+from thirdparty.scopes import SCOPES
+
+ProblemSerializer = inline_serializer(
+    "Problem",
+    fields={
+        "type": serializers.URLField(help_text="A URI naming the kind of problem."),
+        "title": serializers.CharField(),
+        "status": serializers.IntegerField(),
+        "detail": serializers.CharField(help_text="What went wrong and what to do."),
+        "parameter": serializers.CharField(required=False, help_text="The offending parameter (400)."),
+        "scope": serializers.CharField(required=False, help_text="The scope the grant lacks (403)."),
+        "windows": serializers.ListField(
+            child=serializers.DictField(), required=False, help_text="Your access window's bounds (422)."
+        ),
+    },
+)
+
+_EXAMPLES = {
+    400: (
+        "Bad date",
+        {
+            "title": "Invalid parameter",
+            "detail": "start='2025-13-01' is not a date; use YYYY-MM-DD, e.g. 2025-07-01.",
+            "parameter": "start",
+        },
+    ),
+    401: (
+        "No credential",
+        {
+            "title": "Authentication required",
+            "detail": "Send an OAuth 2.0 bearer token (Authorization: Bearer ...), an organization API key (Authorization: Api-Key smt_...) or sign in.",
+        },
+    ),
+    403: (
+        "Scope not granted",
+        {
+            "title": "Scope not granted",
+            "detail": "Your access to this premise does not include the scope 'usage:read'.",
+            "scope": "usage:read",
+        },
+    ),
+    404: (
+        "Unknown premise or no grant",
+        {"title": "Not found", "detail": "No premise with this ESI ID is available to you."},
+    ),
+    406: (
+        "Unsupported format",
+        {
+            "title": "Not acceptable",
+            "detail": "Format 'pdf' is not available here; use one of: json (application/json), csv (text/csv), xml (application/atom+xml).",
+        },
+    ),
+    422: (
+        "Outside the window",
+        {
+            "title": "Outside your access window",
+            "detail": "The dates 2020-01-01 to 2020-01-31 are outside your access window (2024-11-27 to 2026-11-27). Ask for dates inside it.",
+            "windows": [{"start": "2024-11-27", "end": "2026-11-27"}],
+        },
+    ),
+    429: (
+        "Throttled",
+        {
+            "title": "Too many requests",
+            "detail": "Too many requests; try again in 17 seconds.",
+            "retry_after": 17,
+        },
+    ),
+}
+
+
+def problem_responses(*statuses: int) -> dict:
+    out = {}
+    for status in statuses:
+        name, body = _EXAMPLES[status]
+        out[(status, "application/problem+json")] = OpenApiResponse(
+            ProblemSerializer,
+            description=body["title"],
+            examples=[
+                OpenApiExample(
+                    name, value={"type": "https://…/problem-…", "status": status} | body, response_only=True
+                )
+            ],
+        )
+    return out
+
+
+PROBLEM_RESPONSES = problem_responses(400, 401, 403, 404, 406, 422, 429)
+
+
+class BearerScheme(OpenApiAuthenticationExtension):
+    target_class = "api.authentication.BearerTokenAuthentication"
+    name = "oauth2"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "oauth2",
+            "description": "OAuth 2.0 authorization code flow with PKCE (S256). Send `Authorization: Bearer <token>`.",
+            "flows": {
+                "authorizationCode": {
+                    "authorizationUrl": "/o/authorize/",
+                    "tokenUrl": "/o/token/",
+                    "refreshUrl": "/o/token/",
+                    "scopes": {name: s.description for name, s in SCOPES.items()},
+                }
+            },
+        }
+
+
+class ApiKeyScheme(OpenApiAuthenticationExtension):
+    target_class = "api.authentication.ApiKeyAuthentication"
+    name = "apiKey"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "An organization API key: `Authorization: Api-Key smt_...` (or `X-Api-Key: smt_...`).",
+        }
+
+
+class SessionScheme(OpenApiAuthenticationExtension):
+    target_class = "api.authentication.CustomerSessionAuthentication"
+    name = "session"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "cookie",
+            "name": "sessionid",
+            "description": "A signed-in customer (CSRF token on writes).",
+        }
+
+
+def description() -> str:
+    scopes = "\n".join(f"- `{name}`: {s.description}" for name, s in SCOPES.items())
+    return f"""Smart-meter data of Texas premises: 15-minute intervals, billing periods, summaries, on-demand
+reads, bulk exports and Green Button Connect My Data.
+
+**Credentials.** A signed-in customer (session); an OAuth 2.0 bearer token an app got through the customer's
+consent; or an organization API key (REPs and third parties, server to server).
+
+**Scopes.**
+{scopes}
+
+**Errors** are `application/problem+json` (RFC 9457) with `type`, `title`, `status` and `detail`: 400 a bad
+parameter (named in `parameter`), 401 no or a bad credential, 403 the grant lacks a scope (named in `scope`)
+or the organization is not active, 404 an unknown premise or one you hold no grant on (the same answer), 406
+a format we cannot produce, 422 a range outside your access window (bounds in `windows`), 429 throttled.
+
+{limits_description()}
+"""
+
+
+def postprocess(result, generator, request, public):
+    """drf-spectacular hook: the description is built from the live settings (limits, scopes)."""
+    result.setdefault("info", {})["description"] = description()
+    return result

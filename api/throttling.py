@@ -1,0 +1,160 @@
+"""Rate limits that tell the truth: every API response says how much is left (RateLimit-* headers).
+
+Limits come from ``settings.API_RATE_LIMITS`` (the profile named by ``API_THROTTLE_PROFILE``): a fixed
+window per credential (token, API key or signed-in account) and per client IP, counted in the cache
+(Redis in production: one pipelined round trip per request). The docs and the OpenAPI description print
+the same settings (``limits_description``), so they cannot drift from what is enforced.
+
+Headers (draft-ietf-httpapi-ratelimit-headers): ``RateLimit-Limit``, ``RateLimit-Remaining`` and
+``RateLimit-Reset`` (seconds until the window resets) describe the tightest limit that applies;
+``RateLimit-Policy`` lists them all. A 429 adds ``Retry-After``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache, caches
+
+DEFAULT_PROFILES = {
+    # Ordinary use: generous for scripts, firm against runaway loops.
+    "default": {
+        "credential": {"limit": 600, "period": 60},
+        "ip": {"limit": 1200, "period": 60},
+        "exports": {"limit": 30, "period": 3600},
+        "meter-reads": {"limit": 24, "period": 86400},
+    },
+    # `make bench`: limits far above what one machine can serve, so the benchmark measures the server.
+    "benchmark": {
+        "credential": {"limit": 10_000_000, "period": 60},
+        "ip": {"limit": 10_000_000, "period": 60},
+        "exports": {"limit": 10_000, "period": 3600},
+        "meter-reads": {"limit": 10_000, "period": 86400},
+    },
+}
+
+
+def profile_name() -> str:
+    return getattr(settings, "API_THROTTLE_PROFILE", "default")
+
+
+def limits() -> dict:
+    configured = getattr(settings, "API_RATE_LIMITS", None)
+    if configured:
+        return configured
+    return DEFAULT_PROFILES.get(profile_name(), DEFAULT_PROFILES["default"])
+
+
+def limits_description() -> str:
+    """Markdown for the docs, generated from the settings that enforce the limits."""
+    lim = limits()
+    names = {
+        "credential": "per credential (OAuth token, API key or signed-in account), every request",
+        "ip": "per client IP address, every request (also unauthenticated ones)",
+        "exports": "per credential, bulk export jobs created",
+        "meter-reads": "per credential, on-demand meter reads requested",
+    }
+    lines = [f"Rate limits (profile `{profile_name()}`):", ""]
+    for bucket, spec in lim.items():
+        lines.append(f"- {spec['limit']} requests per {spec['period']} seconds {names.get(bucket, bucket)}")
+    lines += [
+        "",
+        "Every response carries `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` (seconds) "
+        "for the tightest limit that applies, and `RateLimit-Policy` for all of them. "
+        "A request over a limit gets `429` with `Retry-After`.",
+    ]
+    return "\n".join(lines)
+
+
+@dataclass
+class Counted:
+    bucket: str
+    limit: int
+    period: int
+    count: int
+    reset: int
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.limit - self.count)
+
+    @property
+    def exceeded(self) -> bool:
+        return self.count > self.limit
+
+
+def _redis_client():
+    """The raw redis-py client behind Django's RedisCache (None for other cache backends)."""
+    from django.core.cache.backends.redis import RedisCache
+
+    backend = caches["default"]
+    if not isinstance(backend, RedisCache):
+        return None
+    try:
+        return backend._cache.get_client(None, write=True)
+    except Exception:  # noqa: BLE001 - fall back to the generic cache API
+        return None
+
+
+def count(hits: list[tuple[str, str]]) -> list[Counted]:
+    """Count one request against each (bucket, identity); returns the state of each bucket after it."""
+    lim = limits()
+    now = time.time()
+    todo = []
+    for bucket, ident in hits:
+        spec = lim.get(bucket)
+        if not spec:
+            continue
+        period = int(spec["period"])
+        window = int(now // period)
+        reset = max(1, int((window + 1) * period - now + 0.999))
+        key = f"smt:rl:{bucket}:{ident}:{window}"
+        todo.append((bucket, int(spec["limit"]), period, key, reset))
+    if not todo:
+        return []
+    client = _redis_client()
+    counts: list[int]
+    if client is not None:
+        pipe = client.pipeline(transaction=False)
+        for _, _, period, key, _ in todo:
+            pipe.incr(key)
+            pipe.expire(key, period + 1)
+        res = pipe.execute()
+        counts = [int(res[i * 2]) for i in range(len(todo))]
+    else:
+        counts = []
+        for _, _, period, key, _ in todo:
+            cache.add(key, 0, timeout=period + 1)
+            try:
+                counts.append(int(cache.incr(key)))
+            except ValueError:  # expired between add and incr
+                cache.set(key, 1, timeout=period + 1)
+                counts.append(1)
+    return [
+        Counted(bucket, limit, period, c, reset)
+        for (bucket, limit, period, _, reset), c in zip(todo, counts, strict=True)
+    ]
+
+
+def tightest(states: list[Counted]) -> Counted | None:
+    if not states:
+        return None
+    return min(states, key=lambda s: (s.remaining, -s.reset))
+
+
+def headers_for(states: list[Counted]) -> dict[str, str]:
+    t = tightest(states)
+    if t is None:
+        return {}
+    return {
+        "RateLimit-Limit": str(t.limit),
+        "RateLimit-Remaining": str(t.remaining),
+        "RateLimit-Reset": str(t.reset),
+        "RateLimit-Policy": ", ".join(f'{s.limit};w={s.period};comment="{s.bucket}"' for s in states),
+    }
+
+
+def client_ip(request) -> str:
+    return request.META.get("REMOTE_ADDR", "") or "unknown"

@@ -1,0 +1,399 @@
+"""Who may read what: the one decision for every actor (customer, REP, third party) and every API path.
+
+    customer     the windows of ``portal.access_window.customer_windows`` (own registered occupancy, the
+                 ACCESS_WINDOW_MONTHS floor, never after today); every scope on their own data.
+    REP          a premise's service periods whose REP of record it is *now* (the period is open, or its
+                 move-out is still ahead), each giving ``[max(move-in, floor), min(move-out − 1, today)]``;
+                 the scopes of its API key. A REP that stopped being REP of record sees nothing.
+    third party  the live agreements of its organization (status active, valid_from <= now < valid_until)
+                 that grant this premise — only the token's own agreement for an OAuth token — each giving
+                 the granting customer's period window cut at the agreement's ``history_start``; the scopes
+                 the agreement grants and the credential carries.
+
+Outcomes, as the API reports them: unknown premise or no grant at all → 404 (the same answer, so nobody
+learns which ESI IDs exist); an organization that is not approved → 403; a grant without the needed scope
+→ 403 naming the scope; a requested range outside every window → 422 with the windows' bounds.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from types import SimpleNamespace
+
+from django.db.models import Q
+from django.utils import timezone
+
+from portal.access_window import customer_premises, customer_windows, market_today, period_window
+from portal.models import ServicePeriod
+from thirdparty.models import Agreement, AgreementPremise, Organization
+from thirdparty.scopes import ALL_SCOPES, scopes_expand
+from usage.esiid import esiid_normalize
+from usage.models import Premise
+
+CUSTOMER = "customer"
+REP = "rep"
+THIRD_PARTY = "third_party"
+
+OK = "ok"
+NOT_FOUND = "not_found"
+ORGANIZATION_INACTIVE = "organization_inactive"
+SCOPE_MISSING = "scope_missing"
+OUTSIDE_WINDOW = "outside_window"
+NO_WINDOW = "no_window"
+
+STATUS = {OK: 200, NOT_FOUND: 404, ORGANIZATION_INACTIVE: 403, SCOPE_MISSING: 403, OUTSIDE_WINDOW: 422}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is asking, and through which credential."""
+
+    kind: str
+    user: object | None = None
+    organization: Organization | None = None
+    scopes: frozenset[str] = ALL_SCOPES
+    agreement_id: int | None = None  # an OAuth token is bound to one agreement
+    application_id: int | None = None
+    api_key_id: int | None = None
+    credential: str = "session"  # "session", "oauth:<application client_id>", "api-key:<prefix>"
+
+    @property
+    def organization_id(self) -> int | None:
+        return self.organization.pk if self.organization is not None else None
+
+    @property
+    def is_logged(self) -> bool:
+        """Reads by anyone but the customer go to the access log."""
+        return self.kind != CUSTOMER
+
+    @property
+    def cache_key(self) -> str:
+        if self.kind == CUSTOMER:
+            return f"u{getattr(self.user, 'pk', '')}"
+        return f"{self.kind}:{self.credential}:{self.agreement_id or ''}"
+
+
+def actor_for_customer(user) -> Actor:
+    return Actor(kind=CUSTOMER, user=user, scopes=ALL_SCOPES, credential="session")
+
+
+def actor_for_token(token) -> Actor:
+    """A third-party app's OAuth access token (with ``application__organization`` and ``agreement`` loaded)."""
+    app = token.application
+    org = getattr(app, "organization", None) if app is not None else None
+    return Actor(
+        kind=THIRD_PARTY if org is None or org.kind != Organization.Kind.REP else REP,
+        user=token.user,
+        organization=org,
+        scopes=scopes_expand(token.scope),
+        agreement_id=token.agreement_id,
+        application_id=token.application_id,
+        credential=f"oauth:{app.client_id}" if app is not None else "oauth",
+    )
+
+
+def actor_for_api_key(key) -> Actor:
+    org = key.organization
+    return Actor(
+        kind=REP if org.kind == Organization.Kind.REP else THIRD_PARTY,
+        organization=org,
+        scopes=scopes_expand(key.scopes),
+        api_key_id=key.pk,
+        credential=f"api-key:{key.prefix}",
+    )
+
+
+@dataclass(frozen=True)
+class Window:
+    """Local dates ``start``..``end`` (inclusive) the actor may read, and the agreement that grants them."""
+
+    start: date
+    end: date
+    agreement_id: int | None = None
+
+    def covers(self, start: date, end: date) -> bool:
+        return self.start <= start and end <= self.end
+
+    def as_dict(self) -> dict:
+        return {"start": self.start.isoformat(), "end": self.end.isoformat()}
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One source of access to one premise: an occupancy, a REP-of-record period, or an agreement."""
+
+    scopes: frozenset[str]
+    window: Window | None
+
+
+@dataclass(frozen=True)
+class Decision:
+    reason: str
+    premise: Premise | None = None
+    windows: tuple[Window, ...] = ()
+    scopes: frozenset[str] = frozenset()
+    scope: str | None = None
+    window: Window | None = None  # the window that covers the requested range
+    detail: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def allowed(self) -> bool:
+        return self.reason == OK
+
+    @property
+    def status(self) -> int:
+        return STATUS.get(self.reason, 422 if self.reason == NO_WINDOW else 404)
+
+    @property
+    def agreement_id(self) -> int | None:
+        return self.window.agreement_id if self.window else None
+
+
+# ---------------------------------------------------------------------------------------------------
+# grants
+
+
+def _merge(windows: Iterable[Window]) -> tuple[Window, ...]:
+    """Windows sorted, with touching or overlapping ones joined (the first one's agreement is kept)."""
+    out: list[Window] = []
+    for w in sorted(windows, key=lambda w: (w.start, w.end)):
+        if out and w.start <= out[-1].end + timedelta(days=1):
+            last = out[-1]
+            if w.end > last.end:
+                out[-1] = Window(last.start, w.end, last.agreement_id)
+        else:
+            out.append(w)
+    return tuple(out)
+
+
+def _period_window(starts_on: date, ends_on: date | None, today: date, *, floor: date | None = None):
+    rng = period_window(SimpleNamespace(starts_on=starts_on, ends_on=ends_on), today)
+    if rng is None:
+        return None
+    start = max(rng.start, floor) if floor else rng.start
+    return (start, rng.end) if start <= rng.end else None
+
+
+def _live_agreements_q(prefix: str = "agreement__") -> Q:
+    now = timezone.now()
+    return Q(
+        **{
+            f"{prefix}status": Agreement.Status.ACTIVE,
+            f"{prefix}valid_from__lte": now,
+            f"{prefix}valid_until__gt": now,
+        }
+    )
+
+
+def _grants(actor: Actor, premises: list[Premise], today: date) -> dict[int, list[Grant]]:
+    """Every grant the actor holds on each of ``premises`` (one query for REPs and third parties)."""
+    ids = [p.pk for p in premises]
+    out: dict[int, list[Grant]] = defaultdict(list)
+    if not ids:
+        return out
+    if actor.kind == CUSTOMER:
+        for p in premises:
+            for rng in customer_windows(user=actor.user, premise=p, today=today):
+                out[p.pk].append(Grant(ALL_SCOPES, Window(rng.start, rng.end)))
+        return out
+    org = actor.organization
+    if org is None:
+        return out
+    if actor.kind == REP:
+        if org.rep_id is None:
+            return out
+        rows = ServicePeriod.objects.filter(premise_id__in=ids, rep_id=org.rep_id).filter(
+            Q(ends_on__isnull=True) | Q(ends_on__gt=today)
+        )
+        for pid, starts_on, ends_on in rows.values_list("premise_id", "starts_on", "ends_on"):
+            w = _period_window(starts_on, ends_on, today)
+            out[pid].append(Grant(actor.scopes, Window(*w) if w else None))
+        return out
+    rows = AgreementPremise.objects.filter(
+        _live_agreements_q(), premise_id__in=ids, agreement__organization_id=org.pk
+    )
+    if actor.agreement_id is not None:
+        rows = rows.filter(agreement_id=actor.agreement_id)
+    elif actor.application_id is not None:
+        rows = rows.none()  # an OAuth token without an agreement grants nothing
+    for pid, agreement_id, scopes, history_start, starts_on, ends_on in rows.values_list(
+        "premise_id",
+        "agreement_id",
+        "agreement__scopes",
+        "agreement__history_start",
+        "service_period__starts_on",
+        "service_period__ends_on",
+    ):
+        w = _period_window(starts_on, ends_on, today, floor=history_start)
+        granted = scopes_expand(scopes) & actor.scopes
+        out[pid].append(Grant(granted, Window(w[0], w[1], agreement_id) if w else None))
+    return out
+
+
+def _decide(
+    actor: Actor,
+    premise: Premise | None,
+    grants: list[Grant],
+    scope: str | None,
+    start: date | None,
+    end: date | None,
+) -> Decision:
+    if premise is None or not grants:
+        return Decision(NOT_FOUND, detail="No premise with this ESI ID is available to you.")
+    scopes = frozenset().union(*(g.scopes for g in grants))
+    if scope is not None:
+        grants = [g for g in grants if scope in g.scopes]
+        if not grants:
+            return Decision(
+                SCOPE_MISSING,
+                premise=premise,
+                scopes=scopes,
+                scope=scope,
+                detail=f"Your access to this premise does not include the scope {scope!r}.",
+            )
+    windows = _merge(g.window for g in grants if g.window is not None)
+    if start is None or end is None:
+        return Decision(OK, premise=premise, windows=windows, scopes=scopes, scope=scope)
+    for w in windows:
+        if w.covers(start, end):
+            return Decision(OK, premise=premise, windows=windows, scopes=scopes, scope=scope, window=w)
+    if not windows:
+        detail = "No dates of this premise's data are available to you yet."
+    else:
+        bounds = "; ".join(f"{w.start.isoformat()} to {w.end.isoformat()}" for w in windows)
+        detail = (
+            f"The dates {start.isoformat()} to {end.isoformat()} are outside your access window "
+            f"({bounds}). Ask for dates inside it."
+        )
+    return Decision(
+        OUTSIDE_WINDOW, premise=premise, windows=windows, scopes=scopes, scope=scope, detail=detail
+    )
+
+
+def _inactive(actor: Actor) -> Decision | None:
+    org = actor.organization
+    if actor.kind != CUSTOMER and org is not None and org.status != Organization.Status.APPROVED:
+        what = "suspended" if org.status == Organization.Status.SUSPENDED else "not approved yet"
+        return Decision(
+            ORGANIZATION_INACTIVE,
+            detail=f"Your organization {org.legal_name} is {what}; its credentials cannot read data.",
+        )
+    return None
+
+
+# ---------------------------------------------------------------------------------------------------
+# public API
+
+
+def access_decide(
+    *,
+    actor: Actor,
+    esiid: str | None = None,
+    premise: Premise | None = None,
+    scope: str | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    today: date | None = None,
+) -> Decision:
+    """May ``actor`` use ``scope`` on this premise (for local dates ``start``..``end`` when given)?"""
+    blocked = _inactive(actor)
+    if blocked is not None:
+        return blocked
+    today = today or market_today()
+    if premise is None:
+        try:
+            normalized = esiid_normalize(esiid or "")
+        except Exception:  # noqa: BLE001 - anything unparsable is simply not found
+            normalized = None
+        premise = Premise.objects.filter(esiid=normalized).first() if normalized else None
+    if premise is None:
+        return Decision(NOT_FOUND, detail="No premise with this ESI ID is available to you.")
+    grants = _grants(actor, [premise], today).get(premise.pk, [])
+    return _decide(actor, premise, grants, scope, start, end)
+
+
+def access_decide_many(
+    *,
+    actor: Actor,
+    esiids: list[str],
+    scope: str | None,
+    start: date | None = None,
+    end: date | None = None,
+    today: date | None = None,
+) -> dict[str, Decision]:
+    """``access_decide`` for many ESI IDs (bulk exports) in two queries for REPs and third parties."""
+    today = today or market_today()
+    blocked = _inactive(actor)
+    if blocked is not None:
+        return dict.fromkeys(esiids, blocked)
+    normalized: dict[str, str | None] = {}
+    for e in esiids:
+        try:
+            normalized[e] = esiid_normalize(e)
+        except Exception:  # noqa: BLE001
+            normalized[e] = None
+    wanted = sorted({n for n in normalized.values() if n})
+    premises: dict[str, Premise] = {}
+    for i in range(0, len(wanted), 5000):
+        for p in Premise.objects.filter(esiid__in=wanted[i : i + 5000]):
+            premises[p.esiid] = p
+    grants = _grants(actor, list(premises.values()), today)
+    out = {}
+    for e in esiids:
+        p = premises.get(normalized[e] or "")
+        out[e] = _decide(actor, p, grants.get(p.pk, []) if p else [], scope, start, end)
+    return out
+
+
+@dataclass(frozen=True)
+class VisiblePremise:
+    premise: Premise
+    windows: tuple[Window, ...]
+    scopes: frozenset[str]
+
+
+def access_premises_queryset(*, actor: Actor, today: date | None = None):
+    """The premises the actor holds any grant on, as a queryset ordered by ESI ID (for cursor pagination)."""
+    today = today or market_today()
+    if _inactive(actor) is not None:
+        return Premise.objects.none()
+    qs = Premise.objects.select_related("tdu")
+    if actor.kind == CUSTOMER:
+        ids = [cp.premise.pk for cp in customer_premises(user=actor.user, today=today) if cp.windows]
+        return qs.filter(pk__in=ids).order_by("esiid")
+    org = actor.organization
+    if org is None:
+        return Premise.objects.none()
+    if actor.kind == REP:
+        if org.rep_id is None:
+            return Premise.objects.none()
+        periods = ServicePeriod.objects.filter(rep_id=org.rep_id).filter(
+            Q(ends_on__isnull=True) | Q(ends_on__gt=today)
+        )
+        return qs.filter(pk__in=periods.values("premise_id")).order_by("esiid")
+    grants = AgreementPremise.objects.filter(_live_agreements_q(), agreement__organization_id=org.pk)
+    if actor.agreement_id is not None:
+        grants = grants.filter(agreement_id=actor.agreement_id)
+    elif actor.application_id is not None:
+        return Premise.objects.none()
+    return qs.filter(pk__in=grants.values("premise_id")).order_by("esiid")
+
+
+def access_visible(
+    *, actor: Actor, premises: list[Premise], today: date | None = None
+) -> list[VisiblePremise]:
+    """Windows and scopes of each of ``premises`` (a page of ``access_premises_queryset``)."""
+    today = today or market_today()
+    grants = _grants(actor, premises, today)
+    out = []
+    for p in premises:
+        gs = grants.get(p.pk, [])
+        if not gs:
+            continue
+        scopes = frozenset().union(*(g.scopes for g in gs))
+        out.append(VisiblePremise(p, _merge(g.window for g in gs if g.window is not None), scopes))
+    return out
