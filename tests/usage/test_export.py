@@ -1,0 +1,217 @@
+"""The export path end to end: TDU files generated and loaded through the real ingest, then read back
+through the selectors and the one export entry point, and through ``export_intervals``."""
+
+import csv
+import io
+import sys
+from collections import defaultdict
+from datetime import UTC, date, datetime
+from io import StringIO
+
+import orjson
+import pytest
+from django.core.management import CommandError, call_command
+from lxml import etree
+
+from usage import storage
+from usage.loader import ingest_file
+from usage.models import BillingPeriod, Channel, Premise
+from usage.reads.selectors import billed_periods_for, intervals_for, summary_for
+from usage.writers.export import ExportError, export_intervals
+
+START, DAYS = date(2025, 10, 31), 4  # includes the fall-back day, 2025-11-02
+END = date(2025, 11, 3)
+
+
+@pytest.fixture
+def loaded(tmp_path, django_db_blocker):
+    call_command(
+        "generate_tdu_files",
+        "--meters", "5", "--start", START.isoformat(), "--days", str(DAYS), "--out", str(tmp_path),
+        "--seed", "11", "--solar-share", "0.5",
+        stdout=StringIO(),
+    )  # fmt: skip
+    files = sorted(tmp_path.glob("*_INTERVAL.csv"))
+    for f in files:
+        report = ingest_file(path=f, today=date(2026, 1, 1))
+        assert report.rejected == 0, report.message
+    rows = defaultdict(list)  # (esiid, date, channel) -> rows in file order
+    for f in files:
+        for r in csv.DictReader(io.StringIO(f.read_text())):
+            esiid = r["ESIID"].lstrip("'")
+            rows[(esiid, r["USAGE_DATE"], r["CONSUMPTION_SURPLUSGENERATION"])].append(r)
+    return rows
+
+
+def _premise_with(loaded, generation: bool) -> Premise:
+    with_gen = {k[0] for k in loaded if k[2] == "Surplus Generation"}
+    for p in Premise.objects.order_by("esiid"):
+        if (p.esiid in with_gen) == generation:
+            return p
+    pytest.skip("the generator gave no such premise")
+
+
+def _run(*args) -> bytes:
+    out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+    call_command("export_intervals", *args, stdout=out)
+    out.flush()
+    return out.buffer.getvalue()
+
+
+@pytest.mark.django_db
+def test_15min_csv_gives_back_the_tdu_rows_that_were_loaded(loaded):
+    premise = _premise_with(loaded, generation=True)
+    body = export_intervals(premise=premise, start=START, end=END, granularity="15min", fmt="csv").body
+    got = defaultdict(list)
+    for r in csv.DictReader(io.StringIO(body.decode())):
+        got[(r["ESIID"].lstrip("'"), r["USAGE_DATE"], r["CONSUMPTION_SURPLUSGENERATION"])].append(r)
+    expected = {k: v for k, v in loaded.items() if k[0] == premise.esiid}
+    assert set(got) == set(expected)
+    cols = ("USAGE_START_TIME", "USAGE_END_TIME", "USAGE_KWH", "ESTIMATED_ACTUAL")
+    for key, rows in expected.items():
+        assert [tuple(r[c].strip() for c in cols) for r in got[key]] == [
+            tuple(r[c].strip() for c in cols) for r in rows
+        ], key
+    assert len(got[(premise.esiid, "11/02/2025", "Consumption")]) == 100
+
+
+@pytest.mark.django_db
+def test_json_totals_match_the_files_and_dst_shapes(loaded):
+    premise = _premise_with(loaded, generation=False)
+    doc = orjson.loads(
+        export_intervals(premise=premise, start=START, end=END, granularity="day", fmt="json").body
+    )
+    for row in doc["intervals"]:
+        day = datetime.fromisoformat(row["start"]).date()
+        src = loaded[(premise.esiid, day.strftime("%m/%d/%Y"), "Consumption")]
+        wh = sum(round(float(r["USAGE_KWH"]) * 1000) for r in src)
+        assert row["consumption_kwh"] == wh / 1000
+        assert row["generation_kwh"] is None
+        assert row["estimated"] == any(r["ESTIMATED_ACTUAL"] == "E" for r in src)
+    hourly = orjson.loads(
+        export_intervals(premise=premise, start=START, end=END, granularity="hour", fmt="json").body
+    )
+    assert [len(d["consumption"]["kwh"]) for d in hourly["days"]] == [24, 24, 25, 24]
+    assert hourly["days"][2]["start"] == "2025-11-02T00:00:00-05:00"
+
+
+@pytest.mark.django_db
+def test_command_prints_exactly_the_export_bytes(loaded):
+    premise = _premise_with(loaded, generation=True)
+    BillingPeriod.objects.create(
+        premise=premise,
+        start_date=START,
+        end_date=date(2025, 11, 1),
+        wh=None,
+        revised_at=datetime(2025, 11, 5, tzinfo=UTC),
+    )
+    for granularity in ("15min", "hour", "day", "month", "billing"):
+        for fmt in ("json", "csv", "xml"):
+            result = export_intervals(premise=premise, start=START, end=END, granularity=granularity, fmt=fmt)
+            printed = _run(
+                "'" + premise.esiid, "--start", START.isoformat(), "--end", END.isoformat(),
+                "--granularity", granularity, "--format", fmt,
+            )  # fmt: skip
+            assert printed == result.body, (granularity, fmt)
+            assert result.filename == f"{premise.esiid}_20251031-20251103_{granularity}.{fmt}"
+            assert result.content_type.split(";")[0] in (
+                "application/json",
+                "text/csv",
+                "application/atom+xml",
+            )
+            assert b"".join(result.chunks(1000)) == result.body
+            again = export_intervals(premise=premise, start=START, end=END, granularity=granularity, fmt=fmt)
+            assert again.body == result.body
+
+
+@pytest.mark.django_db
+def test_xml_from_storage_is_valid(loaded, settings):
+    sys.path.insert(0, "/work/shared/specs/espi-4.0")
+    try:
+        import validate
+    finally:
+        sys.path.pop(0)
+    settings.SITE_URL = "https://smt.example.org"
+    premise = _premise_with(loaded, generation=True)
+    body = export_intervals(premise=premise, start=START, end=END, granularity="15min", fmt="xml").body
+    schema = validate.schema()
+    assert schema.validate(etree.fromstring(body)), schema.error_log
+    assert b'href="https://smt.example.org/espi/1_1/resource/UsagePoint/' in body
+
+
+@pytest.mark.django_db
+def test_billing_granularity_uses_the_tdu_totals_and_keeps_na_missing(loaded):
+    premise = _premise_with(loaded, generation=False)
+    rev = datetime(2025, 11, 4, 12, tzinfo=UTC)
+    BillingPeriod.objects.create(
+        premise=premise, start_date=START, end_date=date(2025, 11, 1), wh=123_456, revised_at=rev
+    )
+    BillingPeriod.objects.create(
+        premise=premise, start_date=date(2025, 11, 2), end_date=END, wh=None, estimated=False, revised_at=rev
+    )
+    BillingPeriod.objects.create(  # reaches past the range: left out
+        premise=premise, start_date=date(2025, 11, 4), end_date=date(2025, 12, 3), wh=5, revised_at=rev
+    )
+    assert [p.wh for p in billed_periods_for(premise=premise, start=START, end=END)] == [123_456, None]
+    doc = orjson.loads(
+        export_intervals(premise=premise, start=START, end=END, granularity="billing", fmt="json").body
+    )
+    rows = doc["intervals"]
+    assert [r["consumption_kwh"] for r in rows] == [123.456, None]
+    assert rows[1]["interval_consumption_kwh"] > 0
+    assert rows[1]["end"] == "2025-11-04T00:00:00-06:00"
+    text = export_intervals(
+        premise=premise, start=START, end=END, granularity="billing", fmt="csv"
+    ).body.decode()
+    assert text.splitlines()[2].split(",")[2] == ""  # NA: an empty field, not 0
+
+
+@pytest.mark.django_db
+def test_selectors_and_query_counts(loaded, django_assert_max_num_queries):
+    premise = _premise_with(loaded, generation=True)
+    with django_assert_max_num_queries(2):
+        reads = intervals_for(premise=premise, start=START, end=END, granularity="15min")
+    assert reads.range.n_slots == 4 * 96 + 4
+    stored = storage.read_channels(premise_id=premise.pk, start=START, end=END)
+    assert reads.consumption.values_wh.sum() == stored[int(Channel.CONSUMPTION)].values_wh.sum()
+    with django_assert_max_num_queries(1):
+        s = summary_for(premise=premise, start=date(2025, 11, 2), end=date(2025, 11, 3))
+    assert s["days"] == 2 and s["previous"]["start_date"] == "2025-10-31"
+    assert s["previous"]["end_date"] == "2025-11-01"
+    assert s["total_kwh"] > 0 and s["generation_total_kwh"] is not None
+    assert s["peak"]["start"].startswith("2025-11-0")
+
+
+ERRORS = [
+    (["99999999999999999", "--start", "2025-10-31", "--end", "2025-11-01"], "No premise with ESI ID"),
+    (["{esi}", "--start", "2025-13-01", "--end", "2025-11-01"], "--start must be a date"),
+    (["{esi}", "--start", "2025-11-01", "--end", "yesterday"], "--end must be a date"),
+    (["{esi}", "--start", "2025-11-02", "--end", "2025-11-01"], "is before --start"),
+    (
+        ["{esi}", "--start", "2025-11-01", "--end", "2025-11-01", "--granularity", "week"],
+        "--granularity must",
+    ),
+    (["{esi}", "--start", "2025-11-01", "--end", "2025-11-01", "--format", "pdf"], "--format must"),
+]
+
+
+@pytest.mark.django_db
+def test_command_errors(loaded):
+    premise = Premise.objects.order_by("esiid").first()
+    for args, message in ERRORS:
+        with pytest.raises(CommandError, match=message):
+            _run(*[a.replace("{esi}", premise.esiid) for a in args])
+
+
+@pytest.mark.django_db
+def test_export_errors_name_the_parameter(loaded):
+    premise = Premise.objects.order_by("esiid").first()
+    for kw, param in (
+        ({"start": END, "end": START}, "end"),
+        ({"granularity": "week"}, "granularity"),
+        ({"fmt": "pdf"}, "format"),
+    ):
+        args = {"premise": premise, "start": START, "end": END, "granularity": "day", "fmt": "json", **kw}
+        with pytest.raises(ExportError) as exc:
+            export_intervals(**args)
+        assert exc.value.param == param
