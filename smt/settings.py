@@ -254,7 +254,17 @@ OAUTH2_PROVIDER = {
     "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
     "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
     "SCOPES_BACKEND_CLASS": "thirdparty.scopes.ScopesBackend",
+    # Tokens carry their agreement and stop when it ends; exact redirect URIs (thirdparty/oauth.py).
+    "OAUTH2_VALIDATOR_CLASS": "thirdparty.oauth.AgreementOAuth2Validator",
 }
+
+# --- Third parties (thirdparty/): consent agreements and signed webhooks.
+AGREEMENT_MAX_MONTHS = envint("AGREEMENT_MAX_MONTHS", 36)
+AGREEMENT_EXPIRY_WARNING_DAYS = envint("AGREEMENT_EXPIRY_WARNING_DAYS", 14)
+WEBHOOK_TIMEOUT_SECONDS = envint("WEBHOOK_TIMEOUT_SECONDS", 10)
+WEBHOOK_MAX_ATTEMPTS = envint("WEBHOOK_MAX_ATTEMPTS", 13)  # 1 min doubling to 6 h: the last try after 26.5 h
+WEBHOOK_BACKOFF_BASE_SECONDS = envint("WEBHOOK_BACKOFF_BASE_SECONDS", 60)
+WEBHOOK_BACKOFF_CAP_SECONDS = envint("WEBHOOK_BACKOFF_CAP_SECONDS", 6 * 3600)
 
 # --- REST framework.
 REST_FRAMEWORK = {

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("portal.urls_accounts")),
     path("", include("portal.urls")),
     path("", include("api.urls")),  # /api/v1/, /api/schema/, /api/docs/, /espi/1_1/resource/
+    path("", include("thirdparty.urls")),  # /o/ (OAuth), /.well-known/oauth-authorization-server, /developers/
 ]
 
 handler429 = "portal.accounts.ratelimit.handler429"  # allauth calls it; ours adds Retry-After

@@ -1,0 +1,1 @@
+"""Writes of the third-party side: agreements (consent records), onboarding, applications."""

@@ -1,0 +1,343 @@
+"""Agreements: the record of one consent, from creation at the consent page to its end.
+
+An agreement ends in exactly one of these ways, each stopping every token of it at once:
+revoked by the customer, terminated by the third party, expired (periodic task), ended by move-out
+(signal from portal), organization suspended (onboarding.organization_suspend).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from portal.access_window import market_today, months_before, window_start
+from portal.models import PremiseRegistration, ServicePeriod
+from thirdparty.models import (
+    AccessToken,
+    Agreement,
+    AgreementPremise,
+    Application,
+    Grant,
+    Organization,
+    RefreshToken,
+)
+from thirdparty.scopes import SCOPES, scopes_expand
+from thirdparty.webhooks import webhook_send
+
+log = logging.getLogger(__name__)
+
+ENDED_EVENTS = {
+    Agreement.Status.REVOKED: "agreement.revoked",
+    Agreement.Status.TERMINATED: "agreement.terminated",
+    Agreement.Status.EXPIRED: "agreement.expired",
+    Agreement.Status.ENDED_BY_MOVE_OUT: "agreement.ended_by_move_out",
+}
+
+
+def max_months() -> int:
+    return getattr(settings, "AGREEMENT_MAX_MONTHS", 36)
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    """``moment`` plus ``months`` calendar months (clamped to the month's last day)."""
+    day = months_before(moment.date(), -months)
+    return moment.replace(year=day.year, month=day.month, day=day.day)
+
+
+@dataclass(frozen=True)
+class PremiseChoice:
+    """One premise a customer can share: the open service period they registered, and how far back it goes."""
+
+    premise: object
+    period: ServicePeriod
+    earliest: date  # the earliest date this customer may share here today
+
+    @property
+    def esiid(self) -> str:
+        return self.premise.esiid
+
+
+def shareable_premises(*, user, today: date | None = None) -> list[PremiseChoice]:
+    """The customer's current premises (open occupancy they registered), by ESI ID."""
+    today = today or market_today()
+    regs = (
+        PremiseRegistration.objects.filter(user=user, period__ends_on__isnull=True)
+        .select_related("period__premise", "period__rep")
+        .order_by("period__premise__esiid")
+    )
+    out = []
+    for reg in regs:
+        period = reg.period
+        if period.starts_on > today:
+            continue
+        out.append(
+            PremiseChoice(
+                premise=period.premise, period=period, earliest=max(period.starts_on, window_start(today))
+            )
+        )
+    return out
+
+
+def agreement_is_live(agreement: Agreement | None, *, now: datetime | None = None) -> bool:
+    """True while the agreement lets its app read: active, in its period, organization approved."""
+    if agreement is None:
+        return False
+    now = now or timezone.now()
+    return (
+        agreement.status == Agreement.Status.ACTIVE
+        and agreement.valid_from <= now < agreement.valid_until
+        and agreement.organization.status == Organization.Status.APPROVED
+    )
+
+
+def agreement_payload(agreement: Agreement) -> dict:
+    """What webhooks say about an agreement (no customer identity: that is what ``profile:read`` is for)."""
+    return {
+        "agreement_id": agreement.pk,
+        "client_id": agreement.application.client_id if agreement.application_id else None,
+        "status": agreement.status,
+        "scopes": list(agreement.scopes),
+        "premises": [ap.premise.esiid for ap in agreement.premises.select_related("premise")],
+        "history_start": agreement.history_start.isoformat(),
+        "valid_from": agreement.valid_from.isoformat(timespec="seconds"),
+        "valid_until": agreement.valid_until.isoformat(timespec="seconds"),
+        "status_changed_at": agreement.status_changed_at.isoformat(timespec="seconds")
+        if agreement.status_changed_at
+        else None,
+        "status_reason": agreement.status_reason,
+    }
+
+
+def _notify_customer(agreement: Agreement, template: str, **extra) -> None:
+    from portal.accounts.mail import email_send_template, url
+
+    if not agreement.customer.email:
+        return
+    try:
+        apps_url = url("thirdparty:apps")
+    except Exception:  # noqa: BLE001 - the URL is a nicety in an e-mail, never a reason to fail
+        apps_url = settings.SITE_URL
+    email_send_template(
+        template_prefix=f"thirdparty/email/{template}",
+        to=[agreement.customer.email],
+        context={"agreement": agreement, "apps_url": apps_url, "customer": agreement.customer, **extra},
+    )
+
+
+@transaction.atomic
+def agreement_create(
+    *,
+    customer,
+    application: Application,
+    scopes: list[str],
+    premises: list[PremiseChoice],
+    history_start: date,
+    months: int,
+    now: datetime | None = None,
+) -> Agreement:
+    """Record a consent. Every limit is checked here, so no caller can grant more than the rules allow."""
+    now = now or timezone.now()
+    organization = application.organization
+    if organization is None or organization.status != Organization.Status.APPROVED:
+        raise ValidationError("This application's organization is not approved to receive data.")
+    granted = sorted(scopes_expand(scopes), key=list(SCOPES).index)
+    if not granted:
+        raise ValidationError("The request asks for no scope we know.")
+    not_allowed = [s for s in granted if s not in (application.allowed_scopes or [])]
+    if not_allowed:
+        raise ValidationError(f"{application.name} is not registered to ask for: {', '.join(not_allowed)}.")
+    if not premises:
+        raise ValidationError("Choose at least one premise to share.")
+    if not 1 <= months <= max_months():
+        raise ValidationError(f"An agreement lasts from 1 to {max_months()} months.")
+    today = market_today()
+    mine = {c.period.pk: c for c in shareable_premises(user=customer, today=today)}
+    for choice in premises:
+        if choice.period.pk not in mine:
+            raise ValidationError(f"ESI ID {choice.esiid} is not one of your current premises.")
+    history_start = max(history_start, window_start(today))
+    if history_start > today:
+        history_start = today
+    agreement = Agreement.objects.create(
+        customer=customer,
+        organization=organization,
+        application=application,
+        scopes=granted,
+        history_start=history_start,
+        valid_from=now,
+        valid_until=add_months(now, months),
+        status=Agreement.Status.ACTIVE,
+        status_changed_at=now,
+        status_changed_by=customer,
+    )
+    AgreementPremise.objects.bulk_create(
+        [AgreementPremise(agreement=agreement, premise=c.premise, service_period=c.period) for c in premises]
+    )
+    webhook_send(
+        organization=organization,
+        event="agreement.created",
+        data=agreement_payload(agreement),
+        application=application,
+    )
+    _notify_customer(agreement, "agreement_created")
+    return agreement
+
+
+def _stop_tokens(agreement: Agreement, now: datetime) -> None:
+    RefreshToken.objects.filter(agreement=agreement, revoked__isnull=True).update(revoked=now)
+    AccessToken.objects.filter(agreement=agreement).delete()
+    Grant.objects.filter(agreement=agreement).delete()
+
+
+def _end(
+    agreement: Agreement,
+    *,
+    status: str,
+    by=None,
+    reason: str = "",
+    at: datetime | None = None,
+    notify: bool = True,
+) -> Agreement:
+    now = timezone.now()
+    locked = Agreement.objects.select_for_update().get(pk=agreement.pk)
+    if locked.status != Agreement.Status.ACTIVE:
+        return locked
+    locked.status = status
+    locked.status_changed_at = at or now
+    locked.status_changed_by = by
+    locked.status_reason = reason[:300]
+    if at is not None and at < locked.valid_until:
+        locked.valid_until = max(at, locked.valid_from)
+    locked.save(
+        update_fields=["status", "status_changed_at", "status_changed_by", "status_reason", "valid_until"]
+    )
+    _stop_tokens(locked, now)
+    event = ENDED_EVENTS.get(status)
+    if event:
+        webhook_send(
+            organization=locked.organization,
+            event=event,
+            data=agreement_payload(locked),
+            application=locked.application,
+        )
+    if notify:
+        _notify_customer(locked, "agreement_ended")
+    return locked
+
+
+@transaction.atomic
+def agreement_revoke(*, agreement: Agreement, by) -> Agreement:
+    """The customer takes the consent back; the app stops reading now."""
+    if agreement.customer_id != by.pk:
+        raise ValidationError("Only the customer who granted an agreement can revoke it.")
+    if agreement.status != Agreement.Status.ACTIVE:
+        raise ValidationError(f"This agreement already ended ({agreement.get_status_display().lower()}).")
+    return _end(agreement, status=Agreement.Status.REVOKED, by=by, reason="Revoked by the customer.")
+
+
+@transaction.atomic
+def agreement_terminate(
+    *, agreement: Agreement, by, organization: Organization, reason: str = ""
+) -> Agreement:
+    """The third party ends an agreement it no longer needs."""
+    if agreement.organization_id != organization.pk:
+        raise ValidationError("This agreement belongs to another organization.")
+    if agreement.status != Agreement.Status.ACTIVE:
+        raise ValidationError(f"This agreement already ended ({agreement.get_status_display().lower()}).")
+    return _end(
+        agreement,
+        status=Agreement.Status.TERMINATED,
+        by=by,
+        reason=reason or f"Terminated by {organization.legal_name}.",
+    )
+
+
+def agreements_expire_due(*, now: datetime | None = None) -> int:
+    """End every active agreement whose period is over (periodic task). Returns how many ended."""
+    now = now or timezone.now()
+    ids = list(
+        Agreement.objects.filter(status=Agreement.Status.ACTIVE, valid_until__lte=now).values_list(
+            "pk", flat=True
+        )
+    )
+    for pk in ids:
+        with transaction.atomic():
+            agreement = Agreement.objects.get(pk=pk)
+            _end(
+                agreement,
+                status=Agreement.Status.EXPIRED,
+                reason="The agreed period ended.",
+                at=agreement.valid_until,
+            )
+    return len(ids)
+
+
+def agreements_warn_expiring(*, now: datetime | None = None) -> int:
+    """E-mail the customer once, some days before an agreement expires. Returns how many warnings went out."""
+    now = now or timezone.now()
+    horizon = now + timedelta(days=getattr(settings, "AGREEMENT_EXPIRY_WARNING_DAYS", 14))
+    due = Agreement.objects.filter(
+        status=Agreement.Status.ACTIVE,
+        valid_until__gt=now,
+        valid_until__lte=horizon,
+        expiry_warning_sent_at__isnull=True,
+    ).select_related("customer", "organization", "application")
+    count = 0
+    for agreement in due:
+        with transaction.atomic():
+            claimed = Agreement.objects.filter(pk=agreement.pk, expiry_warning_sent_at__isnull=True).update(
+                expiry_warning_sent_at=now
+            )
+            if claimed:
+                _notify_customer(agreement, "agreement_expiring")
+                count += 1
+    return count
+
+
+@transaction.atomic
+def agreements_end_by_move_out(*, period: ServicePeriod) -> int:
+    """End every active agreement granted on this occupancy at its move-out time.
+
+    Only agreements tied to this service period end (another occupant's consent on the same premise is
+    untouched). An agreement that also covers other premises ends too: the customer consented to the
+    whole set, and a consent that silently shrinks would surprise both sides.
+    """
+    if period.ends_on is None:
+        return 0
+    tz = timezone.get_default_timezone()
+    moved_out_at = datetime.combine(period.ends_on, datetime.min.time(), tzinfo=tz)
+    ids = (
+        AgreementPremise.objects.filter(service_period=period, agreement__status=Agreement.Status.ACTIVE)
+        .values_list("agreement_id", flat=True)
+        .distinct()
+    )
+    count = 0
+    for agreement in Agreement.objects.filter(pk__in=list(ids)):
+        _end(
+            agreement,
+            status=Agreement.Status.ENDED_BY_MOVE_OUT,
+            reason=f"Moved out of {period.premise.esiid} on {period.ends_on:%m/%d/%Y}.",
+            at=min(moved_out_at, timezone.now()),
+        )
+        count += 1
+    return count
+
+
+def agreements_suspend_for_organization(*, organization: Organization, by=None, reason: str = "") -> int:
+    """Stop every active agreement of a suspended organization (called inside its transaction)."""
+    count = 0
+    for agreement in Agreement.objects.filter(organization=organization, status=Agreement.Status.ACTIVE):
+        _end(
+            agreement,
+            status=Agreement.Status.SUSPENDED,
+            by=by,
+            reason=reason or f"{organization.legal_name} was suspended.",
+        )
+        count += 1
+    return count

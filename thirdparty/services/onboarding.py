@@ -1,0 +1,118 @@
+"""Third-party onboarding: an organization signs up, an administrator approves or suspends it (reason e-mailed).
+
+Suspension stops the organization's every token and API key at once, and ends its active agreements
+with the status "organization suspended".
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import mail_admins
+from django.db import transaction
+from django.utils import timezone
+
+from thirdparty.models import AccessToken, ApiKey, Grant, Membership, Organization, RefreshToken
+from thirdparty.services.agreements import agreements_suspend_for_organization
+
+
+def _mail_organization(organization: Organization, template: str, **context) -> None:
+    from portal.accounts.mail import email_send_template, url
+
+    recipients = {organization.contact_email} | {
+        m.user.email for m in organization.membership_set.select_related("user") if m.user.email
+    }
+    recipients.discard("")
+    if not recipients:
+        return
+    email_send_template(
+        template_prefix=f"thirdparty/email/{template}",
+        to=sorted(recipients),
+        context={"organization": organization, "dev_url": url("thirdparty:dev_home"), **context},
+    )
+
+
+@transaction.atomic
+def organization_signup(
+    *,
+    user,
+    legal_name: str,
+    contact_email: str,
+    contact_name: str = "",
+    puct_registration: str = "",
+    website: str = "",
+    privacy_policy_url: str = "",
+    logo=None,
+) -> Organization:
+    """A new third-party organization, waiting for approval, with ``user`` as its administrator."""
+    if Membership.objects.filter(user=user).exists():
+        raise ValidationError("Your account already belongs to an organization.")
+    organization = Organization(
+        kind=Organization.Kind.THIRD_PARTY,
+        legal_name=(legal_name or "").strip(),
+        contact_email=(contact_email or "").strip(),
+        contact_name=(contact_name or "").strip(),
+        puct_registration=(puct_registration or "").strip(),
+        website=(website or "").strip(),
+        privacy_policy_url=(privacy_policy_url or "").strip(),
+        status=Organization.Status.PENDING,
+    )
+    if logo:
+        organization.logo = logo
+    organization.full_clean(exclude=["rep", "logo"])
+    organization.save()
+    Membership.objects.create(organization=organization, user=user, role=Membership.Role.ADMIN)
+    _mail_organization(organization, "organization_received")
+    transaction.on_commit(
+        lambda: mail_admins(
+            f"Third party waiting for approval: {organization.legal_name}",
+            f"Review it in the admin: {settings.SITE_URL}/admin/thirdparty/organization/{organization.pk}/change/",
+            fail_silently=True,
+        )
+    )
+    return organization
+
+
+@transaction.atomic
+def organization_approve(*, organization: Organization, by=None, reason: str = "") -> Organization:
+    organization = Organization.objects.select_for_update().get(pk=organization.pk)
+    organization.status = Organization.Status.APPROVED
+    organization.status_reason = reason
+    organization.approved_at = organization.approved_at or timezone.now()
+    organization.suspended_at = None
+    organization.save(update_fields=["status", "status_reason", "approved_at", "suspended_at"])
+    _mail_organization(organization, "organization_approved", reason=reason)
+    return organization
+
+
+@transaction.atomic
+def organization_suspend(*, organization: Organization, reason: str, by=None) -> Organization:
+    """Suspend now: every token and key stops, every active agreement ends ("organization suspended")."""
+    if not (reason or "").strip():
+        raise ValidationError("Give the reason for the suspension: it is e-mailed to the organization.")
+    organization = Organization.objects.select_for_update().get(pk=organization.pk)
+    now = timezone.now()
+    organization.status = Organization.Status.SUSPENDED
+    organization.status_reason = reason.strip()
+    organization.suspended_at = now
+    organization.save(update_fields=["status", "status_reason", "suspended_at"])
+    apps = organization.applications.all()
+    RefreshToken.objects.filter(application__in=apps, revoked__isnull=True).update(revoked=now)
+    AccessToken.objects.filter(application__in=apps).delete()
+    Grant.objects.filter(application__in=apps).delete()
+    ApiKey.objects.filter(organization=organization, revoked_at__isnull=True).update(revoked_at=now)
+    agreements_suspend_for_organization(organization=organization, by=by, reason=reason.strip())
+    _mail_organization(organization, "organization_suspended", reason=reason.strip())
+    return organization
+
+
+def organization_of(user) -> Organization | None:
+    """The third-party organization ``user`` belongs to (None when none)."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    membership = (
+        Membership.objects.filter(user=user, organization__kind=Organization.Kind.THIRD_PARTY)
+        .select_related("organization")
+        .first()
+    )
+    return membership.organization if membership else None

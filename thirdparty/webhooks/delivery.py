@@ -1,0 +1,241 @@
+"""Sending events to third parties: the delivery log, signed POSTs, retries with exponential backoff."""
+
+import json
+import logging
+import urllib.error
+import urllib.request
+import uuid
+from datetime import timedelta
+from xml.sax.saxutils import escape
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from thirdparty.webhooks.models import WebhookDelivery, WebhookEndpoint
+from thirdparty.webhooks.signing import SIGNATURE_HEADER, backoff_seconds, signature_header
+
+log = logging.getLogger(__name__)
+
+EVENTS = {
+    "agreement.created": "A customer approved a consent request: a new agreement is active.",
+    "agreement.revoked": "The customer revoked the agreement; its tokens stopped working at once.",
+    "agreement.terminated": "Your organization terminated the agreement.",
+    "agreement.expired": "The agreement reached the end of its period.",
+    "agreement.ended_by_move_out": "The customer moved out of a premise; the agreement ended at move-out.",
+    "data.available": "New or revised interval data is available for a premise you may read.",
+}
+
+
+def max_attempts() -> int:
+    return getattr(settings, "WEBHOOK_MAX_ATTEMPTS", 13)
+
+
+def _backoff(attempt: int) -> int:
+    return backoff_seconds(
+        attempt,
+        base=getattr(settings, "WEBHOOK_BACKOFF_BASE_SECONDS", 60),
+        cap=getattr(settings, "WEBHOOK_BACKOFF_CAP_SECONDS", 6 * 3600),
+    )
+
+
+def webhook_endpoint_for(application) -> WebhookEndpoint:
+    endpoint, _ = WebhookEndpoint.objects.get_or_create(application=application)
+    return endpoint
+
+
+def _json_body(*, event: str, data: dict, delivery_id: uuid.UUID, created) -> str:
+    payload = {
+        "id": str(delivery_id),
+        "type": event,
+        "created": created.isoformat(timespec="seconds"),
+        "data": data,
+    }
+    return json.dumps(payload, separators=(",", ":"), sort_keys=True, default=str)
+
+
+def _batchlist_body(resources: list[str]) -> str:
+    items = "".join(f"<resources>{escape(uri)}</resources>" for uri in resources)
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><BatchList xmlns="http://naesb.org/espi">{items}</BatchList>'
+    )
+
+
+def _espi_resources(event: str, data: dict) -> list[str]:
+    base = settings.SITE_URL.rstrip("/") + "/espi/1_1/resource"
+    agreement_id = data.get("agreement_id")
+    if agreement_id is None:
+        return []
+    if event == "data.available":
+        return [f"{base}/Batch/Subscription/{agreement_id}"]
+    return [f"{base}/Authorization/{agreement_id}"]
+
+
+def webhook_send(*, organization, event: str, data: dict, application=None) -> list[WebhookDelivery]:
+    """Queue ``event`` for the organization's applications (or just ``application``) that have a webhook URL.
+
+    Each delivery is logged and sent after the surrounding transaction commits, then retried with
+    exponential backoff for more than 24 hours until the receiver answers 2xx.
+    """
+    if event not in EVENTS:
+        raise ValueError(f"Unknown webhook event {event!r}; known events: {', '.join(EVENTS)}")
+    apps = [application] if application is not None else list(organization.applications.all())
+    deliveries = []
+    now = timezone.now()
+    for app in apps:
+        endpoint = WebhookEndpoint.objects.filter(application=app).first()
+        style = endpoint.style if endpoint else WebhookEndpoint.Style.JSON
+        if style == WebhookEndpoint.Style.ESPI and endpoint.espi_notify_url:
+            resources = _espi_resources(event, data)
+            if not resources:
+                continue
+            delivery = WebhookDelivery(
+                organization=organization,
+                application=app,
+                event=event,
+                style=style,
+                url=endpoint.espi_notify_url,
+                body=_batchlist_body(resources),
+                content_type="application/atom+xml",
+            )
+        else:
+            if not app.webhook_url:
+                continue
+            delivery = WebhookDelivery(
+                organization=organization,
+                application=app,
+                event=event,
+                style=WebhookEndpoint.Style.JSON,
+                url=app.webhook_url,
+                content_type="application/json",
+            )
+            delivery.body = _json_body(event=event, data=data, delivery_id=delivery.id, created=now)
+        delivery.next_attempt_at = now
+        delivery.save()
+        deliveries.append(delivery)
+        _enqueue(delivery.pk, 1)
+    return deliveries
+
+
+def _enqueue(delivery_id, attempt: int, countdown: int | None = None) -> None:
+    from thirdparty.tasks import webhook_deliver
+
+    def send():
+        if countdown:
+            webhook_deliver.apply_async((str(delivery_id), attempt), countdown=countdown)
+        else:
+            webhook_deliver.delay(str(delivery_id), attempt)
+
+    transaction.on_commit(send)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirect)
+
+
+def _post(*, url: str, body: bytes, headers: dict, timeout: float) -> tuple[int | None, str]:
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
+    try:
+        with _opener.open(request, timeout=timeout) as response:
+            return response.status, ""
+    except urllib.error.HTTPError as exc:
+        return exc.code, f"HTTP {exc.code}"
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        return None, str(reason)[:300]
+
+
+def webhook_attempt(*, delivery_id, attempt: int) -> WebhookDelivery | None:
+    """Make attempt number ``attempt`` (1-based) of a delivery; idempotent: a stale or repeated call does nothing."""
+    claimed = WebhookDelivery.objects.filter(
+        pk=delivery_id,
+        attempts=attempt - 1,
+        status__in=[WebhookDelivery.Status.PENDING, WebhookDelivery.Status.RETRYING],
+    ).update(attempts=attempt, last_attempt_at=timezone.now())
+    if not claimed:
+        return None
+    delivery = WebhookDelivery.objects.select_related("application").get(pk=delivery_id)
+    body = delivery.body.encode("utf-8")
+    headers = {
+        "Content-Type": delivery.content_type,
+        "User-Agent": "OpenSmartMeterTexas-Webhooks/1",
+        "SMT-Event": delivery.event,
+        "SMT-Delivery": str(delivery.pk),
+    }
+    if delivery.application_id is not None:
+        endpoint = webhook_endpoint_for(delivery.application)
+        headers[SIGNATURE_HEADER] = signature_header(secret=endpoint.secret, body=body)
+    status_code, error = _post(
+        url=delivery.url, body=body, headers=headers, timeout=getattr(settings, "WEBHOOK_TIMEOUT_SECONDS", 10)
+    )
+    now = timezone.now()
+    delivery.last_status_code = status_code
+    delivery.last_error = error
+    delivery.attempt_log = [
+        *delivery.attempt_log,
+        {"attempt": attempt, "at": now.isoformat(timespec="seconds"), "status": status_code, "error": error},
+    ][-30:]
+    if status_code is not None and 200 <= status_code < 300:
+        delivery.status = WebhookDelivery.Status.DELIVERED
+        delivery.delivered_at = now
+        delivery.next_attempt_at = None
+    elif attempt >= max_attempts():
+        delivery.status = WebhookDelivery.Status.FAILED
+        delivery.next_attempt_at = None
+    else:
+        delay = _backoff(attempt)
+        delivery.status = WebhookDelivery.Status.RETRYING
+        delivery.next_attempt_at = now + timedelta(seconds=delay)
+    delivery.save(
+        update_fields=[
+            "last_status_code",
+            "last_error",
+            "attempt_log",
+            "status",
+            "delivered_at",
+            "next_attempt_at",
+        ]
+    )
+    if delivery.status == WebhookDelivery.Status.RETRYING and not settings.CELERY_TASK_ALWAYS_EAGER:
+        # With a broker the retry is scheduled at once; without one the periodic sweep picks it up.
+        _enqueue(delivery.pk, attempt + 1, countdown=_backoff(attempt))
+    return delivery
+
+
+def webhook_retry_due(*, now=None) -> int:
+    """Send every retry whose time has come (the safety net behind countdown retries). Returns how many."""
+    now = now or timezone.now()
+    due = WebhookDelivery.objects.filter(
+        status=WebhookDelivery.Status.RETRYING, next_attempt_at__lte=now - timedelta(seconds=30)
+    ).values_list("pk", "attempts")[:500]
+    count = 0
+    for pk, attempts in due:
+        if webhook_attempt(delivery_id=pk, attempt=attempts + 1) is not None:
+            count += 1
+    return count
+
+
+def webhook_replay(*, delivery: WebhookDelivery, organization) -> WebhookDelivery:
+    """Send the same event again as a new delivery (same body, fresh signature), logged as a replay."""
+    if delivery.organization_id != organization.pk:
+        raise ValidationError("This delivery belongs to another organization.")
+    if delivery.application_id is None:
+        raise ValidationError("The application of this delivery was deleted; it cannot be replayed.")
+    copy = WebhookDelivery.objects.create(
+        organization=delivery.organization,
+        application=delivery.application,
+        event=delivery.event,
+        style=delivery.style,
+        url=delivery.url,
+        body=delivery.body,
+        content_type=delivery.content_type,
+        next_attempt_at=timezone.now(),
+        replay_of=delivery,
+    )
+    _enqueue(copy.pk, 1)
+    return copy
