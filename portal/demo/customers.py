@@ -32,7 +32,7 @@ class DemoLogin:
 
 
 DEMO = DemoLogin(
-    "demo", "bluebonnet-meter-reading", "Dana Rivera", "dana.rivera@example.com",
+    "demo", "correct horse battery staple", "Dana Rivera", "dana.rivera@example.com",
     "resident: a home in Dallas (Oncor) with rooftop solar, REP Reliant",
 )  # fmt: skip
 HOUSEHOLD = DemoLogin(
@@ -52,7 +52,7 @@ DEVELOPER = DemoLogin(
     "member of the approved third party WattWise Energy Insights (developer pages, OAuth app)",
 )  # fmt: skip
 ADMIN = DemoLogin(
-    "admin", "operator-of-the-grid", "Site Administrator", "admin@example.com",
+    "admin", "correct horse battery staple", "Site Administrator", "admin@example.com",
     "superuser: Django admin at /admin/",
     is_superuser=True,
 )  # fmt: skip
