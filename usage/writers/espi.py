@@ -9,13 +9,16 @@ links are absolute from the ``site_url`` given, so the same request always gives
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import UTC, datetime
-from xml.sax.saxutils import escape, quoteattr
+from functools import lru_cache
+from xml.sax.saxutils import escape
 
 import numpy as np
 
-from usage.reads.aggregate import BilledPeriod, Reads, Series, day_range, month_spans, revision_epoch
+from usage.reads.aggregate import BilledPeriod, Reads, Series, day_range, month_spans
+from usage.writers import text
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 ESPI_NS = "http://naesb.org/espi"
@@ -49,24 +52,58 @@ DST_START_RULE = "360E2000"
 DST_END_RULE = "B40E2000"
 
 
+_NS_BYTES = NAMESPACE.bytes
+
+
 def resource_uuid(*parts: object) -> str:
-    return str(uuid.uuid5(NAMESPACE, "/".join(str(p) for p in parts))).upper()
+    """uuid5(NAMESPACE, "part/part/...") in upper case (as ``uuid.uuid5``, without its object overhead)."""
+    name = "/".join(str(p) for p in parts).encode("utf-8")
+    digest = bytearray(hashlib.sha1(_NS_BYTES + name, usedforsecurity=False).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    h = digest.hex().upper()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
+@lru_cache(maxsize=4096)
 def atom_time(epoch: int) -> str:
     return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _link(rel: str, href: str, kind: str) -> str:
-    return f"<link rel={quoteattr(rel)} href={quoteattr(href)} type={quoteattr(kind)}/>"
+    """An Atom link; ``href`` must already be XML-safe (the site URL is escaped once, the rest is ours)."""
+    return f'<link rel="{rel}" href="{href}" type="{kind}"/>'
 
 
-def _entry(uid: str, title: str, links: list[str], content: str, published: int, updated: int) -> str:
-    return (
-        f"<entry><id>urn:uuid:{uid}</id>{''.join(links)}<title>{escape(title)}</title>"
-        f"<content>{content}</content>"
-        f"<published>{atom_time(published)}</published><updated>{atom_time(updated)}</updated></entry>\n"
+def _block_revisions(grid, slot_a: np.ndarray, slot_b: np.ndarray) -> np.ndarray:
+    """Latest revision time of the delivered slots of each block (0 where none is known)."""
+    out = np.zeros(len(slot_a), dtype=np.int64)
+    if grid.revisions is None or not len(slot_a):
+        return out
+    revs = np.where(grid.missing, 0, grid.revisions)
+    if (
+        slot_a[0] == 0
+        and slot_b[-1] == len(revs)
+        and (slot_a[1:] == slot_b[:-1]).all()
+        and (slot_b > slot_a).all()
+    ):
+        return np.maximum.reduceat(revs, slot_a)
+    for i, (a, b) in enumerate(zip(slot_a.tolist(), slot_b.tolist(), strict=True)):
+        out[i] = int(revs[a:b].max()) if b > a else 0
+    return out
+
+
+def _entry(
+    uid: str, title: str, links: list[str], content: str | bytes, published: int, updated: int
+) -> bytes:
+    if isinstance(content, str):
+        content = content.encode("utf-8")
+    head = f"<entry><id>urn:uuid:{uid}</id>{''.join(links)}<title>{escape(title)}</title><content>"
+    tail = (
+        f"</content><published>{atom_time(published)}</published>"
+        f"<updated>{atom_time(updated)}</updated></entry>\n"
     )
+    return b"".join((head.encode("utf-8"), content, tail.encode("utf-8")))
 
 
 def _reading_type(flow: int, granularity: str) -> str:
@@ -94,12 +131,46 @@ def _reading_type(flow: int, granularity: str) -> str:
 _RQ = f"<ReadingQuality><quality>{QUALITY_ESTIMATED}</quality></ReadingQuality>"
 
 
-def _readings(starts: list[int], ends: list[int], wh: list[int], est: list[bool]) -> str:
-    return "".join(
-        f"<IntervalReading>{_RQ if e else ''}<timePeriod><duration>{b - a}</duration><start>{a}</start>"
-        f"</timePeriod><value>{v}</value></IntervalReading>"
-        for a, b, v, e in zip(starts, ends, wh, est, strict=True)
+_RQ_BYTES = _RQ.encode("ascii")
+_READING_OPEN = b"<IntervalReading>"
+
+
+def _readings(
+    starts: np.ndarray, ends: np.ndarray, wh: np.ndarray, est: np.ndarray
+) -> tuple[bytes, np.ndarray]:
+    """IntervalReading elements of every interval, built vectorised (writers.text), and each one's byte
+    offset in the text (len n + 1)."""
+    n = len(starts)
+    if not n:
+        return b"", np.zeros(1, dtype=np.int64)
+    starts = np.asarray(starts, dtype=np.int64)
+    durations = np.asarray(ends, dtype=np.int64) - starts
+    body, offsets = text.join_columns(
+        [
+            text.constant(_READING_OPEN + b"<timePeriod><duration>", n),
+            text.int_text(durations),
+            text.constant(b"</duration><start>", n),
+            text.int_text(starts),
+            text.constant(b"</start></timePeriod><value>", n),
+            text.int_text(wh),
+            text.constant(b"</value></IntervalReading>", n),
+        ]
     )
+    est = np.asarray(est, dtype=bool)
+    if est.any():  # estimated readings get their ReadingQuality after the opening tag
+        rows = np.flatnonzero(est)
+        k = len(_RQ_BYTES)
+        at = np.repeat(offsets[rows] + len(_READING_OPEN), k)
+        arr = np.insert(
+            np.frombuffer(body, dtype=np.uint8),
+            at,
+            np.tile(np.frombuffer(_RQ_BYTES, dtype=np.uint8), len(rows)),
+        )
+        body = arr.tobytes()
+        shift = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(est, out=shift[1:])
+        offsets = offsets + k * shift
+    return body, offsets
 
 
 def _blocks(reads: Reads, series: Series) -> list[tuple[str, int, int, int, int]]:
@@ -110,11 +181,11 @@ def _blocks(reads: Reads, series: Series) -> list[tuple[str, int, int, int, int]
     out = []
     if g in ("15min", "hour"):
         per = 1 if g == "15min" else 4
+        keys = np.strings.replace(np.datetime_as_string(rng.dates), "-", "").tolist()
+        bounds = (rng.offsets // per).tolist()
+        starts = rng.day_starts.tolist()
         for i in range(rng.n_days):
-            a, b = int(rng.offsets[i]) // per, int(rng.offsets[i + 1]) // per
-            out.append(
-                (rng.day(i).strftime("%Y%m%d"), int(rng.day_starts[i]), int(rng.day_starts[i + 1]), a, b)
-            )
+            out.append((keys[i], starts[i], starts[i + 1], bounds[i], bounds[i + 1]))
     elif g == "day":
         first, last = month_spans(rng)
         for a, b in zip(first.tolist(), last.tolist(), strict=True):
@@ -128,21 +199,16 @@ def _blocks(reads: Reads, series: Series) -> list[tuple[str, int, int, int, int]
     return out
 
 
-def _block_slot_span(reads: Reads, start: int, end: int) -> tuple[int, int]:
-    rng = reads.range
-    return (start - rng.first_epoch) // 900, (end - rng.first_epoch) // 900
-
-
 def render_espi(reads: Reads, *, site_url: str, title: str | None = None) -> bytes:
     """The Green Button feed of ``reads``; ``site_url`` is the public base URL (settings.SITE_URL)."""
     esiid = reads.esiid
     g = reads.granularity
-    base = f"{site_url.rstrip('/')}/espi/1_1/resource"
+    base = escape(f"{site_url.rstrip('/')}/espi/1_1/resource", {'"': "&quot;"})
     up_href = f"{base}/UsagePoint/{esiid}"
     ltp_href = f"{base}/LocalTimeParameters/US-Central"
     rng = reads.range
     fallback = rng.last_epoch
-    body: list[str] = []
+    body: list[bytes] = []
     latest = 0
 
     channel_parts = []
@@ -156,42 +222,58 @@ def render_espi(reads: Reads, *, site_url: str, title: str | None = None) -> byt
         rt_href = f"{base}/ReadingType/{key}-{g}"
         blocks = []
         mr_updated = 0
-        for bkey, bstart, bend, a, b in _blocks(reads, values_series):
+        if not (g == "billing" and ch == 1):
+            # every delivered interval's text at once; row_offsets maps interval index -> reading row
+            keep_all = ~values_series.null
+            all_text, byte_offsets = _readings(
+                values_series.starts[keep_all],
+                values_series.ends[keep_all],
+                values_series.wh[keep_all],
+                values_series.estimated[keep_all],
+            )
+            row_offsets = np.zeros(len(values_series) + 1, dtype=np.int64)
+            np.cumsum(keep_all, out=row_offsets[1:])
+        block_list = _blocks(reads, values_series)
+        first = rng.first_epoch
+        block_revs = _block_revisions(
+            grid,
+            np.array([(x[1] - first) // 900 for x in block_list], dtype=np.int64),
+            np.array([(x[2] - first) // 900 for x in block_list], dtype=np.int64),
+        ).tolist()
+        title_prefix = f"{GRANULARITY_TITLES[g]} {name.lower()} "
+        for (bkey, bstart, bend, a, b), brev in zip(block_list, block_revs, strict=True):
             if g == "billing" and ch == 1:
                 starts = values_series.starts[a:b].tolist()
                 ends = values_series.ends[a:b].tolist()
                 billed: list[BilledPeriod] = list(reads.billed[a:b])
                 keep = [i for i, p in enumerate(billed) if p.wh is not None]
-                text = _readings(
-                    [starts[i] for i in keep],
-                    [ends[i] for i in keep],
-                    [billed[i].wh for i in keep],
-                    [billed[i].estimated for i in keep],
-                )
+                body_text = _readings(
+                    np.array([starts[i] for i in keep], dtype=np.int64),
+                    np.array([ends[i] for i in keep], dtype=np.int64),
+                    np.array([billed[i].wh for i in keep], dtype=np.int64),
+                    np.array([billed[i].estimated for i in keep], dtype=bool),
+                )[0]
                 revs = [p.revised_at for p in billed if p.revised_at]
                 updated = max(revs) if revs else bend
             else:
-                null = values_series.null[a:b]
-                if null.all():
+                ra, rb = int(row_offsets[a]), int(row_offsets[b])
+                if ra == rb:  # nothing delivered in this block
                     continue
-                keep = np.flatnonzero(~null) + a
-                text = _readings(
-                    values_series.starts[keep].tolist(),
-                    values_series.ends[keep].tolist(),
-                    values_series.wh[keep].tolist(),
-                    values_series.estimated[keep].tolist(),
-                )
-                sa, sb = _block_slot_span(reads, bstart, bend)
-                updated = revision_epoch(grid, sa, sb) or min(bend, fallback)
+                body_text = all_text[int(byte_offsets[ra]) : int(byte_offsets[rb])]
+                updated = brev or min(bend, fallback)
             mr_updated = max(mr_updated, updated)
-            content = (
-                f'<IntervalBlock xmlns="{ESPI_NS}"><interval><duration>{bend - bstart}</duration>'
-                f"<start>{bstart}</start></interval>{text}</IntervalBlock>"
+            content = b"".join(
+                (
+                    f'<IntervalBlock xmlns="{ESPI_NS}"><interval><duration>{bend - bstart}</duration>'
+                    f"<start>{bstart}</start></interval>".encode("ascii"),
+                    body_text,
+                    b"</IntervalBlock>",
+                )
             )
             blocks.append(
                 _entry(
                     resource_uuid(esiid, "IntervalBlock", key, g, bkey),
-                    f"{GRANULARITY_TITLES[g]} {name.lower()} {bkey}",
+                    title_prefix + bkey,
                     [
                         _link("self", f"{mr_href}/IntervalBlock/{bkey}", "espi-entry/IntervalBlock"),
                         _link("up", f"{mr_href}/IntervalBlock", "espi-feed/IntervalBlock"),
@@ -317,9 +399,9 @@ def render_espi(reads: Reads, *, site_url: str, title: str | None = None) -> byt
         f"{rng.end.isoformat()}</title><updated>{atom_time(feed_updated)}</updated>"
         + _link(
             "self",
-            f"{up_href}?start={rng.start.isoformat()}&end={rng.end.isoformat()}&granularity={g}",
+            f"{up_href}?start={rng.start.isoformat()}&amp;end={rng.end.isoformat()}&amp;granularity={g}",
             "espi-feed/UsagePoint",
         )
         + "\n"
     )
-    return (head + "".join(body) + "</feed>\n").encode("utf-8")
+    return b"".join((head.encode("utf-8"), *body, b"</feed>\n"))

@@ -75,3 +75,43 @@ def compact(matrix: np.ndarray) -> bytes:
 def row_lengths(matrix: np.ndarray) -> np.ndarray:
     """Bytes each row keeps after ``compact``."""
     return np.count_nonzero(matrix, axis=1)
+
+
+def int_text(values: np.ndarray) -> np.ndarray:
+    """Decimal text of non-negative integers, NUL padded on the left (uint8 rows)."""
+    values = np.asarray(values, dtype=np.int64)
+    if values.size and int(values.min()) < 0:
+        raise ValueError("negative value")
+    digits, _ = _int_digits(values)
+    return digits
+
+
+def constant(text: bytes, n: int) -> np.ndarray:
+    """``n`` rows of the same text."""
+    return np.broadcast_to(np.frombuffer(text, dtype=np.uint8), (n, len(text)))
+
+
+def join_columns(columns: list[np.ndarray]) -> tuple[bytes, np.ndarray]:
+    """Lay NUL-padded uint8 column matrices side by side and drop the NULs.
+
+    Returns the text and the cumulative byte offset of every row (len n + 1), so row ranges can be
+    sliced out of the text."""
+    n = columns[0].shape[0]
+    fields = []
+    lengths = np.zeros(n, dtype=np.int64)
+    for c in columns:
+        c = np.ascontiguousarray(c)
+        lengths += np.count_nonzero(c, axis=1)
+        fields.append(c.view(f"V{c.shape[1]}").reshape(n))
+    rows = np.empty(n, dtype=[(f"f{i}", f.dtype) for i, f in enumerate(fields)])
+    for i, f in enumerate(fields):
+        rows[f"f{i}"] = f
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    return rows.tobytes().replace(NUL, b""), offsets
+
+
+def as_matrix(strings: list[bytes]) -> np.ndarray:
+    """Fixed-width uint8 table of byte strings, NUL padded on the right."""
+    width = max(len(s) for s in strings)
+    return np.array(strings, dtype=f"S{width}").view(np.uint8).reshape(len(strings), width)
