@@ -69,6 +69,7 @@ def test_no_register(tmp_path):
         (("--error-rate", "-0.1"), "--error-rate is a share between 0 and 1"),
         (("--error-rate", "nan"), "--error-rate is a share between 0 and 1"),
         (("--start", "9999-12-30"), "past the year 9999"),
+        (("--workers", "0"), "--workers must be at least 1"),
     ],
 )
 def test_bad_arguments_get_clear_errors(tmp_path, change, message):

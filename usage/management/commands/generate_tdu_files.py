@@ -3,13 +3,14 @@
 import re
 import sys
 import time
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
 from usage.synth import generate, synth_premises
+from usage.timegrid import MARKET_TZ
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 REGISTER_BATCH = 5000
@@ -100,10 +101,15 @@ class Command(BaseCommand):
             if progress is not None:
                 bar.close()
         seconds = time.perf_counter() - t0
+        today = datetime.now(MARKET_TZ).date()
+        if start + timedelta(days=days - 1) > today:
+            self.stderr.write(
+                f"Note: days after {today} are in the future; the loader rejects their rows (future_date)."
+            )
         reg = "not registered" if registered is None else f"{registered:,} premises newly registered"
         self.stdout.write(
             f"{summary.files:,} files, {summary.rows:,} interval rows ({summary.corrupted_rows:,} corrupted), "
-            f"{summary.billing_periods:,} billing periods, {meters:,} meters x {days} days, {reg}, "
+            f"{summary.billing_periods:,} billing periods, {meters:,} meters x {days} day{'s' if days != 1 else ''}, {reg}, "
             f"{seconds:.1f} s, into {out}"
         )
 
