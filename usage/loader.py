@@ -20,7 +20,6 @@ from typing import BinaryIO
 
 import numpy as np
 from django.db import connection, transaction
-from django.db.models import Min
 from django.utils import timezone
 
 from usage import codec, storage, timegrid
@@ -73,21 +72,24 @@ class _EsiidLookup:
 
     def __call__(self, esiids: list[str]) -> list[tuple[int, str | None, str | None, int]]:
         found: dict[str, tuple[int, int]] = {}
-        for i in range(0, len(esiids), 1000):
-            part = esiids[i : i + 1000]
-            for pid, esiid, tdu_id in Premise.objects.filter(esiid__in=part).values_list(
-                "id", "esiid", "tdu_id"
-            ):
-                found[esiid] = (pid, tdu_id)
         installs: dict[int, date] = {}
-        pids = [v[0] for v in found.values()]
-        for i in range(0, len(pids), 1000):
-            for row in (
-                Meter.objects.filter(premise_id__in=pids[i : i + 1000])
-                .values("premise_id")
-                .annotate(first=Min("installed_on"))
-            ):
-                installs[row["premise_id"]] = row["first"]
+        premise_t, meter_t = Premise._meta.db_table, Meter._meta.db_table
+        with connection.cursor() as cur:
+            for i in range(0, len(esiids), 5000):
+                part = esiids[i : i + 5000]
+                marks = ",".join(["%s"] * len(part))
+                cur.execute(
+                    f"SELECT p.id, p.esiid, p.tdu_id, MIN(m.installed_on) FROM {premise_t} p "
+                    f"LEFT JOIN {meter_t} m ON m.premise_id = p.id WHERE p.esiid IN ({marks}) "
+                    "GROUP BY p.id, p.esiid, p.tdu_id",
+                    part,
+                )
+                for pid, esiid, tdu_id, install in cur.fetchall():
+                    found[esiid] = (pid, tdu_id)
+                    if install is not None:
+                        installs[pid] = (
+                            install if isinstance(install, date) else date.fromisoformat(str(install))
+                        )
         tdu_names: dict[int, str] = {}
         out = []
         for esiid in esiids:

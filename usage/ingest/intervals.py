@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from usage import timegrid
+from usage.ingest.fastpath import parse_chunk_fast
 from usage.ingest.reasons import ROW_REASONS, FileRejected
 from usage.ingest.source import line_chunks
 
@@ -325,12 +326,35 @@ class _State:
         self.lookup = lookup
         self.today = today
         self.esiids: dict[bytes, tuple[int, int, str | None, int]] = {}  # raw -> premise, code, msg, install
+        self.by_norm: dict[str, tuple[int, int, str | None, int]] = {}  # normalised ESI ID -> the same
+        self.date_cache: dict[int, int] = {}
+        self.rev_cache: dict[int, tuple[int, bool]] = {}
         self.days = _DayTables()
         self.fallback_seen: dict[tuple[int, int, int, int], int] = {}
+        self.fast_chunks = 0
+        self.slow_chunks = 0
+
+    def resolve(self, norms: list[str]) -> list[tuple[int, int, str | None, int]]:
+        """Premise, reject code (0 = fine), message and install day of each normalised ESI ID."""
+        todo = sorted({x for x in norms if x not in self.by_norm})
+        if todo:
+            for norm, (pid, reason, msg, install) in zip(todo, self.lookup(todo), strict=True):
+                self.by_norm[norm] = (
+                    pid,
+                    CODE[reason] if reason else 0,
+                    msg,
+                    install if install is not None else NO_DAY,
+                )
+        return [self.by_norm[x] for x in norms]
 
 
 def _parse_chunk(chunk: bytes, first_line: int, ncols: int, wanted: list[int], state: _State):
     nlines = chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
+    fast = parse_chunk_fast(chunk, first_line, ncols, wanted, state)
+    if fast is not None:
+        state.fast_chunks += 1
+        return fast, nlines
+    state.slow_chunks += 1
     try:
         cols, bad, nrows = _parse_chunk_arrow(chunk, ncols, wanted)
         if nrows + len(bad) != nlines:
@@ -376,9 +400,8 @@ def _parse_chunk(chunk: bytes, first_line: int, ncols: int, wanted: list[int], s
                 continue
         premise_of[i], ecode_of[i], _, install_of[i] = cached
     if todo:
-        answers = state.lookup([norm for _, _, norm in todo])
-        for (i, raw, _), (pid, reason, msg, install) in zip(todo, answers, strict=True):
-            cached = (pid, CODE[reason] if reason else 0, msg, install if install is not None else NO_DAY)
+        answers = state.resolve([norm for _, _, norm in todo])
+        for (i, raw, _), cached in zip(todo, answers, strict=True):
             state.esiids[raw] = cached
             premise_of[i], ecode_of[i], _, install_of[i] = cached
     ecode = ecode_of[esi.indices]

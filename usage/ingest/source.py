@@ -10,7 +10,6 @@ from usage.ingest.reasons import FileRejected
 
 GZIP_MAGIC = b"\x1f\x8b"
 READ_BYTES = 1 << 20
-MAX_LINE = 1 << 16
 
 
 def _raw_pieces(stream: BinaryIO) -> Iterator[bytes]:
@@ -66,17 +65,20 @@ def _raw_pieces(stream: BinaryIO) -> Iterator[bytes]:
 
 def line_chunks(stream: BinaryIO, chunk_bytes: int) -> Iterator[bytes]:
     """Decompressed content in chunks of about ``chunk_bytes`` that end at a line end (the last chunk
-    may lack the final newline). Lines longer than ``MAX_LINE`` reject the file."""
-    buf = bytearray()
+    may lack the final newline). A line longer than ``chunk_bytes`` rejects the file."""
+    pieces: list[bytes] = []
+    size = 0
     for piece in _raw_pieces(stream):
-        buf += piece
-        if len(buf) >= chunk_bytes:
+        pieces.append(piece)
+        size += len(piece)
+        if size >= chunk_bytes:
+            buf = b"".join(pieces)
             cut = buf.rfind(b"\n")
             if cut < 0:
-                raise FileRejected("line_too_long", f"no line end in the first {len(buf)} bytes of a line")
-            if len(buf) - cut > MAX_LINE + chunk_bytes:
-                raise FileRejected("line_too_long")
-            yield bytes(buf[: cut + 1])
-            del buf[: cut + 1]
-    if buf:
-        yield bytes(buf)
+                raise FileRejected("line_too_long", f"no line end in {len(buf)} bytes")
+            yield buf[: cut + 1]
+            rest = buf[cut + 1 :]
+            pieces = [rest] if rest else []
+            size = len(rest)
+    if size:
+        yield b"".join(pieces)
