@@ -207,15 +207,33 @@ def lay_on_grid(rng: DayRange, days: DaysLike | None) -> ChannelGrid:
         return ChannelGrid(values, est, miss, revs, False)
     if not np.array_equal(counts[keep], rng.counts[di[keep]]):
         raise ValueError("a stored day's slot count does not match its date (92/96/100)")
-    slot_keep = np.repeat(keep, counts)
-    shift = np.repeat(rng.offsets[np.where(keep, di, 0)] - src_off[:-1], counts)
-    idx = (np.arange(len(slot_keep), dtype=np.int64) + shift)[slot_keep]
-    src_missing = np.asarray(days.missing, dtype=bool)[slot_keep]
-    values[idx] = np.where(src_missing, 0, np.asarray(days.values_wh, dtype=np.int64)[slot_keep])
-    est[idx] = np.asarray(days.estimated, dtype=bool)[slot_keep] & ~src_missing
-    miss[idx] = src_missing
-    if revs is not None:
-        revs[idx] = np.asarray(revs_in, dtype=np.int64)[slot_keep]
+    src_values = np.asarray(days.values_wh, dtype=np.int64)
+    src_est = np.asarray(days.estimated, dtype=bool)
+    src_missing = np.asarray(days.missing, dtype=bool)
+    kept = np.flatnonzero(keep)
+    k0, k1 = int(kept[0]), int(kept[-1])
+    if len(kept) == k1 - k0 + 1 and int(di[k1] - di[k0]) == k1 - k0:
+        # the usual case: consecutive stored days -> one contiguous slice on both sides
+        sa, sb = int(src_off[k0]), int(src_off[k1 + 1])
+        da = int(rng.offsets[di[k0]])
+        dst = slice(da, da + sb - sa)
+        values[dst] = src_values[sa:sb]
+        est[dst] = src_est[sa:sb]
+        miss[dst] = src_missing[sa:sb]
+        if revs is not None:
+            revs[dst] = np.asarray(revs_in, dtype=np.int64)[sa:sb]
+    else:
+        slot_keep = np.repeat(keep, counts)
+        shift = np.repeat(rng.offsets[np.where(keep, di, 0)] - src_off[:-1], counts)
+        idx = (np.arange(len(slot_keep), dtype=np.int64) + shift)[slot_keep]
+        values[idx] = src_values[slot_keep]
+        est[idx] = src_est[slot_keep]
+        miss[idx] = src_missing[slot_keep]
+        if revs is not None:
+            revs[idx] = np.asarray(revs_in, dtype=np.int64)[slot_keep]
+    if miss.any():
+        values[miss] = 0
+        est[miss] = False
     return ChannelGrid(values, est, miss, revs, bool((~miss).any()))
 
 
@@ -269,20 +287,29 @@ def series_hour(rng: DayRange, grid: ChannelGrid) -> Series:
 
 def series_spans(rng: DayRange, grid: ChannelGrid, first_day: np.ndarray, last_day: np.ndarray) -> Series:
     """Aggregates over spans of whole days: span j covers day indices first_day[j]..last_day[j] (inclusive)."""
+    first_day = np.asarray(first_day, dtype=np.int64)
+    last_day = np.asarray(last_day, dtype=np.int64)
     a = rng.offsets[first_day]
-    b = rng.offsets[np.asarray(last_day) + 1]
-    z = np.zeros(1, dtype=np.int64)
-    cs_wh = np.concatenate([z, np.cumsum(grid.values_wh)])
-    cs_miss = np.concatenate([z, np.cumsum(grid.missing, dtype=np.int64)])
-    cs_est = np.concatenate([z, np.cumsum(grid.estimated, dtype=np.int64)])
-    miss = cs_miss[b] - cs_miss[a]
-    null = miss == (b - a)
+    b = rng.offsets[last_day + 1]
+    if len(a) and a[0] == 0 and b[-1] == rng.n_slots and (a[1:] == b[:-1]).all() and (b > a).all():
+        # spans that tile the range (days, months): one reduceat per array
+        wh = np.add.reduceat(grid.values_wh, a)
+        miss = np.add.reduceat(grid.missing, a, dtype=np.int64)
+        est = np.logical_or.reduceat(grid.estimated, a)
+    else:
+        z = np.zeros(1, dtype=np.int64)
+        cs_wh = np.concatenate([z, np.cumsum(grid.values_wh)])
+        cs_miss = np.concatenate([z, np.cumsum(grid.missing, dtype=np.int64)])
+        cs_est = np.concatenate([z, np.cumsum(grid.estimated, dtype=np.int64)])
+        wh = cs_wh[b] - cs_wh[a]
+        miss = cs_miss[b] - cs_miss[a]
+        est = (cs_est[b] - cs_est[a]) > 0
     return Series(
         starts=rng.day_starts[first_day],
-        ends=rng.day_starts[np.asarray(last_day) + 1],
-        wh=cs_wh[b] - cs_wh[a],
-        null=null,
-        estimated=(cs_est[b] - cs_est[a]) > 0,
+        ends=rng.day_starts[last_day + 1],
+        wh=wh,
+        null=miss == (b - a),
+        estimated=est,
         missing=miss,
     )
 
