@@ -7,6 +7,7 @@ from urllib.parse import quote
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.models import EmailConfirmationHMAC
 from allauth.account.utils import get_next_redirect_url
+from allauth.core import context as allauth_context
 from django.conf import settings
 from django.contrib.sites.shortcuts import get_current_site
 from django.urls import reverse
@@ -18,7 +19,7 @@ from portal.accounts.mail import absolute_url, email_enqueue
 class AccountAdapter(DefaultAccountAdapter):
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
         """Render now (in the request), deliver later: a Celery task with retries, after the commit."""
-        request = globals()["context"].request
+        request = allauth_context.request
         ctx = {
             "request": request,
             "email": email,
