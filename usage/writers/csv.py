@@ -49,7 +49,7 @@ def _as_void(matrix: np.ndarray) -> np.ndarray:
 
 
 _TAIL_TABLE = _table(_TAILS, TAIL_WIDTH)
-_TAIL_LEN = np.array([len(t) for t in _TAILS], dtype=np.int64)
+_TAIL_CONSUMPTION = _as_void(_table(_TAILS[:2], len(_TAILS[0])))  # no NUL padding when only consumption
 
 # "HH:MM,HH:MM," of every slot of a 96-, 92- and 100-slot day, one after the other (US Central changes
 # its clocks at 02:00, so the slot count alone fixes a day's wall-clock times).
@@ -101,18 +101,19 @@ def _revision_rows(reads: Reads, grids, ch: np.ndarray, slots: np.ndarray, day_i
     return _as_void(_local_stamps(uniq))[inv]
 
 
-_KWH_TABLE_SIZE = 100_000  # up to 99.999 kWh in 15 minutes (400 kW) through the table
-
-
-@lru_cache(maxsize=1)
-def _kwh_table() -> np.ndarray:
-    """Item w is the kWh text of w Wh ("0.580"), NUL padded (void items of 6 bytes)."""
-    return _as_void(kwh_fixed3(np.arange(_KWH_TABLE_SIZE, dtype=np.int64)))
+@lru_cache(maxsize=2)
+def _kwh_table(int_digits: int) -> np.ndarray:
+    """Item w is the kWh text of w Wh ("0.580") for w < 10**(int_digits + 3), as void items of
+    ``int_digits + 4`` bytes (NUL padded only for values with fewer integer digits)."""
+    return _as_void(kwh_fixed3(np.arange(10 ** (int_digits + 3), dtype=np.int64)))
 
 
 def _kwh_column(wh: np.ndarray) -> np.ndarray:
-    if not len(wh) or int(wh.max()) < _KWH_TABLE_SIZE:
-        return _kwh_table()[wh]
+    """kWh texts; with 1 or 2 integer digits (up to 99.999 kWh in 15 minutes) straight from a table."""
+    top = int(wh.max()) if len(wh) else 0
+    digits = len(str(top // 1000))
+    if digits <= 2:
+        return _kwh_table(digits)[wh]
     return _as_void(kwh_fixed3(wh))
 
 
@@ -135,8 +136,12 @@ def tdu_rows(reads: Reads) -> bytes:
     base = np.zeros(len(counts), dtype=np.int64)
     for n, b in _TIME_BASE.items():
         base[counts == n] = b
-    values = np.where(ch == 0, grids[0].values_wh[slots], grids[1].values_wh[slots])
-    est = np.where(ch == 0, grids[0].estimated[slots], grids[1].estimated[slots]).astype(np.int64)
+    if len(slot_lists[1]):
+        values = np.where(ch == 0, grids[0].values_wh[slots], grids[1].values_wh[slots])
+        est = np.where(ch == 0, grids[0].estimated[slots], grids[1].estimated[slots]).astype(np.int64)
+    else:
+        values = grids[0].values_wh[slots]
+        est = grids[0].estimated[slots].astype(np.int64)
 
     esiid = np.frombuffer(f"'{reads.esiid},".encode("ascii"), dtype=np.uint8)
     day_prefix = np.empty((rng.n_days, len(esiid) + 11), dtype=np.uint8)
@@ -148,11 +153,12 @@ def tdu_rows(reads: Reads) -> bytes:
         _revision_rows(reads, grids, ch, slots, day_idx),
         _TIME_TABLE[base[day_idx] + slots - rng.offsets[day_idx]],
         _kwh_column(values),
-        _as_void(_TAIL_TABLE)[ch * 2 + est],
+        _as_void(_TAIL_TABLE)[ch * 2 + est] if len(slot_lists[1]) else _TAIL_CONSUMPTION[est],
     )
     rows = np.empty(len(slots), dtype=[(f"f{i}", c.dtype) for i, c in enumerate(cols)])
     for i, c in enumerate(cols):
         rows[f"f{i}"] = c
+    # NULs only where a column is padded (kWh of another digit count, the shorter channel name)
     return TDU_HEADER + rows.tobytes().replace(b"\0", b"")
 
 
