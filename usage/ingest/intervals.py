@@ -356,10 +356,11 @@ def _parse_chunk(chunk: bytes, first_line: int, ncols: int, wanted: list[int], s
         return fast, nlines
     state.slow_chunks += 1
     try:
+        chunk.decode("utf-8")  # pyarrow's handler of malformed rows cannot show text that is not UTF-8
         cols, bad, nrows = _parse_chunk_arrow(chunk, ncols, wanted)
         if nrows + len(bad) != nlines:
             raise ValueError("row count mismatch")
-    except (pa.ArrowInvalid, ValueError):
+    except (pa.ArrowInvalid, ValueError):  # UnicodeDecodeError is a ValueError
         cols, bad, nrows = _parse_chunk_python(chunk, ncols, wanted)
     line_in_chunk = np.arange(1, nlines + 1, dtype=np.int64)
     if bad:
