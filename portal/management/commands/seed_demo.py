@@ -55,6 +55,9 @@ class Command(BaseCommand):
         )
         parser.add_argument("--no-intervals", action="store_true", help="skip the interval data entirely")
         parser.add_argument(
+            "--plain-files", action="store_true", help="write plain .csv files instead of .csv.gz"
+        )
+        parser.add_argument(
             "--no-load",
             action="store_true",
             help="write the interval files into the inbox but do not load them",
@@ -127,6 +130,7 @@ class Command(BaseCommand):
                     solar_share=SOLAR_SHARE,
                     inbox=settings.SMT_INBOX_DIR,
                     load=not opts["no_load"],
+                    compress=not opts["plain_files"],
                     progress=step,
                 )
             finally:
