@@ -215,3 +215,21 @@ def test_export_errors_name_the_parameter(loaded):
         with pytest.raises(ExportError) as exc:
             export_intervals(**args)
         assert exc.value.param == param
+
+
+@pytest.mark.django_db
+def test_15min_csv_export_loads_back_through_the_ingest_without_rejects(loaded, tmp_path):
+    """A customer's download is a valid TDU file: our own loader takes it (nothing changes: its revision
+    stand-in is older than the stored one)."""
+    premise = _premise_with(loaded, generation=True)
+    before = storage.read_channels(premise_id=premise.pk, start=START, end=END)
+    body = export_intervals(premise=premise, start=START, end=END, granularity="15min", fmt="csv").body
+    path = tmp_path / f"{premise.tdu.duns}_20251104_export.csv"
+    path.write_bytes(body)
+    report = ingest_file(path=path, today=date(2026, 1, 1))
+    assert report.rejected == 0, report.rejected_by_reason
+    assert report.rows == body.count(b"\r\n") - 1
+    after = storage.read_channels(premise_id=premise.pk, start=START, end=END)
+    for ch in (int(Channel.CONSUMPTION), int(Channel.GENERATION)):
+        assert after[ch].values_wh.tolist() == before[ch].values_wh.tolist()
+        assert after[ch].estimated.tolist() == before[ch].estimated.tolist()

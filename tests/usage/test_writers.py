@@ -3,7 +3,7 @@
 import csv
 import io
 import sys
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -353,3 +353,45 @@ def test_interval_starts_in_json_match_local_times():
         assert d["start"] == datetime(day.year, day.month, day.day, tzinfo=MARKET_TZ).isoformat()
         assert len(d["consumption"]["kwh"]) == slots_in_day(day)
     assert iso_local(r.range.day_starts[:1])[0] == doc["start"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.dates(min_value=date(2015, 1, 1), max_value=date(2035, 12, 31)),
+    st.integers(min_value=0, max_value=9),
+    st.integers(min_value=0, max_value=2**31),
+    st.booleans(),
+    st.integers(min_value=1, max_value=150_000),
+)
+def test_csv_15min_parses_back_to_the_grid(start, span, seed, solar, max_wh):
+    end = start + timedelta(days=span)
+    cons = synthetic_days(start, end, seed=seed, missing_share=0.05, estimated_share=0.1, max_wh=max_wh)
+    gen = synthetic_days(start, end, seed=seed + 1, missing_share=0.05, max_wh=max_wh) if solar else None
+    r = build_reads(esiid=ESI, start=start, end=end, granularity="15min", consumption=cons, generation=gen)
+    rows = list(csv.reader(io.StringIO(render_csv(r).decode())))[1:]
+    got = {
+        "Consumption": np.zeros(r.range.n_slots, dtype=np.int64),
+        "Surplus Generation": np.zeros(r.range.n_slots, dtype=np.int64),
+    }
+    seen = {k: np.zeros(r.range.n_slots, dtype=bool) for k in got}
+    est = {k: np.zeros(r.range.n_slots, dtype=bool) for k in got}
+    cursor = {}
+    for row in rows:
+        day = datetime.strptime(row[1], "%m/%d/%Y").date()
+        i = (day - start).days
+        key = (i, row[7])
+        # rows of a day and channel come in absolute-time order: find the slot by wall clock and order
+        slot = cursor.get(key, 0)
+        while slot_wallclock(day, slot) != (row[3], row[4]):
+            slot += 1
+        cursor[key] = slot + 1
+        k = int(r.range.offsets[i]) + slot
+        ip, frac = row[5].split(".")
+        assert len(frac) == 3
+        got[row[7]][k] = int(ip) * 1000 + int(frac)
+        seen[row[7]][k] = True
+        est[row[7]][k] = row[6] == "E"
+    for name, grid in (("Consumption", r.consumption), ("Surplus Generation", r.generation)):
+        assert seen[name].tolist() == (~grid.missing).tolist()
+        assert got[name].tolist() == grid.values_wh.tolist()
+        assert est[name].tolist() == grid.estimated.tolist()
