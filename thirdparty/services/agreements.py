@@ -208,12 +208,14 @@ def _end(
     locked = Agreement.objects.select_for_update().get(pk=agreement.pk)
     if locked.status != Agreement.Status.ACTIVE:
         return locked
+    if at is not None:
+        at = max(at, locked.valid_from)  # never before the agreement began
     locked.status = status
     locked.status_changed_at = at or now
     locked.status_changed_by = by
     locked.status_reason = reason[:300]
     if at is not None and at < locked.valid_until:
-        locked.valid_until = max(at, locked.valid_from)
+        locked.valid_until = at
     locked.save(
         update_fields=["status", "status_changed_at", "status_changed_by", "status_reason", "valid_until"]
     )

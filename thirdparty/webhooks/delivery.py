@@ -25,6 +25,7 @@ EVENTS = {
     "agreement.expired": "The agreement reached the end of its period.",
     "agreement.ended_by_move_out": "The customer moved out of a premise; the agreement ended at move-out.",
     "data.available": "New or revised interval data is available for a premise you may read.",
+    "registration_code.rotated": "For REPs: a premise's registration code changed; fetch the new one by API.",
 }
 
 
