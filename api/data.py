@@ -49,16 +49,8 @@ def billing_periods(*, premise: Premise, start: date, end: date) -> list[dict]:
 
 
 def usage_summary(*, premise: Premise, start: date, end: date) -> dict:
-    """The summary of a range (usage.reads.summary), from one storage query."""
-    from usage import storage
-    from usage.models import Channel
-    from usage.reads.aggregate import day_range, lay_on_grid
-    from usage.reads.summary import summarize
+    """The summary of a range (usage.reads.selectors.summary_for) - without the previous period, which
+    may lie outside the caller's window."""
+    from usage.reads.selectors import summary_for
 
-    channels = storage.read_channels(premise_id=premise.pk, start=start, end=end)
-    rng = day_range(start, end)
-    return summarize(
-        rng,
-        lay_on_grid(rng, channels.get(int(Channel.CONSUMPTION))),
-        lay_on_grid(rng, channels.get(int(Channel.GENERATION))),
-    )
+    return summary_for(premise=premise, start=start, end=end, previous=False)

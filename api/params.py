@@ -8,7 +8,7 @@ from django.utils.dateparse import parse_datetime
 
 from api.problems import invalid_parameter
 
-GRANULARITIES = ("15min", "hour", "day", "month")
+GRANULARITIES = ("15min", "hour", "day", "month", "billing")
 FORMATS = ("json", "csv", "xml")
 MAX_RANGE_DAYS = 3 * 366
 

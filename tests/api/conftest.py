@@ -148,7 +148,7 @@ def market(db, django_user_model) -> Market:
     PremiseRegistration.objects.create(user=owner, period=period)
     PremiseRegistration.objects.create(user=former, period=old_period)
     PremiseRegistration.objects.create(user=stranger, period=other_period)
-    store_days(premise, today - timedelta(days=420), today - timedelta(days=1))
+    store_days(premise, today - timedelta(days=240), today - timedelta(days=1))
     store_days(other, today - timedelta(days=60), today - timedelta(days=1), seed=2)
     org = Organization.objects.create(
         legal_name="Sunny Apps Inc", contact_email="dev@sunny.example", status=Organization.Status.APPROVED
