@@ -242,3 +242,49 @@ def test_premises_register_bulk_refuses_an_unknown_tdu(tdus):
         premises_register_bulk(specs=[_spec(ONCOR_ESIID, duns="123")])
     _assert_message(exc, "Unknown TDU DUNS 123")
     assert Premise.objects.count() == 0
+
+
+# --- Admin: the same rules and messages on the form -----------------------------------------------------------------
+
+
+def _premise_form(tdu, esiid):
+    return {
+        "esiid": esiid,
+        "tdu": tdu.pk,
+        "address_line1": "1 Elm St",
+        "address_line2": "",
+        "city": "Dallas",
+        "state": "TX",
+        "zip_code": "75201",
+        "kind": "residential",
+        "status": "active",
+        "meters-TOTAL_FORMS": "0",
+        "meters-INITIAL_FORMS": "0",
+        "meters-MIN_NUM_FORMS": "0",
+        "meters-MAX_NUM_FORMS": "1000",
+    }
+
+
+@pytest.mark.parametrize(
+    ("tdu", "esiid", "fragment"),
+    [
+        ("Oncor", CENTERPOINT_ESIID, "does not belong to this utility"),
+        ("Oncor", "1044372000000", "17 or 22 digits; this one has 13"),
+        ("Oncor", "1044372000000000X", "digits only"),
+    ],
+)
+def test_admin_premise_add_shows_the_esiid_message_and_changes_nothing(
+    admin_client, tdus, tdu, esiid, fragment
+):
+    response = admin_client.post("/admin/usage/premise/add/", _premise_form(tdus[tdu], esiid))
+    assert response.status_code == 200
+    assert fragment in response.content.decode()
+    assert Premise.objects.count() == 0
+
+
+def test_admin_premise_add_accepts_a_22_digit_centerpoint_esiid(admin_client, tdus):
+    response = admin_client.post(
+        "/admin/usage/premise/add/", _premise_form(tdus["CenterPoint"], CENTERPOINT_ESIID)
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert Premise.objects.get().esiid == CENTERPOINT_ESIID
