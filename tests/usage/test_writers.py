@@ -395,3 +395,27 @@ def test_csv_15min_parses_back_to_the_grid(start, span, seed, solar, max_wh):
         assert seen[name].tolist() == (~grid.missing).tolist()
         assert got[name].tolist() == grid.values_wh.tolist()
         assert est[name].tolist() == grid.estimated.tolist()
+
+
+def test_espi_entries_serve_connect_my_data_views(schema):
+    from usage.writers.espi import espi_entries, espi_entry_document, espi_feed
+
+    r = reads(date(2025, 11, 1), date(2025, 11, 2), "15min")
+    sub = SITE + "/espi/1_1/resource/Subscription/7/UsagePoint/3"
+    entries = espi_entries(r, site_url=SITE, usage_point_href=sub)
+    default = espi_entries(r, site_url=SITE)
+    assert [e.uid for e in entries] == [e.uid for e in default]  # ids do not depend on the links
+    blocks = [e for e in entries if e.kind == "IntervalBlock" and e.parent == "consumption-15min"]
+    assert [e.key for e in blocks] == ["20251101", "20251102"]
+    assert blocks[1].self_href == sub + "/MeterReading/consumption-15min/IntervalBlock/20251102"
+    feed = espi_feed(
+        blocks,
+        feed_id=resource_uuid("test"),
+        title="IntervalBlocks",
+        self_href=sub + "/MeterReading/consumption-15min/IntervalBlock",
+        self_type="espi-feed/IntervalBlock",
+        updated=max(e.updated for e in blocks),
+    )
+    assert schema.validate(etree.fromstring(feed)), schema.error_log
+    one = etree.fromstring(espi_entry_document(blocks[0]))
+    assert schema.validate(one), schema.error_log

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from xml.sax.saxutils import escape
@@ -199,28 +200,70 @@ def _blocks(reads: Reads, series: Series) -> list[tuple[str, int, int, int, int]
     return out
 
 
-def render_espi(reads: Reads, *, site_url: str, title: str | None = None) -> bytes:
-    """The Green Button feed of ``reads``; ``site_url`` is the public base URL (settings.SITE_URL)."""
+@dataclass(frozen=True)
+class Entry:
+    """One Atom entry of a Green Button document, with what a Connect My Data view needs to pick it.
+
+    ``kind``: UsagePoint, LocalTimeParameters, MeterReading, ReadingType, IntervalBlock or UsageSummary;
+    ``key``: its id in its REST path (the ESI ID, "US-Central", "consumption-15min", "20251102", ...);
+    ``parent``: for an IntervalBlock the key of its MeterReading; ``xml``: the ``<entry>`` element."""
+
+    kind: str
+    key: str
+    uid: str
+    self_href: str
+    up_href: str
+    published: int
+    updated: int
+    xml: bytes
+    parent: str | None = None
+
+
+def espi_entries(
+    reads: Reads, *, site_url: str, usage_point_href: str | None = None, title: str | None = None
+) -> list[Entry]:
+    """Every entry of the Green Button document of ``reads``, in document order.
+
+    ``usage_point_href`` (XML-safe) replaces the default ``{SITE_URL}/espi/1_1/resource/UsagePoint/{esiid}``
+    under which MeterReadings, IntervalBlocks and UsageSummaries are linked (Connect My Data serves them
+    under ``Subscription/{id}/UsagePoint/{id}``); ids do not depend on it."""
     esiid = reads.esiid
     g = reads.granularity
     base = escape(f"{site_url.rstrip('/')}/espi/1_1/resource", {'"': "&quot;"})
-    up_href = f"{base}/UsagePoint/{esiid}"
+    up_href = usage_point_href or f"{base}/UsagePoint/{esiid}"
     ltp_href = f"{base}/LocalTimeParameters/US-Central"
     rng = reads.range
     fallback = rng.last_epoch
-    body: list[bytes] = []
     latest = 0
+
+    def entry(kind, key, uid, entry_title, self_href, up, related, content, when, parent=None) -> Entry:
+        links = [
+            _link("self", self_href, f"espi-entry/{kind}"),
+            _link("up", up, f"espi-feed/{kind}"),
+            *related,
+        ]
+        return Entry(
+            kind,
+            key,
+            uid,
+            self_href,
+            up,
+            when,
+            when,
+            _entry(uid, entry_title, links, content, when, when),
+            parent,
+        )
 
     channel_parts = []
     for ch, key, name, flow in CHANNELS:
         grid = reads.consumption if ch == 1 else reads.generation
-        series = reads.series_consumption if ch == 1 else reads.series_generation
-        values_series = series
+        values_series = reads.series_consumption if ch == 1 else reads.series_generation
         if not grid.has_data and not (ch == 1 and g == "billing" and reads.billed):
             continue
-        mr_href = f"{up_href}/MeterReading/{key}-{g}"
-        rt_href = f"{base}/ReadingType/{key}-{g}"
-        blocks = []
+        mr_key = f"{key}-{g}"
+        mr_href = f"{up_href}/MeterReading/{mr_key}"
+        rt_href = f"{base}/ReadingType/{mr_key}"
+        blocks: list[Entry] = []
         mr_updated = 0
         if not (g == "billing" and ch == 1):
             # every delivered interval's text at once; row_offsets maps interval index -> reading row
@@ -271,24 +314,25 @@ def render_espi(reads: Reads, *, site_url: str, title: str | None = None) -> byt
                 )
             )
             blocks.append(
-                _entry(
+                entry(
+                    "IntervalBlock",
+                    bkey,
                     resource_uuid(esiid, "IntervalBlock", key, g, bkey),
                     title_prefix + bkey,
-                    [
-                        _link("self", f"{mr_href}/IntervalBlock/{bkey}", "espi-entry/IntervalBlock"),
-                        _link("up", f"{mr_href}/IntervalBlock", "espi-feed/IntervalBlock"),
-                    ],
+                    f"{mr_href}/IntervalBlock/{bkey}",
+                    f"{mr_href}/IntervalBlock",
+                    [],
                     content,
                     updated,
-                    updated,
+                    parent=mr_key,
                 )
             )
         if not blocks:
             continue
         latest = max(latest, mr_updated)
-        channel_parts.append((key, name, flow, mr_href, rt_href, blocks, mr_updated))
+        channel_parts.append((key, mr_key, name, flow, mr_href, rt_href, blocks, mr_updated))
 
-    summaries = []
+    summaries: list[Entry] = []
     for p in reads.billed:
         s_epoch = int(day_range(p.start_date, p.start_date).first_epoch)
         e_epoch = int(day_range(p.end_date, p.end_date).last_epoch)
@@ -310,98 +354,125 @@ def render_espi(reads: Reads, *, site_url: str, title: str | None = None) -> byt
         )
         skey = p.start_date.strftime("%Y%m%d")
         summaries.append(
-            _entry(
+            entry(
+                "UsageSummary",
+                skey,
                 resource_uuid(esiid, "UsageSummary", skey),
                 f"Billing period {p.start_date.isoformat()} to {p.end_date.isoformat()}"
                 + ("" if p.wh is not None else " (not available)"),
-                [
-                    _link("self", f"{up_href}/UsageSummary/{skey}", "espi-entry/UsageSummary"),
-                    _link("up", f"{up_href}/UsageSummary", "espi-feed/UsageSummary"),
-                ],
+                f"{up_href}/UsageSummary/{skey}",
+                f"{up_href}/UsageSummary",
+                [],
                 content,
-                updated,
                 updated,
             )
         )
 
     feed_updated = latest or fallback
-    up_links = [
-        _link("self", up_href, "espi-entry/UsagePoint"),
-        _link("up", f"{base}/UsagePoint", "espi-feed/UsagePoint"),
-        _link("related", f"{up_href}/MeterReading", "espi-feed/MeterReading"),
-    ]
+    up_related = [_link("related", f"{up_href}/MeterReading", "espi-feed/MeterReading")]
     if summaries:
-        up_links.append(_link("related", f"{up_href}/UsageSummary", "espi-feed/UsageSummary"))
-    up_links.append(_link("related", ltp_href, "espi-entry/LocalTimeParameters"))
-    body.append(
-        _entry(
+        up_related.append(_link("related", f"{up_href}/UsageSummary", "espi-feed/UsageSummary"))
+    up_related.append(_link("related", ltp_href, "espi-entry/LocalTimeParameters"))
+    out = [
+        entry(
+            "UsagePoint",
+            esiid,
             resource_uuid(esiid, "UsagePoint"),
             title or f"ESI ID {esiid}",
-            up_links,
+            up_href,
+            up_href.rsplit("/", 1)[0],
+            up_related,
             f'<UsagePoint xmlns="{ESPI_NS}"><ServiceCategory><kind>0</kind></ServiceCategory>'
             "<status>1</status></UsagePoint>",
             feed_updated,
-            feed_updated,
-        )
-    )
-    body.append(
-        _entry(
+        ),
+        entry(
+            "LocalTimeParameters",
+            "US-Central",
             resource_uuid("LocalTimeParameters", "US-Central"),
             "US Central Time (America/Chicago)",
-            [
-                _link("self", ltp_href, "espi-entry/LocalTimeParameters"),
-                _link("up", f"{base}/LocalTimeParameters", "espi-feed/LocalTimeParameters"),
-            ],
+            ltp_href,
+            f"{base}/LocalTimeParameters",
+            [],
             f'<LocalTimeParameters xmlns="{ESPI_NS}"><dstEndRule>{DST_END_RULE}</dstEndRule>'
             f"<dstOffset>{DST_OFFSET}</dstOffset><dstStartRule>{DST_START_RULE}</dstStartRule>"
             f"<tzOffset>{TZ_OFFSET}</tzOffset></LocalTimeParameters>",
             feed_updated,
-            feed_updated,
-        )
-    )
-    for key, name, flow, mr_href, rt_href, blocks, mr_updated in channel_parts:
-        body.append(
-            _entry(
+        ),
+    ]
+    for key, mr_key, name, flow, mr_href, rt_href, blocks, mr_updated in channel_parts:
+        out.append(
+            entry(
+                "MeterReading",
+                mr_key,
                 resource_uuid(esiid, "MeterReading", key, g),
                 f"{GRANULARITY_TITLES[g]} {name.lower()}",
+                mr_href,
+                f"{up_href}/MeterReading",
                 [
-                    _link("self", mr_href, "espi-entry/MeterReading"),
-                    _link("up", f"{up_href}/MeterReading", "espi-feed/MeterReading"),
                     _link("related", f"{mr_href}/IntervalBlock", "espi-feed/IntervalBlock"),
                     _link("related", rt_href, "espi-entry/ReadingType"),
                 ],
                 f'<MeterReading xmlns="{ESPI_NS}"/>',
                 mr_updated,
-                mr_updated,
             )
         )
-        body.append(
-            _entry(
+        out.append(
+            entry(
+                "ReadingType",
+                mr_key,
                 resource_uuid("ReadingType", key, g),
                 f"{GRANULARITY_TITLES[g]} {name.lower()}, Wh",
-                [
-                    _link("self", rt_href, "espi-entry/ReadingType"),
-                    _link("up", f"{base}/ReadingType", "espi-feed/ReadingType"),
-                ],
+                rt_href,
+                f"{base}/ReadingType",
+                [],
                 _reading_type(flow, g),
-                mr_updated,
                 mr_updated,
             )
         )
-        body.extend(blocks)
-    body.extend(summaries)
+        out.extend(blocks)
+    out.extend(summaries)
+    return out
 
+
+def espi_feed(
+    entries: list[Entry], *, feed_id: str, title: str, self_href: str, self_type: str, updated: int
+) -> bytes:
+    """An Atom feed of entries (``self_href`` XML-safe)."""
     head = (
         "<?xml version='1.0' encoding='UTF-8'?>\n"
         f'<feed xmlns="{ATOM_NS}">\n'
-        f"<id>urn:uuid:{resource_uuid(esiid, 'Feed', g, rng.start, rng.end)}</id>"
-        f"<title>Green Button data for ESI ID {escape(esiid)}, {rng.start.isoformat()} to "
-        f"{rng.end.isoformat()}</title><updated>{atom_time(feed_updated)}</updated>"
-        + _link(
-            "self",
-            f"{up_href}?start={rng.start.isoformat()}&amp;end={rng.end.isoformat()}&amp;granularity={g}",
-            "espi-feed/UsagePoint",
-        )
+        f"<id>urn:uuid:{feed_id}</id><title>{escape(title)}</title><updated>{atom_time(updated)}</updated>"
+        + _link("self", self_href, self_type)
         + "\n"
     )
-    return b"".join((head.encode("utf-8"), *body, b"</feed>\n"))
+    return b"".join((head.encode("utf-8"), *(e.xml for e in entries), b"</feed>\n"))
+
+
+def espi_entry_document(entry: Entry) -> bytes:
+    """One entry as a standalone document (a Connect My Data single-resource response)."""
+    return b"".join(
+        (
+            b"<?xml version='1.0' encoding='UTF-8'?>\n",
+            b'<entry xmlns="' + ATOM_NS.encode() + b'">',
+            entry.xml[7:],
+        )
+    )
+
+
+def render_espi(reads: Reads, *, site_url: str, title: str | None = None) -> bytes:
+    """The Green Button (Download My Data) feed of ``reads``; ``site_url``: settings.SITE_URL."""
+    entries = espi_entries(reads, site_url=site_url, title=title)
+    rng = reads.range
+    up = entries[0]
+    return espi_feed(
+        entries,
+        feed_id=resource_uuid(reads.esiid, "Feed", reads.granularity, rng.start, rng.end),
+        title=f"Green Button data for ESI ID {reads.esiid}, {rng.start.isoformat()} to {rng.end.isoformat()}",
+        self_href=(
+            f"{up.self_href}?start={rng.start.isoformat()}&amp;end={rng.end.isoformat()}"
+            f"&amp;granularity={reads.granularity}"
+        ),
+        self_type="espi-feed/UsagePoint",
+        updated=up.updated,
+    )
