@@ -143,8 +143,9 @@ def service_periods_ensure(
     move_out = data_start + timedelta(days=max(1, (data_end - data_start).days // 2))
 
     counts = {"periods": 0, "premises": 0}
-    with_periods = set(ServicePeriod.objects.values_list("premise_id", flat=True).distinct())
-    premises = Premise.objects.exclude(pk__in=with_periods).order_by("esiid")
+    premises = list(
+        Premise.objects.exclude(pk__in=ServicePeriod.objects.values("premise_id")).order_by("esiid")
+    )
     installed = dict(
         Premise.objects.filter(meters__isnull=False).values_list("pk", "meters__installed_on").order_by("pk")
     )
