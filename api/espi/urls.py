@@ -1,7 +1,37 @@
 """Green Button Connect My Data resources (ESPI 1.1 REST paths)."""
 
-from django.urls import re_path
+from django.urls import path, re_path
 
 from api.base import NotFoundView
+from api.espi import views as v
 
-urlpatterns = [re_path(r"^.*$", NotFoundView.as_view(), name="espi-not-found")]
+S = "Subscription/<int:sid>"
+UP = f"{S}/UsagePoint/<str:esiid>"
+urlpatterns = [
+    path("Batch/Subscription/<int:sid>", v.BatchSubscriptionView.as_view(), name="espi-batch-subscription"),
+    path(
+        "Batch/Subscription/<int:sid>/UsagePoint/<str:esiid>",
+        v.BatchSubscriptionView.as_view(),
+        name="espi-batch-usagepoint",
+    ),
+    path(f"{S}/UsagePoint", v.UsagePointsView.as_view(), name="espi-usagepoints"),
+    path(UP, v.UsagePointsView.as_view(), name="espi-usagepoint"),
+    path(f"{UP}/MeterReading", v.MeterReadingsView.as_view(), name="espi-meterreadings"),
+    path(f"{UP}/MeterReading/<str:mr>", v.MeterReadingsView.as_view(), name="espi-meterreading"),
+    path(
+        f"{UP}/MeterReading/<str:mr>/IntervalBlock",
+        v.IntervalBlocksView.as_view(),
+        name="espi-intervalblocks",
+    ),
+    path(
+        f"{UP}/MeterReading/<str:mr>/IntervalBlock/<str:ib>",
+        v.IntervalBlocksView.as_view(),
+        name="espi-intervalblock",
+    ),
+    path(f"{UP}/UsageSummary", v.UsageSummariesView.as_view(), name="espi-usagesummaries"),
+    path(f"{UP}/UsageSummary/<str:us>", v.UsageSummariesView.as_view(), name="espi-usagesummary"),
+    path("ReadingType/<str:rt>", v.ReadingTypeView.as_view(), name="espi-readingtype"),
+    path("LocalTimeParameters/<str:ltp>", v.LocalTimeParametersView.as_view(), name="espi-ltp"),
+    path("ReadServiceStatus", v.ReadServiceStatusView.as_view(), name="espi-readservicestatus"),
+    re_path(r"^.*$", NotFoundView.as_view(), name="espi-not-found"),
+]

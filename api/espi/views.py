@@ -1,0 +1,378 @@
+"""Green Button Connect My Data (ESPI) resources under /espi/1_1/resource/.
+
+A Subscription is one agreement: ``Subscription/{agreement id}``. Its UsagePoints are the premises the
+agreement grants (``UsagePoint/{ESI ID}``), each with MeterReadings (``consumption-15min``,
+``generation-15min``, ... one per channel and granularity), their IntervalBlocks (one per local day,
+``YYYYMMDD``) and UsageSummaries (one per billing period). Documents come from the same Green Button writer as
+the ``?format=xml`` download (usage.writers.espi), so ids (uuid5) are stable across calls and every document
+validates against the ESPI 4.0 and Atom schemas. Data reach only as far as the caller's access window.
+
+Query parameters (ESPI): ``published-min``, ``published-max``, ``updated-min``, ``updated-max`` filter entries;
+``max-results`` and ``start-index`` (1-based) page through them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, datetime
+
+from django.conf import settings
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import permissions
+
+from api import params
+from api.base import ApiView, AtomMarker
+from api.problems import ApiProblem, invalid_parameter
+from api.schema import problem_responses
+from thirdparty import access
+from thirdparty.accesslog import LoggedRead, access_log_record_many
+from thirdparty.models import AgreementPremise
+from thirdparty.scopes import USAGE_READ
+
+ATOM = "application/atom+xml"
+ATOM_NS = "http://www.w3.org/2005/Atom"
+STATIC_EPOCH = 1704067200  # 2024-01-01T00:00:00Z: published/updated of the fixed shared resources
+
+ESPI_PARAMS = [
+    OpenApiParameter("published-min", OpenApiTypes.DATETIME),
+    OpenApiParameter("published-max", OpenApiTypes.DATETIME),
+    OpenApiParameter("updated-min", OpenApiTypes.DATETIME),
+    OpenApiParameter("updated-max", OpenApiTypes.DATETIME),
+    OpenApiParameter("max-results", OpenApiTypes.INT),
+    OpenApiParameter("start-index", OpenApiTypes.INT),
+]
+XML_RESPONSES = {
+    (200, ATOM): OpenApiResponse(OpenApiTypes.STR, description="ESPI 4.0 Atom document"),
+    **problem_responses(400, 401, 403, 404),
+}
+
+
+def _base() -> str:
+    return f"{settings.SITE_URL.rstrip('/')}/espi/1_1/resource"
+
+
+def _xml(body: bytes) -> HttpResponse:
+    return HttpResponse(body, content_type=ATOM)
+
+
+def _standalone(entry_xml: bytes) -> bytes:
+    """An entry as a document of its own (the namespace declared on it)."""
+    return b"<?xml version='1.0' encoding='UTF-8'?>\n" + entry_xml.replace(
+        b"<entry>", f'<entry xmlns="{ATOM_NS}">'.encode(), 1
+    )
+
+
+class EspiView(ApiView):
+    renderer_classes = [AtomMarker]
+
+    def filters(self, request) -> dict:
+        def epoch(name):
+            v = params.parse_datetime_param(request, name)
+            return int(v.timestamp()) if v else None
+
+        return {
+            "published_min": epoch("published-min"),
+            "published_max": epoch("published-max"),
+            "updated_min": epoch("updated-min"),
+            "updated_max": epoch("updated-max"),
+            "max_results": params.parse_int(request, "max-results", default=1_000_000, lo=1, hi=1_000_000),
+            "start_index": params.parse_int(request, "start-index", default=1, lo=1, hi=10**9),
+        }
+
+    @staticmethod
+    def apply(entries: list, f: dict) -> list:
+        out = [
+            e
+            for e in entries
+            if (f["published_min"] is None or e.published >= f["published_min"])
+            and (f["published_max"] is None or e.published <= f["published_max"])
+            and (f["updated_min"] is None or e.updated >= f["updated_min"])
+            and (f["updated_max"] is None or e.updated <= f["updated_max"])
+        ]
+        a = f["start_index"] - 1
+        return out[a : a + f["max_results"]]
+
+    # the subscription (agreement) and its premises ----------------------------------------------
+
+    def subscription_actor(self, sid: int) -> access.Actor:
+        actor = self.actor
+        if actor.kind != access.THIRD_PARTY or (actor.agreement_id not in (None, sid)):
+            raise ApiProblem(404, "No subscription with this id is available to you.")
+        if (
+            actor.agreement_id is None
+            and not AgreementPremise.objects.filter(
+                agreement_id=sid, agreement__organization_id=actor.organization_id
+            ).exists()
+        ):
+            raise ApiProblem(404, "No subscription with this id is available to you.")
+        return dataclasses.replace(actor, agreement_id=sid)
+
+    def usage_points(self, sid: int, esiid: str | None = None) -> list[access.Decision]:
+        actor = self.subscription_actor(sid)
+        grants = AgreementPremise.objects.filter(agreement_id=sid).select_related("premise")
+        if esiid is not None:
+            grants = grants.filter(premise__esiid=esiid)
+        decisions = []
+        for g in grants.order_by("premise__esiid"):
+            d = access.access_decide(actor=actor, premise=g.premise, scope=USAGE_READ)
+            if d.status == 403:
+                raise ApiProblem(
+                    403, d.detail, slug="scope-missing" if d.scope else "forbidden", scope=d.scope
+                )
+            if d.allowed and d.windows:
+                decisions.append(d)
+        if esiid is not None and not decisions:
+            raise ApiProblem(404, "No UsagePoint with this id is available in this subscription.")
+        if not decisions and esiid is None:
+            d = access.access_decide(actor=actor, esiid="", scope=USAGE_READ)
+            if d.status == 403:
+                raise ApiProblem(403, d.detail)
+        return decisions
+
+    def entries_for(
+        self, sid: int, d: access.Decision, *, granularity: str = "15min", day: date | None = None
+    ) -> list:
+        from usage.reads.selectors import intervals_for
+        from usage.writers.espi import espi_entries
+
+        w = d.windows[-1]
+        start, end = (day, day) if day else (w.start, w.end)
+        if day is not None and not any(x.start <= day <= x.end for x in d.windows):
+            raise ApiProblem(404, "No IntervalBlock with this id is available to you.")
+        reads = intervals_for(premise=d.premise, start=start, end=end, granularity=granularity)
+        href = f"{_base()}/Subscription/{sid}/UsagePoint/{d.premise.esiid}"
+        self._logged.append(
+            LoggedRead(d.premise.pk, d.agreement_id or sid, start, end),
+        )
+        self._granularity = granularity
+        return espi_entries(reads, site_url=settings.SITE_URL, usage_point_href=href)
+
+    def initial(self, request, *args, **kwargs):
+        self._logged = []
+        self._granularity = "15min"
+        super().initial(request, *args, **kwargs)
+
+    def log_reads(self):
+        if self._logged and self.actor.is_logged:
+            access_log_record_many(
+                actor=self.actor,
+                reads=self._logged,
+                resource="espi",
+                granularity=self._granularity,
+                data_format="xml",
+            )
+
+    def feed(self, request, entries: list, *, kind: str, title: str, feed_key: str) -> HttpResponse:
+        from usage.writers.espi import espi_feed, resource_uuid
+
+        entries = self.apply(entries, self.filters(request))
+        updated = max((e.updated for e in entries), default=STATIC_EPOCH)
+        self_href = request.build_absolute_uri().replace("&", "&amp;")
+        body = espi_feed(
+            entries,
+            feed_id=resource_uuid("Feed", feed_key),
+            title=title,
+            self_href=self_href,
+            self_type=f"espi-feed/{kind}",
+            updated=updated,
+        )
+        self.log_reads()
+        return _xml(body)
+
+    def entry(self, entries: list, kind: str, key: str, parent: str | None = None) -> HttpResponse:
+        for e in entries:
+            if e.kind == kind and e.key == key and (parent is None or e.parent == parent):
+                self.log_reads()
+                return _xml(_standalone(e.xml))
+        raise ApiProblem(404, f"No {kind} with this id is available to you.")
+
+
+def _granularity_of(mr_key: str) -> str:
+    g = mr_key.rsplit("-", 1)[-1]
+    if g not in params.GRANULARITIES or not mr_key.startswith(("consumption-", "generation-")):
+        raise ApiProblem(404, "No MeterReading with this id is available to you.")
+    return g
+
+
+def _day_of(ib_key: str) -> date:
+    try:
+        return datetime.strptime(ib_key, "%Y%m%d").date()
+    except ValueError:
+        raise ApiProblem(404, "No IntervalBlock with this id is available to you.") from None
+
+
+SUMMARY = "Green Button Connect My Data"
+
+
+class BatchSubscriptionView(EspiView):
+    @extend_schema(
+        summary="Batch/Subscription: every resource of a subscription",
+        tags=["Green Button"],
+        parameters=ESPI_PARAMS,
+        responses=XML_RESPONSES,
+    )
+    def get(self, request, sid: int, esiid: str | None = None):
+        entries = []
+        for d in self.usage_points(sid, esiid):
+            entries.extend(self.entries_for(sid, d))
+        return self.feed(
+            request, entries, kind="UsagePoint", title=f"Subscription {sid}", feed_key=f"batch/{sid}/{esiid}"
+        )
+
+
+class UsagePointsView(EspiView):
+    @extend_schema(
+        summary="UsagePoints of a subscription",
+        tags=["Green Button"],
+        parameters=ESPI_PARAMS,
+        responses=XML_RESPONSES,
+    )
+    def get(self, request, sid: int, esiid: str | None = None):
+        entries = []
+        for d in self.usage_points(sid, esiid):
+            entries.extend(
+                e for e in self.entries_for(sid, d, day=d.windows[-1].end) if e.kind == "UsagePoint"
+            )
+        if esiid is not None:
+            return self.entry(entries, "UsagePoint", esiid)
+        return self.feed(request, entries, kind="UsagePoint", title="UsagePoints", feed_key=f"up/{sid}")
+
+
+class MeterReadingsView(EspiView):
+    @extend_schema(
+        summary="MeterReadings of a UsagePoint",
+        tags=["Green Button"],
+        parameters=ESPI_PARAMS,
+        responses=XML_RESPONSES,
+    )
+    def get(self, request, sid: int, esiid: str, mr: str | None = None):
+        (d,) = self.usage_points(sid, esiid)
+        grans = [_granularity_of(mr)] if mr else ["15min"]
+        entries = []
+        for g in grans:
+            entries.extend(e for e in self.entries_for(sid, d, granularity=g) if e.kind == "MeterReading")
+        if mr is not None:
+            return self.entry(entries, "MeterReading", mr)
+        return self.feed(
+            request, entries, kind="MeterReading", title="MeterReadings", feed_key=f"mr/{sid}/{esiid}"
+        )
+
+
+class IntervalBlocksView(EspiView):
+    @extend_schema(
+        summary="IntervalBlocks of a MeterReading",
+        tags=["Green Button"],
+        parameters=ESPI_PARAMS,
+        responses=XML_RESPONSES,
+    )
+    def get(self, request, sid: int, esiid: str, mr: str, ib: str | None = None):
+        (d,) = self.usage_points(sid, esiid)
+        g = _granularity_of(mr)
+        day = _day_of(ib) if ib is not None and g in ("15min", "hour") else None
+        entries = [
+            e
+            for e in self.entries_for(sid, d, granularity=g, day=day)
+            if e.kind == "IntervalBlock" and e.parent == mr
+        ]
+        if ib is not None:
+            return self.entry(entries, "IntervalBlock", ib, parent=mr)
+        return self.feed(
+            request, entries, kind="IntervalBlock", title="IntervalBlocks", feed_key=f"ib/{sid}/{esiid}/{mr}"
+        )
+
+
+class UsageSummariesView(EspiView):
+    @extend_schema(
+        summary="UsageSummaries of a UsagePoint",
+        tags=["Green Button"],
+        parameters=ESPI_PARAMS,
+        responses=XML_RESPONSES,
+    )
+    def get(self, request, sid: int, esiid: str, us: str | None = None):
+        (d,) = self.usage_points(sid, esiid)
+        entries = [e for e in self.entries_for(sid, d, granularity="month") if e.kind == "UsageSummary"]
+        if us is not None:
+            return self.entry(entries, "UsageSummary", us)
+        return self.feed(
+            request, entries, kind="UsageSummary", title="UsageSummaries", feed_key=f"us/{sid}/{esiid}"
+        )
+
+
+class ReadingTypeView(EspiView):
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(summary="A ReadingType", tags=["Green Button"], responses=XML_RESPONSES, auth=[])
+    def get(self, request, rt: str):
+        from usage.writers import espi as w
+
+        g = _granularity_of(rt)
+        flow = 1 if rt.startswith("consumption-") else 19
+        name = "consumption" if flow == 1 else "surplus generation"
+        href = f"{_base()}/ReadingType/{rt}"
+        xml = w._entry(
+            w.resource_uuid("ReadingType", rt.split("-")[0], g),
+            f"{w.GRANULARITY_TITLES[g]} {name}, Wh",
+            [
+                w._link("self", href, "espi-entry/ReadingType"),
+                w._link("up", f"{_base()}/ReadingType", "espi-feed/ReadingType"),
+            ],
+            w._reading_type(flow, g),
+            STATIC_EPOCH,
+            STATIC_EPOCH,
+        )
+        return _xml(_standalone(xml))
+
+
+class LocalTimeParametersView(EspiView):
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(
+        summary="LocalTimeParameters (US Central)", tags=["Green Button"], responses=XML_RESPONSES, auth=[]
+    )
+    def get(self, request, ltp: str):
+        from usage.writers import espi as w
+
+        if ltp != "US-Central":
+            raise ApiProblem(404, "The only LocalTimeParameters here is US-Central.")
+        href = f"{_base()}/LocalTimeParameters/US-Central"
+        xml = w._entry(
+            w.resource_uuid("LocalTimeParameters", "US-Central"),
+            "US Central Time (America/Chicago)",
+            [
+                w._link("self", href, "espi-entry/LocalTimeParameters"),
+                w._link("up", f"{_base()}/LocalTimeParameters", "espi-feed/LocalTimeParameters"),
+            ],
+            f'<LocalTimeParameters xmlns="{w.ESPI_NS}"><dstEndRule>{w.DST_END_RULE}</dstEndRule>'
+            f"<dstOffset>{w.DST_OFFSET}</dstOffset><dstStartRule>{w.DST_START_RULE}</dstStartRule>"
+            f"<tzOffset>{w.TZ_OFFSET}</tzOffset></LocalTimeParameters>",
+            STATIC_EPOCH,
+            STATIC_EPOCH,
+        )
+        return _xml(_standalone(xml))
+
+
+class ReadServiceStatusView(EspiView):
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(summary="ReadServiceStatus", tags=["Green Button"], responses=XML_RESPONSES, auth=[])
+    def get(self, request):
+        body = (
+            "<?xml version='1.0' encoding='UTF-8'?>\n"
+            '<ServiceStatus xmlns="http://naesb.org/espi"><currentStatus>1</currentStatus></ServiceStatus>\n'
+        )
+        return _xml(body.encode())
+
+
+__all__ = [
+    "BatchSubscriptionView",
+    "IntervalBlocksView",
+    "LocalTimeParametersView",
+    "MeterReadingsView",
+    "ReadServiceStatusView",
+    "ReadingTypeView",
+    "UsagePointsView",
+    "UsageSummariesView",
+    "invalid_parameter",
+]

@@ -1,0 +1,141 @@
+"""Green Button Connect My Data: schema-valid documents, stable ids, filters, and who may read a subscription."""
+
+import re
+import sys
+from datetime import timedelta
+
+import pytest
+from lxml import etree
+
+from tests.api.conftest import ESIID, OTHER_ESIID, assert_problem, make_agreement, make_token
+from thirdparty.models import AccessLogEntry
+
+pytestmark = pytest.mark.django_db
+sys.path.insert(0, "/work/shared/specs/espi-4.0")
+from validate import schema  # noqa: E402
+
+SCHEMA = schema()
+BASE = "/espi/1_1/resource"
+
+
+def valid(content: bytes):
+    doc = etree.fromstring(content)
+    assert SCHEMA.validate(doc), SCHEMA.error_log
+    return doc
+
+
+def _sub(market):
+    return f"{BASE}/Subscription/{market.agreement.pk}/UsagePoint/{ESIID}"
+
+
+def test_batch_subscription_is_valid_and_stable(client, market):
+    url = f"{BASE}/Batch/Subscription/{market.agreement.pk}"
+    a = client.get(url, **market.bearer())
+    assert a.status_code == 200, a.content[:400]
+    assert a["Content-Type"] == "application/atom+xml"
+    valid(a.content)
+    b = client.get(url, **market.bearer())
+    assert a.content == b.content
+    ids = re.findall(rb"<id>urn:uuid:([0-9A-F-]+)</id>", a.content)
+    assert len(ids) == len(set(ids)) > 10
+    # nothing before the agreement's history start
+    first_block = min(
+        int(x) for x in re.findall(rb"<interval><duration>\d+</duration><start>(\d+)</start>", a.content)
+    )
+    from usage.timegrid import day_start_epoch
+
+    assert first_block == day_start_epoch(market.agreement.history_start)
+    assert AccessLogEntry.objects.filter(resource="espi", premise=market.premise).count() == 2
+
+
+def test_each_resource_level_is_valid(client, market):
+    day = (market.today - timedelta(days=2)).strftime("%Y%m%d")
+    urls = [
+        f"{BASE}/Subscription/{market.agreement.pk}/UsagePoint",
+        _sub(market),
+        f"{_sub(market)}/MeterReading",
+        f"{_sub(market)}/MeterReading/consumption-15min",
+        f"{_sub(market)}/MeterReading/consumption-15min/IntervalBlock?max-results=3",
+        f"{_sub(market)}/MeterReading/consumption-15min/IntervalBlock/{day}",
+        f"{_sub(market)}/UsageSummary",
+        f"{BASE}/ReadingType/consumption-15min",
+        f"{BASE}/LocalTimeParameters/US-Central",
+    ]
+    for url in urls:
+        r = client.get(url, **market.bearer())
+        assert r.status_code == 200, (url, r.content[:300])
+        valid(r.content)
+
+
+def test_entry_ids_agree_between_batch_and_single_resources(client, market):
+    day = (market.today - timedelta(days=2)).strftime("%Y%m%d")
+    single = client.get(
+        f"{_sub(market)}/MeterReading/consumption-15min/IntervalBlock/{day}", **market.bearer()
+    )
+    (uid,) = re.findall(rb"<id>urn:uuid:([0-9A-F-]+)</id>", single.content)
+    batch = client.get(f"{BASE}/Batch/Subscription/{market.agreement.pk}", **market.bearer())
+    assert uid in batch.content
+
+
+def test_paging_and_time_filters(client, market):
+    url = f"{_sub(market)}/MeterReading/consumption-15min/IntervalBlock"
+    all_ = client.get(url, **market.bearer()).content
+    n = all_.count(b"<entry>")
+    page = client.get(url, {"max-results": 5, "start-index": 2}, **market.bearer()).content
+    assert page.count(b"<entry>") == 5
+    assert page.split(b"<entry>")[1] == all_.split(b"<entry>")[2]
+    none = client.get(url, {"updated-max": "2000-01-01T00:00:00Z"}, **market.bearer()).content
+    assert none.count(b"<entry>") == 0 and n > 5
+    r = client.get(url, {"max-results": "lots"}, **market.bearer())
+    assert_problem(r, 400, parameter="max-results")
+
+
+def test_other_subscription_and_outside_window_are_404(client, market):
+    other = make_agreement(
+        market_org=market.org,
+        app=market.app,
+        customer=market.stranger,
+        period=market.other_period,
+        scopes=["usage:read"],
+        history_start=market.other_period.starts_on,
+    )
+    assert_problem(client.get(f"{BASE}/Batch/Subscription/{other.pk}", **market.bearer()), 404)
+    assert_problem(
+        client.get(f"{BASE}/Subscription/{market.agreement.pk}/UsagePoint/{OTHER_ESIID}", **market.bearer()),
+        404,
+    )
+    old = (market.agreement.history_start - timedelta(days=1)).strftime("%Y%m%d")
+    assert_problem(
+        client.get(f"{_sub(market)}/MeterReading/consumption-15min/IntervalBlock/{old}", **market.bearer()),
+        404,
+    )
+    # the other agreement's own token reads it; the org's API key reads both
+    tok = make_token(user=market.stranger, app=market.app, agreement=other, scope="usage:read")
+    assert client.get(f"{BASE}/Batch/Subscription/{other.pk}", **market.bearer(tok)).status_code == 200
+    assert (
+        client.get(f"{BASE}/Batch/Subscription/{other.pk}", **market.apikey(market.tp_key)).status_code == 200
+    )
+
+
+def test_customer_and_rep_have_no_subscriptions(client, market):
+    client.force_login(market.owner)
+    assert_problem(client.get(f"{BASE}/Batch/Subscription/{market.agreement.pk}"), 404)
+    client.logout()
+    assert_problem(
+        client.get(f"{BASE}/Batch/Subscription/{market.agreement.pk}", **market.apikey(market.rep_key)), 404
+    )
+    assert_problem(client.get(f"{BASE}/Batch/Subscription/{market.agreement.pk}"), 401)
+
+
+def test_scope_missing_is_403(client, market):
+    tok = make_token(user=market.owner, app=market.app, agreement=market.agreement, scope="profile:read")
+    body = assert_problem(
+        client.get(f"{BASE}/Batch/Subscription/{market.agreement.pk}", **market.bearer(tok)), 403
+    )
+    assert body["scope"] == "usage:read"
+
+
+def test_read_service_status(client):
+    r = client.get(f"{BASE}/ReadServiceStatus")
+    assert r.status_code == 200
+    assert b"<currentStatus>1</currentStatus>" in r.content
