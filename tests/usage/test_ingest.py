@@ -277,3 +277,15 @@ def test_generation_channel_and_read_channels(oncor, tmp_path):
 
     both = storage.read_channels(premise_id=Premise.objects.get(esiid=ESI_1).pk, start=DAY, end=DAY)
     assert both[1].values_wh.size == 96 and np.all(both[2].values_wh == 500)
+
+
+def test_fall_back_revision_of_the_cst_quarter_alone(oncor, tmp_path):
+    day = date(2025, 11, 2)
+    ingest_file(path=write_file(tmp_path, day_rows(ESI_1, day, kwh=lambda s: s / 1000), day=day))
+    later = datetime(2025, 11, 20, 8, 0)
+    # the CST 01:45-02:00 interval (slot 11) revised alone: its end time says which occurrence it is
+    rows = [r for r in day_rows(ESI_1, day, revised=later, kwh=lambda s: 7.0) if ",01:45,02:00," in r]
+    report = ingest_file(path=write_file(tmp_path, rows, day=day, tag="rev"))
+    assert report.stored == 1, report.rejected_by_reason
+    values, _, _ = _values(ESI_1, day)
+    assert values[11] == 7000 and values[7] == 7

@@ -52,7 +52,7 @@ def _runs(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def parse_chunk_fast(
     chunk: bytes, first_line: int, ncols: int, wanted: list[int], state: _State
 ) -> Batch | None:
-    from usage.ingest.intervals import NO_DAY, Batch, _date_num, _rev_epoch
+    from usage.ingest.intervals import NO_DAY, Batch, _date_num, _occurrence_by_end, _rev_epoch
 
     if not chunk:
         return None
@@ -213,6 +213,10 @@ def parse_chunk_fast(
             dup_idx = np.flatnonzero(slot_of[1, st] >= 0)
             for j in dup_idx.tolist():
                 r = rows[j]
+                by_end = _occurrence_by_end(slot_of, end_tab, int(start[r]), int(end[r]))
+                if by_end is not None:
+                    occ[j] = by_end
+                    continue
                 key4 = (int(premise[r]), int(channel[r]), dnum, int(start[r]))
                 seen = seen_updates.get(key4, state.fallback_seen.get(key4, 0))
                 seen_updates[key4] = seen + 1

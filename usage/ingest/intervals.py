@@ -258,6 +258,19 @@ def _channel(raw: bytes) -> int:
     return 1 if s == b"consumption" else 2 if s == b"surplus generation" else 0
 
 
+def _occurrence_by_end(slot_of: np.ndarray, end_tab: np.ndarray, start: int, end: int) -> int | None:
+    """On the fall-back day, the repeated start whose two occurrences end at different wall-clock times
+    (01:45 ends 01:00 in CDT, 02:00 in CST) is told apart by its end; the others only by their order."""
+    first, second = int(slot_of[0, start // 15]), int(slot_of[1, start // 15])
+    if end_tab[first] == end_tab[second]:
+        return None
+    if end == end_tab[first]:
+        return 0
+    if end == end_tab[second]:
+        return 1
+    return None
+
+
 class _DayTables:
     """Slot lookup per local day, built from usage.timegrid (every DST decision is made there)."""
 
@@ -439,6 +452,10 @@ def _parse_chunk(chunk: bytes, first_line: int, ncols: int, wanted: list[int], s
             if dnum in state.days.fallback:
                 dup_hour = slot_of[1, st] >= 0
                 for r in rows[dup_hour].tolist():
+                    by_end = _occurrence_by_end(slot_of, end_tab, int(start[r]), int(end[r]))
+                    if by_end is not None:
+                        occ[r] = by_end
+                        continue
                     key = (int(premise[r]), int(channel[r]), dnum, int(start[r]))
                     seen = state.fallback_seen.get(key, 0)
                     state.fallback_seen[key] = seen + 1
