@@ -212,11 +212,11 @@ def _history_choices(requested: date, today: date) -> list[tuple[str, str]]:
         if start == today:
             label = "None: only data from today on"
         else:
-            label = f"From {start:%B %-d, %Y}"
+            label = f"From {start:%b %-d, %Y}"
             if start == requested:
-                label += " (as requested)"
-            if start == earliest:
-                label += " — the longest anyone may share"
+                label += " (requested)"
+            elif start == earliest:
+                label += " (the most allowed)"
         choices.append((start.isoformat(), label))
     return choices
 
@@ -228,7 +228,7 @@ def _duration_choices(requested: int | None) -> list[tuple[int, str]]:
     for m in options:
         label = f"{m} month{'s' if m != 1 else ''}"
         if m == requested:
-            label += " (as requested)"
+            label += " (requested)"
         out.append((m, label))
     return out
 
