@@ -101,7 +101,7 @@ def child_compact(before: str) -> None:
 
 
 def run(args: list[str], env: dict, capture: bool = True) -> str:
-    out = subprocess.run(args, env=env, cwd=ROOT, check=True, capture_output=capture, text=True)
+    out = subprocess.run(args, env=env, cwd=ROOT, check=True, capture_output=capture, text=True)  # noqa: S603
     return out.stdout if capture else ""
 
 

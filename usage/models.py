@@ -161,7 +161,9 @@ class IntervalDay(models.Model):
     """One premise, one channel, one local day: its 92/96/100 values (Wh), flags and revision times."""
 
     pk = models.CompositePrimaryKey("premise_id", "channel", "day")
-    premise = models.ForeignKey(Premise, on_delete=models.CASCADE, db_constraint=False, related_name="+")
+    premise = models.ForeignKey(
+        Premise, on_delete=models.CASCADE, db_constraint=False, db_index=False, related_name="+"
+    )
     channel = models.SmallIntegerField(choices=Channel.choices)
     day = models.DateField()
     data = models.BinaryField()
@@ -186,7 +188,9 @@ class IntervalMonth(models.Model):
     values are those days' slots laid end to end."""
 
     pk = models.CompositePrimaryKey("premise_id", "channel", "month")
-    premise = models.ForeignKey(Premise, on_delete=models.CASCADE, db_constraint=False, related_name="+")
+    premise = models.ForeignKey(
+        Premise, on_delete=models.CASCADE, db_constraint=False, db_index=False, related_name="+"
+    )
     channel = models.SmallIntegerField(choices=Channel.choices)
     month = models.DateField(help_text="The first day of the month.")
     day_mask = models.IntegerField()
