@@ -419,3 +419,12 @@ def test_espi_entries_serve_connect_my_data_views(schema):
     assert schema.validate(etree.fromstring(feed)), schema.error_log
     one = etree.fromstring(espi_entry_document(blocks[0]))
     assert schema.validate(one), schema.error_log
+
+
+def test_json_kwh_table_equals_the_digit_arithmetic():
+    from usage.writers.text import _kwh_json_digits
+
+    wh = np.arange(100_000, dtype=np.int64)
+    null = wh % 977 == 0
+    assert compact(kwh_json(wh, null)) == compact(_kwh_json_digits(wh, null))
+    assert compact(kwh_json(np.array([100_000, 5]))) == b"100.0,0.005,"

@@ -55,6 +55,7 @@ def _day_blocks(reads: Reads) -> list[dict]:
     bounds = rng.offsets // per_slot
     series = (reads.series_consumption, reads.series_generation)
     starts = iso_local(rng.day_starts[:-1])
+    dates = np.datetime_as_string(rng.dates).tolist()
     channels = []
     for s in series:
         # a channel has a block on a day when at least one of its values that day is not null
@@ -68,7 +69,7 @@ def _day_blocks(reads: Reads) -> list[dict]:
     for i in range(rng.n_days):
         a, b = b_list[i], b_list[i + 1]
         block = {
-            "date": rng.day(i).isoformat(),
+            "date": dates[i],
             "start": starts[i],
             "interval_seconds": seconds,
         }
