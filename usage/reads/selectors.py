@@ -37,18 +37,23 @@ def billed_periods_for(*, premise: Premise, start: date, end: date) -> list[Bill
     ]
 
 
-def intervals_for(*, premise: Premise, start: date, end: date, granularity: str) -> Reads:
+def intervals_for(
+    *, premise: Premise, start: date, end: date, granularity: str, with_billing: bool | None = None
+) -> Reads:
     """Both channels of ``premise`` over ``start``..``end`` at ``granularity`` (15min, hour, day, month,
-    billing), with quality, in one storage query (plus one for billing periods).
+    billing), with quality, in one storage query (plus one for billing periods when wanted).
 
-    ``billing`` gives the TDU's billing periods that lie wholly inside the range; ``Reads.billed`` always
-    holds those periods (Green Button XML writes a UsageSummary for each)."""
+    ``billing`` gives the TDU's billing periods that lie wholly inside the range. ``Reads.billed`` holds
+    those periods when ``with_billing`` (default: only for ``billing``; Green Button XML asks for them to
+    write a UsageSummary for each)."""
     if granularity not in GRANULARITIES:
         raise ValueError(f"unknown granularity {granularity!r}")
     if end < start:
         raise ValueError("end before start")
     channels = storage.read_channels(premise_id=premise.pk, start=start, end=end)
-    billed = billed_periods_for(premise=premise, start=start, end=end)
+    if with_billing is None:
+        with_billing = granularity == "billing"
+    billed = billed_periods_for(premise=premise, start=start, end=end) if with_billing else []
     return build_reads(
         esiid=premise.esiid,
         start=start,

@@ -95,7 +95,13 @@ def export_intervals(
         from django.conf import settings
 
         site_url = settings.SITE_URL
-    reads = intervals_for(premise=premise, start=start, end=end, granularity=granularity)
+    reads = intervals_for(
+        premise=premise,
+        start=start,
+        end=end,
+        granularity=granularity,
+        with_billing=granularity == "billing" or fmt == "xml",
+    )
     return Export(
         body=render(reads, fmt, site_url=site_url),
         content_type=CONTENT_TYPES[fmt],
