@@ -120,6 +120,10 @@ def _clear_cache():
 
 @pytest.fixture
 def market(db, django_user_model) -> Market:
+    return build_market(django_user_model)
+
+
+def build_market(django_user_model) -> Market:
     today = market_today()
     tdu = Tdu.objects.create(
         name="Oncor Electric Delivery", short_name="Oncor", duns="1039940674000", esiid_prefixes=["1044372"]
