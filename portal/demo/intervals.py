@@ -6,10 +6,12 @@ generated nor loaded again.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import shutil
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -28,6 +30,7 @@ class IntervalResult:
     readings_stored: int = 0
     readings_rejected: int = 0
     files_failed: list[str] = field(default_factory=list)
+    files_elsewhere: int = 0  # claimed from the inbox by a running Celery worker, which loads them
     load_seconds: float = 0.0
     loader: str = ""  # how the files were loaded, or why they were not
 
@@ -56,15 +59,22 @@ def _loaded_names(names: list[str]) -> set[str]:
     return loaded
 
 
-def _gzip(path: Path) -> Path:
-    """Compress a generated file in place (level 1, no name or time in the header: same bytes every time)."""
-    target = path.with_name(path.name + ".gz")
+def _deliver(path: Path, inbox: Path, compress: bool) -> Path:
+    """Put a generated file into the inbox the way a TDU delivery should arrive: whole, under its final name.
+
+    With ``compress`` it is gzipped (level 1, no name or time in the header: same bytes every time) into a
+    ``.part`` file that is renamed when complete, so an inbox scanner never sees half a file."""
+    if not compress:
+        return Path(shutil.move(str(path), inbox / path.name))
+    target = inbox / (path.name + ".gz")
+    part = target.with_name(target.name + ".part")
     with (
         path.open("rb") as src,
-        target.open("wb") as raw,
+        part.open("wb") as raw,
         gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=1, mtime=0) as dst,
     ):
         shutil.copyfileobj(src, dst, 1 << 20)
+    part.rename(target)
     path.unlink()
     return target
 
@@ -77,9 +87,11 @@ def _inbox_loader() -> tuple[Callable[[Path], object] | None, str]:
         return None, f"not loaded: no loader yet ({exc})"
 
     def load(path: Path):
-        dirs = inbox_dirs()
-        claimed = dirs["processing"] / path.name
-        path.rename(claimed)
+        claimed = inbox_dirs()["processing"] / path.name
+        try:
+            path.rename(claimed)
+        except FileNotFoundError:  # a Celery worker's inbox scan claimed it first: it loads it
+            return "claimed by a Celery worker, which loads it"
         return load_inbox_file(str(claimed))  # called directly: runs now, in this process, like an eager task
 
     return load, "usage.tasks.load_inbox_file (the Celery task's code, run in-process)"
@@ -117,41 +129,50 @@ def interval_data_ensure(
 
     t0 = time.perf_counter()
     say = progress or (lambda message: None)
-    say(f"generating {span} days x {len(premises)} meters from {first} into {inbox}")
+    staging = inbox.parent / "demo-staging"  # generated here, then delivered into the inbox file by file
+    inbox.mkdir(parents=True, exist_ok=True)
+    say(f"generating {span} days x {len(premises)} meters from {first}")
     # Billing-period files wait for the billing loader; the interval loader takes interval files only.
-    summary = generate(inbox, premises, first, span, seed, solar_share, 0.0, billing=False)
+    summary = generate(staging, premises, first, span, seed, solar_share, 0.0, billing=False)
     result.generate_seconds = time.perf_counter() - t0
-    files = []
+    generated = []
     for path in summary.interval_files:
         if path.name in wanted:
-            files.append(_gzip(path) if compress else path)
+            generated.append(path)
         else:  # a day inside the span that was loaded already
             path.unlink(missing_ok=True)
     result.days_generated = len(missing_days)
-    result.files_written = len(files)
+    result.files_written = len(generated)
     result.rows_written = summary.rows
-    if not load:
-        result.loader = "not loaded (--no-load): the files wait in the inbox"
-        return result
 
-    loader, result.loader = _inbox_loader()
-    if loader is None:
-        return result
+    loader, how = _inbox_loader() if load else (None, "not loaded (--no-load): the files wait in the inbox")
+    result.loader = how
     from usage.models import IngestFile
 
     t1 = time.perf_counter()
-    for i, path in enumerate(files, 1):
-        outcome = loader(path)
-        report = (
-            IngestFile.objects.filter(pk=outcome.get("report")).first() if isinstance(outcome, dict) else None
-        )
-        if report is None or report.status == IngestFile.Status.FAILED:
-            result.files_failed.append(f"{path.name}: {report.message if report else outcome}")
-            continue
-        result.files_loaded += 1
-        result.readings_stored += report.stored
-        result.readings_rejected += report.rejected
-        if i % 250 == 0:
-            say(f"loaded {i} of {len(files)} files ({time.perf_counter() - t1:.0f} s)")
+    # Compressing (zlib releases the GIL) runs ahead of loading, on the other core; files are loaded in order.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        for i, path in enumerate(pool.map(lambda p: _deliver(p, inbox, compress), generated), 1):
+            if loader is None:
+                continue
+            outcome = loader(path)
+            if isinstance(outcome, str):
+                result.files_elsewhere += 1
+                continue
+            report = (
+                IngestFile.objects.filter(pk=outcome.get("report")).first()
+                if isinstance(outcome, dict)
+                else None
+            )
+            if report is None or report.status == IngestFile.Status.FAILED:
+                result.files_failed.append(f"{path.name}: {report.message if report else outcome}")
+                continue
+            result.files_loaded += 1
+            result.readings_stored += report.stored
+            result.readings_rejected += report.rejected
+            if i % 250 == 0:
+                say(f"loaded {i} of {len(generated)} files ({time.perf_counter() - t1:.0f} s)")
+    with contextlib.suppress(OSError):
+        staging.rmdir()
     result.load_seconds = time.perf_counter() - t1
     return result

@@ -107,6 +107,7 @@ def _check_seed_demo_loads_the_interval_files_through_the_inbox(seeded, settings
     assert IntervalDay.objects.values("premise_id").distinct().count() == METERS
     assert IntervalDay.objects.filter(channel=1).count() == METERS * DAYS
     assert not any(settings.SMT_INBOX_DIR.iterdir())  # claimed and processed, like the Celery task does
+    assert not (settings.SMT_INBOX_DIR.parent / "demo-staging").exists()
     processed = sorted(p.name for p in (settings.SMT_INBOX_DIR.parent / "processed").iterdir())
     assert len(processed) == 5 * DAYS
     assert all(name.endswith("_INTERVAL.csv.gz") for name in processed)

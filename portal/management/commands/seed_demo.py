@@ -147,6 +147,10 @@ class Command(BaseCommand):
                     f"loaded {result.files_loaded} files: {result.readings_stored:,} readings stored, "
                     f"{result.readings_rejected:,} rejected, {result.load_seconds:.1f} s ({rate:,.0f} readings/s)"
                 )
+            if result.files_elsewhere:
+                step(
+                    f"{result.files_elsewhere} files were claimed by a running Celery worker, which loads them"
+                )
             for failure in result.files_failed:
                 out.write(self.style.ERROR(f"  failed: {failure}"))
 
