@@ -74,17 +74,25 @@ def format_blocks(
     estimated: np.ndarray,
     channel: np.ndarray,
     slack: int = 0,
+    workspace: np.ndarray | None = None,
 ) -> np.ndarray:
     """Rows of B blocks (one block = one meter-day-channel, all its slots in order) as a (B*S, W) uint8 buffer.
 
     prefixes: (B, L) uint8, the row start up to and including the comma before the start time.
     wh, estimated: (B, S); channel: (B,) 0 consumption, 1 surplus generation.
     ``slack`` extra NUL bytes per row leave room for longer (corrupted) rows.
+    ``workspace``: a flat uint8 array to build the rows in (reused from call to call, saving page faults);
+    the result is then a view of it.
     """
     b, s = wh.shape
     plen = prefixes.shape[1]
     width = plen + TIME_WIDTH + KWH_WIDTH + TAIL_WIDTH + slack
-    buf = np.zeros((b, s, width), dtype=np.uint8)
+    if workspace is not None and workspace.size >= b * s * width:
+        buf = workspace[: b * s * width].reshape(b, s, width)
+        if slack:
+            buf[:, :, width - slack :] = 0  # every other byte is overwritten below
+    else:
+        buf = np.zeros((b, s, width), dtype=np.uint8)
     buf[:, :, :plen] = prefixes[:, None, :]
     buf[:, :, plen : plen + TIME_WIDTH] = time_table(day)[None, :, :]
     pos = plen + TIME_WIDTH
@@ -95,7 +103,7 @@ def format_blocks(
     return buf.reshape(b * s, width)
 
 
-def strip(buf: np.ndarray) -> bytes:
-    """The bytes of a row buffer without its NUL padding."""
+def strip(buf: np.ndarray) -> np.ndarray:
+    """The bytes of a row buffer without its NUL padding (a uint8 array: write it, or ``.tobytes()``)."""
     flat = buf.reshape(-1)
-    return flat[flat != 0].tobytes()
+    return flat[flat != 0]

@@ -115,6 +115,7 @@ class _Run:
             if np.any(duns == t.duns)
         ]
         self.clock = csvfmt.clock_table()
+        self.workspace = {}  # TDU key -> reusable row buffer
 
     def day(self, k: int) -> _DayResult:
         """Write the files of day ``start + k``; return what the summary and the billing files need."""
@@ -143,7 +144,13 @@ class _Run:
             )
             est = values.estimated[rows_idx]
             slack = ERROR_SLACK if self.error_rate > 0 else 0
-            buf = csvfmt.format_blocks(prefix[g.block_meter], day, wh, est, g.block_channel, slack)
+            width = prefix.shape[1] + csvfmt.TIME_WIDTH + csvfmt.KWH_WIDTH + csvfmt.TAIL_WIDTH + slack
+            need = wh.shape[0] * 100 * width  # enough for the longest (fall-back) day
+            if g.tdu.key not in self.workspace or self.workspace[g.tdu.key].size < need:
+                self.workspace[g.tdu.key] = np.zeros(need, dtype=np.uint8)
+            buf = csvfmt.format_blocks(
+                prefix[g.block_meter], day, wh, est, g.block_channel, slack, self.workspace[g.tdu.key]
+            )
             n_rows = buf.shape[0]
             bad = np.zeros(n_rows, dtype=bool)
             if self.error_rate > 0:
@@ -167,9 +174,11 @@ class _Run:
             result.generation_rows += int(np.count_nonzero(good_channel == 1))
             result.estimated_rows += int(np.count_nonzero(est.reshape(-1)[~bad]))
             path = self.out_dir / interval_file_name(g.tdu, day)
-            data = csvfmt.HEADER + csvfmt.strip(buf)
-            path.write_bytes(data)
-            result.bytes_written += len(data)
+            body = csvfmt.strip(buf)
+            with open(path, "wb") as fh:
+                fh.write(csvfmt.HEADER)
+                fh.write(body)  # numpy arrays write through the buffer protocol, without a copy
+            result.bytes_written += len(csvfmt.HEADER) + body.size
             result.files.append(path)
         return result
 

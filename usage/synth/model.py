@@ -64,16 +64,16 @@ class ProfileArrays:
     def __init__(self, premises: Sequence[SynthPremise], solar_share: float):
         self.count = len(premises)
         for f in fields(LoadProfile):
-            setattr(
-                self, f.name, np.array([getattr(p.profile, f.name) for p in premises], dtype=float)[:, None]
-            )
+            column = np.array([getattr(p.profile, f.name) for p in premises], dtype=float).reshape(-1, 1)
+            setattr(self, f.name, column.astype(np.float32))
         region_of = {t.duns: i for i, t in enumerate(TDUS)}
         self.region = np.array([region_of[p.tdu_duns] for p in premises], dtype=np.int64)
         self.business = np.array([p.kind == "business" for p in premises], dtype=bool)
         self.solar = np.array([p.has_solar(solar_share) for p in premises], dtype=bool)
-        self.latitude = np.radians(np.array([REGION_CLIMATES[r].latitude for r in self.region]))[:, None]
-        self.longitude = np.array([REGION_CLIMATES[r].longitude for r in self.region])[:, None]
-        self.half_range = np.array([REGION_CLIMATES[r].half_range_f for r in self.region])[:, None]
+        self.cool_slope_rel = self.cool_kw_per_f / self.cool_cap_kw
+        self.heat_slope_rel = self.heat_kw_per_f / self.heat_cap_kw
+        self.noise_half_var = 0.5 * self.noise_cv**2
+        self.shape_cache: dict = {}
 
 
 @dataclass
@@ -94,34 +94,15 @@ def _window(h: np.ndarray, start: np.ndarray, end: np.ndarray, edge: float = 0.3
     return 1 / (1 + np.exp(-(h - start) / edge)) / (1 + np.exp(-(end - h) / edge))
 
 
-def day_values(day: date, seed: int, pa: ProfileArrays) -> DayValues:
-    """Every premise's values for ``day``; depends only on (seed, day, the premises)."""
-    grid = day_grid(day)
-    p, s = pa.count, grid.slots
-    rng = np.random.default_rng([seed, _STREAM_DAY, day.toordinal()])
-    # Draw everything in a fixed order and shape, whatever the options, so values never depend on them.
-    z_noise = rng.standard_normal((p, s))
-    u_spike = rng.random((p, s))
-    z_cloud = rng.standard_normal((p, s))
-    u_day = rng.random((p, 6))
-    revision_seconds = rng.integers(4 * 3600, 11 * 3600, p)
-
+def _shapes(grid: DayGrid, pa: ProfileArrays) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Time-of-day shapes that depend only on the day's clock and type: activity (kW), business open (0..1),
+    pool window (0..1); float32 (P, S). Cached per kind of day: most days share one of a few."""
+    key = (grid.local_hour.tobytes(), grid.weekend)
+    cached = pa.shape_cache.get(key)
+    if cached is not None:
+        return cached
     h = grid.local_hour[None, :]
-    weekend = grid.weekend
-
-    # Temperature: the region's daily mean plus a daily cycle peaking mid-afternoon solar time.
-    t_mean = daily_mean_temperature(day, seed)[pa.region][:, None]
-    solar_hour = (grid.utc_hour[None, :] + pa.longitude / 15.0) % 24
-    temp = t_mean + pa.half_range * np.cos(2 * np.pi * (solar_hour - 15.5) / 24)
-
-    cool = pa.cool_cap_kw * np.tanh(
-        pa.cool_kw_per_f * np.maximum(temp - pa.cool_balance_f, 0) / pa.cool_cap_kw
-    )
-    heat = pa.heat_cap_kw * np.tanh(
-        pa.heat_kw_per_f * np.maximum(pa.heat_balance_f - temp, 0) / pa.heat_cap_kw
-    )
-
-    if weekend:  # later, gentler mornings; more time at home
+    if grid.weekend:  # later, gentler mornings; more time at home
         activity = (
             0.8 * pa.morning_kw * _bump(h, pa.morning_hour + 1.5, pa.morning_width_h * 1.3)
             + pa.evening_kw * _bump(h, pa.evening_hour, pa.evening_width_h)
@@ -133,38 +114,79 @@ def day_values(day: date, seed: int, pa: ProfileArrays) -> DayValues:
             + pa.evening_kw * _bump(h, pa.evening_hour, pa.evening_width_h)
             + pa.daytime_kw * _window(h, 9.0, 17.0, 1.0)
         )
-    open_now = _window(h, pa.open_hour, pa.close_hour)
-    business_level = 1.0 if not weekend else pa.weekend_factor
-    activity = activity + pa.open_kw * open_now * business_level
+    open_now = _window(h, pa.open_hour, pa.close_hour) * (pa.weekend_factor if grid.weekend else 1.0)
+    activity = activity + pa.open_kw * open_now
+    pool = _window(h, 10.0, 16.0, 0.1) * np.ones((pa.count, 1))
+    shapes = (activity.astype(np.float32), open_now.astype(np.float32), pool.astype(np.float32))
+    if pa.count * grid.slots <= 4_000_000:  # keep the cache small for huge runs
+        if len(pa.shape_cache) >= 8:
+            pa.shape_cache.clear()
+        pa.shape_cache[key] = shapes
+    return shapes
+
+
+def day_values(day: date, seed: int, pa: ProfileArrays) -> DayValues:
+    """Every premise's values for ``day``; depends only on (seed, day, the premises and which have solar)."""
+    grid = day_grid(day)
+    p, s = pa.count, grid.slots
+    f32 = np.float32
+    rng = np.random.default_rng([seed, _STREAM_DAY, day.toordinal()])
+    # Draw everything in a fixed order and shape, whatever the options, so values never depend on them.
+    z_noise = rng.standard_normal((p, s), dtype=f32)
+    u_spike = rng.random((p, s), dtype=f32)
+    z_cloud = rng.standard_normal((p, s), dtype=f32)
+    u_day = rng.random((p, 6))
+    revision_seconds = rng.integers(4 * 3600, 11 * 3600, p)
+
+    h = grid.local_hour[None, :]
+    activity, open_now, pool_window = _shapes(grid, pa)
+
+    # Temperature: the region's daily mean plus a daily cycle peaking mid-afternoon solar time.
+    t_mean = daily_mean_temperature(day, seed)[:, None]  # (regions, 1)
+    longitude = np.array([c.longitude for c in REGION_CLIMATES])[:, None]
+    solar_hour = (grid.utc_hour[None, :] + longitude / 15.0) % 24  # (regions, S)
+    half_range = np.array([c.half_range_f for c in REGION_CLIMATES])[:, None]
+    temp = (t_mean + half_range * np.cos(2 * np.pi * (solar_hour - 15.5) / 24)).astype(f32)[pa.region]
+
+    cool = pa.cool_cap_kw * np.tanh(np.maximum(temp - pa.cool_balance_f, 0) * pa.cool_slope_rel)
+    heat = pa.heat_cap_kw * np.tanh(np.maximum(pa.heat_balance_f - temp, 0) * pa.heat_slope_rel)
     # Businesses set the thermostat back when closed.
-    cool = np.where(pa.business[:, None], cool * (0.35 + 0.65 * open_now * business_level), cool)
+    cool = np.where(pa.business[:, None], cool * (0.35 + 0.65 * open_now), cool)
 
-    season_pool = 1.0 if 4 <= day.month <= 10 else 0.0
-    pool = pa.pool_kw * season_pool * _window(h, 10.0, 16.0, 0.1)
+    expected = pa.base_kw + cool + heat + activity
+    if 4 <= day.month <= 10:
+        expected += pa.pool_kw * pool_window
+    charging = (u_day[:, 0] < pa.ev_night_prob[:, 0]) & (pa.ev_kw[:, 0] > 0)
+    if charging.any():
+        rows = np.flatnonzero(charging)
+        ev_start = 21.0 + 3.0 * u_day[rows, 1:2]
+        ev_len = 1.0 + 3.0 * u_day[rows, 2:3]
+        expected[rows] += np.where((h >= ev_start) & (h < ev_start + ev_len), pa.ev_kw[rows], 0.0).astype(f32)
 
-    charging = (u_day[:, 0:1] < pa.ev_night_prob) & (pa.ev_kw > 0)
-    ev_start = 21.0 + 3.0 * u_day[:, 1:2]
-    ev_len = 1.0 + 3.0 * u_day[:, 2:3]
-    ev = np.where(charging & (h >= ev_start) & (h < ev_start + ev_len), pa.ev_kw, 0.0)
-
-    expected = pa.base_kw + cool + heat + activity + pool + ev
     # Independent noise on every interval: log-normal with coefficient of variation noise_cv (>= 0.15),
     # plus appliance bursts (dryer, oven, water heater) with probability spike_prob.
-    load = expected * np.exp(pa.noise_cv * z_noise - 0.5 * pa.noise_cv**2)
+    load = expected * np.exp(pa.noise_cv * z_noise - pa.noise_half_var)
     burst = u_spike < pa.spike_prob
-    load += np.where(burst, pa.spike_kw * (0.3 + 1.4 * u_spike / pa.spike_prob), 0.0)
+    load += np.where(burst, pa.spike_kw * (0.3 + 1.4 * u_spike / pa.spike_prob), f32(0))
 
     # Rooftop solar: clear-sky output from the sun's height, times the day's and the interval's cloudiness.
-    decl = solar_declination(day)
-    hour_angle = np.radians(15.0 * (solar_hour - 12.0))
-    cos_zenith = np.sin(pa.latitude) * np.sin(decl) + np.cos(pa.latitude) * np.cos(decl) * np.cos(hour_angle)
-    clear = clear_sky_fraction(day, seed)[pa.region][:, None]
-    cloud = np.clip(clear + (0.04 + 0.35 * (1 - clear)) * z_cloud, 0.03, 1.0)
-    pv = np.where(pa.solar[:, None], pa.solar_kw * 0.8 * np.maximum(cos_zenith, 0) ** 1.2 * cloud, 0.0)
-
-    net = load - pv
+    generation = np.zeros((p, s), dtype=np.int32)
+    net = load
+    solar_rows = np.flatnonzero(pa.solar)
+    if solar_rows.size:
+        decl = solar_declination(day)
+        lat = np.radians(np.array([c.latitude for c in REGION_CLIMATES]))[:, None]
+        hour_angle = np.radians(15.0 * (solar_hour - 12.0))
+        cos_zenith = np.sin(lat) * np.sin(decl) + np.cos(lat) * np.cos(decl) * np.cos(hour_angle)
+        sun = (0.8 * np.maximum(cos_zenith, 0) ** 1.2).astype(f32)  # (regions, S)
+        regions = pa.region[solar_rows]
+        clear = clear_sky_fraction(day, seed).astype(f32)[regions][:, None]
+        cloud = np.clip(clear + (0.04 + 0.35 * (1 - clear)) * z_cloud[solar_rows], 0.03, 1.0)
+        pv = pa.solar_kw[solar_rows] * sun[regions] * cloud
+        net = load.copy()
+        net[solar_rows] -= pv
+        generation[solar_rows] = np.minimum(np.rint(np.maximum(-net[solar_rows], 0) * 250), MAX_WH)
     consumption = np.minimum(np.rint(np.maximum(net, 0) * 250), MAX_WH).astype(np.int32)
-    generation = np.minimum(np.rint(np.maximum(-net, 0) * 250), MAX_WH).astype(np.int32)
 
     # Runs of estimated intervals (a meter not reached; the TDU fills the gap and flags it E).
     slot = np.arange(s)[None, :]
