@@ -1,11 +1,11 @@
 """Fixtures and helpers shared by the accounts and registration tests (imported with ``from ... import *``)."""
 
 import re
+import uuid
 from datetime import date
 
 import pytest
 from django.core import mail
-from django.core.cache import cache
 
 from portal.models import PremiseRegistration
 from portal.services import rep_create, service_period_move_in
@@ -33,15 +33,18 @@ LINK = re.compile(r"https?://[^\s<>\"]+")
 
 @pytest.fixture(autouse=True)
 def _accounts_isolation(settings):
-    """Tasks in-process and a clean cache (rate-limit counters) whatever REDIS_URL says."""
+    """Tasks in-process, and a cache of our own (rate-limit counters) whatever REDIS_URL says.
+
+    A per-test KEY_PREFIX keeps the real backend (Redis under CI) without flushing what other tests keep there."""
     from smt.celery import app
 
     eager = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    cache.clear()
+    app.conf.update(CELERY_TASK_ALWAYS_EAGER=True)  # the CELERY_ namespace: plain task_always_eager is ignored
+    settings.CACHES = {
+        name: {**conf, "KEY_PREFIX": f"test-accounts-{uuid.uuid4().hex}"} for name, conf in settings.CACHES.items()
+    }
     yield
-    cache.clear()
-    app.conf.task_always_eager = eager
+    app.conf.update(CELERY_TASK_ALWAYS_EAGER=eager)
 
 
 @pytest.fixture
