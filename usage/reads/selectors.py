@@ -38,21 +38,20 @@ def billed_periods_for(*, premise: Premise, start: date, end: date) -> list[Bill
 
 
 def intervals_for(
-    *, premise: Premise, start: date, end: date, granularity: str, with_billing: bool | None = None
+    *, premise: Premise, start: date, end: date, granularity: str, with_billing: bool = True
 ) -> Reads:
     """Both channels of ``premise`` over ``start``..``end`` at ``granularity`` (15min, hour, day, month,
-    billing), with quality, in one storage query (plus one for billing periods when wanted).
+    billing), with quality, in one storage query plus one for billing periods.
 
-    ``billing`` gives the TDU's billing periods that lie wholly inside the range. ``Reads.billed`` holds
-    those periods when ``with_billing`` (default: only for ``billing``; Green Button XML asks for them to
-    write a UsageSummary for each)."""
+    ``billing`` gives the TDU's billing periods that lie wholly inside the range; ``Reads.billed`` holds
+    those periods (Green Button writes a UsageSummary for each). ``with_billing=False`` skips that query
+    when neither is needed (granularity other than billing, no XML) and leaves ``billed`` empty."""
     if granularity not in GRANULARITIES:
         raise ValueError(f"unknown granularity {granularity!r}")
     if end < start:
         raise ValueError("end before start")
     channels = storage.read_channels(premise_id=premise.pk, start=start, end=end)
-    if with_billing is None:
-        with_billing = granularity == "billing"
+    with_billing = with_billing or granularity == "billing"
     billed = billed_periods_for(premise=premise, start=start, end=end) if with_billing else []
     return build_reads(
         esiid=premise.esiid,
