@@ -13,7 +13,7 @@ from django.utils import timezone
 from oauth2_provider.models import get_access_token_model
 from rest_framework import authentication, exceptions
 
-from thirdparty.access import actor_for_api_key, actor_for_customer, actor_for_token
+from thirdparty.access import actor_for_api_key, actor_for_customer, actor_for_token, local_get, local_put
 from thirdparty.apikeys import apikey_authenticate
 
 
@@ -55,6 +55,12 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         if not value:
             raise exceptions.AuthenticationFailed("The Authorization header has no token after 'Bearer'.")
         checksum = hashlib.sha256(value.encode("utf-8")).hexdigest()
+        generation = getattr(request, "_access_generation", None)
+        hit = local_get(("token", checksum), generation)
+        if hit is not None:
+            expires, actor = hit
+            if expires > timezone.now():
+                return (actor.user, actor)
         token = (
             get_access_token_model()
             .objects.select_related("user", "application", "application__organization")
@@ -71,7 +77,9 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             )
         if token.user is not None and not token.user.is_active:
             raise exceptions.AuthenticationFailed("The account that granted this token is closed.")
-        return (token.user, actor_for_token(token))
+        actor = actor_for_token(token)
+        local_put(("token", checksum), generation, (token.expires, actor))
+        return (token.user, actor)
 
     def authenticate_header(self, request):
         return f'Bearer realm="{self.www_authenticate_realm}"'

@@ -17,6 +17,7 @@ from api.authentication import (
 )
 from api.problems import ApiProblem
 from thirdparty.access import Actor
+from thirdparty.access import cache_generation as access_cache_generation
 
 
 class OrjsonRenderer(BaseRenderer):
@@ -92,6 +93,7 @@ class ApiView(APIView):
 
     def initial(self, request, *args, **kwargs):
         self.format_kwarg = None
+        request._access_generation = access_cache_generation()
         auth_error = None
         try:
             request.user  # noqa: B018 - runs the authenticators
@@ -133,7 +135,9 @@ class ApiView(APIView):
         """thirdparty.access.access_decide for this caller; raises the problem the decision calls for."""
         from thirdparty.access import access_decide
 
-        d = access_decide(actor=self.actor, **kwargs)
+        d = access_decide(
+            actor=self.actor, generation=getattr(self.request, "_access_generation", None), **kwargs
+        )
         if d.allowed:
             return d
         if d.status == 422:

@@ -17,12 +17,16 @@ learns which ESI IDs exist); an organization that is not approved → 403; a gra
 
 from __future__ import annotations
 
-from collections import defaultdict
+import logging
+import time
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from types import SimpleNamespace
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Q
 from django.utils import timezone
 
@@ -286,6 +290,61 @@ def _inactive(actor: Actor) -> Decision | None:
 
 
 # ---------------------------------------------------------------------------------------------------
+# a short-lived per-process cache of credentials and grants, voided at once by any change (generation)
+
+_GEN_KEY = "smt:access:generation"
+_LOCAL: OrderedDict = OrderedDict()
+_LOCAL_MAX = 20_000
+
+
+def _cache_seconds() -> float:
+    return float(getattr(settings, "ACCESS_CACHE_SECONDS", 30))
+
+
+def cache_generation() -> int | None:
+    """The current generation (shared through the cache, i.e. Redis), or None when caching is off."""
+    if _cache_seconds() <= 0:
+        return None
+    try:
+        return int(cache.get(_GEN_KEY) or 0)
+    except Exception:  # noqa: BLE001 - no cache, no caching
+        return None
+
+
+def cache_bump(**kwargs) -> None:
+    """Void every cached credential and grant, in every process (signal receiver)."""
+    _LOCAL.clear()
+    try:
+        try:
+            cache.incr(_GEN_KEY)
+        except ValueError:
+            cache.set(_GEN_KEY, 1, None)
+    except Exception:  # noqa: BLE001 - the cache is down: nothing is cached anywhere either
+        logging.getLogger(__name__).warning("could not bump the access cache generation")
+
+
+def local_get(key, generation: int | None):
+    if generation is None:
+        return None
+    item = _LOCAL.get(key)
+    if item is None:
+        return None
+    gen, expires, value = item
+    if gen != generation or expires < time.monotonic():
+        _LOCAL.pop(key, None)
+        return None
+    return value
+
+
+def local_put(key, generation: int | None, value) -> None:
+    if generation is None:
+        return
+    _LOCAL[key] = (generation, time.monotonic() + _cache_seconds(), value)
+    if len(_LOCAL) > _LOCAL_MAX:
+        _LOCAL.popitem(last=False)
+
+
+# ---------------------------------------------------------------------------------------------------
 # public API
 
 
@@ -298,21 +357,44 @@ def access_decide(
     start: date | None = None,
     end: date | None = None,
     today: date | None = None,
+    generation: int | None = None,
 ) -> Decision:
-    """May ``actor`` use ``scope`` on this premise (for local dates ``start``..``end`` when given)?"""
+    """May ``actor`` use ``scope`` on this premise (for local dates ``start``..``end`` when given)?
+
+    With ``generation`` (``cache_generation()``, read once per request) the premise and grants found for
+    (actor, ESI ID, today) are kept in this process for ACCESS_CACHE_SECONDS; any change to a token, key,
+    agreement, grant, organization, occupancy or registration bumps the generation and voids them."""
     blocked = _inactive(actor)
     if blocked is not None:
         return blocked
     today = today or market_today()
+    key = None
     if premise is None:
         try:
             normalized = esiid_normalize(esiid or "")
         except Exception:  # noqa: BLE001 - anything unparsable is simply not found
             normalized = None
+        if normalized and generation is not None:
+            key = (
+                "decide",
+                actor.cache_key,
+                getattr(actor.user, "pk", None),
+                actor.scopes,
+                normalized,
+                today,
+            )
+            hit = local_get(key, generation)
+            if hit is not None:
+                premise, grants = hit
+                return _decide(actor, premise, grants, scope, start, end)
         premise = Premise.objects.filter(esiid=normalized).first() if normalized else None
     if premise is None:
+        if key is not None:
+            local_put(key, generation, (None, []))
         return Decision(NOT_FOUND, detail="No premise with this ESI ID is available to you.")
     grants = _grants(actor, [premise], today).get(premise.pk, [])
+    if key is not None:
+        local_put(key, generation, (premise, grants))
     return _decide(actor, premise, grants, scope, start, end)
 
 

@@ -113,9 +113,13 @@ def make_agreement(
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
+    from thirdparty import access
+
     cache.clear()
+    access._LOCAL.clear()
     yield
     cache.clear()
+    access._LOCAL.clear()
 
 
 @pytest.fixture

@@ -133,3 +133,17 @@ def test_benchmark_profile_is_selectable(settings):
     assert throttling.limits()["credential"]["limit"] >= 1_000_000
     settings.API_THROTTLE_PROFILE = "default"
     assert throttling.limits()["credential"]["limit"] == 600
+
+
+def test_revocation_takes_effect_at_once_despite_the_access_cache(client, market):
+    from thirdparty.models import AccessToken, Agreement
+
+    end = market.today - timedelta(days=1)
+    assert client.get(URL, {"start": end, "end": end}, **market.bearer()).status_code == 200
+    assert client.get(URL, {"start": end, "end": end}, **market.bearer()).status_code == 200  # cached now
+    agreement = Agreement.objects.get(pk=market.agreement.pk)
+    agreement.status = "revoked"
+    agreement.save()
+    assert_problem(client.get(URL, {"start": end, "end": end}, **market.bearer()), 404)
+    AccessToken.objects.filter(agreement=market.agreement).delete()
+    assert_problem(client.get(URL, {"start": end, "end": end}, **market.bearer()), 401)
