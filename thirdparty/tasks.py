@@ -30,3 +30,10 @@ def agreements_warn_expiring() -> int:
     from thirdparty.services.agreements import agreements_warn_expiring as warn
 
     return warn()
+
+
+@shared_task(ignore_result=True)
+def data_available_for_file(file_id: int) -> int:
+    from thirdparty.services.agreements import data_available_for_file as announce
+
+    return announce(file_id=file_id)

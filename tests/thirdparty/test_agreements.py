@@ -230,3 +230,34 @@ def test_pages_need_sign_in(client, granted):
 
 def test_webhook_delivery_log_records_agreement_events(granted):
     assert list(WebhookDelivery.objects.values_list("event", flat=True)) == ["agreement.created"]
+
+
+def test_deleting_the_account_tells_the_third_party(
+    django_capture_on_commit_callbacks, granted, alice, receiver
+):
+    from portal.accounts.services import account_delete
+
+    with django_capture_on_commit_callbacks(execute=True):
+        account_delete(user=alice)
+    assert not Agreement.objects.exists() and not AccessToken.objects.exists()
+    assert receiver.requests[-1]["headers"]["SMT-Event"] == "agreement.revoked"
+
+
+def test_every_third_party_read_through_the_api_appears_in_the_customers_access_log(client, granted, alice):
+    from portal.access_window import market_today
+
+    agreement, tokens = granted
+    esiid = agreement.premises.get().premise.esiid
+    day = market_today() - timedelta(days=3)
+    response = client.get(
+        f"/api/v1/premises/{esiid}/intervals/",
+        {"start": day.isoformat(), "end": day.isoformat(), "granularity": "hour"},
+        HTTP_AUTHORIZATION=f"Bearer {tokens['access_token']}",
+    )
+    assert response.status_code == 200, response.content
+    client.force_login(alice)
+    page = client.get("/accounts/access-log/")
+    (entry,) = page.context["page"].object_list
+    assert entry.agreement_id == agreement.pk and entry.range_start == day and entry.granularity == "hour"
+    html = page.content.decode()
+    assert "WattWise Inc." in html and "app “WattWise”" in html

@@ -179,3 +179,32 @@ def test_unknown_events_are_refused(app):
 
 def test_due_sweep_ignores_fresh_deliveries(db):
     assert webhook_retry_due(now=timezone.now()) == 0
+
+
+@pytest.mark.django_db
+def test_a_loaded_tdu_file_announces_data_available_to_apps_that_may_read_it(
+    client, django_capture_on_commit_callbacks, tmp_path, alice, premise_a, premise_c, app, receiver
+):
+    from datetime import timedelta
+
+    from portal.access_window import market_today
+    from tests.usage.ingest_helpers import HEADER, day_rows
+    from usage.loader import ingest_file
+
+    from .consent_fixtures import token_for
+
+    app.webhook_url = receiver.url
+    app.save()
+    token_for(client, app, alice)
+    day = market_today() - timedelta(days=2)
+    rows = day_rows(premise_a.esiid, day) + day_rows(premise_c.esiid, day)  # premise_c: nobody granted it
+    path = tmp_path / f"{premise_a.tdu.duns}_{day:%Y%m%d}_x.csv"
+    path.write_text("\n".join([HEADER, *rows]) + "\n")
+    with django_capture_on_commit_callbacks(execute=True):
+        report = ingest_file(path=path)
+    assert report.stored > 0
+    hooks = [json.loads(r["body"]) for r in receiver.posts() if r["headers"]["SMT-Event"] == "data.available"]
+    assert len(hooks) == 1
+    data = hooks[0]["data"]
+    assert data["esiid"] == premise_a.esiid and data["start"] == data["end"] == day.isoformat()
+    assert data["url"].endswith(f"/api/v1/premises/{premise_a.esiid}/intervals/?start={day}&end={day}")

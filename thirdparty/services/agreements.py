@@ -343,3 +343,77 @@ def agreements_suspend_for_organization(*, organization: Organization, by=None, 
         )
         count += 1
     return count
+
+
+def agreements_end_for_deleted_account(*, user) -> int:
+    """End (as revoked) every active agreement of an account being deleted; the third parties are told."""
+    count = 0
+    for agreement in Agreement.objects.filter(customer=user, status=Agreement.Status.ACTIVE):
+        _end(
+            agreement,
+            status=Agreement.Status.REVOKED,
+            by=None,
+            reason="The customer closed the account.",
+            notify=False,
+        )
+        count += 1
+    return count
+
+
+def data_available_for_file(*, file_id: int) -> int:
+    """Send ``data.available`` for the premises a loaded TDU file touched, to each organization holding a live
+    agreement on them (one event per agreement, with the premise and the range of days that changed).
+
+    Only the days inside the agreement's reach are announced (never before its history start or outside the
+    granting customer's occupancy). Returns the number of events queued."""
+    from django.db.models import Max, Min
+
+    from usage.models import IntervalDay
+
+    touched = {
+        row["premise_id"]: (row["first"], row["last"])
+        for row in IntervalDay.objects.filter(source_file_id=file_id)
+        .values("premise_id")
+        .annotate(first=Min("day"), last=Max("day"))
+    }
+    if not touched:
+        return 0
+    now = timezone.now()
+    grants = (
+        AgreementPremise.objects.filter(
+            premise_id__in=list(touched),
+            agreement__status=Agreement.Status.ACTIVE,
+            agreement__valid_from__lte=now,
+            agreement__valid_until__gt=now,
+            agreement__organization__status=Organization.Status.APPROVED,
+        )
+        .select_related("agreement__organization", "agreement__application", "premise", "service_period")
+        .order_by("agreement_id")
+    )
+    sent = 0
+    for grant in grants:
+        agreement = grant.agreement
+        first, last = touched[grant.premise_id]
+        lo = max(first, agreement.history_start, grant.service_period.starts_on)
+        hi = (
+            last
+            if grant.service_period.ends_on is None
+            else min(last, grant.service_period.ends_on - timedelta(days=1))
+        )
+        if lo > hi:
+            continue
+        webhook_send(
+            organization=agreement.organization,
+            event="data.available",
+            application=agreement.application,
+            data={
+                "agreement_id": agreement.pk,
+                "esiid": grant.premise.esiid,
+                "start": lo.isoformat(),
+                "end": hi.isoformat(),
+                "url": f"{settings.SITE_URL}/api/v1/premises/{grant.premise.esiid}/intervals/"
+                f"?start={lo.isoformat()}&end={hi.isoformat()}",
+            },
+        )
+        sent += 1
+    return sent
