@@ -14,13 +14,17 @@ class Receiver:
             def do_POST(self):  # noqa: N802 - http.server's naming
                 length = int(self.headers.get("Content-Length", 0))
                 body = self.rfile.read(length)
-                receiver.requests.append({"path": self.path, "headers": self.headers, "body": body, "method": "POST"})
+                receiver.requests.append(
+                    {"path": self.path, "headers": self.headers, "body": body, "method": "POST"}
+                )
                 self.send_response(receiver.status)
                 self.end_headers()
                 self.wfile.write(b"ok")
 
             def do_GET(self):  # noqa: N802 - an OAuth redirect URI for browser tests
-                receiver.requests.append({"path": self.path, "headers": self.headers, "body": b"", "method": "GET"})
+                receiver.requests.append(
+                    {"path": self.path, "headers": self.headers, "body": b"", "method": "GET"}
+                )
                 self.send_response(200)
                 self.send_header("Content-Type", "text/html; charset=utf-8")
                 self.end_headers()
