@@ -23,10 +23,11 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from usage import codec, storage, timegrid
+from usage.ingest.billing import BillingRow, is_billing_header, parse_billing_file
 from usage.ingest.intervals import Batch, parse_interval_file
 from usage.ingest.reasons import ROW_REASONS, FileRejected
 from usage.ingest.source import line_chunks
-from usage.models import IngestFile, Meter, Premise, RejectedRow, Tdu
+from usage.models import BillingPeriod, IngestFile, Meter, Premise, RejectedRow, Tdu
 
 FILE_NAME = re.compile(r"^(?P<duns>\d{9,13})_(?P<ymd>\d{8})_.*\.csv(\.gz)?$", re.IGNORECASE)
 MIN_REV = np.iinfo(np.int64).min
@@ -183,7 +184,11 @@ def ingest_stream(
             report = IngestFile.objects.create(
                 name=name, sha256=sha256, size_bytes=size, tdu=tdu, received_at=received
             )
-            _load_intervals(report, stream, tdu=tdu, today=today or local_today())
+            if _is_billing(stream):
+                report.kind = IngestFile.Kind.BILLING
+                _load_billing(report, stream, tdu=tdu, today=today or local_today())
+            else:
+                _load_intervals(report, stream, tdu=tdu, today=today or local_today())
             report.seconds = time.perf_counter() - started
             report.finished_at = timezone.now()
             report.status = (
@@ -208,6 +213,94 @@ def _failed(*, name, sha, size, received, tdu, exc: FileRejected, started: float
         rejected_by_reason={exc.code: 0},
         seconds=(time.perf_counter() - started) if started else 0.0,
     )
+
+
+def _is_billing(stream: BinaryIO) -> bool:
+    """Tell the billing-period layout from the interval layout by the header line."""
+    if not stream.seekable():
+        return False
+    try:
+        first = next(line_chunks(stream, 1 << 16), b"")
+    except FileRejected:
+        first = b""
+    stream.seek(0)
+    return is_billing_header(first.split(b"\n", 1)[0])
+
+
+def _load_billing(report: IngestFile, stream: BinaryIO, *, tdu: Tdu, today: date) -> None:
+    """Billing periods: per (premise, start date) a later revision replaces the stored period; an equal
+    or older one changes nothing; NA is stored as unknown (wh = None)."""
+    parsed = parse_billing_file(stream, lookup=_EsiidLookup(tdu), today=today)
+    report.header = parsed.header
+    rejects = list(parsed.rejects)
+    best: dict[tuple[int, int], BillingRow] = {}
+    superseded = 0
+    conflicts: set[tuple[int, int]] = set()
+    for row in parsed.rows:
+        key = (row.premise_id, row.start)
+        have = best.get(key)
+        if have is None or row.revision > have.revision:
+            if have is not None:
+                superseded += 1
+            best[key] = row
+        elif row.revision == have.revision and (row.end, row.wh, row.estimated) != (
+            have.end,
+            have.wh,
+            have.estimated,
+        ):
+            conflicts.add(key)
+            rejects.append((row.line, "duplicate_conflict", ROW_REASONS["duplicate_conflict"], ""))
+        else:
+            superseded += 1
+    for key in conflicts:
+        row = best.pop(key)
+        rejects.append((row.line, "duplicate_conflict", ROW_REASONS["duplicate_conflict"], ""))
+    if any(r[1] == "duplicate_conflict" for r in rejects):
+        conflict_rejects = [r for r in rejects if r[1] == "duplicate_conflict"]
+        rejects = [r for r in rejects if r[1] != "duplicate_conflict"] + _with_raw_lines(
+            stream, conflict_rejects
+        )
+    existing = {}
+    pids = sorted({k[0] for k in best})
+    for i in range(0, len(pids), 500):
+        for bp in BillingPeriod.objects.filter(premise_id__in=pids[i : i + 500]):
+            existing[(bp.premise_id, storage.day_num(bp.start_date))] = bp
+    create, update = [], []
+    stored = 0
+    for key, row in best.items():
+        revised_at = datetime.fromtimestamp(row.revision, tz=UTC)
+        bp = existing.get(key)
+        if bp is not None and bp.revised_at >= revised_at:
+            superseded += 1
+            continue
+        stored += 1
+        fields = {
+            "end_date": storage.num_day(row.end),
+            "wh": row.wh,
+            "estimated": row.estimated,
+            "revised_at": revised_at,
+            "source_file_id": report.pk,
+        }
+        if bp is None:
+            create.append(
+                BillingPeriod(premise_id=row.premise_id, start_date=storage.num_day(row.start), **fields)
+            )
+        else:
+            for k, v in fields.items():
+                setattr(bp, k, v)
+            update.append(bp)
+    BillingPeriod.objects.bulk_create(create, batch_size=500)
+    BillingPeriod.objects.bulk_update(
+        update, ["end_date", "wh", "estimated", "revised_at", "source_file"], batch_size=500
+    )
+    report.rows = parsed.read
+    report.stored = stored
+    report.superseded = superseded
+    report.rejected = len(rejects)
+    report.rejected_by_reason = dict(Counter(r[1] for r in rejects).most_common())
+    _save_rejects(report, rejects)
+    if report.rows != report.stored + report.superseded + report.rejected:  # pragma: no cover - invariant
+        raise RuntimeError(f"ingest totals do not add up for {report.name}")
 
 
 def _concat(parts: list[np.ndarray], dtype) -> np.ndarray:

@@ -167,14 +167,9 @@ class IntervalDay(models.Model):
     channel = models.SmallIntegerField(choices=Channel.choices)
     day = models.DateField()
     data = models.BinaryField()
+    # indexed: "which days did this file change" (data.available webhooks); day rows are short-lived
     source_file = models.ForeignKey(
-        IngestFile,
-        null=True,
-        blank=True,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        db_index=False,
-        related_name="+",
+        IngestFile, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
     )
 
     def __str__(self):

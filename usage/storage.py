@@ -248,6 +248,14 @@ def is_postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
+def _pg_array(values: np.ndarray | list, *, dates: bool = False) -> str:
+    """A PostgreSQL array literal: one short string for psycopg to send instead of a list to adapt."""
+    if dates:
+        vals = np.asarray(values, dtype=np.int64).astype("datetime64[D]").astype(str)
+        return "{" + ",".join(vals.tolist()) + "}"
+    return "{" + ",".join(map(str, np.asarray(values).tolist())) + "}"
+
+
 def fetch_day_blocks(premise: np.ndarray, channel: np.ndarray, day: np.ndarray) -> dict[tuple, bytes]:
     """Stored day blocks for exactly these keys: {(premise_id, channel, day_num): data}."""
     out: dict[tuple, bytes] = {}
@@ -256,15 +264,15 @@ def fetch_day_blocks(premise: np.ndarray, channel: np.ndarray, day: np.ndarray) 
     day_t, _ = _tables()
     with connection.cursor() as cur:
         if is_postgres():
-            dates = [num_day(d) for d in day.tolist()]
             cur.execute(
                 f"SELECT d.premise_id, d.channel, d.day, d.data FROM {day_t} d "
                 "JOIN unnest(%s::bigint[], %s::smallint[], %s::date[]) AS k(p, c, dd) "
                 "ON d.premise_id = k.p AND d.channel = k.c AND d.day = k.dd",
-                [premise.tolist(), channel.tolist(), dates],
+                [_pg_array(premise), _pg_array(channel), _pg_array(day, dates=True)],
             )
             for pid, ch, d, data in cur.fetchall():
                 out[(pid, ch, day_num(d))] = bytes(data)
+            return out
         else:
             by_day: dict[int, set[int]] = {}
             for p, d in zip(premise.tolist(), day.tolist(), strict=True):
@@ -290,9 +298,10 @@ def uncompact_months(premise: np.ndarray, channel: np.ndarray, day: np.ndarray) 
     if not len(premise):
         return 0
     _, month_t = _tables()
-    months = np.unique(
-        np.stack([premise, channel, _month_num(day)], axis=1).astype(np.int64), axis=0
-    )  # (premise, channel, month day-number)
+    key = (np.asarray(premise, np.int64) * 4 + np.asarray(channel, np.int64)) * 100_000 + _month_num(day)
+    ukey = np.unique(key)
+    months = np.stack([ukey // 400_000, (ukey // 100_000) % 4, ukey % 100_000], axis=1)
+    # (premise, channel, month day-number); day numbers are below 100,000 until the year 2243
     found = []
     with connection.cursor() as cur:
         if is_postgres():
@@ -300,7 +309,7 @@ def uncompact_months(premise: np.ndarray, channel: np.ndarray, day: np.ndarray) 
                 f"SELECT m.premise_id, m.channel, m.month, m.day_mask, m.data FROM {month_t} m "
                 "JOIN unnest(%s::bigint[], %s::smallint[], %s::date[]) AS k(p, c, mm) "
                 "ON m.premise_id = k.p AND m.channel = k.c AND m.month = k.mm",
-                [months[:, 0].tolist(), months[:, 1].tolist(), [num_day(m) for m in months[:, 2].tolist()]],
+                [_pg_array(months[:, 0]), _pg_array(months[:, 1]), _pg_array(months[:, 2], dates=True)],
             )
             found = cur.fetchall()
         else:
@@ -379,7 +388,7 @@ def delete_day_keys(premise: np.ndarray, channel: np.ndarray, day: np.ndarray) -
             cur.execute(
                 f"DELETE FROM {day_t} d USING unnest(%s::bigint[], %s::smallint[], %s::date[]) "
                 "AS k(p, c, dd) WHERE d.premise_id = k.p AND d.channel = k.c AND d.day = k.dd",
-                [premise.tolist(), channel.tolist(), [num_day(d) for d in day.tolist()]],
+                [_pg_array(premise), _pg_array(channel), _pg_array(day, dates=True)],
             )
         else:
             rows = list(zip(premise.tolist(), channel.tolist(), day.tolist(), strict=True))

@@ -1,0 +1,151 @@
+"""Parse and validate a TDU billing-period file (docs/ingest.md, "Billing-period file"). Pure: no Django.
+
+Layout: ``ESIID,START_DATE,END_DATE,KWH,ESTIMATED_ACTUAL,REVISION_DATE`` (any column order, BOM, CRLF,
+whitespace and a leading apostrophe on the ESI ID allowed). ``KWH`` may be ``NA``: the read is missing,
+stored as unknown (never as zero). Files are small (one row per premise and month), so rows are handled one
+by one with the csv module.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import BinaryIO
+
+from usage.ingest.intervals import _date_num, _norm_esiid, _rev_epoch, _wh, day_number
+from usage.ingest.reasons import ROW_REASONS, FileRejected
+from usage.ingest.source import line_chunks
+
+BILLING_COLUMNS = ("ESIID", "START_DATE", "END_DATE", "KWH", "ESTIMATED_ACTUAL", "REVISION_DATE")
+BILLING_HEADER = ",".join(BILLING_COLUMNS)
+NO_DAY = -(2**31)
+
+Lookup = Callable[[list[str]], list[tuple[int, str | None, str | None, int]]]
+
+
+@dataclass
+class BillingRow:
+    line: int
+    premise_id: int
+    start: int  # day number
+    end: int  # day number, inclusive
+    wh: int | None  # None = NA
+    estimated: bool
+    revision: int  # Unix seconds
+
+
+@dataclass
+class BillingParse:
+    rows: list[BillingRow] = field(default_factory=list)
+    rejects: list[tuple[int, str, str, str]] = field(default_factory=list)
+    read: int = 0
+    header: str = ""
+
+
+def header_names(line: bytes) -> list[str]:
+    if line.startswith(b"\xef\xbb\xbf"):
+        line = line[3:]
+    try:
+        fields = next(csv.reader([line.rstrip(b"\r\n").decode("utf-8")]), [])
+    except (UnicodeDecodeError, csv.Error):
+        return []
+    return [f.strip().strip("'").strip().upper() for f in fields]
+
+
+def is_billing_header(line: bytes) -> bool:
+    names = header_names(line)
+    return "KWH" in names and "START_DATE" in names and "USAGE_KWH" not in names
+
+
+def parse_billing_file(stream: BinaryIO, *, lookup: Lookup, today: date) -> BillingParse:
+    out = BillingParse()
+    positions: list[int] | None = None
+    ncols = 0
+    line_no = 0
+    cache: dict[str, tuple[int, str | None, str | None, int]] = {}
+    pending: list[tuple[int, list[str], str]] = []
+    for chunk in line_chunks(stream, 1 << 20):
+        for raw in chunk.split(b"\n"):
+            line_no += 1
+            if positions is None:
+                if not raw.strip(b"\r\n\xef\xbb\xbf \t"):
+                    raise FileRejected("empty", "no header line")
+                names = header_names(raw)
+                if len(names) < 2:
+                    raise FileRejected("not_csv", f"expected {BILLING_HEADER}")
+                missing = [c for c in BILLING_COLUMNS if c not in names]
+                if missing:
+                    raise FileRejected(
+                        "bad_header", f"missing column(s) {', '.join(missing)}; expected {BILLING_HEADER}"
+                    )
+                positions = [names.index(c) for c in BILLING_COLUMNS]
+                ncols = len(names)
+                out.header = raw.rstrip(b"\r\n").decode("utf-8", "replace").lstrip("\ufeff")
+                continue
+            text = raw.rstrip(b"\r").decode("utf-8", "replace")
+            if not text.strip(" ,"):
+                continue
+            out.read += 1
+            try:
+                fields = next(csv.reader([text]), [])
+            except csv.Error:
+                fields = []
+            if len(fields) != ncols or "\ufffd" in text:
+                out.rejects.append((line_no, "malformed", f"Expected {ncols} comma-separated fields", text))
+                continue
+            pending.append((line_no, [fields[i] for i in positions], text))
+    if positions is None:
+        raise FileRejected("empty")
+    norms = sorted({n for _, f, _ in pending if (n := _norm_esiid(f[0].encode())) is not None})
+    for norm, answer in zip(norms, lookup(norms) if norms else [], strict=True):
+        cache[norm] = answer
+    today_num = day_number(today)
+    for line, (esi, start_s, end_s, kwh_s, flag_s, rev_s), text in pending:
+
+        def reject(code: str, detail: str, line=line, text=text) -> None:
+            out.rejects.append((line, code, f"{ROW_REASONS[code]}: {detail}", text))
+
+        norm = _norm_esiid(esi.encode())
+        if norm is None:
+            reject("bad_esiid", repr(esi.strip()))
+            continue
+        pid, reason, msg, install = cache[norm]
+        if reason:
+            out.rejects.append((line, reason, msg or ROW_REASONS[reason], text))
+            continue
+        start = _date_num(start_s.encode())
+        end = _date_num(end_s.encode())
+        if start == _NO or end == _NO or end < start:
+            reject("bad_date", f"{start_s.strip()}..{end_s.strip()}")
+            continue
+        if end > today_num:
+            reject("future_date", end_s.strip())
+            continue
+        if install is not None and start < install:
+            reject("before_install", start_s.strip())
+            continue
+        kwh = kwh_s.strip()
+        if kwh.upper() == "NA":
+            wh = None
+        else:
+            wh, code = _wh(kwh.encode())
+            if code:
+                from usage.ingest.intervals import CODES
+
+                reject(CODES[code - 1], repr(kwh))
+                continue
+        flag = flag_s.strip().upper()
+        if flag not in ("A", "E"):
+            reject("bad_flag", repr(flag_s.strip()))
+            continue
+        rev, ok = _rev_epoch(rev_s.encode())
+        if not ok:
+            reject("bad_revision", repr(rev_s.strip()))
+            continue
+        out.rows.append(BillingRow(line, pid, start, end, wh, flag == "E", rev))
+    return out
+
+
+_NO = _date_num(b"")
