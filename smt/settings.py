@@ -150,6 +150,8 @@ ACCOUNT_CHANGE_EMAIL = True  # a new address takes effect only once confirmed
 ACCOUNT_EMAIL_NOTIFICATIONS = True  # "your password was changed" and the like
 ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = envint("EMAIL_CONFIRMATION_EXPIRE_DAYS", 3)
 ACCOUNT_EMAIL_VERIFICATION_BY_CODE_TIMEOUT = envint("EMAIL_VERIFICATION_CODE_SECONDS", 15 * 60)
+ACCOUNT_EMAIL_VERIFICATION_SUPPORTS_RESEND = 3  # "Request new code", up to 3 times
+ACCOUNT_EMAIL_VERIFICATION_SUPPORTS_CHANGE = 2  # fix a mistyped address while confirming
 ACCOUNT_RATE_LIMITS = {
     "login": envstr("RATE_LIMIT_LOGIN", "30/m/ip"),
     "login_failed": envstr("RATE_LIMIT_LOGIN_FAILED", "10/m/ip,5/5m/key"),

@@ -38,7 +38,12 @@ class AccountAdapter(DefaultAccountAdapter):
     def send_confirmation_mail(self, request, emailconfirmation, signup: bool) -> None:
         """The code to type in the open tab *and* a link that works in any browser, both continuing to ``next``."""
         address = emailconfirmation.email_address
-        ctx = {"user": address.user, "code": emailconfirmation.key}
+        ctx = {
+            "user": address.user,
+            "code": emailconfirmation.key,
+            "code_minutes": max(1, settings.ACCOUNT_EMAIL_VERIFICATION_BY_CODE_TIMEOUT // 60),
+            "link_days": settings.ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS,
+        }
         if address.pk:
             ctx["activate_url"] = self.confirmation_link(request, address)
         template = "account/email/email_confirmation_signup" if signup else "account/email/email_confirmation"

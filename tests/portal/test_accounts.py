@@ -460,3 +460,38 @@ def test_no_page_shows_a_traceback(client, db):
         assert response.status_code < 500, url
         text = response.content.decode(errors="replace")
         assert "Traceback" not in text and "ORA-" not in text and "IntegrityError" not in text
+
+
+def test_admin_shows_registrations_on_the_service_period(client, signed_up, period, django_user_model):
+    admin_user = django_user_model.objects.create_superuser("root", "root@example.com", PASSWORD)
+    client.force_login(admin_user)
+    page = client.get(f"/admin/portal/serviceperiod/{period.pk}/change/")
+    assert page.status_code == 200
+    assert "Registered accounts (household)" in page.content.decode()
+    assert "maria" in client.get("/admin/portal/premiseregistration/").content.decode()
+
+
+def test_email_change_takes_effect_only_once_confirmed(client, send, signed_up):
+    response = send("post", "/accounts/email/", {"action_add": "", "email": "maria.new@example.com"})
+    assert response.status_code == 302
+    signed_up.refresh_from_db()
+    assert signed_up.email == "maria@example.com"  # not yet
+    message = mail.outbox[-1]
+    assert message.to == ["maria.new@example.com"]
+    response = send("post", "/accounts/confirm-email/", {"code": mail_code(message)})
+    assert response.status_code == 302
+    signed_up.refresh_from_db()
+    assert signed_up.email == "maria.new@example.com"
+
+
+def test_confirmation_code_can_be_resent_and_the_old_one_stops_working(client, send, period, settings):
+    send("post", "/accounts/signup/", signup_data(period))
+    first = mail_code(mail.outbox[-1])
+    settings.CACHES = {n: {**c, "KEY_PREFIX": c["KEY_PREFIX"] + "-later"} for n, c in settings.CACHES.items()}
+    response = send("post", "/accounts/confirm-email/", {"action": "resend"})
+    assert response.status_code == 302
+    second = mail_code(mail.outbox[-1])
+    assert len(mail.outbox) == 2 and second != first
+    assert client.post("/accounts/confirm-email/", {"code": first}).status_code == 400
+    assert send("post", "/accounts/confirm-email/", {"code": second}).status_code == 302
+    assert client.get("/accounts/").status_code == 200

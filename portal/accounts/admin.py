@@ -1,0 +1,39 @@
+"""Admin for registrations: which accounts registered which occupancy (also inline on service periods)."""
+
+from django.contrib import admin
+
+from portal.models import PremiseRegistration, ServicePeriod
+
+
+@admin.register(PremiseRegistration)
+class PremiseRegistrationAdmin(admin.ModelAdmin):
+    list_display = ("user", "premise", "period", "source", "created_at")
+    list_filter = ("source",)
+    search_fields = ("user__username", "user__email", "period__premise__esiid")
+    raw_id_fields = ("user", "period")
+    readonly_fields = ("created_at",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user", "period__premise")
+
+    @admin.display(description="ESI ID", ordering="period__premise__esiid")
+    def premise(self, registration):
+        return registration.period.premise.esiid
+
+
+class PremiseRegistrationInline(admin.TabularInline):
+    model = PremiseRegistration
+    extra = 0
+    raw_id_fields = ("user",)
+    readonly_fields = ("source", "created_at")
+    verbose_name = "registered account"
+    verbose_name_plural = "Registered accounts (household)"
+
+
+def _attach_inline():
+    period_admin = admin.site._registry.get(ServicePeriod)
+    if period_admin is not None and PremiseRegistrationInline not in period_admin.inlines:
+        period_admin.inlines = [*period_admin.inlines, PremiseRegistrationInline]
+
+
+_attach_inline()
