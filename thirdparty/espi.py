@@ -1,0 +1,235 @@
+"""Green Button Connect My Data: the ``ApplicationInformation`` and ``Authorization`` resources.
+
+``/espi/1_1/resource/ApplicationInformation/{client_id}``  the registration of the calling application
+``/espi/1_1/resource/Authorization``                       its authorizations (one per agreement), a feed
+``/espi/1_1/resource/Authorization/{agreement_id}``        one authorization
+
+The caller is the application itself: HTTP Basic with its client credentials, or a bearer token it holds.
+An Authorization is our Agreement: ``status`` 1 while it is live, 0 once it ended; ``resourceURI`` is its
+subscription (``Batch/Subscription/{agreement_id}``, the same id the Connect My Data data paths use).
+Secrets and tokens are never echoed (the schema requires ``client_secret``; it says where to find it).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from urllib.parse import unquote_plus
+from xml.sax.saxutils import escape
+
+from django.conf import settings
+from django.contrib.auth.hashers import check_password
+from django.http import HttpResponse, JsonResponse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from thirdparty.models import AccessToken, Agreement, Application, Organization
+from thirdparty.services.agreements import agreement_is_live
+from usage.writers.espi import ATOM_NS, ESPI_NS, atom_time, resource_uuid
+
+ATOM = "application/atom+xml"
+
+
+def _base() -> str:
+    return settings.SITE_URL.rstrip("/")
+
+
+def _problem(status: int, title: str, detail: str) -> JsonResponse:
+    response = JsonResponse(
+        {"type": "about:blank", "title": title, "status": status, "detail": detail},
+        status=status,
+        content_type="application/problem+json",
+    )
+    if status == 401:
+        response["WWW-Authenticate"] = 'Basic realm="espi", Bearer realm="espi"'
+    return response
+
+
+def _calling_application(request) -> Application | None:
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    scheme = scheme.lower()
+    if scheme == "basic":
+        try:
+            client_id, _, secret = base64.b64decode(value).decode("utf-8").partition(":")
+        except (ValueError, UnicodeDecodeError):
+            return None
+        app = (
+            Application.objects.select_related("organization")
+            .filter(client_id=unquote_plus(client_id))
+            .first()
+        )
+        if app is None or not check_password(unquote_plus(secret), app.client_secret):
+            return None
+        return app
+    if scheme == "bearer" and value:
+        token = (
+            AccessToken.objects.select_related("application__organization", "agreement__organization")
+            .filter(token_checksum=hashlib.sha256(value.strip().encode("utf-8")).hexdigest())
+            .first()
+        )
+        if token is None or token.is_expired() or not agreement_is_live(token.agreement):
+            return None
+        return token.application
+    return None
+
+
+def _authenticate(request):
+    app = _calling_application(request)
+    if app is None:
+        return None, _problem(
+            401, "Not authenticated", "Send the application's client credentials or a token."
+        )
+    if app.organization is None or app.organization.status != Organization.Status.APPROVED:
+        return None, _problem(
+            403, "Organization not approved", "The application's organization is not approved."
+        )
+    return app, None
+
+
+def _epoch(moment) -> int:
+    return int(moment.timestamp())
+
+
+def _entry(
+    *, uid: str, title: str, self_href: str, up_href: str, kind: str, content: str, published, updated
+) -> str:
+    return (
+        f"<entry><id>urn:uuid:{uid}</id>"
+        f'<link rel="self" href="{escape(self_href)}" type="espi-entry/{kind}"/>'
+        f'<link rel="up" href="{escape(up_href)}" type="espi-feed/{kind}"/>'
+        f"<title>{escape(title)}</title><content>{content}</content>"
+        f"<published>{atom_time(_epoch(published))}</published><updated>{atom_time(_epoch(updated))}</updated></entry>"
+    )
+
+
+def application_information_xml(app: Application) -> str:
+    base = _base()
+    org = app.organization
+    redirect = "".join(f"<redirect_uri>{escape(u)}</redirect_uri>" for u in app.redirect_uris.split())
+    scopes = "".join(f"<scope>{escape(s)}</scope>" for s in (app.allowed_scopes or []))
+    optional = ""
+    if app.description:
+        optional += f"<thirdPartyApplicationDescription>{escape(app.description[:256])}</thirdPartyApplicationDescription>"
+    content = (
+        f'<ApplicationInformation xmlns="{ESPI_NS}">'
+        f"<dataCustodianId>open-smart-meter-texas</dataCustodianId>"
+        f"<dataCustodianApplicationStatus>{2 if org.status == Organization.Status.APPROVED else 1}</dataCustodianApplicationStatus>"
+        f"{optional}"
+        f"<thirdPartyNotifyUri>{escape(app.webhook_url or base + '/developers/webhooks/')}</thirdPartyNotifyUri>"
+        f"<authorizationServerAuthorizationEndpoint>{base}/o/authorize/</authorizationServerAuthorizationEndpoint>"
+        f"<authorizationServerTokenEndpoint>{base}/o/token/</authorizationServerTokenEndpoint>"
+        f"<dataCustodianBulkRequestURI>{base}/api/v1/exports/</dataCustodianBulkRequestURI>"
+        f"<dataCustodianResourceEndpoint>{base}/espi/1_1/resource</dataCustodianResourceEndpoint>"
+        f"<client_secret>(stored hashed; shown once at registration or rotation)</client_secret>"
+        + (f"<logo_uri>{escape(base + org.logo.url)}</logo_uri>" if org.logo else "")
+        + f"<client_name>{escape(app.name[:256])}</client_name>"
+        + (f"<client_uri>{escape(org.website)}</client_uri>" if org.website else "")
+        + redirect
+        + f"<client_id>{escape(app.client_id)}</client_id>"
+        + (f"<policy_uri>{escape(org.privacy_policy_url)}</policy_uri>" if org.privacy_policy_url else "")
+        + f"<software_id>{escape(app.client_id)}</software_id><software_version>1</software_version>"
+        f"<client_id_issued_at>{_epoch(app.created)}</client_id_issued_at>"
+        f"<client_secret_expires_at>0</client_secret_expires_at>"
+        f"<contacts>{escape(org.contact_email)}</contacts>"
+        f"<token_endpoint_auth_method>client_secret_basic</token_endpoint_auth_method>"
+        f"{scopes}"
+        f"<grant_types>authorization_code</grant_types><grant_types>refresh_token</grant_types>"
+        f"<response_types>code</response_types>"
+        f"<registration_client_uri>{base}/developers/apps/{app.pk}/</registration_client_uri>"
+        f"<registration_access_token>(not used: manage the application at registration_client_uri)</registration_access_token>"
+        f"</ApplicationInformation>"
+    )
+    return _entry(
+        uid=resource_uuid("ApplicationInformation", app.client_id),
+        title=app.name,
+        self_href=f"{base}/espi/1_1/resource/ApplicationInformation/{app.client_id}",
+        up_href=f"{base}/espi/1_1/resource/ApplicationInformation",
+        kind="ApplicationInformation",
+        content=content,
+        published=app.created,
+        updated=app.updated,
+    )
+
+
+def authorization_xml(agreement: Agreement) -> str:
+    base = _base()
+    live = agreement_is_live(agreement)
+    history_start = timezone.datetime.combine(
+        agreement.history_start, timezone.datetime.min.time(), tzinfo=timezone.get_default_timezone()
+    )
+    end = agreement.valid_until if live else (agreement.status_changed_at or agreement.valid_until)
+    scope = " ".join(agreement.scopes)
+    content = (
+        f'<Authorization xmlns="{ESPI_NS}">'
+        f"<authorizedPeriod><duration>{max(0, _epoch(end) - _epoch(agreement.valid_from))}</duration>"
+        f"<start>{_epoch(agreement.valid_from)}</start></authorizedPeriod>"
+        f"<publishedPeriod><duration>{max(0, _epoch(end) - _epoch(history_start))}</duration>"
+        f"<start>{_epoch(history_start)}</start></publishedPeriod>"
+        f"<status>{1 if live else 0}</status>"
+        f"<expires_at>{_epoch(agreement.valid_until)}</expires_at>"
+        f"<grant_type>authorization_code</grant_type>"
+        f"<scope>{escape(scope[:256])}</scope>"
+        f"<token_type>Bearer</token_type>"
+        f"<resourceURI>{base}/espi/1_1/resource/Batch/Subscription/{agreement.pk}</resourceURI>"
+        f"<authorizationURI>{base}/espi/1_1/resource/Authorization/{agreement.pk}</authorizationURI>"
+        f"</Authorization>"
+    )
+    return _entry(
+        uid=resource_uuid("Authorization", agreement.pk),
+        title=f"Authorization {agreement.pk}",
+        self_href=f"{base}/espi/1_1/resource/Authorization/{agreement.pk}",
+        up_href=f"{base}/espi/1_1/resource/Authorization",
+        kind="Authorization",
+        content=content,
+        published=agreement.created_at,
+        updated=agreement.status_changed_at or agreement.created_at,
+    )
+
+
+def _document(entry: str) -> HttpResponse:
+    body = "<?xml version='1.0' encoding='UTF-8'?>\n" + entry.replace(
+        "<entry>", f'<entry xmlns="{ATOM_NS}">', 1
+    )
+    return HttpResponse(body.encode("utf-8"), content_type=ATOM)
+
+
+@require_GET
+def application_information(request, client_id: str):
+    app, error = _authenticate(request)
+    if error is not None:
+        return error
+    if app.client_id != client_id:
+        return _problem(404, "Not found", "No ApplicationInformation with this id is available to you.")
+    return _document(application_information_xml(app))
+
+
+@require_GET
+def authorizations(request):
+    app, error = _authenticate(request)
+    if error is not None:
+        return error
+    agreements = Agreement.objects.filter(application=app).select_related("organization").order_by("pk")
+    base = _base()
+    now = timezone.now()
+    body = (
+        "<?xml version='1.0' encoding='UTF-8'?>\n"
+        f'<feed xmlns="{ATOM_NS}"><id>urn:uuid:{resource_uuid("Authorization-feed", app.client_id)}</id>'
+        f"<title>Authorizations of {escape(app.name)}</title><updated>{atom_time(_epoch(now))}</updated>"
+        f'<link rel="self" href="{base}/espi/1_1/resource/Authorization" type="espi-feed/Authorization"/>'
+        + "".join(authorization_xml(a) for a in agreements)
+        + "</feed>"
+    )
+    return HttpResponse(body.encode("utf-8"), content_type=ATOM)
+
+
+@require_GET
+def authorization(request, agreement_id: int):
+    app, error = _authenticate(request)
+    if error is not None:
+        return error
+    agreement = (
+        Agreement.objects.select_related("organization").filter(pk=agreement_id, application=app).first()
+    )
+    if agreement is None:
+        return _problem(404, "Not found", "No Authorization with this id is available to you.")
+    return _document(authorization_xml(agreement))
