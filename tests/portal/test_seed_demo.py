@@ -161,3 +161,63 @@ def _check_demo_logins_prints_the_table_and_the_url(seeded):
 def test_seed_demo_refuses_bad_arguments(args, message):
     with pytest.raises(CommandError, match=message):
         call_command("seed_demo", *args, stdout=StringIO())
+
+
+# --- Interval delivery: daily files for the last month, monthly history files before ------------------------------
+
+
+def test_plan_deliveries_daily_recent_days_and_one_history_file_per_month_before():
+    from datetime import date, timedelta
+
+    from portal.demo import intervals
+
+    end = date(2025, 3, 10)
+    days = [end - timedelta(days=k) for k in range(70)]  # Dec 31 .. Mar 10
+    plan = intervals.plan_deliveries(missing={"957877905": days}, end=end)
+    names = [d.name for d in plan]
+    daily = [n for n in names if n.endswith("_INTERVAL.csv")]
+    history = [n for n in names if "_HISTORY_" in n]
+    assert len(daily) == intervals.DAILY_DAYS
+    assert daily[-1] == "957877905_20250310_INTERVAL.csv"
+    assert history == [
+        "957877905_20241231_HISTORY_20241231.csv",
+        "957877905_20250131_HISTORY_20250101.csv",
+        "957877905_20250207_HISTORY_20250201.csv",
+    ]
+    covered = sorted(day for d in plan for day in d.days)
+    assert covered == sorted(days)
+
+
+@pytest.mark.django_db
+def test_interval_data_ensure_delivers_history_and_daily_files_and_fills_only_gaps(
+    settings, tmp_path, monkeypatch
+):
+    from datetime import date
+
+    from portal.demo import intervals
+    from portal.management.commands.seed_demo import register_premises
+    from usage.services import tdus_ensure
+    from usage.synth import synth_premises
+
+    settings.SMT_INBOX_DIR = tmp_path / "inbox"
+    monkeypatch.setattr(intervals, "DAILY_DAYS", 2)
+    tdus_ensure()
+    premises = synth_premises(6, 7, install_before=date(2025, 1, 1))
+    register_premises(premises)
+
+    result = intervals.interval_data_ensure(premises=premises, start=date(2025, 1, 29), days=5, seed=7)
+    assert result.files_failed == []
+    names = set(IngestFile.objects.values_list("name", flat=True))
+    assert "1039940674000_20250131_HISTORY_20250129.csv.gz" in names  # Jan 29-31 in one file per TDU
+    assert "1039940674000_20250202_INTERVAL.csv.gz" in names
+    assert "1039940674000_20250201_INTERVAL.csv.gz" in names
+    assert len(names) == 5 * 3
+    assert IntervalDay.objects.filter(channel=1).count() == 6 * 5
+
+    again = intervals.interval_data_ensure(premises=premises, start=date(2025, 1, 29), days=5, seed=7)
+    assert again.files_written == 0 and IngestFile.objects.count() == 15
+
+    later = intervals.interval_data_ensure(premises=premises, start=date(2025, 1, 29), days=6, seed=7)
+    assert later.days_generated == 1 and later.files_loaded == 5  # only Feb 3, for each TDU
+    assert IntervalDay.objects.filter(channel=1).count() == 6 * 6
+    assert not (tmp_path / "demo-staging").exists()
