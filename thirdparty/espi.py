@@ -121,7 +121,7 @@ def application_information_xml(app: Application) -> str:
         f"<dataCustodianBulkRequestURI>{base}/api/v1/exports/</dataCustodianBulkRequestURI>"
         f"<dataCustodianResourceEndpoint>{base}/espi/1_1/resource</dataCustodianResourceEndpoint>"
         f"<client_secret>(stored hashed; shown once at registration or rotation)</client_secret>"
-        + (f"<logo_uri>{escape(base + org.logo.url)}</logo_uri>" if org.logo else "")
+        + (f"<logo_uri>{base}/developers/logos/{org.pk}/</logo_uri>" if org.logo else "")
         + f"<client_name>{escape(app.name[:256])}</client_name>"
         + (f"<client_uri>{escape(org.website)}</client_uri>" if org.website else "")
         + redirect

@@ -26,6 +26,7 @@ page_patterns = [
     path("accounts/apps/<int:pk>/revoke/", customer.agreement_revoke_confirm, name="agreement_revoke"),
     path("accounts/apps/<int:pk>/revoked/", customer.agreement_revoked, name="agreement_revoked"),
     path("accounts/access-log/", customer.access_log, name="access_log"),
+    path("developers/logos/<int:pk>/", customer.organization_logo, name="org_logo"),
     # The third party's side.
     path("developers/", developer.dashboard, name="dev_home"),
     path("developers/docs/", developer.docs, name="dev_docs"),

@@ -186,3 +186,30 @@ def test_api_keys_are_created_shown_once_and_revoked(client, org):
 def test_metadata_and_guide_are_public(client):
     assert client.get("/developers/docs/").status_code == 200
     assert "SMT-Signature" in client.get("/developers/docs/").content.decode()
+
+
+def test_the_logo_is_checked_at_upload_and_shown_on_the_consent_page(
+    client, settings, tmp_path, alice, premise_a, app
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from .consent_fixtures import consent_get, pkce
+
+    settings.MEDIA_ROOT = tmp_path
+    client.force_login(app.organization.members.get())
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    not_an_image = SimpleUploadedFile("logo.png", b"<svg onload=alert(1)>", content_type="image/png")
+    form_data = {k: v for k, v in SIGNUP.items() if k not in ("username", "email", "password")}
+    app.organization.membership_set.all().delete()
+    response = client.post("/developers/signup/", {**form_data, "logo": not_an_image})
+    assert response.status_code == 400 and "Upload a PNG or JPEG image." in response.content.decode()
+    response = client.post("/developers/signup/", {**form_data, "logo": SimpleUploadedFile("logo.png", png)})
+    assert response.status_code == 302
+    org = Organization.objects.get(legal_name="Sunny Solar LLC")
+    logo = client.get(f"/developers/logos/{org.pk}/")
+    assert logo.status_code == 200 and logo["Content-Type"] == "image/png"
+    assert b"".join(logo.streaming_content) == png
+    # WattWise has no logo: its consent page shows an initial instead.
+    client.force_login(alice)
+    page = consent_get(client, app, pkce()[1])
+    assert 'class="app-initial"' in page.content.decode()

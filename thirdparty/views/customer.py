@@ -139,3 +139,23 @@ def access_log(request):
             "query": query.urlencode(),
         },
     )
+
+
+def organization_logo(request, pk):
+    """An organization's logo for the consent page (served from storage; PNG or JPEG checked at upload)."""
+    from django.http import FileResponse, Http404
+
+    org = get_object_or_404(Organization, pk=pk)
+    if not org.logo:
+        raise Http404("No logo.")
+    try:
+        handle = org.logo.open("rb")
+    except (FileNotFoundError, OSError) as exc:
+        raise Http404("No logo.") from exc
+    head = handle.read(8)
+    handle.seek(0)
+    content_type = "image/png" if head.startswith(b"\x89PNG") else "image/jpeg"
+    response = FileResponse(handle, content_type=content_type)
+    response["Cache-Control"] = "public, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
