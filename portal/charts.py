@@ -69,6 +69,8 @@ def points_from_series(consumption, generation) -> Points:
 def local_minutes(epochs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """("YYYY-MM-DD HH:MM" local wall-clock strings, UTC offsets in seconds) of Unix seconds."""
     epochs = np.asarray(epochs, dtype=np.int64)
+    if epochs.size == 0:
+        return np.zeros(0, dtype="U16"), np.zeros(0, dtype=np.int64)
     offs = utc_offsets(epochs)
     text = np.datetime_as_string((epochs + offs).astype("datetime64[s]"), unit="m")
     return np.char.replace(text, "T", " "), offs
@@ -150,7 +152,13 @@ def _trace(name, x, y, color, *, hatched, width, offset, legendgroup, kind_text)
         "meta": "labels",
     }
     if hatched:
-        trace["marker"]["pattern"] = {"shape": "/", "fgcolor": "#ffffff", "size": 6, "solidity": 0.3}
+        trace["marker"]["pattern"] = {
+            "shape": "/",
+            "fillmode": "overlay",
+            "fgcolor": "#ffffff",
+            "size": 6,
+            "solidity": 0.35,
+        }
     return trace
 
 
@@ -318,6 +326,8 @@ def usage_figure(points: Points, *, granularity: str, range_start: str, range_en
 def local_minutes_seconds(epochs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Like :func:`local_minutes` with seconds ("YYYY-MM-DD HH:MM:SS"), for bar centres."""
     epochs = np.asarray(epochs, dtype=np.int64)
+    if epochs.size == 0:
+        return np.zeros(0, dtype="U19"), np.zeros(0, dtype=np.int64)
     offs = utc_offsets(epochs)
     text = np.datetime_as_string((epochs + offs).astype("datetime64[s]"), unit="s")
     return np.char.replace(text, "T", " "), offs

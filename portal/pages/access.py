@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.shortcuts import render
 
-from portal.access_window import customer_windows, market_today
+from portal.access_window import customer_windows, market_today, months_before
 from portal.pages.state import Window, explain_window
 from usage.esiid import esiid_normalize
 from usage.models import Premise
@@ -27,23 +30,18 @@ def premise_for_customer(request, esiid: str):
     ranges = customer_windows(user=request.user, premise=premise, today=today)
     if not ranges:
         raise NoAccess
-    periods = list(
-        premise.service_periods.filter(registrations__user=request.user).order_by("starts_on").distinct()
-    )
-    windows = []
-    for r in ranges:
-        period = next(
-            (p for p in periods if p.starts_on <= r.end and (p.ends_on is None or r.start < p.ends_on)), None
+    # Why each edge is where it is, from the rule itself: the window floor, today, or the occupancy.
+    floor = months_before(today, settings.ACCESS_WINDOW_MONTHS)
+    windows = [
+        explain_window(
+            r.start,
+            r.end,
+            period_start=None if r.start == floor else r.start,
+            period_end=None if r.end >= today else r.end + timedelta(days=1),
+            today=today,
         )
-        windows.append(
-            explain_window(
-                r.start,
-                r.end,
-                period_start=period.starts_on if period else None,
-                period_end=period.ends_on if period else None,
-                today=today,
-            )
-        )
+        for r in ranges
+    ]
     return premise, windows, today
 
 

@@ -236,7 +236,9 @@ def summary_rows(summary: dict, previous: dict | None, *, has_generation: bool) 
 
     def share(s):
         v = s.get("estimated_share") if s else None
-        return "—" if v is None else f"{v * 100:.1f}%"
+        if v is None:
+            return "—"
+        return "under 0.1%" if 0 < v < 0.0005 else f"{v * 100:.1f}%"
 
     prev = previous or {}
     rows = [
@@ -269,7 +271,9 @@ def summary_rows(summary: dict, previous: dict | None, *, has_generation: bool) 
             "label": "Base load",
             "now": _fmt(summary.get("base_load_kw"), "kW"),
             "before": _fmt(prev.get("base_load_kw"), "kW") if previous else None,
-            "help": "What the home draws when nearly everything is off (5th percentile of 15-minute demand).",
+            "help": "Base load: what the home draws when nearly everything is off (the 5th percentile of "
+            "15-minute demand).",
+            "mark": "*",
         }
     )
     if has_generation or summary.get("generation_total_kwh") is not None:
@@ -286,7 +290,9 @@ def summary_rows(summary: dict, previous: dict | None, *, has_generation: bool) 
             "label": "Estimated by the utility",
             "now": share(summary),
             "before": share(previous) if previous else None,
-            "help": "Share of 15-minute readings the utility estimated instead of reading from the meter.",
+            "help": "Estimated: the share of 15-minute readings the utility estimated instead of reading them "
+            "from the meter.",
+            "mark": "†",
         }
     )
     rows.append(

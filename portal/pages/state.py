@@ -32,7 +32,7 @@ PRESET_LABELS = {
 NATURAL_GRANULARITY = {"yesterday": "15min", "7d": "hour", "month": "day", "12m": "month", "window": "month"}
 DEFAULT_PRESET = "7d"
 # The most days one granularity shows on screen (downloads have no such limit).
-SCREEN_MAX_DAYS = {"15min": 93, "hour": 400}
+SCREEN_MAX_DAYS = {"15min": 62, "hour": 190}
 
 
 @dataclass(frozen=True)

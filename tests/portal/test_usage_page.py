@@ -1,14 +1,36 @@
-"""The usage page: who may see it, what it shows, the URL state, and how fast it answers."""
+"""The usage page: who may see it, what it shows, the URL state, downloads, and how fast it answers."""
 
 from __future__ import annotations
 
 import json
 import re
+import statistics
+import time
+from datetime import date, timedelta
 
 import pytest
 
+from portal.pages.data import TABLE_MAX_ROWS
+from tests.conftest import require_postgres
 from tests.portal.test_usage_fixtures import *  # noqa: F403
-from tests.portal.test_usage_fixtures import ESI_HOME
+from tests.portal.test_usage_fixtures import (
+    ESI_HOME,
+    ESI_SOLAR,
+    consumption_wh,
+    estimated_day,
+    generation_wh,
+    make_customer,
+    service_period_move_in,
+    service_period_move_out,
+)
+from usage import timegrid
+from usage.writers.export import export_intervals
+
+pytestmark = pytest.mark.django_db
+
+URL = f"/premises/{ESI_HOME}/usage/"
+FALL_BACK = date(2025, 11, 2)  # 100 intervals
+SPRING_FORWARD = date(2026, 3, 8)  # 92 intervals
 
 
 def chart(resp) -> dict:
@@ -19,10 +41,476 @@ def chart(resp) -> dict:
     return json.loads(m.group(1))
 
 
-@pytest.mark.django_db
-def test_usage_page_renders_daily_month(client, customer, home, today):
+def expected_wh(first: date, last: date, fn=consumption_wh) -> int:
+    total, d = 0, first
+    while d <= last:
+        total += sum(fn(d, s) for s in range(timegrid.slots_in_day(d)))
+        d += timedelta(days=1)
+    return total
+
+
+def body(resp) -> bytes:
+    return b"".join(resp.streaming_content) if resp.streaming else resp.content
+
+
+# ----------------------------------------------------------------------------------------------- access
+
+
+def test_anonymous_is_sent_to_sign_in(client, home):
+    resp = client.get(URL)
+    assert resp.status_code == 302
+    assert resp["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "usage/",
+        "usage/?granularity=15min&preset=yesterday",
+        "usage/download.csv?granularity=15min&start=2026-01-01&end=2026-01-02",
+        "usage/download.json?granularity=day&start=2026-01-01&end=2026-01-31",
+        "usage/download.xml?granularity=hour&start=2026-01-01&end=2026-01-02",
+        "green-button/",
+        "reads/",
+    ],
+)
+def test_another_customer_sees_nothing_of_a_premise_they_did_not_register(client, home, other_customer, path):
+    client.force_login(other_customer)
+    resp = client.get(f"/premises/{ESI_HOME}/{path}")
+    assert resp.status_code == 404
+    text = resp.content.decode()
+    assert "not on your account" in text
+    assert "registration code" in text
+    assert "kWh" not in text
+
+
+def test_unknown_and_malformed_esiids_get_the_same_helpful_404(client, customer):
     client.force_login(customer)
-    resp = client.get(f"/premises/{ESI_HOME}/usage/?granularity=day&preset=month")
-    assert resp.status_code == 200, resp.content[:2000]
+    for esiid in ("10443720000009999", "not-an-esiid", "1" * 30):
+        resp = client.get(f"/premises/{esiid}/usage/")
+        assert resp.status_code == 404
+        assert "not on your account" in resp.content.decode()
+
+
+def test_other_customer_cannot_post_a_read_or_poll_one(client, home, customer, other_customer):
+    client.force_login(customer)
+    client.post(f"/premises/{ESI_HOME}/reads/")
+    client.force_login(other_customer)
+    assert client.post(f"/premises/{ESI_HOME}/reads/").status_code == 404
+    from portal.models_reads import MeterReadRequest
+
+    read = MeterReadRequest.objects.get()
+    resp = client.get(f"/premises/{ESI_HOME}/reads/{read.pk}/", HTTP_ACCEPT="application/json")
+    assert resp.status_code == 404
+    assert "register" not in resp.content.decode()
+
+
+def test_former_occupant_keeps_their_period_and_nothing_after(client, home, rep, today):
+    """Maria moved out 30 days ago; Nina moved in. Maria sees her own period only, Nina nothing before."""
+    maria = make_customer("maria", home.period)
+    move = today - timedelta(days=30)
+    service_period_move_out(premise=home, ends_on=move)
+    nina_period = service_period_move_in(premise=home, rep=rep, starts_on=move)
+    nina = make_customer("nina", nina_period)
+
+    client.force_login(maria)
+    resp = client.get(URL + "?preset=window&granularity=day")
+    assert resp.status_code == 200
+    state = resp.context["state"]
+    assert state.end == move - timedelta(days=1)
+    assert f'max="{(move - timedelta(days=1)).isoformat()}"' in resp.content.decode()
+    # asking for dates after the move-out is refused with the reason, and nothing after it is shown
+    resp = client.get(
+        URL + f"?start={(move - timedelta(days=3)).isoformat()}&end={today.isoformat()}&granularity=day"
+    )
+    assert resp.status_code == 400
+    assert "move-out" in resp.content.decode()
+    assert resp.context["state"].end == move - timedelta(days=1)
+    assert len(chart(resp)["labels"]) == 3
+    resp = client.get(
+        f"/premises/{ESI_HOME}/usage/download.csv?granularity=day&start={move.isoformat()}&end={move.isoformat()}"
+    )
+    assert resp.status_code == 400
+    # the Green Button download covers exactly her window
+    resp = client.get(f"/premises/{ESI_HOME}/green-button/")
+    assert resp.status_code == 200
+    window = resp.context if resp.context else None  # streaming responses carry no context
+    assert window is None
+    assert f"{(move - timedelta(days=1)):%Y%m%d}_15min.xml" in resp["Content-Disposition"]
+    # and she cannot ask the meter for a reading any more
+    assert client.post(f"/premises/{ESI_HOME}/reads/").status_code == 403
+
+    client.force_login(nina)
+    resp = client.get(
+        URL + f"?start={(move - timedelta(days=10)).isoformat()}&end={move.isoformat()}&granularity=day"
+    )
+    assert resp.status_code == 400
+    assert "move-in" in resp.content.decode()
+    assert resp.context["state"].start == move
+    resp = client.get(URL + "?preset=window&granularity=day")
+    assert resp.context["state"].start == move
+
+
+def test_household_members_both_see_the_premise(client, home):
+    a = make_customer("dana", home.period)
+    b = make_customer("sam", home.period)
+    for user in (a, b):
+        client.force_login(user)
+        assert client.get(URL).status_code == 200
+
+
+def test_the_access_window_setting_limits_everyone(client, customer, home, today, settings):
+    settings.ACCESS_WINDOW_MONTHS = 13
+    client.force_login(customer)
+    resp = client.get(URL + "?preset=window&granularity=month")
+    state = resp.context["state"]
+    from portal.access_window import months_before
+
+    assert state.start == months_before(today, 13)
+    assert "13 months" in state.window.start_reason
+    too_early = (state.start - timedelta(days=1)).isoformat()
+    resp = client.get(URL + f"?start={too_early}&end={state.start.isoformat()}&granularity=day")
+    assert resp.status_code == 400
+    assert "13 months" in resp.content.decode()
+    # the first day of the window itself is fine, and a whole year is one request
+    year_ago = today - timedelta(days=365)
+    resp = client.get(
+        URL + f"?start={year_ago.isoformat()}&end={(today - timedelta(days=1)).isoformat()}&granularity=day"
+    )
+    assert resp.status_code == 200
+    assert len(chart(resp)["labels"]) == 365
+
+
+# ------------------------------------------------------------------------------------------- URL state
+
+
+def test_presets_and_granularities_are_links_that_keep_the_other_choice(client, customer, home, today):
+    client.force_login(customer)
+    resp = client.get(URL)
+    assert resp.status_code == 200
+    state = resp.context["state"]
+    assert (state.preset, state.granularity) == ("7d", "hour")
+    assert state.end == today - timedelta(days=1)
+    assert state.days == 7
+    html = resp.content.decode()
+    assert 'href="?granularity=day&amp;preset=7d"' in html
+    assert 'href="?granularity=hour&amp;preset=12m"' in html
+    resp = client.get(URL + "?granularity=day&preset=month")
+    state = resp.context["state"]
+    assert state.start == today.replace(day=1) and state.end == today
+    resp = client.get(URL + "?granularity=month&preset=12m")
+    state = resp.context["state"]
+    assert state.days in (365, 366)
+    labels = chart(resp)["labels"]
+    assert len(labels) == 13  # a partial month at each end of 12 months
+    resp = client.get(URL + "?granularity=15min&preset=yesterday")
+    assert len(chart(resp)["labels"]) == timegrid.slots_in_day(today - timedelta(days=1))
+
+
+def test_custom_range_in_the_url_is_what_the_page_shows(client, customer, home):
+    client.force_login(customer)
+    resp = client.get(URL + "?granularity=day&start=2026-01-05&end=2026-01-18")
+    assert resp.status_code == 200
+    state = resp.context["state"]
+    assert (state.start, state.end, state.granularity, state.preset) == (
+        date(2026, 1, 5),
+        date(2026, 1, 18),
+        "day",
+        None,
+    )
+    html = resp.content.decode()
+    assert 'value="2026-01-05"' in html and 'value="2026-01-18"' in html
+    # switching granularity keeps the custom dates
+    assert 'href="?granularity=hour&amp;start=2026-01-05&amp;end=2026-01-18"' in html
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("?granularity=weekly", "not a granularity"),
+        ("?start=2026-13-01&end=2026-01-05", "not a date"),
+        ("?start=2026-02-05&end=2026-01-05", "before the start date"),
+    ],
+)
+def test_bad_input_is_a_400_that_says_what_is_wrong(client, customer, home, query, message):
+    client.force_login(customer)
+    resp = client.get(URL + query)
+    assert resp.status_code == 400
+    assert message in resp.content.decode()
+    assert resp.context["data"] is not None  # and the page still shows the nearest valid view
+
+
+def test_long_15_minute_ranges_are_charted_coarser_but_downloaded_as_asked(client, customer, home, today):
+    client.force_login(customer)
+    resp = client.get(URL + "?granularity=15min&preset=12m")
+    assert resp.status_code == 200
+    assert resp.context["state"].granularity == "day"
+    assert "up to 62 days" in resp.content.decode()
+    assert all("granularity=15min" in d["url"] for d in resp.context["downloads"])
+
+
+# ------------------------------------------------------------------------------------- what it shows
+
+
+def test_summary_matches_the_stored_data_across_the_fall_back_day(client, customer, home):
+    client.force_login(customer)
+    first, last = FALL_BACK - timedelta(days=3), FALL_BACK + timedelta(days=3)
+    resp = client.get(URL + f"?granularity=day&start={first.isoformat()}&end={last.isoformat()}")
+    assert resp.status_code == 200
+    s = resp.context["data"].summary
+    total = expected_wh(first, last)
+    assert s["total_kwh"] == pytest.approx(total / 1000, abs=1e-9)
+    assert s["days_with_data"] == 7
+    assert s["average_per_day_kwh"] == pytest.approx(round(total / 7 / 1000, 3))
+    # previous equal period
+    prev = resp.context["data"].previous
+    assert (prev.start, prev.end) == (first - timedelta(days=7), first - timedelta(days=1))
+    assert prev.summary["total_kwh"] == pytest.approx(expected_wh(prev.start, prev.end) / 1000)
+    # the fall-back day's bar holds its 100 intervals and says it had 25 hours
     fig = chart(resp)
-    assert fig["data"][0]["name"] == "Consumption"
+    i = (FALL_BACK - first).days
+    assert fig["data"][0]["y"][i] == pytest.approx(expected_wh(FALL_BACK, FALL_BACK) / 1000)
+    assert "25 hours" in fig["labels"][i]
+    assert "00:00 CDT to Nov 3, 2025 00:00 CST" in fig["labels"][i]
+    html = resp.content.decode()
+    assert f"{total / 1000:,.3f} kWh" in html
+
+
+def test_fifteen_minute_view_of_the_dst_days_tells_the_repeated_hour_apart(client, customer, home):
+    client.force_login(customer)
+    resp = client.get(URL + f"?granularity=15min&start={FALL_BACK.isoformat()}&end={FALL_BACK.isoformat()}")
+    labels = chart(resp)["labels"]
+    assert len(labels) == 100
+    assert "Sun Nov 2, 2025, 01:00–01:15 CDT" in labels
+    assert "Sun Nov 2, 2025, 01:00–01:15 CST" in labels
+    assert labels.index("Sun Nov 2, 2025, 01:00–01:15 CDT") < labels.index("Sun Nov 2, 2025, 01:00–01:15 CST")
+    y = chart(resp)["data"][0]["y"]
+    assert y[4] == pytest.approx(consumption_wh(FALL_BACK, 4) / 1000)
+    resp = client.get(
+        URL + f"?granularity=15min&start={SPRING_FORWARD.isoformat()}&end={SPRING_FORWARD.isoformat()}"
+    )
+    labels = chart(resp)["labels"]
+    assert len(labels) == 92
+    assert "Sun Mar 8, 2026, 01:45 CST–03:00 CDT" in labels
+    s = resp.context["data"].summary
+    assert s["total_kwh"] == pytest.approx(expected_wh(SPRING_FORWARD, SPRING_FORWARD) / 1000)
+
+
+def test_estimated_values_are_their_own_series_named_in_the_legend(client, customer, home, today):
+    client.force_login(customer)
+    day = next(d for d in (today - timedelta(days=k) for k in range(2, 60)) if estimated_day(d))
+    resp = client.get(
+        URL
+        + f"?granularity=day&start={(day - timedelta(days=2)).isoformat()}&end={(day + timedelta(days=1)).isoformat()}"
+    )
+    fig = chart(resp)
+    names = [t["name"] for t in fig["data"]]
+    assert names == ["Consumption", "Consumption, estimated"]
+    actual, est = fig["data"][0]["y"], fig["data"][1]["y"]
+    assert actual[2] is None and est[2] == pytest.approx(expected_wh(day, day) / 1000)
+    assert est[0] is None and actual[0] is not None
+    assert fig["data"][1]["marker"]["pattern"]["shape"] == "/"
+    assert "E</abbr>" in resp.content.decode()  # and marked in the table
+
+
+def test_generation_is_a_separate_series(client, solar_home, today):
+    user = make_customer("sol", solar_home.period)
+    client.force_login(user)
+    resp = client.get(f"/premises/{ESI_SOLAR}/usage/?granularity=day&preset=7d")
+    fig = chart(resp)
+    names = [t["name"] for t in fig["data"]]
+    assert names == ["Consumption", "Surplus generation"]
+    last = today - timedelta(days=1)
+    assert fig["data"][1]["y"][-1] == pytest.approx(expected_wh(last, last, generation_wh) / 1000)
+    s = resp.context["data"].summary
+    assert s["generation_total_kwh"] == pytest.approx(
+        expected_wh(last - timedelta(days=6), last, generation_wh) / 1000
+    )
+    assert "Sent to the grid" in resp.content.decode()
+
+
+def test_chart_data_is_compact_and_hover_says_time_zone_and_three_decimals(client, customer, home, today):
+    client.force_login(customer)
+    end = today - timedelta(days=1)
+    resp = client.get(
+        URL + f"?granularity=15min&start={(end - timedelta(days=30)).isoformat()}&end={end.isoformat()}"
+    )
+    fig = chart(resp)
+    n = len(fig["labels"])
+    assert n >= 31 * 92
+    trace = fig["data"][0]
+    assert isinstance(trace["x"], list) and isinstance(trace["y"], list) and len(trace["y"]) == n
+    assert all(v is None or isinstance(v, float | int) for v in trace["y"])
+    assert "%{y:.3f} kWh" in trace["hovertemplate"] and "%{customdata}" in trace["hovertemplate"]
+    assert re.fullmatch(r"\w{3} \w{3} \d{1,2}, \d{4}, \d\d:\d\d–\d\d:\d\d C[DS]T", fig["labels"][0])
+    raw = re.search(
+        rb'<script id="usage-chart-data" type="application/json">(.*?)</script>', resp.content, re.S
+    )
+    assert len(raw.group(1)) < 110 * n  # about 100 bytes per interval all told: no objects per point
+    layout = fig["layout"]
+    assert layout["hovermode"] == "x" and layout["hoverdistance"] == -1
+    assert layout["xaxis"]["showspikes"] is True
+    assert layout["xaxis"]["rangeslider"]["visible"] is True
+
+
+def test_monthly_chart_spans_the_whole_axis(client, customer, home):
+    client.force_login(customer)
+    resp = client.get(URL + "?granularity=month&start=2025-11-01&end=2026-10-31")
+    fig = chart(resp)
+    assert fig["layout"]["xaxis"]["range"] == ["2025-11-01 00:00", "2026-11-01 00:00"]
+    assert len(fig["labels"]) == 12
+    assert fig["labels"][0].startswith("November 2025")
+    assert all(t["type"] == "bar" for t in fig["data"])
+
+
+def test_data_table_is_collapsed_and_holds_every_row(client, customer, home):
+    client.force_login(customer)
+    resp = client.get(URL + "?granularity=hour&start=2026-01-05&end=2026-01-06")
+    html = resp.content.decode()
+    assert '<details class="panel data-table"' in html and "<details open" not in html
+    table = re.search(r'<table class="data">(.*?)</table>', html, re.S).group(1)
+    assert table.count('<th scope="row">') == 48
+    assert 'scope="col"' in table
+    assert TABLE_MAX_ROWS >= 31 * 96 + 4
+
+
+# ---------------------------------------------------------------------------------------------- downloads
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "xml"])
+@pytest.mark.parametrize("granularity", ["15min", "hour", "day", "month"])
+def test_downloads_are_byte_identical_to_the_one_export_function(client, customer, home, fmt, granularity):
+    client.force_login(customer)
+    start, end = date(2026, 3, 6), date(2026, 3, 9)  # with the spring-forward day
+    resp = client.get(
+        f"/premises/{ESI_HOME}/usage/download.{fmt}?granularity={granularity}&start={start}&end={end}"
+    )
+    assert resp.status_code == 200
+    assert resp.streaming
+    expected = export_intervals(premise=home, start=start, end=end, granularity=granularity, fmt=fmt)
+    assert body(resp) == expected.body
+    assert resp["Content-Type"] == expected.content_type
+    assert f'filename="{expected.filename}"' in resp["Content-Disposition"]
+    assert ESI_HOME in expected.filename and "20260306-20260309" in expected.filename
+
+
+def test_download_csv_content_is_the_tdu_layout(client, customer, home):
+    client.force_login(customer)
+    resp = client.get(
+        f"/premises/{ESI_HOME}/usage/download.csv?granularity=15min&start=2026-01-05&end=2026-01-05"
+    )
+    lines = body(resp).decode().splitlines()
+    assert lines[0].startswith("ESIID,USAGE_DATE,REVISION_DATE,USAGE_START_TIME")
+    assert len(lines) == 1 + 96
+    first = lines[1].split(",")
+    assert first[1] == "01/05/2026" and first[3].strip() == "00:00"
+    assert float(first[5]) == pytest.approx(consumption_wh(date(2026, 1, 5), 0) / 1000)
+
+
+def test_green_button_download_is_the_whole_window(client, customer, home, today):
+    client.force_login(customer)
+    resp = client.get(f"/premises/{ESI_HOME}/green-button/")
+    assert resp.status_code == 200
+    assert resp["Content-Type"].startswith("application/atom+xml")
+    from portal.access_window import customer_windows
+
+    w = customer_windows(user=customer, premise=home)[-1]
+    expected = export_intervals(premise=home, start=w.start, end=w.end, granularity="15min", fmt="xml")
+    assert body(resp) == expected.body
+    assert b"<feed" in expected.body[:400]
+
+
+def test_usage_page_links_downloads_for_exactly_what_is_shown(client, customer, home):
+    client.force_login(customer)
+    resp = client.get(URL + "?granularity=day&start=2026-01-05&end=2026-01-18")
+    urls = [d["url"] for d in resp.context["downloads"]]
+    assert urls == [
+        f"/premises/{ESI_HOME}/usage/download.{fmt}?granularity=day&start=2026-01-05&end=2026-01-18"
+        for fmt in ("csv", "json", "xml")
+    ]
+    assert "Green Button — Download My Data" in resp.content.decode()
+
+
+# ------------------------------------------------------------------------------------ queries and speed
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["?granularity=day&preset=12m", "?granularity=15min&preset=7d", "?granularity=billing&preset=12m", ""],
+)
+def test_usage_page_makes_a_handful_of_queries(client, customer, home, django_assert_max_num_queries, query):
+    client.force_login(customer)
+    client.get(URL)  # warm the session
+    # 7 belong to every signed-in page (session, user, allauth's usersessions tracking in a savepoint); the
+    # page's own are premise, window, storage (one for both channels and the previous period), read limits,
+    # latest reads and, for billing periods, the periods: at most 6.
+    with django_assert_max_num_queries(13):
+        resp = client.get(URL + query)
+    assert resp.status_code == 200
+
+
+def _server_ms(client, url: str, runs: int = 7) -> float:
+    client.get(url)
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        resp = client.get(url)
+        times.append((time.perf_counter() - t) * 1000)
+        assert resp.status_code == 200
+    return statistics.median(times)
+
+
+def test_usage_page_speed_on_postgres(client, customer, home, today):
+    require_postgres()
+    client.force_login(customer)
+    end = today - timedelta(days=1)
+    from portal.access_window import months_before
+
+    daily = URL + f"?granularity=day&start={months_before(end, 13).isoformat()}&end={end.isoformat()}"
+    fifteen = URL + f"?granularity=15min&start={(end - timedelta(days=30)).isoformat()}&end={end.isoformat()}"
+    daily_ms = _server_ms(client, daily)
+    fifteen_ms = _server_ms(client, fifteen)
+    print(f"usage page: 13 months daily {daily_ms:.1f} ms, 31 days 15-minute {fifteen_ms:.1f} ms")
+    assert daily_ms < 150
+    assert fifteen_ms < 300
+
+
+def test_plotly_is_served_from_our_static_files(client, customer, home):
+    client.force_login(customer)
+    html = client.get(URL).content.decode()
+    assert '<script src="/static/js/plotly.min.js" defer></script>' in html
+    assert "cdn" not in html.lower()
+    assert "<script>" not in html  # no inline script: the CSP forbids it
+    from django.contrib.staticfiles import finders
+
+    path = finders.find("js/plotly.min.js")
+    assert path and path.endswith("plotly/package_data/plotly.min.js")
+
+
+def test_billing_view_shows_only_periods_inside_the_window(client, customer, home):
+    from django.utils import timezone
+
+    from usage.models import BillingPeriod
+
+    w_start = home.period.starts_on
+    BillingPeriod.objects.create(
+        premise=home,
+        start_date=w_start - timedelta(days=10),
+        end_date=w_start + timedelta(days=19),
+        wh=900_000,
+        revised_at=timezone.now(),
+    )
+    BillingPeriod.objects.create(
+        premise=home,
+        start_date=date(2026, 1, 10),
+        end_date=date(2026, 2, 8),
+        wh=None,
+        estimated=True,
+        revised_at=timezone.now(),
+    )
+    client.force_login(customer)
+    resp = client.get(URL + "?granularity=billing&preset=window")
+    assert resp.status_code == 200
+    labels = chart(resp)["labels"]
+    assert labels == ["Billing period Jan 10, 2026 00:00 CST to Feb 9, 2026 00:00 CST"]
+    assert "NA" in resp.content.decode()
