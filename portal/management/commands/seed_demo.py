@@ -116,11 +116,14 @@ class Command(BaseCommand):
         if opts["no_intervals"]:
             step("interval data: skipped (--no-intervals)")
         else:
-            # One INFO line per file is too much for a few thousand files.
-            quiet = logging.getLogger("usage.tasks")
-            level = quiet.level
+            # One INFO line per file and task is too much for a few hundred files (-v 2 shows them).
+            quiet = [
+                logging.getLogger(name) for name in ("usage.tasks", "celery.app.trace", "kombu.connection")
+            ]
+            levels = [logger.level for logger in quiet]
             if opts["verbosity"] < 2:
-                quiet.setLevel(logging.WARNING)
+                for logger in quiet:
+                    logger.setLevel(logging.ERROR)
             try:
                 result = interval_data_ensure(
                     premises=premises,
@@ -134,7 +137,8 @@ class Command(BaseCommand):
                     progress=step,
                 )
             finally:
-                quiet.setLevel(level)
+                for logger, level in zip(quiet, levels, strict=True):
+                    logger.setLevel(level)
             if result.days_generated:
                 step(
                     f"interval files: {result.files_written} files, {result.rows_written:,} rows for "
