@@ -22,8 +22,9 @@ from functools import lru_cache
 
 import numpy as np
 
-from usage.reads.aggregate import Reads, iso_local, utc_offsets
+from usage.reads.aggregate import Reads, iso_local_matrix, utc_offsets
 from usage.timegrid import slot_wallclock, slots_in_day
+from usage.writers import text
 from usage.writers.text import kwh_fixed3
 
 TDU_HEADER = (
@@ -162,17 +163,15 @@ def tdu_rows(reads: Reads) -> bytes:
     return TDU_HEADER + rows.tobytes().replace(b"\0", b"")
 
 
-def _kwh_texts(wh: np.ndarray, null: np.ndarray) -> list[str]:
-    rows = kwh_fixed3(wh)
-    texts = [bytes(r).translate(None, b"\0").decode() for r in rows] if len(rows) else []
-    return ["" if n else t for t, n in zip(texts, null.tolist(), strict=True)]
+_FLAGS = _table(["false", "true"], 5)
 
 
 def span_rows(reads: Reads) -> bytes:
     """``start,end,consumption_kwh,generation_kwh,estimated`` for hour, day, month and billing data."""
     c, g = reads.series_consumption, reads.series_generation
-    starts = iso_local(c.starts)
-    ends = iso_local(c.ends)
+    n = len(c)
+    if not n:
+        return SPAN_HEADER
     est = (c.estimated & ~c.null) | (g.estimated & ~g.null)
     cwh, cnull = c.wh, c.null
     if reads.granularity == "billing":
@@ -180,13 +179,26 @@ def span_rows(reads: Reads) -> bytes:
         cwh = np.array([b.wh or 0 for b in billed], dtype=np.int64)
         cnull = np.array([b.wh is None for b in billed], dtype=bool)
         est = est | np.array([b.estimated for b in billed], dtype=bool)
-    ctext = _kwh_texts(cwh, cnull)
-    gtext = _kwh_texts(g.wh, g.null)
-    flags = np.where(est, "true", "false").tolist()
-    body = "".join(
-        f"{s},{e},{a},{b},{f}\r\n" for s, e, a, b, f in zip(starts, ends, ctext, gtext, flags, strict=True)
+    ctext = kwh_fixed3(cwh)
+    ctext[cnull] = 0  # a missing value is an empty field
+    gtext = kwh_fixed3(g.wh)
+    gtext[g.null] = 0
+    comma = text.constant(b",", n)
+    body, _ = text.join_columns(
+        [
+            iso_local_matrix(c.starts),
+            comma,
+            iso_local_matrix(c.ends),
+            comma,
+            ctext,
+            comma,
+            gtext,
+            comma,
+            _FLAGS[est.astype(np.int64)],
+            text.constant(b"\r\n", n),
+        ]
     )
-    return SPAN_HEADER + body.encode("ascii")
+    return SPAN_HEADER + body
 
 
 def render_csv(reads: Reads) -> bytes:
