@@ -33,7 +33,7 @@ class DemoLogin:
 
 DEMO = DemoLogin(
     "demo", "correct horse battery staple", "Dana Rivera", "dana.rivera@example.com",
-    "resident: a home in Dallas (Oncor) with rooftop solar, REP Reliant",
+    "resident: a home in Oncor's area with rooftop solar, REP Reliant",
 )  # fmt: skip
 HOUSEHOLD = DemoLogin(
     "demo-household", "pecan-pie-and-kilowatts", "Sam Rivera", "dana.rivera@example.com",
@@ -41,7 +41,7 @@ HOUSEHOLD = DemoLogin(
 )  # fmt: skip
 FORMER = DemoLogin(
     "former", "moving-boxes-in-houston", "Chris Okafor", "chris.okafor@example.com",
-    "former occupant of a Houston home (CenterPoint, 22-digit ESI ID): sees only up to the move-out",
+    "former occupant of a home in CenterPoint's area (22-digit ESI ID): moved out mid-year",
 )  # fmt: skip
 BUSINESS = DemoLogin(
     "business", "lone-star-bakery-ovens", "Lone Star Bakery LLC", "accounts@lonestarbakery.example.com",
