@@ -243,8 +243,10 @@ def encode_many(
     return out
 
 
-def decode(data: bytes | memoryview) -> Block:
-    """Decode one block; raise CodecError for anything that is not a valid block."""
+def decode(data: bytes | memoryview, *, revisions: bool = True) -> Block:
+    """Decode one block; raise CodecError for anything that is not a valid block. With
+    ``revisions=False`` the revision times are checked but not expanded (an empty array; reads need
+    only values and flags)."""
     if len(data) < 2:
         raise CodecError("block too short")
     if data[0] != VERSION:
@@ -298,8 +300,13 @@ def decode(data: bytes | memoryview) -> Block:
     run_rev = np.frombuffer(body, "<i8", nruns, pos + 4 * nruns)
     if int(run_len.sum()) != n or (nruns and int(run_len.min()) == 0):
         raise CodecError("revision runs do not cover the block")
-    if nruns == 1:
-        revisions = np.full(n, run_rev[0], dtype=np.int64)
+    if not revisions:
+        rev = _NO_REVISIONS
+    elif nruns == 1:
+        rev = np.full(n, run_rev[0], dtype=np.int64)
     else:
-        revisions = np.repeat(run_rev.astype(np.int64), run_len)
-    return Block(values=values, estimated=estimated, missing=missing, revisions=revisions)
+        rev = np.repeat(run_rev.astype(np.int64), run_len)
+    return Block(values=values, estimated=estimated, missing=missing, revisions=rev)
+
+
+_NO_REVISIONS = np.zeros(0, dtype=np.int64)

@@ -78,12 +78,15 @@ class _EsiidLookup:
         with connection.cursor() as cur:
             for i in range(0, len(esiids), 5000):
                 part = esiids[i : i + 5000]
-                marks = ",".join(["%s"] * len(part))
+                if storage.is_postgres():  # one array literal: no per-value adaptation or query splitting
+                    where, params = "p.esiid = ANY(%s::varchar[])", ["{" + ",".join(part) + "}"]
+                else:
+                    where, params = f"p.esiid IN ({','.join(['%s'] * len(part))})", part
                 cur.execute(
                     f"SELECT p.id, p.esiid, p.tdu_id, MIN(m.installed_on) FROM {premise_t} p "
-                    f"LEFT JOIN {meter_t} m ON m.premise_id = p.id WHERE p.esiid IN ({marks}) "
+                    f"LEFT JOIN {meter_t} m ON m.premise_id = p.id WHERE {where} "
                     "GROUP BY p.id, p.esiid, p.tdu_id",
-                    part,
+                    params,
                 )
                 for pid, esiid, tdu_id, install in cur.fetchall():
                     found[esiid] = (pid, tdu_id)
@@ -320,26 +323,34 @@ def _load_intervals(report: IngestFile, stream: BinaryIO, *, tdu: Tdu, today: da
     for batch in parse_interval_file(stream, lookup=_EsiidLookup(tdu), today=today, header_out=header_holder):
         rows += batch.rows
         rejects.extend(batch.rejects)
-        fields["premise"].append(batch.premise_id.astype(np.int64))
+        if batch.premise_id.size and int(batch.premise_id.max()) >= 2**31:  # pragma: no cover
+            raise RuntimeError("premise ids above 2**31 need wider ingest arrays")
+        fields["premise"].append(batch.premise_id.astype(np.int32))
         fields["channel"].append(batch.channel)
         fields["day"].append(batch.day)
         fields["slot"].append(batch.slot)
-        fields["wh"].append(batch.wh)
+        fields["wh"].append(batch.wh.astype(np.int32))
         fields["estimated"].append(batch.estimated)
         fields["revision"].append(batch.revision)
         fields["line"].append(batch.line)
     report.header = header_holder[0].decode("utf-8", "replace") if header_holder else ""
     acc = _Accumulated(
-        premise=_concat(fields["premise"], np.int64),
+        premise=_concat(fields["premise"], np.int32),
         channel=_concat(fields["channel"], np.int8),
         day=_concat(fields["day"], np.int32),
         slot=_concat(fields["slot"], np.int16),
-        wh=_concat(fields["wh"], np.int64),
+        wh=_concat(fields["wh"], np.int32),
         estimated=_concat(fields["estimated"], bool),
         revision=_concat(fields["revision"], np.int64),
         line=_concat(fields["line"], np.int64),
     )
-    stored, superseded, conflict_rejects = _apply(acc, report.pk)
+    stored = superseded = 0
+    conflict_rejects: list[tuple[int, str, str, str]] = []
+    for part in _day_parts(acc):
+        s, p, c = _apply(part, report.pk)
+        stored += s
+        superseded += p
+        conflict_rejects += c
     if conflict_rejects:
         rejects.extend(_with_raw_lines(stream, conflict_rejects))
     report.rows = rows
@@ -352,6 +363,32 @@ def _load_intervals(report: IngestFile, stream: BinaryIO, *, tdu: Tdu, today: da
         raise RuntimeError(f"ingest totals do not add up for {report.name}")
 
 
+PART_READINGS = 2_000_000
+
+
+def _day_parts(acc: _Accumulated):
+    """Split the file's readings into groups of whole days of at most about PART_READINGS readings, so
+    that the merge's temporary arrays stay small whatever the file size (days are independent)."""
+    n = len(acc.wh)
+    if n <= PART_READINGS:
+        yield acc
+        return
+    dmin = int(acc.day.min())
+    span = int(acc.day.max()) - dmin
+    rel = (acc.day - dmin).astype(np.int16 if span < 2**15 else np.int32)
+    order = np.argsort(rel, kind="stable")  # radix sort for int16
+    sorted_days = rel[order]
+    cuts = np.flatnonzero(sorted_days[1:] != sorted_days[:-1]) + 1
+    bounds = np.concatenate(([0], cuts, [n]))
+    start = 0
+    names = ("premise", "channel", "day", "slot", "wh", "estimated", "revision", "line")
+    for i in range(1, len(bounds)):
+        if bounds[i] - start >= PART_READINGS or i == len(bounds) - 1:
+            idx = order[start : bounds[i]]
+            yield _Accumulated(**{name: getattr(acc, name)[idx] for name in names})
+            start = bounds[i]
+
+
 def _apply(acc: _Accumulated, file_id: int) -> tuple[int, int, list[tuple[int, str, str, str]]]:
     """Deduplicate within the file, merge with stored data per interval, write. Returns (stored,
     superseded, conflict rejects)."""
@@ -360,7 +397,11 @@ def _apply(acc: _Accumulated, file_id: int) -> tuple[int, int, list[tuple[int, s
         return 0, 0, []
     dmin = int(acc.day.min())
     key = (
-        ((acc.premise << 2 | acc.channel.astype(np.int64)) << 17 | (acc.day.astype(np.int64) - dmin)) << 7
+        (
+            (acc.premise.astype(np.int64) << 2 | acc.channel.astype(np.int64)) << 17
+            | (acc.day.astype(np.int64) - dmin)
+        )
+        << 7
     ) | acc.slot.astype(np.int64)
     if np.all(key[1:] > key[:-1]):
         order = None  # already sorted, no duplicates (the usual TDU file)

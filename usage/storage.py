@@ -94,9 +94,10 @@ def slots_for_days(days: np.ndarray) -> np.ndarray:
     counts = np.full(days.shape, timegrid.NORMAL_SLOTS, dtype=np.int64)
     if not days.size:
         return counts
-    years = days.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
-    for year in np.unique(years).tolist():
-        spring, fall = _dst_days(int(year))
+    lo_year = num_day(int(days.min())).year
+    hi_year = num_day(int(days.max())).year
+    for year in range(lo_year, hi_year + 1):
+        spring, fall = _dst_days(year)
         counts[days == spring] = 92
         counts[days == fall] = 100
     return counts
@@ -182,19 +183,26 @@ def _as_date(value) -> date:
 def _assemble(rows, start: date, end: date, channels: Iterable[int] = CHANNELS) -> dict[int, ChannelDays]:
     parts: dict[int, list] = {int(ch): [] for ch in channels}
     lo, hi = day_num(start), day_num(end)
+    decoded = []
+    all_days: list[int] = []
     for kind, ch, when, mask, data in rows:
-        block = codec.decode(data)
-        when = _as_date(when)
+        block = codec.decode(data, revisions=False)
+        first = day_num(_as_date(when))
         if kind == 0:
-            days = np.array([day_num(when)], dtype=np.int64)
-            prio = 0
+            days = [first]
         else:
-            days = _mask_days(when, int(mask))
-            prio = 1
-        counts = slots_for_days(days)
+            mask = int(mask)
+            days = [first + i for i in range(31) if mask >> i & 1]
+        decoded.append((int(ch), kind, days, block))
+        all_days.extend(days)
+    counts_all = slots_for_days(np.array(all_days, dtype=np.int64))
+    pos = 0
+    for ch, kind, days, block in decoded:
+        counts = counts_all[pos : pos + len(days)]
+        pos += len(days)
         if int(counts.sum()) != len(block):
-            raise codec.CodecError(f"block of premise day {when} does not match its days")
-        parts.setdefault(int(ch), []).append((days, counts, block, prio))
+            raise codec.CodecError(f"stored block of days {days[:1]}.. does not match its days")
+        parts.setdefault(ch, []).append((np.array(days, dtype=np.int64), counts, block, kind))
     return {ch: _merge_parts(p, lo, hi) for ch, p in parts.items()}
 
 

@@ -289,3 +289,19 @@ def test_fall_back_revision_of_the_cst_quarter_alone(oncor, tmp_path):
     assert report.stored == 1, report.rejected_by_reason
     values, _, _ = _values(ESI_1, day)
     assert values[11] == 7000 and values[7] == 7
+
+
+def test_large_files_are_merged_in_day_parts(oncor, tmp_path, monkeypatch):
+    from usage import loader
+
+    monkeypatch.setattr(loader, "PART_READINGS", 150)
+    days = [date(2025, 7, d) for d in (3, 1, 2)]
+    lines = []
+    for d in days:
+        lines += day_rows(ESI_1, d)
+    lines += day_rows(ESI_1, date(2025, 7, 1))[:5]  # identical copies, superseded
+    report = ingest_file(path=write_file(tmp_path, lines))
+    assert (report.rows, report.stored, report.superseded) == (293, 288, 5)
+    for d in days:
+        values, _, missing = _values(ESI_1, d)
+        assert values.tolist() == [(s % 7) * 125 for s in range(96)] and not missing.any()

@@ -136,19 +136,24 @@ def parse_chunk_fast(
         and _digits_ok(m, [0, 1, 3, 4, 6, 7, 8, 9, 11, 12, 14, 15, 17, 18])
     ):
         return None
-    key = _num(m, [6, 7, 8, 9, 0, 1, 3, 4, 11, 12, 14, 15, 17, 18])
-    rs, ro = _runs(key)
-    rev_runs = []
+    # local wall-clock -> Unix seconds: the UTC offset is looked up once per (date, hour), since zone
+    # transitions happen on the hour (fold=0 like the general parser: the first of a repeated hour)
+    hour_key = _num(m, [6, 7, 8, 9, 0, 1, 3, 4, 11, 12])
+    secs = _num(m, [14, 15]) * 60 + _num(m, [17, 18])
+    if np.any(secs >= 3600):
+        return None
+    rs, ro = _runs(hour_key)
+    base_runs = []
     for r in rs.tolist():
-        k = int(key[r])
+        k = int(hour_key[r])
         got = state.rev_cache.get(k)
         if got is None:
-            got = _rev_epoch(m[r].tobytes())
+            got = _rev_epoch(m[r, :13].tobytes() + b":00:00")
             state.rev_cache[k] = got
         if not got[1]:
             return None
-        rev_runs.append(got[0])
-    revision = np.array(rev_runs, dtype=np.int64)[ro]
+        base_runs.append(got[0])
+    revision = np.array(base_runs, dtype=np.int64)[ro] + secs
 
     # times HH:MM on the quarter hour
     minutes = []
@@ -182,6 +187,8 @@ def parse_chunk_fast(
         return None
     wd[~in_whole] = 0
     wh = (wd @ (10 ** np.arange(6, -1, -1, dtype=np.int64))) * 1000 + _num(m, [8, 9, 10])
+    if np.any(wh > 2_000_000_000):
+        return None
 
     # ESTIMATED_ACTUAL and channel
     s = fs[f_flag]

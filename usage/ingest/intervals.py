@@ -240,7 +240,7 @@ def _wh(raw: bytes) -> tuple[int, int]:
         if m[3] is not None:
             return int(m[3].ljust(3, b"0")), 0
         whole = int(m[1])
-        if whole > 10**12:
+        if whole > 2_000_000:  # Wh must fit 32 bits; 2 GWh in 15 minutes is no meter
             return 0, CODE["bad_kwh"]
         return whole * 1000 + int((m[2] or b"").ljust(3, b"0") or b"0"), 0
     if _NEG.fullmatch(raw):
