@@ -50,7 +50,6 @@ def _as_void(matrix: np.ndarray) -> np.ndarray:
 
 
 _TAIL_TABLE = _table(_TAILS, TAIL_WIDTH)
-_TAIL_CONSUMPTION = _as_void(_table(_TAILS[:2], len(_TAILS[0])))  # no NUL padding when only consumption
 
 # "HH:MM,HH:MM," of every slot of a 96-, 92- and 100-slot day, one after the other (US Central changes
 # its clocks at 02:00, so the slot count alone fixes a day's wall-clock times).
@@ -118,49 +117,82 @@ def _kwh_column(wh: np.ndarray) -> np.ndarray:
     return _as_void(kwh_fixed3(wh))
 
 
-def tdu_rows(reads: Reads) -> bytes:
-    """The 15-minute TDU layout (CONTRACTS), header included."""
+_TAIL_BY_CHANNEL = (
+    _as_void(_table(_TAILS[:2], len(_TAILS[0]))),
+    _as_void(_table(_TAILS[2:], len(_TAILS[2]))),
+)
+
+
+def _channel_rows(
+    reads: Reads, c: int, slots: np.ndarray, day_prefix: np.ndarray
+) -> tuple[bytes, np.ndarray]:
+    """The rows of one channel (slot order) and the byte offset where each day's rows start (n_days + 1)."""
     rng = reads.range
+    grid = reads.consumption if c == 0 else reads.generation
     grids = (reads.consumption, reads.generation)
-    slot_lists = [np.flatnonzero(~g.missing) for g in grids]
-    ch = np.concatenate([np.full(len(s), c, dtype=np.int64) for c, s in enumerate(slot_lists)])
-    slots = np.concatenate(slot_lists)
-    if not len(slots):
-        return TDU_HEADER
     day_idx = np.searchsorted(rng.offsets, slots, side="right") - 1
-    if len(slot_lists[1]):  # order: day, channel, slot
-        first = rng.offsets[day_idx]
-        key = 2 * first + ch * rng.counts[day_idx] + (slots - first)
-        order = np.argsort(key, kind="stable")
-        ch, slots, day_idx = ch[order], slots[order], day_idx[order]
     counts = rng.counts
     base = np.zeros(len(counts), dtype=np.int64)
     for n, b in _TIME_BASE.items():
         base[counts == n] = b
-    if len(slot_lists[1]):
-        values = np.where(ch == 0, grids[0].values_wh[slots], grids[1].values_wh[slots])
-        est = np.where(ch == 0, grids[0].estimated[slots], grids[1].estimated[slots]).astype(np.int64)
-    else:
-        values = grids[0].values_wh[slots]
-        est = grids[0].estimated[slots].astype(np.int64)
+    values = grid.values_wh[slots]
+    est = grid.estimated[slots].astype(np.int64)
+    kwh = _kwh_column(values)
+    cols = (
+        day_prefix[day_idx],
+        _revision_rows(reads, grids, np.full(len(slots), c, dtype=np.int64), slots, day_idx),
+        _TIME_TABLE[base[day_idx] + slots - rng.offsets[day_idx]],
+        kwh,
+        _TAIL_BY_CHANNEL[c][est],
+    )
+    rows = np.empty(len(slots), dtype=[(f"f{i}", col.dtype) for i, col in enumerate(cols)])
+    for i, col in enumerate(cols):
+        rows[f"f{i}"] = col
+    width = rows.dtype.itemsize
+    # the kWh column is the only one that can be NUL padded (values with fewer integer digits)
+    ip = values // 1000
+    ndig = np.ones(len(values), dtype=np.int64)
+    p = 10
+    while p <= (int(ip.max()) if len(ip) else 0):
+        ndig += ip >= p
+        p *= 10
+    pad = kwh.dtype.itemsize - (ndig + 4)
+    per_day_rows = np.zeros(rng.n_days + 1, dtype=np.int64)
+    np.cumsum(np.bincount(day_idx, minlength=rng.n_days), out=per_day_rows[1:])
+    if not pad.any():
+        return rows.tobytes(), per_day_rows * width
+    row_end = np.zeros(len(values) + 1, dtype=np.int64)
+    np.cumsum(width - pad, out=row_end[1:])
+    return rows.tobytes().replace(b"\0", b""), row_end[per_day_rows]
 
+
+def tdu_rows(reads: Reads) -> bytes:
+    """The 15-minute TDU layout (CONTRACTS), header included: each channel's rows are built on their own
+    (fixed-width, no NUL padding in the common case), then laid out day by day, consumption first."""
+    rng = reads.range
     esiid = np.frombuffer(f"'{reads.esiid},".encode("ascii"), dtype=np.uint8)
     day_prefix = np.empty((rng.n_days, len(esiid) + 11), dtype=np.uint8)
     day_prefix[:, : len(esiid)] = esiid
     day_prefix[:, len(esiid) : -1] = _mdy(rng.dates)
     day_prefix[:, -1] = ord(",")
-    cols = (
-        _as_void(day_prefix)[day_idx],
-        _revision_rows(reads, grids, ch, slots, day_idx),
-        _TIME_TABLE[base[day_idx] + slots - rng.offsets[day_idx]],
-        _kwh_column(values),
-        _as_void(_TAIL_TABLE)[ch * 2 + est] if len(slot_lists[1]) else _TAIL_CONSUMPTION[est],
-    )
-    rows = np.empty(len(slots), dtype=[(f"f{i}", c.dtype) for i, c in enumerate(cols)])
-    for i, c in enumerate(cols):
-        rows[f"f{i}"] = c
-    # NULs only where a column is padded (kWh of another digit count, the shorter channel name)
-    return TDU_HEADER + rows.tobytes().replace(b"\0", b"")
+    prefix = _as_void(day_prefix)
+    parts = []
+    for c, grid in enumerate((reads.consumption, reads.generation)):
+        slots = np.flatnonzero(~grid.missing)
+        if len(slots):
+            parts.append(_channel_rows(reads, c, slots, prefix))
+    if not parts:
+        return TDU_HEADER
+    if len(parts) == 1:
+        return TDU_HEADER + parts[0][0]
+    (cb, co), (gb, go) = parts
+    cm, gm = memoryview(cb), memoryview(gb)
+    co, go = co.tolist(), go.tolist()
+    pieces = [TDU_HEADER]
+    for d in range(rng.n_days):
+        pieces.append(cm[co[d] : co[d + 1]])
+        pieces.append(gm[go[d] : go[d + 1]])
+    return b"".join(pieces)
 
 
 _FLAGS = _table(["false", "true"], 5)
