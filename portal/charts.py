@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
 import numpy as np
 
@@ -76,11 +77,13 @@ def local_minutes(epochs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.char.replace(text, "T", " "), offs
 
 
+@lru_cache(maxsize=4096)
 def _day_text(ymd: str) -> str:
     d = datetime(int(ymd[:4]), int(ymd[5:7]), int(ymd[8:10]), tzinfo=UTC)
     return f"{d:%a %b} {d.day}, {d.year}"
 
 
+@lru_cache(maxsize=4096)
 def _short_day(ymd: str) -> str:
     d = datetime(int(ymd[:4]), int(ymd[5:7]), int(ymd[8:10]), tzinfo=UTC)
     return f"{d:%b} {d.day}, {d.year}"
@@ -93,8 +96,8 @@ def interval_labels(starts: np.ndarray, ends: np.ndarray, granularity: str) -> l
     s_text, s_off = local_minutes(starts)
     e_text, e_off = local_minutes(ends)
     s_list, e_list = s_text.tolist(), e_text.tolist()
-    s_tz = [TZ_NAMES.get(int(o), _offset(int(o))) for o in s_off.tolist()]
-    e_tz = [TZ_NAMES.get(int(o), _offset(int(o))) for o in e_off.tolist()]
+    s_tz = [TZ_NAMES.get(o) or _offset(o) for o in s_off.tolist()]
+    e_tz = [TZ_NAMES.get(o) or _offset(o) for o in e_off.tolist()]
     days: dict[str, str] = {}
     out = []
     if granularity in ("15min", "hour"):

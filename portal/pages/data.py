@@ -145,12 +145,10 @@ def _axis_bound(day: date) -> str:
     return f"{day.isoformat()} 00:00"
 
 
-_JSON_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
-
-
 def json_script_fast(data, element_id: str) -> SafeString:
     """Like Django's ``json_script`` (same escaping), serialised with orjson: chart data can be large."""
-    text = orjson.dumps(data, option=orjson.OPT_SERIALIZE_NUMPY).decode().translate(_JSON_ESCAPES)
+    text = orjson.dumps(data, option=orjson.OPT_SERIALIZE_NUMPY).decode()
+    text = text.replace("<", "\\u003C").replace(">", "\\u003E").replace("&", "\\u0026")
     return mark_safe(f'<script id="{escape(element_id)}" type="application/json">{text}</script>')  # noqa: S308
 
 
@@ -159,10 +157,11 @@ def _kwh_cells(series) -> list[str]:
     out = []
     for v, null, est in zip(vals.tolist(), series.null.tolist(), series.estimated.tolist(), strict=True):
         if null:
-            out.append('<td class="num"><span class="muted">no data</span></td>')
+            out.append('<td class="muted">no data</td>')
+        elif est:
+            out.append(f'<td>{v:,.3f}<abbr title="estimated" class="est-mark">E</abbr></td>')
         else:
-            mark = ' <abbr title="estimated" class="est-mark">E</abbr>' if est else ""
-            out.append(f'<td class="num">{v:,.3f}{mark}</td>')
+            out.append(f"<td>{v:,.3f}</td>")
     return out
 
 
@@ -177,15 +176,15 @@ def table_html(*, labels, sc, sg, has_gen: bool, billed) -> SafeString:
         head.append('<th scope="col" class="num">Reported to your REP, kWh</th>')
     parts = ["<thead><tr>", *head, "</tr></thead><tbody>"]
     for i, label in enumerate(labels):
-        parts.append(f'<tr><th scope="row">{escape(label)}</th>{cons[i]}')
+        parts.append(f"<tr><th scope=row>{label}</th>{cons[i]}")  # our own text: digits, names, CDT/CST
         if gen is not None:
             parts.append(gen[i])
         if billed:
             b = billed[i]
             if b.wh is None:
-                parts.append('<td class="num">NA <span class="muted">(not available)</span></td>')
+                parts.append("<td>NA (not available)</td>")
             else:
-                parts.append(f'<td class="num">{b.wh / 1000:,.3f}{" E" if b.estimated else ""}</td>')
+                parts.append(f"<td>{b.wh / 1000:,.3f}{' E' if b.estimated else ''}</td>")
         parts.append("</tr>")
     parts.append("</tbody>")
     return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped or our own number
