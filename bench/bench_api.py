@@ -477,7 +477,45 @@ def main() -> int:
         )
     finally:
         stop_server(proc)
+    for data_format in ("jsonl", "csv"):
+        emit(bench=f"api.export.{data_format}", **bench_export(start, end, data_format))
     return 0
+
+
+def bench_export(start: date, end: date, data_format: str) -> dict:
+    """One bulk export job of every premise, run the way the Celery worker runs it (api.exports.export_run)."""
+    from api import exports, tasks
+    from thirdparty import access
+    from thirdparty.apikeys import apikey_create
+    from thirdparty.models import Organization
+
+    org = Organization.objects.get(legal_name="Bench Third Party")
+    row, _ = apikey_create(organization=org, name="bench export", scopes=["usage:read"])
+    actor = access.actor_for_api_key(row)
+    tasks.export_run_task.delay = lambda job_id: None  # run below, timed, in this process
+    job = exports.export_create(
+        actor=actor,
+        esiids=[esiid_for(i) for i in range(N_PREMISES)],
+        start=start,
+        end=end,
+        granularity="15min",
+        data_format=data_format,
+        compression="zstd",
+    )
+    t0 = time.perf_counter()
+    job = exports.export_run(str(job.pk))
+    seconds = time.perf_counter() - t0
+    path = exports.export_path(job)
+    if path is not None:
+        path.unlink(missing_ok=True)
+    return {
+        "premises": job.premises_done,
+        "days": (end - start).days + 1,
+        "status": job.status,
+        "seconds": round(seconds, 1),
+        "compressed_mb": round(job.size_bytes / 1e6, 1),
+        "not_included": len(job.not_included),
+    }
 
 
 if __name__ == "__main__":
