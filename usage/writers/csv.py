@@ -159,11 +159,11 @@ def _channel_rows(
     pad = kwh.dtype.itemsize - (ndig + 4)
     per_day_rows = np.zeros(rng.n_days + 1, dtype=np.int64)
     np.cumsum(np.bincount(day_idx, minlength=rng.n_days), out=per_day_rows[1:])
-    if not pad.any():
-        return rows.tobytes(), per_day_rows * width
+    if not pad.any():  # no copy here: the caller joins straight from the array's buffer
+        return memoryview(rows.view(np.uint8)), per_day_rows * width
     row_end = np.zeros(len(values) + 1, dtype=np.int64)
     np.cumsum(width - pad, out=row_end[1:])
-    return rows.tobytes().replace(b"\0", b""), row_end[per_day_rows]
+    return memoryview(rows.tobytes().replace(b"\0", b"")), row_end[per_day_rows]
 
 
 def tdu_rows(reads: Reads) -> bytes:
@@ -184,9 +184,8 @@ def tdu_rows(reads: Reads) -> bytes:
     if not parts:
         return TDU_HEADER
     if len(parts) == 1:
-        return TDU_HEADER + parts[0][0]
-    (cb, co), (gb, go) = parts
-    cm, gm = memoryview(cb), memoryview(gb)
+        return b"".join((TDU_HEADER, parts[0][0]))
+    (cm, co), (gm, go) = parts
     co, go = co.tolist(), go.tolist()
     pieces = [TDU_HEADER]
     for d in range(rng.n_days):
