@@ -146,16 +146,25 @@ def _readings(
         return b"", np.zeros(1, dtype=np.int64)
     starts = np.asarray(starts, dtype=np.int64)
     durations = np.asarray(ends, dtype=np.int64) - starts
+    fixed = (
+        _READING_OPEN + b"<timePeriod><duration>",
+        b"</duration><start>",
+        b"</start></timePeriod><value>",
+        b"</value></IntervalReading>",
+    )
+    wh = np.asarray(wh, dtype=np.int64)
+    lengths = sum(len(f) for f in fixed) + text.ndigits(durations) + text.ndigits(starts) + text.ndigits(wh)
     body, offsets = text.join_columns(
         [
-            text.constant(_READING_OPEN + b"<timePeriod><duration>", n),
+            text.constant(fixed[0], n),
             text.int_text(durations),
-            text.constant(b"</duration><start>", n),
+            text.constant(fixed[1], n),
             text.int_text(starts),
-            text.constant(b"</start></timePeriod><value>", n),
+            text.constant(fixed[2], n),
             text.int_text(wh),
-            text.constant(b"</value></IntervalReading>", n),
-        ]
+            text.constant(fixed[3], n),
+        ],
+        lengths=lengths,
     )
     est = np.asarray(est, dtype=bool)
     if est.any():  # estimated readings get their ReadingQuality after the opening tag

@@ -120,17 +120,33 @@ def constant(text: bytes, n: int) -> np.ndarray:
     return np.broadcast_to(np.frombuffer(text, dtype=np.uint8), (n, len(text)))
 
 
-def join_columns(columns: list[np.ndarray]) -> tuple[bytes, np.ndarray]:
+def ndigits(values: np.ndarray) -> np.ndarray:
+    """Number of decimal digits of non-negative integers (1 for 0)."""
+    values = np.asarray(values, dtype=np.int64)
+    out = np.ones(values.shape, dtype=np.int64)
+    top = int(values.max()) if values.size else 0
+    p = 10
+    while p <= top:
+        out += values >= p
+        p *= 10
+    return out
+
+
+def join_columns(columns: list[np.ndarray], lengths: np.ndarray | None = None) -> tuple[bytes, np.ndarray]:
     """Lay NUL-padded uint8 column matrices side by side and drop the NULs.
 
     Returns the text and the cumulative byte offset of every row (len n + 1), so row ranges can be
-    sliced out of the text."""
+    sliced out of the text. ``lengths`` (bytes each row keeps), when the caller knows them, saves
+    counting."""
     n = columns[0].shape[0]
     fields = []
-    lengths = np.zeros(n, dtype=np.int64)
+    count = lengths is None
+    if count:
+        lengths = np.zeros(n, dtype=np.int64)
     for c in columns:
         c = np.ascontiguousarray(c)
-        lengths += np.count_nonzero(c, axis=1)
+        if count:
+            lengths += np.count_nonzero(c, axis=1)
         fields.append(c.view(f"V{c.shape[1]}").reshape(n))
     rows = np.empty(n, dtype=[(f"f{i}", f.dtype) for i, f in enumerate(fields)])
     for i, f in enumerate(fields):
