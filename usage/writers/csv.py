@@ -34,7 +34,6 @@ TDU_HEADER = (
 SPAN_HEADER = b"start,end,consumption_kwh,generation_kwh,estimated\r\n"
 CHANNEL_NAMES = ("Consumption", "Surplus Generation")
 _TAILS = [f",{flag},{name}\r\n" for name in CHANNEL_NAMES for flag in ("A", "E")]
-TAIL_WIDTH = max(len(t) for t in _TAILS)
 
 
 def _table(strings: list[str], width: int) -> np.ndarray:
@@ -48,8 +47,6 @@ def _as_void(matrix: np.ndarray) -> np.ndarray:
     m = np.ascontiguousarray(matrix)
     return m.view(f"V{m.shape[1]}").reshape(m.shape[0])
 
-
-_TAIL_TABLE = _table(_TAILS, TAIL_WIDTH)
 
 # "HH:MM,HH:MM," of every slot of a 96-, 92- and 100-slot day, one after the other (US Central changes
 # its clocks at 02:00, so the slot count alone fixes a day's wall-clock times).
