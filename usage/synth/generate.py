@@ -265,6 +265,8 @@ def generate(
                 progress(r.k + 1, days)
 
     workers = min(workers, days) if days else 1
+    if multiprocessing.current_process().daemon:
+        workers = 1  # a daemonic process (a Celery prefork worker, say) may not start processes
     if workers == 1:
         collect(run.day(k) for k in range(days))
     else:

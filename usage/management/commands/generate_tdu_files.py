@@ -1,5 +1,6 @@
 """Write realistic synthetic TDU interval (and billing-period) files and register their premises and meters."""
 
+import os
 import re
 import sys
 import time
@@ -14,6 +15,7 @@ from usage.timegrid import MARKET_TZ
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 REGISTER_BATCH = 5000
+AUTO_WORKERS_METER_DAYS = 50_000  # below this, starting a second process costs more than it saves
 
 
 def _start_date(value: str) -> date:
@@ -59,8 +61,11 @@ class Command(BaseCommand):
             raise CommandError(f"--meters must be at least 1, not {meters}.")
         if days < 1:
             raise CommandError(f"--days must be at least 1, not {days}.")
-        if opts["workers"] < 1:
-            raise CommandError(f"--workers must be at least 1, not {opts['workers']}.")
+        workers = opts["workers"]
+        if workers is None:
+            workers = 2 if (os.cpu_count() or 1) >= 2 and meters * days >= AUTO_WORKERS_METER_DAYS else 1
+        if workers < 1:
+            raise CommandError(f"--workers must be at least 1, not {workers}.")
         start = _start_date(opts["start"])
         try:
             start + timedelta(days=days)
