@@ -55,20 +55,28 @@ class ServicePeriodAdminForm(forms.ModelForm):
         self.save_m2m = lambda: None
         data = self.cleaned_data
         if self._adding:
-            self.instance = service_period_move_in(
+            period = service_period_move_in(
                 premise=data["premise"],
                 rep=data["rep"],
                 starts_on=data["starts_on"],
                 occupant_name=data.get("occupant_name", ""),
             )
-            return self.instance
+            return self._become(period)
         if data.get("ends_on") and self._was_open:
             ends_on = data["ends_on"]
             self.instance.ends_on = None
             self.instance.save(update_fields=["occupant_name", "rep"])
-            self.instance = service_period_move_out(premise=self.instance.premise, ends_on=ends_on)
-            return self.instance
+            return self._become(service_period_move_out(premise=self.instance.premise, ends_on=ends_on))
         return super().save(commit=commit)
+
+    def _become(self, period: ServicePeriod) -> ServicePeriod:
+        """Copy what the service saved onto the form's own instance: the admin's inline formsets (registered
+        accounts) were bound to that object and must see its primary key."""
+        for field in ServicePeriod._meta.concrete_fields:
+            setattr(self.instance, field.attname, getattr(period, field.attname))
+        self.instance._state.adding = False
+        self.instance._state.db = period._state.db
+        return self.instance
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

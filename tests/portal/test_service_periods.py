@@ -195,8 +195,18 @@ def test_switch_rep_keeps_the_occupancy_and_only_for_the_open_period(premise, re
 # --- Admin: adding a period is a move-in through the service; bad input shows on the form ---------------------------
 
 
+# The inline of registered accounts (portal.accounts.admin) posts its management form with the period.
+INLINE = {
+    "registrations-TOTAL_FORMS": "0",
+    "registrations-INITIAL_FORMS": "0",
+    "registrations-MIN_NUM_FORMS": "0",
+    "registrations-MAX_NUM_FORMS": "1000",
+}
+
+
 def _add(admin_client, premise, rep, /, **extra):
     data = {"premise": premise.pk, "rep": rep.pk, "occupant_name": "New Occupant", "starts_on": "2025-07-15"}
+    data.update(INLINE)
     data.update(extra)
     return admin_client.post("/admin/portal/serviceperiod/add/", data)
 
@@ -261,6 +271,7 @@ def _change(admin_client, period, **extra):
         "starts_on": period.starts_on.isoformat(),
         "ends_on": period.ends_on.isoformat() if period.ends_on else "",
     }
+    data.update(INLINE)
     data.update(extra)
     return admin_client.post(f"/admin/portal/serviceperiod/{period.pk}/change/", data)
 
@@ -306,3 +317,20 @@ def test_admin_cannot_change_the_move_out_date_of_an_ended_period(admin_client, 
     assert response.status_code == 200
     assert "has ended; its move-out date cannot change" in response.content.decode()
     assert _snapshot() == before
+
+
+def test_admin_add_with_a_registered_account_inline_links_it_to_the_new_period(
+    admin_client, premise, reliant, django_user_model
+):
+    from portal.models import PremiseRegistration
+
+    user = django_user_model.objects.create_user(username="ana", password="x" * 16)
+    response = _add(
+        admin_client,
+        premise,
+        reliant,
+        **{"registrations-TOTAL_FORMS": "1", "registrations-0-user": user.pk, "registrations-0-id": ""},
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    period = service_period_current(premise)
+    assert PremiseRegistration.objects.get(user=user).period == period
