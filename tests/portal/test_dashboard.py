@@ -1,0 +1,88 @@
+"""The dashboard: every premise of the account (current and past) and nobody else's."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from tests.portal.test_usage_fixtures import *  # noqa: F403
+from tests.portal.test_usage_fixtures import (
+    ESI_HOME,
+    ESI_OTHER,
+    ESI_SOLAR,
+    consumption_wh,
+    make_customer,
+    service_period_move_in,
+    service_period_move_out,
+)
+from usage import timegrid
+
+pytestmark = pytest.mark.django_db
+
+
+def day_kwh(d) -> float:
+    return sum(consumption_wh(d, s) for s in range(timegrid.slots_in_day(d))) / 1000
+
+
+def test_signed_in_home_goes_to_the_dashboard(client, customer):
+    client.force_login(customer)
+    resp = client.get("/")
+    assert resp.status_code == 302 and resp["Location"] == "/dashboard/"
+
+
+def test_anonymous_dashboard_asks_to_sign_in(client, db):
+    resp = client.get("/dashboard/")
+    assert resp.status_code == 302 and resp["Location"].startswith("/accounts/login/")
+
+
+def test_dashboard_shows_the_premise_with_its_figures(client, customer, home, other_home, today):
+    client.force_login(customer)
+    resp = client.get("/dashboard/")
+    assert resp.status_code == 200
+    html = resp.content.decode()
+    assert "1 Oak St" in html and ESI_HOME in html
+    assert "Reliant Energy Retail Services LLC" in html
+    assert ESI_OTHER not in html and "2 Elm St" not in html
+    (card,) = resp.context["current"]
+    yesterday = today - timedelta(days=1)
+    assert card.latest_day == yesterday
+    assert card.yesterday_kwh == pytest.approx(day_kwh(yesterday))
+    first = yesterday.replace(day=1)
+    expected = sum(day_kwh(first + timedelta(days=i)) for i in range((yesterday - first).days + 1))
+    assert card.cycle_kwh == pytest.approx(expected)
+    assert f"/premises/{ESI_HOME}/usage/" in html
+    assert f"/premises/{ESI_HOME}/green-button/" in html
+
+
+def test_current_and_past_premises_are_listed_apart(client, home, solar_home, rep, today):
+    user = make_customer("maria", home.period, solar_home.period)
+    move = today - timedelta(days=20)
+    service_period_move_out(premise=solar_home, ends_on=move)
+    service_period_move_in(premise=solar_home, rep=rep, starts_on=move)
+    client.force_login(user)
+    resp = client.get("/dashboard/")
+    assert [c.esiid for c in resp.context["current"]] == [ESI_HOME]
+    (past,) = resp.context["past"]
+    assert past.esiid == ESI_SOLAR
+    assert past.latest_day == move - timedelta(days=1)  # nothing after the move-out
+    assert past.window_end == move - timedelta(days=1)
+    html = resp.content.decode()
+    assert "Past premises" in html and "Moved out" in html
+
+
+def test_an_account_without_premises_is_told_how_to_add_one(client, db):
+    user = make_customer("new")
+    client.force_login(user)
+    resp = client.get("/dashboard/")
+    assert resp.status_code == 200
+    assert "registration code" in resp.content.decode()
+
+
+def test_dashboard_queries_stay_few(client, home, solar_home, django_assert_max_num_queries):
+    user = make_customer("maria", home.period, solar_home.period)
+    client.force_login(user)
+    client.get("/dashboard/")
+    # 7 for the session and allauth's session tracking; registrations, billing, latest day, one read each
+    with django_assert_max_num_queries(7 + 3 + 2):
+        assert client.get("/dashboard/").status_code == 200
