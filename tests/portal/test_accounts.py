@@ -81,7 +81,26 @@ def test_every_link_in_every_email_answers_200(client, send, period, settings):
     response = send("post", "/accounts/email/", {"action_add": "", "email": "maria.new@example.com"})
     assert response.status_code == 302
     follow_links(mail.outbox[-1], client, Client())
-    assert len(checked) >= 10
+    # 5. password reset asked for an address no account uses
+    mail.outbox.clear()
+    send("post", "/accounts/password/reset/", {"email": "nobody@example.com"}, client_=Client())
+    assert len(mail.outbox) == 1 and "No account uses" in mail.outbox[0].subject
+    follow_links(mail.outbox[0], Client())
+    # 6. the "your password was changed" notice
+    mail.outbox.clear()
+    response = send(
+        "post",
+        "/accounts/password/change/",
+        {
+            "oldpassword": PASSWORD,
+            "password1": "another fine passphrase",
+            "password2": "another fine passphrase",
+        },
+    )
+    assert response.status_code == 302
+    assert mail.outbox, "a notice of the password change"
+    follow_links(mail.outbox[-1], client)
+    assert len(checked) >= 12
 
 
 def test_emails_go_through_the_celery_task_after_commit(send, period, monkeypatch):
