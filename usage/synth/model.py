@@ -118,7 +118,7 @@ def _shapes(grid: DayGrid, pa: ProfileArrays) -> tuple[np.ndarray, np.ndarray, n
     activity = activity + pa.open_kw * open_now
     pool = _window(h, 10.0, 16.0, 0.1) * np.ones((pa.count, 1))
     shapes = (activity.astype(np.float32), open_now.astype(np.float32), pool.astype(np.float32))
-    if pa.count * grid.slots <= 4_000_000:  # keep the cache small for huge runs
+    if pa.count * grid.slots <= 1_500_000:  # about 4 kinds of day x 3 matrices: at most ~70 MB
         if len(pa.shape_cache) >= 8:
             pa.shape_cache.clear()
         pa.shape_cache[key] = shapes
