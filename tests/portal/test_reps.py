@@ -249,6 +249,8 @@ def test_admin_merge_action(admin_client, reps, duplicate):
     assert ServicePeriod.objects.get().rep == survivor
     response = admin_client.get("/admin/portal/rep/", {"q": "reliant"})
     assert [r.pk for r in response.context["cl"].result_list] == [survivor.pk]
+    response = admin_client.get("/admin/portal/rep/", {"q": "reliant", "status__exact": "merged"})
+    assert [r.pk for r in response.context["cl"].result_list] == [duplicate.pk]  # kept, for the record
 
 
 def test_admin_merge_action_with_one_entry_explains_and_changes_nothing(admin_client, reps):
