@@ -312,7 +312,7 @@ def parse_interval_file(
     first = next(chunks, b"")
     if first.startswith(b"\xef\xbb\xbf"):
         first = first[3:]
-    if not first.strip():
+    if not first[:4096].strip() and not first.strip():
         raise FileRejected("empty")
     nl = first.find(b"\n")
     header, rest = (first, b"") if nl < 0 else (first[: nl + 1], first[nl + 1 :])
