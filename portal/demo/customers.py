@@ -81,7 +81,7 @@ class DemoPlan:
     business: list[str]
 
 
-def demo_plan(premises: Sequence) -> DemoPlan:
+def demo_plan(premises: Sequence, *, solar_share: float = 0.1) -> DemoPlan:
     """Pick the demo premises from synthetic premises (objects with esiid, tdu_key, kind, has_solar())."""
     used: set[str] = set()
 
@@ -94,7 +94,7 @@ def demo_plan(premises: Sequence) -> DemoPlan:
         raise ValueError("seed_demo needs at least 5 premises")
 
     home = pick(
-        lambda p: p.tdu_key == "oncor" and p.kind == "residential" and p.has_solar(0.1),
+        lambda p: p.tdu_key == "oncor" and p.kind == "residential" and p.has_solar(solar_share),
         lambda p: p.tdu_key == "oncor" and p.kind == "residential",
         lambda p: p.kind == "residential",
         lambda p: True,

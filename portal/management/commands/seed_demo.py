@@ -95,7 +95,7 @@ class Command(BaseCommand):
         new = register_premises(premises)
         step(f"premises and meters: {len(premises)} ({new} new)")
 
-        plan = demo_plan(premises)
+        plan = demo_plan(premises, solar_share=SOLAR_SHARE)
         periods = service_periods_ensure(plan=plan, reps=reps, data_start=start, data_end=end, seed=DEMO_SEED)
         step(f"service periods: {periods['periods']} new, for {periods['premises']} premises that had none")
 
