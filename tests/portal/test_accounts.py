@@ -514,3 +514,11 @@ def test_confirmation_code_can_be_resent_and_the_old_one_stops_working(client, s
     assert client.post("/accounts/confirm-email/", {"code": first}).status_code == 400
     assert send("post", "/accounts/confirm-email/", {"code": second}).status_code == 302
     assert client.get("/accounts/").status_code == 200
+
+
+def test_email_change_errors_are_tied_to_the_field(client, signed_up):
+    response = client.post("/accounts/email/", {"action_add": "", "email": "not an address"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert 'id="id_email_error"' in html
+    assert 'aria-describedby="id_email_error"' in html and 'aria-invalid="true"' in html
