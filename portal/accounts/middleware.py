@@ -65,6 +65,7 @@ class FormStatusMiddleware:
 SESSION_AUTH_AT = "_smt_auth_at"
 SESSION_SEEN_AT = "_smt_seen_at"
 SEEN_WRITE_EVERY = 60  # seconds: do not write the session on every request
+NO_REDIRECT_PREFIXES = ("/api/", "/espi/", "/o/token/", "/o/revoke_token/", "/o/introspect/")
 
 
 class SessionTimeoutMiddleware:
@@ -77,6 +78,8 @@ class SessionTimeoutMiddleware:
             expired = self._expired(request)
             if expired:
                 logout(request)
+                if request.path.startswith(NO_REDIRECT_PREFIXES):
+                    return self.get_response(request)  # the API answers 401 for itself, no sign-in page
                 messages.info(request, expired)
                 if request.method == "GET":
                     return redirect(
