@@ -310,3 +310,57 @@ def decode(data: bytes | memoryview, *, revisions: bool = True) -> Block:
 
 
 _NO_REVISIONS = np.zeros(0, dtype=np.int64)
+
+
+def decode_many(blocks: list[bytes]) -> list[Block]:
+    """Decode many blocks; uncompressed blocks of one layout (the usual day row) are decoded together
+    with numpy, the rest one by one."""
+    out: list[Block | None] = [None] * len(blocks)
+    groups: dict[tuple, list[int]] = {}
+    for i, data in enumerate(blocks):
+        if len(data) > 4 and data[0] == VERSION and not data[1] & FLAG_ZSTD and data[2] < 128:
+            n, width = data[2], data[3]
+            if width in (1, 2, 4, 8):
+                groups.setdefault((len(data), data[1], n, width), []).append(i)
+                continue
+        out[i] = decode(data)
+    for (length, flags, n, width), idx in groups.items():
+        nbytes = (n + 7) // 8
+        pos = 4 + n * width
+        est_at = pos if flags & FLAG_ESTIMATED else -1
+        pos += nbytes if flags & FLAG_ESTIMATED else 0
+        mis_at = pos if flags & FLAG_MISSING else -1
+        pos += nbytes if flags & FLAG_MISSING else 0
+        if length != pos + 1 + 12 or len(idx) < 2:
+            for i in idx:
+                out[i] = decode(blocks[i])
+            continue
+        raw = np.frombuffer(b"".join(blocks[i] for i in idx), dtype=np.uint8).reshape(len(idx), length)
+        if np.any(raw[:, pos] != 1) or np.any(raw[:, pos + 1 : pos + 5].copy().view("<u4")[:, 0] != n):
+            for i in idx:
+                out[i] = decode(blocks[i])
+            continue
+        planes = raw[:, 4 : 4 + n * width].reshape(len(idx), width, n)
+        zz = planes[:, 0, :].astype(np.uint64)
+        for j in range(1, width):
+            zz |= planes[:, j, :].astype(np.uint64) << np.uint64(8 * j)
+        deltas = (zz >> np.uint64(1)).view(np.int64) ^ -(zz & np.uint64(1)).view(np.int64)
+        values = np.cumsum(deltas, axis=1, dtype=np.int64)
+        rev = raw[:, pos + 5 : pos + 13].copy().view("<i8")[:, 0].astype(np.int64)
+        if est_at >= 0:
+            est = np.unpackbits(raw[:, est_at : est_at + nbytes], axis=1, count=n, bitorder="little").astype(
+                bool
+            )
+        else:
+            est = np.zeros((len(idx), n), dtype=bool)
+        if mis_at >= 0:
+            mis = np.unpackbits(raw[:, mis_at : mis_at + nbytes], axis=1, count=n, bitorder="little").astype(
+                bool
+            )
+        else:
+            mis = np.zeros((len(idx), n), dtype=bool)
+        for k, i in enumerate(idx):
+            out[i] = Block(
+                values=values[k], estimated=est[k], missing=mis[k], revisions=np.full(n, rev[k], np.int64)
+            )
+    return out  # type: ignore[return-value]

@@ -447,9 +447,9 @@ def _apply(acc: _Accumulated, file_id: int) -> tuple[int, int, list[tuple[int, s
             k: i
             for i, k in enumerate(zip(g_premise.tolist(), g_channel.tolist(), g_day.tolist(), strict=True))
         }
-        for k, data in existing.items():
+        keys = list(existing)
+        for k, block in zip(keys, codec.decode_many([existing[k] for k in keys]), strict=True):
             i = index[k]
-            block = codec.decode(data)
             a, b = int(g_off[i]), int(g_off[i + 1])
             if len(block) != b - a:
                 raise codec.CodecError(f"stored day {k} has {len(block)} slots, expected {b - a}")

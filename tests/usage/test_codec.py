@@ -86,3 +86,18 @@ def test_unknown_version_is_refused():
     data[0] = 99
     with pytest.raises(codec.CodecError, match="version"):
         codec.decode(bytes(data))
+
+
+@given(st.lists(blocks(), max_size=8), st.booleans())
+@settings(max_examples=150, deadline=None)
+def test_decode_many_matches_decode(many, compress):
+    datas = [codec.encode(v, estimated=e, missing=m, revisions=r, compress=compress) for v, e, m, r in many]
+    # also many same-layout day blocks, the fast case
+    day = np.arange(96, dtype=np.int64) * 3
+    datas += codec.encode_many(
+        np.tile(day, 5), np.arange(0, 481, 96), revisions=np.repeat(np.arange(5), 96), compress=False
+    )
+    for got, data in zip(codec.decode_many(datas), datas, strict=True):
+        want = codec.decode(data)
+        for field in ("values", "estimated", "missing", "revisions"):
+            assert getattr(got, field).tolist() == getattr(want, field).tolist()
