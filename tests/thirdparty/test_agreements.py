@@ -261,3 +261,32 @@ def test_every_third_party_read_through_the_api_appears_in_the_customers_access_
     assert entry.agreement_id == agreement.pk and entry.range_start == day and entry.granularity == "hour"
     html = page.content.decode()
     assert "WattWise Inc." in html and "app “WattWise”" in html
+
+
+def test_an_app_cannot_exceed_its_grant_through_the_api(client, alice, premise_a, premise_b, app):
+    from portal.access_window import market_today
+
+    tokens = token_for(client, app, alice, premises=[premise_a.esiid], scope="usage:read", history_months="1")
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {tokens['access_token']}"}
+    today = market_today()
+    recent = {
+        "start": (today - timedelta(days=5)).isoformat(),
+        "end": (today - timedelta(days=1)).isoformat(),
+    }
+
+    def intervals(esiid, params):
+        return client.get(f"/api/v1/premises/{esiid}/intervals/", params, **auth)
+
+    assert intervals(premise_a.esiid, recent).status_code == 200
+    # Another premise of the same customer that was not chosen: as if it did not exist.
+    assert intervals(premise_b.esiid, recent).status_code == 404
+    # History before what was granted.
+    old = {"start": (today - timedelta(days=90)).isoformat(), "end": (today - timedelta(days=80)).isoformat()}
+    assert intervals(premise_a.esiid, old).status_code == 422
+    # A scope that was not granted.
+    assert client.get(f"/api/v1/premises/{premise_a.esiid}/billing-periods/", **auth).status_code == 403
+    # After the period: nothing.
+    agreement = Agreement.objects.get()
+    agreement.valid_until = timezone.now() - timedelta(seconds=1)
+    agreement.save()
+    assert intervals(premise_a.esiid, recent).status_code in (401, 404)
