@@ -264,3 +264,12 @@ def test_failed_logins_are_limited_with_429_and_retry_after(client, signed_up, s
     response = client.post("/accounts/login/", {"login": "maria", "password": PASSWORD})
     assert response.status_code == 429
     assert 250 < int(response["Retry-After"]) <= 300
+
+
+def test_expired_confirmation_link_is_410_with_what_to_do(client, send, period, settings):
+    send("post", "/accounts/signup/", signup_data(period))
+    link = next(link for link in links_in(mail.outbox[0]) if "/confirm-email/" in link)
+    settings.ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = 0  # every link is now too old
+    response = client.get(urlsplit(link).path)
+    assert response.status_code == 410
+    assert "expired or is invalid" in response.content.decode()
