@@ -191,6 +191,9 @@ def usage_figure(points: Points, *, granularity: str, range_start: str, range_en
         slot = [round(float(d) * fill) for d in durations_ms.tolist()]
 
     has_gen = bool(np.any(~np.isnan(points.generation)))
+    # An aggregate is estimated when any of its readings is: say "includes estimates" for days and months.
+    partly = granularity not in ("15min", "hour")
+    est_name = "includes estimated reads" if partly else "estimated"
     est_c = points.consumption_est & ~np.isnan(points.consumption)
     est_g = points.generation_est & ~np.isnan(points.generation)
     if has_gen:
@@ -215,7 +218,7 @@ def usage_figure(points: Points, *, granularity: str, range_start: str, range_en
     if est_c.any():
         traces.append(
             _trace(
-                "Consumption, estimated",
+                f"Consumption, {est_name}",
                 x,
                 _values(points.consumption, points.consumption_est),
                 COLORS["consumption_est"],
@@ -223,7 +226,7 @@ def usage_figure(points: Points, *, granularity: str, range_start: str, range_en
                 width=c_width,
                 offset=c_offset,
                 legendgroup="consumption",
-                kind_text="Consumption (estimated)",
+                kind_text=f"Consumption ({est_name})",
             )
         )
     if has_gen:
@@ -243,7 +246,7 @@ def usage_figure(points: Points, *, granularity: str, range_start: str, range_en
         if est_g.any():
             traces.append(
                 _trace(
-                    "Surplus generation, estimated",
+                    f"Surplus generation, {est_name}",
                     x,
                     _values(points.generation, points.generation_est),
                     COLORS["generation_est"],
@@ -251,7 +254,7 @@ def usage_figure(points: Points, *, granularity: str, range_start: str, range_en
                     width=g_width,
                     offset=g_offset,
                     legendgroup="generation",
-                    kind_text="Sent to the grid (estimated)",
+                    kind_text=f"Sent to the grid ({est_name})",
                 )
             )
 

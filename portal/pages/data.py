@@ -240,12 +240,17 @@ def summary_rows(summary: dict, previous: dict | None, *, has_generation: bool) 
         return "under 0.1%" if 0 < v < 0.0005 else f"{v * 100:.1f}%"
 
     prev = previous or {}
+    # Totals compare only like with like: the same number of days, each with data on both sides.
+    same_coverage = bool(previous) and (
+        prev.get("days") == summary.get("days")
+        and prev.get("days_with_data") == summary.get("days_with_data")
+    )
     rows = [
         {
             "label": "Total used",
             "now": _fmt(summary.get("total_kwh"), "kWh"),
             "before": _fmt(prev.get("total_kwh"), "kWh") if previous else None,
-            "change": _change(summary.get("total_kwh"), prev.get("total_kwh")),
+            "change": _change(summary.get("total_kwh"), prev.get("total_kwh")) if same_coverage else None,
         },
         {
             "label": "Average per day",
@@ -281,7 +286,9 @@ def summary_rows(summary: dict, previous: dict | None, *, has_generation: bool) 
                 "label": "Sent to the grid",
                 "now": _fmt(summary.get("generation_total_kwh"), "kWh"),
                 "before": _fmt(prev.get("generation_total_kwh"), "kWh") if previous else None,
-                "change": _change(summary.get("generation_total_kwh"), prev.get("generation_total_kwh")),
+                "change": _change(summary.get("generation_total_kwh"), prev.get("generation_total_kwh"))
+                if same_coverage
+                else None,
             }
         )
     rows.append(

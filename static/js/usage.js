@@ -21,7 +21,9 @@
     }
     return l;
   }
-  window.Plotly.newPlot(holder, fig.data, tuned(fig.layout), fig.config).then(function () {
+  var config = fig.config;
+  if (narrow.matches) { config = Object.assign({}, config, { displayModeBar: false }); }
+  window.Plotly.newPlot(holder, fig.data, tuned(fig.layout), config).then(function () {
     holder.setAttribute("data-ready", "true");
   });
   if (narrow.addEventListener) {

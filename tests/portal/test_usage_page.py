@@ -305,7 +305,7 @@ def test_estimated_values_are_their_own_series_named_in_the_legend(client, custo
     )
     fig = chart(resp)
     names = [t["name"] for t in fig["data"]]
-    assert names == ["Consumption", "Consumption, estimated"]
+    assert names == ["Consumption", "Consumption, includes estimated reads"]
     actual, est = fig["data"][0]["y"], fig["data"][1]["y"]
     assert actual[2] is None and est[2] == pytest.approx(expected_wh(day, day) / 1000)
     assert est[0] is None and actual[0] is not None
