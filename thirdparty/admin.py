@@ -129,7 +129,7 @@ class ApplicationAdmin(admin.ModelAdmin):
     list_filter = ["organization"]
     search_fields = ["name", "client_id", "organization__legal_name"]
     raw_id_fields = ["user"]
-    exclude = ["client_secret"]
+    exclude = ["client_secret", "skip_authorization"]  # every approval must go through the consent page
     readonly_fields = ["client_id"]
 
 

@@ -274,6 +274,14 @@ class ConsentView(AuthorizationView):
                 return self.error_response(error, application=None)
         return super().dispatch(request, *args, **kwargs)
 
+    def get(self, request, *args, **kwargs):
+        # Consent is always asked: every approval is an agreement the customer sees and can revoke, so a
+        # client's approval_prompt=auto (skip when a token exists) is ignored.
+        if "approval_prompt" in request.GET:
+            request.GET = request.GET.copy()
+            request.GET.pop("approval_prompt")
+        return super().get(request, *args, **kwargs)
+
     def validate_authorization_request(self, request):
         scopes, credentials = super().validate_authorization_request(request)
         if credentials.get("code_challenge_method") != "S256" or not credentials.get("code_challenge"):

@@ -18,7 +18,13 @@ from tests.usage.ingest_helpers import HEADER, day_rows
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 PASSWORD = "a long and lovely passphrase"
 
 
@@ -57,11 +63,15 @@ def world(tmp_path, django_user_model, settings):
 
     oncor = next(t for t in tdus_ensure() if t.short_name == "Oncor")
     rep = rep_create(legal_name="Reliant Energy Retail Services LLC", puct_certificate="10007")
-    premise = premise_create(tdu=oncor, esiid="10443720000000001", address_line1="1 Oak St", city="Dallas", zip_code="75201")
+    premise = premise_create(
+        tdu=oncor, esiid="10443720000000001", address_line1="1 Oak St", city="Dallas", zip_code="75201"
+    )
     Meter.objects.create(premise=premise, meter_number="M000001", installed_on=date(2020, 1, 1))
     today = market_today()
     period = service_period_move_in(premise=premise, rep=rep, starts_on=today - timedelta(days=400))
-    alice = django_user_model.objects.create_user(username="alice", email="alice@example.com", password=PASSWORD)
+    alice = django_user_model.objects.create_user(
+        username="alice", email="alice@example.com", password=PASSWORD
+    )
     EmailAddress.objects.create(user=alice, email=alice.email, primary=True, verified=True)
     PremiseRegistration.objects.create(user=alice, period=period)
 
@@ -73,7 +83,10 @@ def world(tmp_path, django_user_model, settings):
 
     receiver = Receiver()
     org = Organization.objects.create(
-        legal_name="WattWise Inc.", contact_email="dev@watt.example", website="https://watt.example", puct_registration="TP-1234"
+        legal_name="WattWise Inc.",
+        contact_email="dev@watt.example",
+        website="https://watt.example",
+        puct_registration="TP-1234",
     )
     org = organization_approve(organization=org)
     app, secret = application_register(
@@ -117,7 +130,9 @@ def test_oauth_dance_end_to_end(live_server, chromium_path, world, tmp_path):
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium_path, headless=True, args=ARGS)
         try:
-            context = browser.new_context(viewport={"width": 375, "height": 812}, device_scale_factor=2, is_mobile=True)
+            context = browser.new_context(
+                viewport={"width": 375, "height": 812}, device_scale_factor=2, is_mobile=True
+            )
             page = context.new_page()
             # The customer arrives, signs in, and lands on the consent page of this very request.
             page.goto(authorize_url)
@@ -126,10 +141,12 @@ def test_oauth_dance_end_to_end(live_server, chromium_path, world, tmp_path):
             page.fill('input[name="password"]', PASSWORD)
             page.locator('main form button[type="submit"]').first.click()
             page.wait_for_url(f"{base}/o/authorize/**")
-            assert page.get_by_role("heading", name="WattWise wants to read your electricity data").is_visible()
+            assert page.get_by_role(
+                "heading", name="WattWise wants to read your electricity data"
+            ).is_visible()
             assert page.get_by_text("Your electricity usage").is_visible()
             assert page.get_by_text("TP-1234").is_visible()
-            assert page.locator(f'input[name="premises"]').first.is_checked()  # pre-selected by esiid
+            assert page.locator('input[name="premises"]').first.is_checked()  # pre-selected by esiid
             # Reads well on a 375 px phone: nothing wider than the screen.
             assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
             page.screenshot(path=str(shots / "consent-375.png"), full_page=True)
@@ -141,7 +158,9 @@ def test_oauth_dance_end_to_end(live_server, chromium_path, world, tmp_path):
             assert "code=" in redirected and f"state={state}" in redirected
 
             # Code → token (authlib sends the PKCE verifier).
-            token = session.fetch_token(f"{base}/o/token/", authorization_response=redirected, code_verifier=verifier)
+            token = session.fetch_token(
+                f"{base}/o/token/", authorization_response=redirected, code_verifier=verifier
+            )
             assert token["token_type"].lower() == "bearer" and token["refresh_token"]
 
             # Read intervals through the API.
@@ -165,7 +184,9 @@ def test_oauth_dance_end_to_end(live_server, chromium_path, world, tmp_path):
             page.goto(session.create_authorization_url(f"{base}/o/authorize/", code_verifier=verifier)[0])
             page.get_by_role("button", name="Approve").click()
             page.wait_for_url(f"{callback}**")
-            token = session.fetch_token(f"{base}/o/token/", authorization_response=page.url, code_verifier=verifier)
+            token = session.fetch_token(
+                f"{base}/o/token/", authorization_response=page.url, code_verifier=verifier
+            )
             assert session.get(api).status_code == 200
             new = session.refresh_token(f"{base}/o/token/")
             assert session.get(api).status_code == 200
@@ -190,5 +211,7 @@ def test_oauth_dance_end_to_end(live_server, chromium_path, world, tmp_path):
     hooks = [r for r in receiver.posts() if r["headers"]["SMT-Event"] == "agreement.revoked"]
     assert hooks, [r["headers"]["SMT-Event"] for r in receiver.posts()]
     secret = app.webhook_endpoint.secret
-    assert signature_verify(secret=secret, header=hooks[-1]["headers"]["SMT-Signature"], body=hooks[-1]["body"])
+    assert signature_verify(
+        secret=secret, header=hooks[-1]["headers"]["SMT-Signature"], body=hooks[-1]["body"]
+    )
     assert json.loads(hooks[-1]["body"])["data"]["status"] == "revoked"

@@ -319,3 +319,10 @@ def test_metadata_document_follows_the_contract(client):
     assert set(data["grant_types_supported"]) == {"authorization_code", "refresh_token"}
     assert "usage:read" in data["scopes_supported"]
     assert data["token_endpoint_auth_methods_supported"]
+
+
+def test_consent_is_asked_again_even_when_the_client_says_approval_prompt_auto(client, alice, premise_a, app):
+    token_for(client, app, alice)
+    client.force_login(alice)
+    page = consent_get(client, app, pkce()[1], approval_prompt="auto")
+    assert page.status_code == 200 and 'name="allow"' in page.content.decode()
