@@ -240,11 +240,15 @@ def main() -> None:
         run([PY, __file__, "--child-compact", before.isoformat()], env).strip().splitlines()[-1]
     )
     with psycopg.connect(env["DATABASE_URL"], autocommit=True) as conn:
+        size_sql = "SELECT pg_total_relation_size('usage_intervalday'), pg_total_relation_size('usage_intervalmonth')"
         conn.execute("VACUUM ANALYZE usage_intervalday")
         conn.execute("VACUUM ANALYZE usage_intervalmonth")
-        total = conn.execute(
-            "SELECT pg_total_relation_size('usage_intervalday') + pg_total_relation_size('usage_intervalmonth')"
-        ).fetchone()[0]
+        day_before, _ = conn.execute(size_sql).fetchone()
+        # the day table's indexes keep the pages of the compacted days until new days reuse them;
+        # rebuild them so that the figure is the compacted data's (the pages left are reported)
+        conn.execute("REINDEX TABLE usage_intervalday")
+        day_size, month_size = conn.execute(size_sql).fetchone()
+        total = day_size + month_size
         payload = conn.execute(
             "SELECT coalesce((SELECT sum(octet_length(data)) FROM usage_intervalday), 0)"
             " + coalesce((SELECT sum(octet_length(data)) FROM usage_intervalmonth), 0)"
@@ -260,6 +264,9 @@ def main() -> None:
         payload_bytes_per_reading=round(float(payload) / readings, 3),
         overhead_bytes_per_reading=round((total - float(payload)) / readings, 3),
         total_bytes=total,
+        month_table_bytes=month_size,
+        day_table_bytes=day_size,
+        day_table_bytes_before_reindex=day_before,
         readings=readings,
         day_rows=rows[0],
         month_rows=rows[1],

@@ -314,8 +314,23 @@ def _concat(parts: list[np.ndarray], dtype) -> np.ndarray:
     return out
 
 
+_FIELDS = ("premise", "channel", "day", "slot", "wh", "estimated", "revision", "line")
+_DTYPES = {
+    "premise": np.int32,
+    "channel": np.int8,
+    "day": np.int32,
+    "slot": np.int16,
+    "wh": np.int32,
+    "estimated": np.bool_,
+    "revision": np.int64,
+    "line": np.uint32,
+}
+
+
 def _load_intervals(report: IngestFile, stream: BinaryIO, *, tdu: Tdu, today: date) -> None:
-    fields = {k: [] for k in ("premise", "channel", "day", "slot", "wh", "estimated", "revision", "line")}
+    # accepted readings are kept per local day in compact arrays (28 bytes a reading): a meter-day's rows
+    # may be anywhere in the file, but days are independent, so the merge then runs a few days at a time
+    buckets: dict[int, dict[str, list[np.ndarray]]] = {}
     rows = 0
     rejects: list[tuple[int, str, str, str]] = []
     header_holder: list[bytes] = []
@@ -323,30 +338,25 @@ def _load_intervals(report: IngestFile, stream: BinaryIO, *, tdu: Tdu, today: da
     for batch in parse_interval_file(stream, lookup=_EsiidLookup(tdu), today=today, header_out=header_holder):
         rows += batch.rows
         rejects.extend(batch.rejects)
-        if batch.premise_id.size and int(batch.premise_id.max()) >= 2**31:  # pragma: no cover
-            raise RuntimeError("premise ids above 2**31 need wider ingest arrays")
-        fields["premise"].append(batch.premise_id.astype(np.int32))
-        fields["channel"].append(batch.channel)
-        fields["day"].append(batch.day)
-        fields["slot"].append(batch.slot)
-        fields["wh"].append(batch.wh.astype(np.int32))
-        fields["estimated"].append(batch.estimated)
-        fields["revision"].append(batch.revision)
-        fields["line"].append(batch.line)
+        if not batch.wh.size:
+            continue
+        if int(batch.premise_id.max()) >= 2**31 or int(batch.line.max()) >= 2**32:  # pragma: no cover
+            raise RuntimeError("premise id or line number too large for the ingest arrays")
+        cols = {name: getattr(batch, "premise_id" if name == "premise" else name) for name in _FIELDS}
+        days = batch.day
+        if days[0] == days[-1] and np.all(days == days[0]):
+            groups = [(int(days[0]), None)]
+        else:
+            groups = [(int(d), np.flatnonzero(days == d)) for d in np.unique(days).tolist()]
+        for d, sel in groups:
+            bucket = buckets.setdefault(d, {name: [] for name in _FIELDS})
+            for name in _FIELDS:
+                arr = cols[name] if sel is None else cols[name][sel]
+                bucket[name].append(arr.astype(_DTYPES[name], copy=False))
     report.header = header_holder[0].decode("utf-8", "replace") if header_holder else ""
-    acc = _Accumulated(
-        premise=_concat(fields["premise"], np.int32),
-        channel=_concat(fields["channel"], np.int8),
-        day=_concat(fields["day"], np.int32),
-        slot=_concat(fields["slot"], np.int16),
-        wh=_concat(fields["wh"], np.int32),
-        estimated=_concat(fields["estimated"], bool),
-        revision=_concat(fields["revision"], np.int64),
-        line=_concat(fields["line"], np.int64),
-    )
     stored = superseded = 0
     conflict_rejects: list[tuple[int, str, str, str]] = []
-    for part in _day_parts(acc):
+    for part in _day_parts(buckets):
         s, p, c = _apply(part, report.pk)
         stored += s
         superseded += p
@@ -366,27 +376,25 @@ def _load_intervals(report: IngestFile, stream: BinaryIO, *, tdu: Tdu, today: da
 PART_READINGS = 2_000_000
 
 
-def _day_parts(acc: _Accumulated):
-    """Split the file's readings into groups of whole days of at most about PART_READINGS readings, so
-    that the merge's temporary arrays stay small whatever the file size (days are independent)."""
-    n = len(acc.wh)
-    if n <= PART_READINGS:
-        yield acc
-        return
-    dmin = int(acc.day.min())
-    span = int(acc.day.max()) - dmin
-    rel = (acc.day - dmin).astype(np.int16 if span < 2**15 else np.int32)
-    order = np.argsort(rel, kind="stable")  # radix sort for int16
-    sorted_days = rel[order]
-    cuts = np.flatnonzero(sorted_days[1:] != sorted_days[:-1]) + 1
-    bounds = np.concatenate(([0], cuts, [n]))
-    start = 0
-    names = ("premise", "channel", "day", "slot", "wh", "estimated", "revision", "line")
-    for i in range(1, len(bounds)):
-        if bounds[i] - start >= PART_READINGS or i == len(bounds) - 1:
-            idx = order[start : bounds[i]]
-            yield _Accumulated(**{name: getattr(acc, name)[idx] for name in names})
-            start = bounds[i]
+def _day_parts(buckets: dict[int, dict[str, list[np.ndarray]]]):
+    """Whole days, a few at a time (about PART_READINGS readings), as arrays; each day's buffers are
+    released once handed over, so memory stays near the compact size of the file's readings."""
+    days = sorted(buckets)
+    group: list[int] = []
+    size = 0
+    for i, d in enumerate(days):
+        group.append(d)
+        size += sum(len(a) for a in buckets[d]["wh"])
+        if size >= PART_READINGS or i == len(days) - 1:
+            part = {}
+            for name in _FIELDS:
+                part[name] = _concat([a for g in group for a in buckets[g][name]], _DTYPES[name])
+                for g in group:
+                    buckets[g][name].clear()
+            for g in group:
+                del buckets[g]
+            yield _Accumulated(**part)
+            group, size = [], 0
 
 
 def _apply(acc: _Accumulated, file_id: int) -> tuple[int, int, list[tuple[int, str, str, str]]]:
@@ -396,13 +404,10 @@ def _apply(acc: _Accumulated, file_id: int) -> tuple[int, int, list[tuple[int, s
     if not n:
         return 0, 0, []
     dmin = int(acc.day.min())
-    key = (
-        (
-            (acc.premise.astype(np.int64) << 2 | acc.channel.astype(np.int64)) << 17
-            | (acc.day.astype(np.int64) - dmin)
-        )
-        << 7
-    ) | acc.slot.astype(np.int64)
+    # day-major packed key: whole daily files in premise order come already sorted
+    day_rel = acc.day.astype(np.int64) - dmin
+    key = ((day_rel << 31 | acc.premise.astype(np.int64)) << 2 | acc.channel.astype(np.int64)) << 7
+    key |= acc.slot.astype(np.int64)
     if np.all(key[1:] > key[:-1]):
         order = None  # already sorted, no duplicates (the usual TDU file)
     else:
