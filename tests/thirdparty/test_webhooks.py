@@ -208,3 +208,22 @@ def test_a_loaded_tdu_file_announces_data_available_to_apps_that_may_read_it(
     data = hooks[0]["data"]
     assert data["esiid"] == premise_a.esiid and data["start"] == data["end"] == day.isoformat()
     assert data["url"].endswith(f"/api/v1/premises/{premise_a.esiid}/intervals/?start={day}&end={day}")
+
+
+@pytest.mark.django_db
+def test_the_developer_switches_an_app_to_green_button_notifications(client, app, receiver):
+    client.force_login(app.organization.members.get())
+    form = {
+        "name": app.name,
+        "redirect_uris": "\n".join(app.redirect_uris.split()),
+        "allowed_scopes": app.allowed_scopes,
+        "webhook_url": "",
+        "webhook_style": "espi",
+        "espi_notify_url": "",
+    }
+    refused = client.post(f"/developers/apps/{app.pk}/", form)
+    assert refused.status_code == 400 and "Green Button notify URL" in refused.content.decode()
+    saved = client.post(f"/developers/apps/{app.pk}/", {**form, "espi_notify_url": receiver.url})
+    assert saved.status_code == 200 and "Saved." in saved.content.decode()
+    endpoint = WebhookEndpoint.objects.get(application=app)
+    assert endpoint.style == "espi" and endpoint.espi_notify_url == receiver.url

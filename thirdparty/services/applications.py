@@ -118,3 +118,23 @@ def application_webhook_secret_rotate(*, application: Application) -> str:
     endpoint.secret = webhook_secret_generate()
     endpoint.save(update_fields=["secret"])
     return endpoint.secret
+
+
+@transaction.atomic
+def application_webhook_configure(*, application: Application, style: str, espi_notify_url: str = "") -> None:
+    """Signed JSON events to the webhook URL, or Green Button BatchList notifications to an ESPI notify URL."""
+    from thirdparty.webhooks.models import WebhookEndpoint
+
+    if style not in WebhookEndpoint.Style.values:
+        raise ValidationError({"webhook_style": "Choose JSON events or Green Button notifications."})
+    espi_notify_url = (espi_notify_url or "").strip()
+    if espi_notify_url and not redirect_uri_is_safe(espi_notify_url):
+        raise ValidationError({"espi_notify_url": "The notify URL must be https (http only for localhost)."})
+    if style == WebhookEndpoint.Style.ESPI and not espi_notify_url:
+        raise ValidationError(
+            {"espi_notify_url": "Give the Green Button notify URL for BatchList notifications."}
+        )
+    endpoint = webhook_endpoint_for(application)
+    endpoint.style = style
+    endpoint.espi_notify_url = espi_notify_url
+    endpoint.save(update_fields=["style", "espi_notify_url"])

@@ -25,7 +25,7 @@ from thirdparty.services import onboarding
 from thirdparty.services.agreements import agreement_terminate
 from thirdparty.services.onboarding import organization_of
 from thirdparty.webhooks.delivery import EVENTS, webhook_endpoint_for, webhook_replay
-from thirdparty.webhooks.models import WebhookDelivery
+from thirdparty.webhooks.models import WebhookDelivery, WebhookEndpoint
 from thirdparty.webhooks.signing import retry_schedule
 
 SCOPE_CHOICES = [(name, f"{s.title} ({name})") for name, s in SCOPES.items()]
@@ -286,6 +286,25 @@ class ApplicationForm(forms.Form):
     webhook_url = forms.URLField(
         label="Webhook URL", required=False, assume_scheme="https", help_text="Signed events are POSTed here."
     )
+    webhook_style = forms.ChoiceField(
+        label="Notifications",
+        choices=WebhookEndpoint.Style.choices,
+        initial=WebhookEndpoint.Style.JSON,
+        required=False,
+        help_text="Green Button clients may receive a BatchList of resource URIs instead of JSON events.",
+    )
+    espi_notify_url = forms.URLField(
+        label="Green Button notify URL",
+        required=False,
+        assume_scheme="https",
+        help_text="Only for BatchList.",
+    )
+
+    def service_kwargs(self):
+        data = dict(self.cleaned_data)
+        data.pop("webhook_style", None)
+        data.pop("espi_notify_url", None)
+        return data
 
 
 @organization_required()
@@ -299,9 +318,15 @@ def application_new(request, org):
     form = ApplicationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            app, secret = app_services.application_register(
-                organization=org, by=request.user, **form.cleaned_data
-            )
+            with transaction.atomic():
+                app, secret = app_services.application_register(
+                    organization=org, by=request.user, **form.service_kwargs()
+                )
+                app_services.application_webhook_configure(
+                    application=app,
+                    style=form.cleaned_data.get("webhook_style") or WebhookEndpoint.Style.JSON,
+                    espi_notify_url=form.cleaned_data.get("espi_notify_url", ""),
+                )
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
@@ -323,7 +348,10 @@ def application_new(request, org):
 @require_http_methods(["GET", "POST"])
 def application_detail(request, pk, org):
     app = get_object_or_404(Application, pk=pk, organization=org)
+    endpoint = webhook_endpoint_for(app)
     initial = {
+        "webhook_style": endpoint.style,
+        "espi_notify_url": endpoint.espi_notify_url,
         "name": app.name,
         "description": app.description,
         "redirect_uris": "\n".join(app.redirect_uris.split()),
@@ -334,7 +362,13 @@ def application_detail(request, pk, org):
     saved = False
     if request.method == "POST" and form.is_valid():
         try:
-            app_services.application_update(application=app, **form.cleaned_data)
+            with transaction.atomic():
+                app_services.application_update(application=app, **form.service_kwargs())
+                app_services.application_webhook_configure(
+                    application=app,
+                    style=form.cleaned_data.get("webhook_style") or WebhookEndpoint.Style.JSON,
+                    espi_notify_url=form.cleaned_data.get("espi_notify_url", ""),
+                )
             saved = True
         except ValidationError as exc:
             _apply_errors(form, exc)
