@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import orjson
+from django.conf import settings
 from django.http import Http404
 from rest_framework import exceptions, permissions
 from rest_framework.negotiation import DefaultContentNegotiation
@@ -16,8 +19,9 @@ from api.authentication import (
     CustomerSessionAuthentication,
 )
 from api.problems import ApiProblem
+from thirdparty.access import GENERATION_KEY as ACCESS_GEN_KEY
 from thirdparty.access import Actor
-from thirdparty.access import cache_generation as access_cache_generation
+from thirdparty.access import cache_seconds as access_cache_seconds
 
 
 class OrjsonRenderer(BaseRenderer):
@@ -71,6 +75,17 @@ class ApiNegotiation(DefaultContentNegotiation):
             ) from None
 
 
+def _presented_credential(request) -> str | None:
+    """A digest of the credential the request presents (token, key or session), before checking it."""
+    raw = request.META.get("HTTP_AUTHORIZATION") or request.META.get("HTTP_X_API_KEY")
+    if not raw:
+        raw = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+        if not raw:
+            return None
+        raw = "session:" + raw
+    return hashlib.sha256(raw.encode("utf-8", "replace")).hexdigest()[:32]
+
+
 class HasActor(permissions.BasePermission):
     def has_permission(self, request, view):
         if isinstance(request.auth, Actor):
@@ -93,25 +108,22 @@ class ApiView(APIView):
 
     def initial(self, request, *args, **kwargs):
         self.format_kwarg = None
-        request._access_generation = access_cache_generation()
-        auth_error = None
-        try:
-            request.user  # noqa: B018 - runs the authenticators
-        except exceptions.APIException as exc:
-            auth_error = exc
+        # one cache round trip before anything else: the rate-limit counters (per client IP and per
+        # presented credential) and the access-cache generation that authentication and access use
         hits = [("ip", throttling.client_ip(request))]
-        actor = request.auth if isinstance(request.auth, Actor) else None
-        if actor is not None:
-            hits.append(("credential", actor.cache_key))
+        ident = _presented_credential(request)
+        if ident is not None:
+            hits.append(("credential", ident))
             if request.method not in permissions.SAFE_METHODS:
-                hits.extend((b, actor.cache_key) for b in self.write_buckets)
-        states = throttling.count(hits)
+                hits.extend((b, ident) for b in self.write_buckets)
+        caching = access_cache_seconds() > 0
+        states, generation = throttling.count(hits, read_key=ACCESS_GEN_KEY if caching else None)
         request._ratelimit_states = states
+        request._access_generation = int(generation or 0) if caching else None
         for s in states:
             if s.exceeded:
                 raise exceptions.Throttled(wait=s.reset)
-        if auth_error is not None:
-            raise auth_error
+        request.user  # noqa: B018 - runs the authenticators (401 on a bad credential)
         neg = self.perform_content_negotiation(request)
         request.accepted_renderer, request.accepted_media_type = neg
         version, scheme = self.determine_version(request, *args, **kwargs)
@@ -123,7 +135,7 @@ class ApiView(APIView):
         states = getattr(request, "_ratelimit_states", None)
         if states is None:
             # failed before counting (e.g. a malformed request): count it by IP so headers are honest
-            states = throttling.count([("ip", throttling.client_ip(request))])
+            states, _ = throttling.count([("ip", throttling.client_ip(request))])
         for k, v in throttling.headers_for(states).items():
             response[k] = v
         response.setdefault("Cache-Control", "private, no-store")

@@ -98,8 +98,9 @@ def _redis_client():
         return None
 
 
-def count(hits: list[tuple[str, str]]) -> list[Counted]:
-    """Count one request against each (bucket, identity); returns the state of each bucket after it."""
+def count(hits: list[tuple[str, str]], *, read_key: str | None = None) -> tuple[list[Counted], object]:
+    """Count one request against each (bucket, identity); returns the state of each bucket after it, and
+    the value at ``read_key`` (read in the same round trip; None without it)."""
     lim = limits()
     now = time.time()
     todo = []
@@ -110,32 +111,39 @@ def count(hits: list[tuple[str, str]]) -> list[Counted]:
         period = int(spec["period"])
         window = int(now // period)
         reset = max(1, int((window + 1) * period - now + 0.999))
-        key = f"smt:rl:{bucket}:{ident}:{window}"
-        todo.append((bucket, int(spec["limit"]), period, key, reset))
-    if not todo:
-        return []
+        key = cache.make_and_validate_key(f"smt:rl:{bucket}:{ident}:{window}")
+        todo.append((bucket, int(spec["limit"]), period, key, reset, f"smt:rl:{bucket}:{ident}:{window}"))
     client = _redis_client()
     counts: list[int]
+    value = None
     if client is not None:
         pipe = client.pipeline(transaction=False)
-        for _, _, period, key, _ in todo:
+        for _, _, period, key, _, _ in todo:
             pipe.incr(key)
             pipe.expire(key, period + 1)
+        if read_key is not None:
+            pipe.get(cache.make_and_validate_key(read_key))
         res = pipe.execute()
         counts = [int(res[i * 2]) for i in range(len(todo))]
+        if read_key is not None:
+            raw = res[-1]
+            value = None if raw is None else caches["default"]._cache._serializer.loads(raw)
     else:
         counts = []
-        for _, _, period, key, _ in todo:
-            cache.add(key, 0, timeout=period + 1)
+        for _, _, period, _, _, plain in todo:
+            cache.add(plain, 0, timeout=period + 1)
             try:
-                counts.append(int(cache.incr(key)))
+                counts.append(int(cache.incr(plain)))
             except ValueError:  # expired between add and incr
-                cache.set(key, 1, timeout=period + 1)
+                cache.set(plain, 1, timeout=period + 1)
                 counts.append(1)
-    return [
+        if read_key is not None:
+            value = cache.get(read_key)
+    states = [
         Counted(bucket, limit, period, c, reset)
-        for (bucket, limit, period, _, reset), c in zip(todo, counts, strict=True)
+        for (bucket, limit, period, _, reset, _), c in zip(todo, counts, strict=True)
     ]
+    return states, value
 
 
 def tightest(states: list[Counted]) -> Counted | None:

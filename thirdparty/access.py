@@ -193,49 +193,79 @@ def _live_agreements_q(prefix: str = "agreement__") -> Q:
     )
 
 
-def _grants(actor: Actor, premises: list[Premise], today: date) -> dict[int, list[Grant]]:
-    """Every grant the actor holds on each of ``premises`` (one query for REPs and third parties)."""
-    ids = [p.pk for p in premises]
+_PREMISE_FIELDS = None
+
+
+def _premise_columns() -> tuple[list[str], list[str]]:
+    """(attnames, lookups through a ``premise`` relation) of Premise's columns, to build it from one join."""
+    global _PREMISE_FIELDS
+    if _PREMISE_FIELDS is None:
+        fields = Premise._meta.concrete_fields
+        _PREMISE_FIELDS = ([f.attname for f in fields], [f"premise__{f.name}" for f in fields])
+    return _PREMISE_FIELDS
+
+
+def _grants(
+    actor: Actor, premises: list[Premise] | None, today: date, *, esiid: str | None = None
+) -> tuple[dict[int, list[Grant]], dict[int, Premise]]:
+    """Every grant the actor holds on each of ``premises`` (or on the premise with ``esiid``), and those
+    premises by id. One query for REPs and third parties (the premise comes along in the same join)."""
     out: dict[int, list[Grant]] = defaultdict(list)
-    if not ids:
-        return out
+    found: dict[int, Premise] = {}
+    if premises is not None:
+        found = {p.pk: p for p in premises}
+        if not found:
+            return out, found
     if actor.kind == CUSTOMER:
-        for p in premises:
+        if premises is None:
+            p = Premise.objects.filter(esiid=esiid).first()
+            found = {p.pk: p} if p else {}
+        for p in found.values():
             for rng in customer_windows(user=actor.user, premise=p, today=today):
                 out[p.pk].append(Grant(ALL_SCOPES, Window(rng.start, rng.end)))
-        return out
+        return out, found
     org = actor.organization
-    if org is None:
-        return out
+    if org is None or (actor.kind == REP and org.rep_id is None):
+        return out, found
+    attnames, lookups = _premise_columns()
     if actor.kind == REP:
-        if org.rep_id is None:
-            return out
-        rows = ServicePeriod.objects.filter(premise_id__in=ids, rep_id=org.rep_id).filter(
+        rows = ServicePeriod.objects.filter(rep_id=org.rep_id).filter(
             Q(ends_on__isnull=True) | Q(ends_on__gt=today)
         )
-        for pid, starts_on, ends_on in rows.values_list("premise_id", "starts_on", "ends_on"):
-            w = _period_window(starts_on, ends_on, today)
+        columns = ["premise_id", "starts_on", "ends_on"]
+    else:
+        rows = AgreementPremise.objects.filter(_live_agreements_q(), agreement__organization_id=org.pk)
+        if actor.agreement_id is not None:
+            rows = rows.filter(agreement_id=actor.agreement_id)
+        elif actor.application_id is not None:
+            rows = rows.none()  # an OAuth token without an agreement grants nothing
+        columns = [
+            "premise_id",
+            "service_period__starts_on",
+            "service_period__ends_on",
+            "agreement_id",
+            "agreement__scopes",
+            "agreement__history_start",
+        ]
+    if premises is not None:
+        rows = rows.filter(premise_id__in=list(found))
+        values = rows.values_list(*columns)
+    else:
+        rows = rows.filter(premise__esiid=esiid)
+        values = rows.values_list(*columns, *lookups)
+    n = len(columns)
+    for row in values:
+        pid = row[0]
+        if premises is None and pid not in found:
+            found[pid] = Premise.from_db("default", attnames, list(row[n:]))
+        if actor.kind == REP:
+            w = _period_window(row[1], row[2], today)
             out[pid].append(Grant(actor.scopes, Window(*w) if w else None))
-        return out
-    rows = AgreementPremise.objects.filter(
-        _live_agreements_q(), premise_id__in=ids, agreement__organization_id=org.pk
-    )
-    if actor.agreement_id is not None:
-        rows = rows.filter(agreement_id=actor.agreement_id)
-    elif actor.application_id is not None:
-        rows = rows.none()  # an OAuth token without an agreement grants nothing
-    for pid, agreement_id, scopes, history_start, starts_on, ends_on in rows.values_list(
-        "premise_id",
-        "agreement_id",
-        "agreement__scopes",
-        "agreement__history_start",
-        "service_period__starts_on",
-        "service_period__ends_on",
-    ):
-        w = _period_window(starts_on, ends_on, today, floor=history_start)
-        granted = scopes_expand(scopes) & actor.scopes
-        out[pid].append(Grant(granted, Window(w[0], w[1], agreement_id) if w else None))
-    return out
+        else:
+            w = _period_window(row[1], row[2], today, floor=row[5])
+            granted = scopes_expand(row[4]) & actor.scopes
+            out[pid].append(Grant(granted, Window(w[0], w[1], row[3]) if w else None))
+    return out, found
 
 
 def _decide(
@@ -292,21 +322,21 @@ def _inactive(actor: Actor) -> Decision | None:
 # ---------------------------------------------------------------------------------------------------
 # a short-lived per-process cache of credentials and grants, voided at once by any change (generation)
 
-_GEN_KEY = "smt:access:generation"
+GENERATION_KEY = "smt:access:generation"
 _LOCAL: OrderedDict = OrderedDict()
 _LOCAL_MAX = 20_000
 
 
-def _cache_seconds() -> float:
+def cache_seconds() -> float:
     return float(getattr(settings, "ACCESS_CACHE_SECONDS", 30))
 
 
 def cache_generation() -> int | None:
     """The current generation (shared through the cache, i.e. Redis), or None when caching is off."""
-    if _cache_seconds() <= 0:
+    if cache_seconds() <= 0:
         return None
     try:
-        return int(cache.get(_GEN_KEY) or 0)
+        return int(cache.get(GENERATION_KEY) or 0)
     except Exception:  # noqa: BLE001 - no cache, no caching
         return None
 
@@ -316,9 +346,9 @@ def cache_bump(**kwargs) -> None:
     _LOCAL.clear()
     try:
         try:
-            cache.incr(_GEN_KEY)
+            cache.incr(GENERATION_KEY)
         except ValueError:
-            cache.set(_GEN_KEY, 1, None)
+            cache.set(GENERATION_KEY, 1, None)
     except Exception:  # noqa: BLE001 - the cache is down: nothing is cached anywhere either
         logging.getLogger(__name__).warning("could not bump the access cache generation")
 
@@ -339,7 +369,7 @@ def local_get(key, generation: int | None):
 def local_put(key, generation: int | None, value) -> None:
     if generation is None:
         return
-    _LOCAL[key] = (generation, time.monotonic() + _cache_seconds(), value)
+    _LOCAL[key] = (generation, time.monotonic() + cache_seconds(), value)
     if len(_LOCAL) > _LOCAL_MAX:
         _LOCAL.popitem(last=False)
 
@@ -387,12 +417,13 @@ def access_decide(
             if hit is not None:
                 premise, grants = hit
                 return _decide(actor, premise, grants, scope, start, end)
-        premise = Premise.objects.filter(esiid=normalized).first() if normalized else None
-    if premise is None:
-        if key is not None:
-            local_put(key, generation, (None, []))
-        return Decision(NOT_FOUND, detail="No premise with this ESI ID is available to you.")
-    grants = _grants(actor, [premise], today).get(premise.pk, [])
+        if not normalized:
+            return Decision(NOT_FOUND, detail="No premise with this ESI ID is available to you.")
+        by_premise, found = _grants(actor, None, today, esiid=normalized)
+        premise = next(iter(found.values()), None)
+        grants = by_premise.get(premise.pk, []) if premise is not None else []
+    else:
+        grants = _grants(actor, [premise], today)[0].get(premise.pk, [])
     if key is not None:
         local_put(key, generation, (premise, grants))
     return _decide(actor, premise, grants, scope, start, end)
@@ -423,7 +454,7 @@ def access_decide_many(
     for i in range(0, len(wanted), 5000):
         for p in Premise.objects.filter(esiid__in=wanted[i : i + 5000]):
             premises[p.esiid] = p
-    grants = _grants(actor, list(premises.values()), today)
+    grants = _grants(actor, list(premises.values()), today)[0]
     out = {}
     for e in esiids:
         p = premises.get(normalized[e] or "")
@@ -470,7 +501,7 @@ def access_visible(
 ) -> list[VisiblePremise]:
     """Windows and scopes of each of ``premises`` (a page of ``access_premises_queryset``)."""
     today = today or market_today()
-    grants = _grants(actor, premises, today)
+    grants = _grants(actor, premises, today)[0]
     out = []
     for p in premises:
         gs = grants.get(p.pk, [])

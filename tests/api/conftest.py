@@ -8,7 +8,6 @@ from datetime import date, timedelta
 
 import numpy as np
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 from oauth2_provider.models import set_token_value
 
@@ -112,13 +111,19 @@ def make_agreement(
 
 
 @pytest.fixture(autouse=True)
-def _clear_cache():
+def _fresh_cache(settings):
+    """A cache key prefix of its own for every test: fresh rate-limit counters and access-cache generation,
+    without flushing a Redis that other test processes share."""
+    import copy
+    import uuid
+
     from thirdparty import access
 
-    cache.clear()
+    caches_conf = copy.deepcopy(settings.CACHES)
+    caches_conf["default"]["KEY_PREFIX"] = f"t{uuid.uuid4().hex[:12]}"
+    settings.CACHES = caches_conf
     access._LOCAL.clear()
     yield
-    cache.clear()
     access._LOCAL.clear()
 
 

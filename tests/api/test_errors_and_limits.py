@@ -80,21 +80,29 @@ def test_post_to_a_read_only_resource_is_405(client, market):
     assert_problem(r, 405)
 
 
-def test_ratelimit_headers_on_success_and_error(client, market):
+def test_ratelimit_headers_on_success_and_error(client, market, settings):
+    settings.API_RATE_LIMITS = {
+        "credential": {"limit": 50, "period": 86400},
+        "ip": {"limit": 100, "period": 86400},
+    }
     end = market.today - timedelta(days=1)
     ok = client.get(URL, {"start": end, "end": end}, **market.bearer())
     assert ok.status_code == 200
     limit = int(ok["RateLimit-Limit"])
     remaining = int(ok["RateLimit-Remaining"])
     assert 0 <= remaining < limit
-    assert 0 < int(ok["RateLimit-Reset"]) <= 60
+    assert limit == 50
+    assert 0 < int(ok["RateLimit-Reset"]) <= 86400
     again = client.get(URL, {"start": end, "end": end}, **market.bearer())
     assert int(again["RateLimit-Remaining"]) == remaining - 1
     assert "RateLimit-Policy" in again
 
 
 def test_429_with_retry_after_when_the_credential_limit_is_reached(client, market, settings):
-    settings.API_RATE_LIMITS = {"credential": {"limit": 3, "period": 60}, "ip": {"limit": 100, "period": 60}}
+    settings.API_RATE_LIMITS = {
+        "credential": {"limit": 3, "period": 86400},
+        "ip": {"limit": 100, "period": 86400},
+    }
     end = market.today - timedelta(days=1)
     statuses = [client.get(URL, {"start": end, "end": end}, **market.bearer()).status_code for _ in range(3)]
     assert statuses == [200, 200, 200]
@@ -109,7 +117,10 @@ def test_429_with_retry_after_when_the_credential_limit_is_reached(client, marke
 
 
 def test_ip_limit_applies_to_unauthenticated_requests(client, market, settings):
-    settings.API_RATE_LIMITS = {"credential": {"limit": 100, "period": 60}, "ip": {"limit": 2, "period": 60}}
+    settings.API_RATE_LIMITS = {
+        "credential": {"limit": 100, "period": 86400},
+        "ip": {"limit": 2, "period": 86400},
+    }
     codes = [client.get(URL).status_code for _ in range(3)]
     assert codes == [401, 401, 429]
 
