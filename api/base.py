@@ -165,9 +165,7 @@ class NotFoundView(ApiView):
     """Any other address under the API: a problem document, with the rate-limit headers."""
 
     permission_classes = [permissions.AllowAny]
-
-    def dispatch(self, request, *args, **kwargs):
-        return super().dispatch(request, *args, **kwargs)
+    schema = None  # not an endpoint: left out of the OpenAPI document
 
     def http_method_not_allowed(self, request, *args, **kwargs):
         raise Http404

@@ -161,6 +161,7 @@ class PremiseListView(ApiView):
     pagination_class = PremiseCursor
 
     @extend_schema(
+        operation_id="premises_list",
         summary="Premises you can read",
         description=(
             "Every premise the caller holds a grant on, by ESI ID, with its access windows. Addresses, "
@@ -183,6 +184,7 @@ class PremiseListView(ApiView):
 
 class PremiseDetailView(ApiView):
     @extend_schema(
+        operation_id="premises_retrieve",
         summary="One premise",
         parameters=[ESIID_PARAM],
         responses={200: OpenApiTypes.OBJECT, **problem_responses(401, 403, 404)},

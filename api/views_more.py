@@ -300,7 +300,11 @@ class ExportListView(ApiView):
         body = _job_body(request, job)
         return Response(body, status=202, headers={"Location": body["url"]})
 
-    @extend_schema(summary="Your export jobs", responses={200: OpenApiTypes.OBJECT, **problem_responses(401)})
+    @extend_schema(
+        operation_id="exports_list",
+        summary="Your export jobs",
+        responses={200: OpenApiTypes.OBJECT, **problem_responses(401)},
+    )
     def get(self, request):
         jobs = ExportJob.objects.filter(credential=self.actor.cache_key[:80]).order_by("-created_at")[:100]
         return Response({"results": [_job_body(request, j) for j in jobs]})
@@ -308,7 +312,9 @@ class ExportListView(ApiView):
 
 class ExportDetailView(ApiView):
     @extend_schema(
-        summary="An export job", responses={200: OpenApiTypes.OBJECT, **problem_responses(401, 404)}
+        operation_id="exports_retrieve",
+        summary="An export job",
+        responses={200: OpenApiTypes.OBJECT, **problem_responses(401, 404)},
     )
     def get(self, request, job_id):
         job = ExportJob.objects.filter(pk=job_id, credential=self.actor.cache_key[:80]).first()

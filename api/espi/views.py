@@ -19,7 +19,7 @@ from datetime import date, datetime
 from django.conf import settings
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import permissions
 
 from api import params
@@ -376,3 +376,28 @@ __all__ = [
     "UsageSummariesView",
     "invalid_parameter",
 ]
+
+
+def one_of(view_cls, operation_id: str, summary: str):
+    """The single-resource form of a collection view, with its own OpenAPI operation."""
+    sub = type(f"{view_cls.__name__}One", (view_cls,), {"__doc__": summary})
+    return extend_schema_view(
+        get=extend_schema(
+            operation_id=operation_id,
+            summary=summary,
+            tags=["Green Button"],
+            parameters=[],
+            responses=XML_RESPONSES,
+        )
+    )(sub)
+
+
+UsagePointView = one_of(UsagePointsView, "espi_usage_point", "One UsagePoint")
+MeterReadingView = one_of(MeterReadingsView, "espi_meter_reading", "One MeterReading")
+IntervalBlockView = one_of(IntervalBlocksView, "espi_interval_block", "One IntervalBlock")
+UsageSummaryView = one_of(UsageSummariesView, "espi_usage_summary", "One UsageSummary")
+BatchUsagePointView = one_of(
+    BatchSubscriptionView,
+    "espi_batch_usage_point",
+    "Batch/Subscription/{id}/UsagePoint/{id}: every resource of one UsagePoint",
+)
