@@ -57,5 +57,19 @@ def chromium_path():
 
 
 @pytest.fixture(autouse=True)
+def _tasks_run_in_process():
+    """Tasks run eagerly in tests, also when REDIS_URL is set; the real-worker tests switch this off themselves.
+
+    Celery reads Django settings under the CELERY_ namespace, so only the namespaced key takes effect.
+    """
+    from smt.celery import app
+
+    old = app.conf.task_always_eager
+    app.conf.update(CELERY_TASK_ALWAYS_EAGER=True)
+    yield
+    app.conf.update(CELERY_TASK_ALWAYS_EAGER=old)
+
+
+@pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
