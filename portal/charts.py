@@ -15,12 +15,13 @@ the hover labels once in ``labels`` (``static/js/usage.js`` copies them into eac
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 
 import numpy as np
 
 from usage.reads.aggregate import utc_offsets
+from usage.timegrid import MARKET_TZ, day_bounds_utc
 
 TZ_NAMES = {-18000: "CDT", -21600: "CST"}
 COLORS = {
@@ -73,8 +74,8 @@ def local_minutes(epochs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if epochs.size == 0:
         return np.zeros(0, dtype="U16"), np.zeros(0, dtype=np.int64)
     offs = utc_offsets(epochs)
-    text = np.datetime_as_string((epochs + offs).astype("datetime64[s]"), unit="m")
-    return np.char.replace(text, "T", " "), offs
+    # "YYYY-MM-DDTHH:MM": plotly reads the "T" form as a date too, and slicing below does not care.
+    return np.datetime_as_string((epochs + offs).astype("datetime64[s]"), unit="m"), offs
 
 
 @lru_cache(maxsize=4096)
@@ -125,6 +126,40 @@ def interval_labels(starts: np.ndarray, ends: np.ndarray, granularity: str) -> l
     return out
 
 
+@lru_cache(maxsize=4096)
+def day_intervals(day: date, step: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(labels, bar centres) of one local day's 15-minute or hourly intervals, computed once per process.
+
+    A day has 92, 96 or 100 quarter-hours in absolute time; the labels tell the repeated hour apart by zone."""
+    start, end = day_bounds_utc(day)
+    s0, n = int(start.timestamp()), int((end - start).total_seconds()) // step
+    labels, centres = [], []
+    prefix = _day_text(day.isoformat())
+    for i in range(n):
+        a = datetime.fromtimestamp(s0 + i * step, tz=MARKET_TZ)
+        b = datetime.fromtimestamp(s0 + (i + 1) * step, tz=MARKET_TZ)
+        m = datetime.fromtimestamp(s0 + i * step + step // 2, tz=MARKET_TZ)
+        ta, tb = a.tzname(), b.tzname()
+        if ta == tb:
+            labels.append(f"{prefix}, {a:%H:%M}–{b:%H:%M} {tb}")
+        else:
+            labels.append(f"{prefix}, {a:%H:%M} {ta}–{b:%H:%M} {tb}")
+        centres.append(f"{m:%Y-%m-%d %H:%M:%S}")
+    return tuple(labels), tuple(centres)
+
+
+def range_intervals(days, granularity: str) -> tuple[list[str], list[str]]:
+    """Labels and bar centres of every 15-minute or hourly interval of consecutive local days."""
+    step = 900 if granularity == "15min" else 3600
+    labels: list[str] = []
+    centres: list[str] = []
+    for d in days:
+        lab, cen = day_intervals(d, step)
+        labels.extend(lab)
+        centres.extend(cen)
+    return labels, centres
+
+
 def _offset(seconds: int) -> str:
     sign = "-" if seconds < 0 else "+"
     seconds = abs(seconds)
@@ -171,7 +206,7 @@ def _scaled(widths, factor: float):
     return round(widths * factor)
 
 
-def usage_figure(points: Points, *, granularity: str, range_start: str, range_end: str) -> dict:
+def usage_figure(points: Points, *, granularity: str, range_start: str, range_end: str, days=None) -> dict:
     """The chart of one range: ``{"data": [...], "layout": {...}, "config": {...}, "labels": [...]}``.
 
     ``range_start``/``range_end`` are local "YYYY-MM-DD HH:MM" bounds of the x axis (the whole range).
@@ -180,9 +215,13 @@ def usage_figure(points: Points, *, granularity: str, range_start: str, range_en
     """
     n = len(points.starts)
     durations_ms = (points.ends - points.starts) * 1000
-    mid = points.starts + (points.ends - points.starts) // 2
-    mid_text, offs = local_minutes_seconds(mid)
-    x = mid_text.tolist()
+    labels = None
+    if days is not None and granularity in ("15min", "hour"):
+        labels, x = range_intervals(days, granularity)  # cached per day
+        assert len(x) == n, "the series must cover whole days"
+    else:
+        mid = points.starts + (points.ends - points.starts) // 2
+        x = local_minutes_seconds(mid)[0].tolist()
     fill = {"15min": 0.92, "hour": 0.9, "day": 0.8, "month": 0.86, "billing": 0.9}[granularity]
     if granularity in ("15min", "hour", "day"):
         nominal = {"15min": 900_000, "hour": 3_600_000, "day": 86_400_000}[granularity]
@@ -325,7 +364,7 @@ def usage_figure(points: Points, *, granularity: str, range_start: str, range_en
         "data": traces,
         "layout": layout,
         "config": config,
-        "labels": interval_labels(points.starts, points.ends, granularity),
+        "labels": labels if labels is not None else interval_labels(points.starts, points.ends, granularity),
     }
 
 
@@ -335,5 +374,4 @@ def local_minutes_seconds(epochs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if epochs.size == 0:
         return np.zeros(0, dtype="U19"), np.zeros(0, dtype=np.int64)
     offs = utc_offsets(epochs)
-    text = np.datetime_as_string((epochs + offs).astype("datetime64[s]"), unit="s")
-    return np.char.replace(text, "T", " "), offs
+    return np.datetime_as_string((epochs + offs).astype("datetime64[s]"), unit="s"), offs

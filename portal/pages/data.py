@@ -118,6 +118,7 @@ def load_usage(*, premise: Premise, state: UsageState) -> UsageData:
         granularity=state.granularity,
         range_start=_axis_bound(reads.range.start),
         range_end=_axis_bound(reads.range.end + timedelta(days=1)),
+        days=[reads.range.day(i) for i in range(reads.range.n_days)],
     )
     has_gen = bool(reads.generation.has_data)
     has_est = bool((sc.estimated & ~sc.null).any() or (sg.estimated & ~sg.null).any())
@@ -153,41 +154,41 @@ def json_script_fast(data, element_id: str) -> SafeString:
 
 
 def _kwh_cells(series) -> list[str]:
-    vals = np.round(series.wh / 1000.0, 3)
-    out = []
-    for v, null, est in zip(vals.tolist(), series.null.tolist(), series.estimated.tolist(), strict=True):
-        if null:
-            out.append('<td class="muted">no data</td>')
-        elif est:
-            out.append(f'<td>{v:,.3f}<abbr title="estimated" class="est-mark">E</abbr></td>')
-        else:
-            out.append(f"<td>{v:,.3f}</td>")
+    wh = series.wh.tolist()
+    est = series.estimated.tolist()
+    out = [f"<td>{w / 1000:,.3f}</td>" for w in wh]
+    for i in np.flatnonzero(series.estimated | series.null).tolist():
+        if series.null[i]:
+            out[i] = '<td class="muted">no data</td>'
+        elif est[i]:
+            out[i] = f'<td>{wh[i] / 1000:,.3f}<abbr title="estimated" class="est-mark">E</abbr></td>'
     return out
 
 
 def table_html(*, labels, sc, sg, has_gen: bool, billed) -> SafeString:
-    """The rows of the data table (what the chart shows), built in one pass: thousands of rows stay fast."""
-    cons = _kwh_cells(sc)
-    gen = _kwh_cells(sg) if has_gen else None
-    head = ['<th scope="col">Interval (local time)</th>', '<th scope="col" class="num">Consumption, kWh</th>']
+    """The rows of the data table (what the chart shows), built in one pass: thousands of rows stay fast.
+
+    Labels are our own text (digits, day and month names, CDT/CST), so they need no escaping."""
+    cols = [_kwh_cells(sc)]
+    head = ['<th scope="col">Interval (local time)</th>', '<th scope="col">Consumption, kWh</th>']
     if has_gen:
-        head.append('<th scope="col" class="num">Sent to the grid, kWh</th>')
+        cols.append(_kwh_cells(sg))
+        head.append('<th scope="col">Sent to the grid, kWh</th>')
     if billed:
-        head.append('<th scope="col" class="num">Reported to your REP, kWh</th>')
-    parts = ["<thead><tr>", *head, "</tr></thead><tbody>"]
-    for i, label in enumerate(labels):
-        parts.append(f"<tr><th scope=row>{label}</th>{cons[i]}")  # our own text: digits, names, CDT/CST
-        if gen is not None:
-            parts.append(gen[i])
-        if billed:
-            b = billed[i]
-            if b.wh is None:
-                parts.append("<td>NA (not available)</td>")
-            else:
-                parts.append(f"<td>{b.wh / 1000:,.3f}{' E' if b.estimated else ''}</td>")
-        parts.append("</tr>")
-    parts.append("</tbody>")
-    return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped or our own number
+        head.append('<th scope="col">Reported to your REP, kWh</th>')
+        cols.append(
+            [
+                "<td>NA (not available)</td>"
+                if b.wh is None
+                else f"<td>{b.wh / 1000:,.3f}{' E' if b.estimated else ''}</td>"
+                for b in billed
+            ]
+        )
+    rows = ["".join(cells) for cells in zip(*cols, strict=True)]
+    body = "".join(
+        f"<tr><th scope=row>{label}</th>{row}</tr>" for label, row in zip(labels, rows, strict=True)
+    )
+    return mark_safe(f"<thead><tr>{''.join(head)}</tr></thead><tbody>{body}</tbody>")  # noqa: S308
 
 
 __all__ = ["UsageData", "interval_labels", "load_usage"]
