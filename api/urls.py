@@ -3,8 +3,32 @@
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
-from api import views
+from api import throttling, views
 from api.base import NotFoundView
+
+
+class _Counted:
+    """The docs and schema count against the client's IP limit and carry the RateLimit headers too."""
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        states, _ = throttling.count([("ip", throttling.client_ip(request))])
+        for k, v in throttling.headers_for(states).items():
+            response[k] = v
+        return response
+
+
+class SchemaView(_Counted, SpectacularAPIView):
+    pass
+
+
+class DocsView(_Counted, SpectacularSwaggerSplitView):
+    pass
+
+
+class RedocView(_Counted, SpectacularRedocView):
+    pass
+
 
 v1 = (
     [
@@ -27,8 +51,8 @@ v1 = (
 
 urlpatterns = [
     path("api/v1/", include(v1)),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("api/schema/", SchemaView.as_view(), name="api-schema"),
+    path("api/docs/", DocsView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/redoc/", RedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("espi/1_1/resource/", include("api.espi.urls")),
 ]

@@ -17,7 +17,7 @@ from api.problems import ApiProblem
 from api.schema import PROBLEM_RESPONSES, problem_responses
 from portal.models import ServicePeriod
 from thirdparty import access
-from thirdparty.accesslog import access_log_record
+from thirdparty.accesslog import LoggedRead, access_log_record, access_log_record_many
 from thirdparty.models import Agreement
 from thirdparty.scopes import BILLING_READ, PREMISES_READ, PROFILE_READ, SCOPES, USAGE_READ
 
@@ -179,6 +179,12 @@ class PremiseListView(ApiView):
         page = paginator.paginate_queryset(qs, request, view=self)
         visible = access.access_visible(actor=self.actor, premises=list(page))
         periods = _current_periods([v.premise.pk for v in visible])
+        if self.actor.is_logged:
+            access_log_record_many(
+                actor=self.actor,
+                reads=[LoggedRead(v.premise.pk) for v in visible if PREMISES_READ in v.scopes],
+                resource="premise",
+            )
         return paginator.get_paginated_response([_premise_body(request, v, periods) for v in visible])
 
 

@@ -229,3 +229,15 @@ def test_docs_page_is_served_without_a_cdn(client):
     html = r.content.decode()
     assert "cdn" not in html.lower()
     assert "<script>" not in html  # CSP: no inline script
+
+
+def test_schema_and_docs_carry_ratelimit_headers(client):
+    for url in ("/api/schema/", "/api/docs/"):
+        r = client.get(url)
+        assert r.status_code == 200
+        assert "RateLimit-Remaining" in r
+
+
+def test_premise_list_with_details_is_logged_for_third_parties(client, market):
+    client.get("/api/v1/premises/", **market.bearer())
+    assert AccessLogEntry.objects.filter(resource="premise", premise=market.premise).count() == 1
