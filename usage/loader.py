@@ -373,7 +373,7 @@ def _load_intervals(report: IngestFile, stream: BinaryIO, *, tdu: Tdu, today: da
         raise RuntimeError(f"ingest totals do not add up for {report.name}")
 
 
-PART_READINGS = 2_000_000
+PART_READINGS = 1_000_000
 
 
 def _day_parts(buckets: dict[int, dict[str, list[np.ndarray]]]):

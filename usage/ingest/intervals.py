@@ -38,7 +38,7 @@ COLUMNS = (
     "CONSUMPTION_SURPLUSGENERATION",
 )
 HEADER = ",".join(COLUMNS)
-CHUNK_BYTES = 16 << 20
+CHUNK_BYTES = 8 << 20
 EPOCH = date(1970, 1, 1)
 EPOCH_ORD = EPOCH.toordinal()
 NO_DAY = np.iinfo(np.int32).min
