@@ -197,6 +197,7 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "America/Chicago"
 USE_I18N = True
 USE_TZ = True
+FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6 behaviour now: a typed URL without scheme means https
 
 # --- Static files: served by whitenoise, plotly's bundled JS copied in, no CDN anywhere.
 STATIC_URL = "/static/"
