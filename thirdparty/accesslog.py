@@ -7,12 +7,28 @@ granularity, when, and through which credential (an OAuth app or an organization
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 
+from django.db import connection, transaction
 from django.utils import timezone
 
 from thirdparty.models import AccessLogEntry
+
+
+@contextmanager
+def _fast_commit():
+    """On PostgreSQL, the entry's commit does not wait for the WAL flush (``synchronous_commit = off`` for
+    this transaction only): the API answers without a disk sync per read, and the entry is on disk within
+    a fraction of a second. Only a crash of PostgreSQL itself in that fraction could lose it."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cur:
+            cur.execute("SET LOCAL synchronous_commit TO OFF")
+        yield
 
 
 @dataclass(frozen=True)
@@ -37,20 +53,21 @@ def access_log_record(
     """Log one read by ``actor`` (a thirdparty.access.Actor). Customers reading their own data are not logged."""
     if not actor.is_logged:
         return None
-    return AccessLogEntry.objects.create(
-        at=timezone.now(),
-        premise_id=premise_id,
-        organization_id=actor.organization_id,
-        application_id=actor.application_id,
-        api_key_id=actor.api_key_id,
-        agreement_id=agreement_id,
-        actor_kind=actor.kind,
-        resource=resource[:40],
-        range_start=range_start,
-        range_end=range_end,
-        granularity=granularity[:10],
-        data_format=data_format[:10],
-    )
+    with _fast_commit():
+        return AccessLogEntry.objects.create(
+            at=timezone.now(),
+            premise_id=premise_id,
+            organization_id=actor.organization_id,
+            application_id=actor.application_id,
+            api_key_id=actor.api_key_id,
+            agreement_id=agreement_id,
+            actor_kind=actor.kind,
+            resource=resource[:40],
+            range_start=range_start,
+            range_end=range_end,
+            granularity=granularity[:10],
+            data_format=data_format[:10],
+        )
 
 
 def access_log_record_many(
