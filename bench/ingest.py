@@ -62,7 +62,15 @@ def child_load(paths: list[str]) -> None:
     import django
 
     django.setup()
+    from django.db.models.signals import post_save
+
     from usage.loader import ingest_file
+    from usage.models import IngestFile
+
+    if os.environ.get("BENCH_KEEP_HOOKS") != "1":
+        # the data.available webhook fan-out (thirdparty) is its own Celery task in production, not part
+        # of ingest; without a broker it would run inline here
+        post_save.disconnect(sender=IngestFile, dispatch_uid="thirdparty.data_available")
 
     files = []
     for p in paths:
