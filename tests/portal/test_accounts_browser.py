@@ -4,7 +4,6 @@ in, see the premise, go back with the back button and stay signed in, sign out. 
 Screenshots go to var/test-artifacts/accounts/.
 """
 
-import os
 import re
 from datetime import date
 from pathlib import Path
@@ -21,10 +20,12 @@ ARTIFACTS = Path(settings.BASE_DIR) / "var" / "test-artifacts" / "accounts"
 
 
 @pytest.fixture
-def browser():
+def browser(monkeypatch):
     path = require_chromium()
     playwright = pytest.importorskip("playwright.sync_api")
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    # Playwright's sync API runs an event loop in this thread; Django's ORM must not refuse it here.
+    # monkeypatch: the variable must not leak into later tests (or subprocesses such as `check --deploy`).
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with playwright.sync_playwright() as p:
         b = p.chromium.launch(executable_path=path, headless=True, args=["--no-sandbox"])
         yield b
