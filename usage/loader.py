@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from usage import codec, storage, timegrid
 from usage.ingest.billing import BillingRow, is_billing_header, parse_billing_file
-from usage.ingest.intervals import Batch, parse_interval_file
+from usage.ingest.intervals import HEADER, Batch, parse_interval_file
 from usage.ingest.reasons import ROW_REASONS, FileRejected
 from usage.ingest.source import line_chunks
 from usage.models import BillingPeriod, IngestFile, Meter, Premise, RejectedRow, Tdu
@@ -497,7 +497,6 @@ def _resolve_duplicates(acc: _Accumulated, key: np.ndarray, dup: np.ndarray):
     """Among rows of the same interval keep the latest revision; identical copies are superseded; copies
     at the latest revision with different values are all rejected (the interval gets nothing from this
     file)."""
-    n = len(key)
     keep = ~dup
     idx = np.flatnonzero(dup)
     # order the duplicated rows by key, then newest revision first, then by line
@@ -518,7 +517,6 @@ def _resolve_duplicates(acc: _Accumulated, key: np.ndarray, dup: np.ndarray):
     superseded = int(len(o) - winners.sum() - len(rejected_rows))
     msg = ROW_REASONS["duplicate_conflict"]
     rejects = [(int(acc.line[r]), "duplicate_conflict", msg, "") for r in rejected_rows.tolist()]
-    del n
     return keep, superseded, rejects
 
 
@@ -580,7 +578,7 @@ def ingest_reapply_rejects(*, file_id: int, today: date | None = None) -> Ingest
     original = IngestFile.objects.get(pk=file_id)
     pending = list(original.rejected_rows.filter(reapplied_at__isnull=True).order_by("line_number"))
     lines = [r.raw for r in pending if r.raw]
-    data = ("\n".join([original.header or ",".join(_contract_columns())] + lines) + "\n").encode("utf-8")
+    data = ("\n".join([original.header or HEADER] + lines) + "\n").encode("utf-8")
     name = f"{original.name} (re-applied {timezone.now():%Y-%m-%d %H:%M:%S})"
     report = ingest_stream(
         stream=io.BytesIO(data),
@@ -598,13 +596,3 @@ def ingest_reapply_rejects(*, file_id: int, today: date | None = None) -> Ingest
             reapplied_at=now
         )
     return report
-
-
-def _contract_columns():
-    from usage.ingest.intervals import COLUMNS
-
-    return COLUMNS
-
-
-def utc_now() -> datetime:
-    return datetime.now(tz=UTC)

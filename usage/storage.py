@@ -513,9 +513,10 @@ def _compact_batch(part: list[int], cutoff: date, stats: dict, day_t: str, month
         )
         existing = {(p, c, _as_date(m)): (int(k), bytes(d)) for p, c, m, k, d in cur.fetchall()}
     groups: dict[tuple[int, int, date], dict[int, codec.Block]] = {}
-    for pid, ch, d, data in rows:
+    blocks = codec.decode_many([bytes(r[3]) for r in rows])
+    for (pid, ch, d, _), block in zip(rows, blocks, strict=True):
         d = _as_date(d)
-        groups.setdefault((pid, ch, d.replace(day=1)), {})[day_num(d)] = codec.decode(data)
+        groups.setdefault((pid, ch, d.replace(day=1)), {})[day_num(d)] = block
     if not groups:
         return
     new_rows = []
