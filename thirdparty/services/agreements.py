@@ -368,20 +368,17 @@ def data_available_for_file(*, file_id: int) -> int:
     granting customer's occupancy). Returns the number of events queued."""
     from django.db.models import Max, Min
 
-    from usage.models import IntervalDay
+    from usage.models import IngestFile, IntervalDay
 
-    touched = {
-        row["premise_id"]: (row["first"], row["last"])
-        for row in IntervalDay.objects.filter(source_file_id=file_id)
-        .values("premise_id")
-        .annotate(first=Min("day"), last=Max("day"))
-    }
-    if not touched:
+    report = IngestFile.objects.filter(pk=file_id).only("tdu_id").first()
+    if report is None:
         return 0
     now = timezone.now()
-    grants = (
+    # Start from the (few) premises some live agreement grants, never from the whole interval table: the
+    # lookup then walks the interval primary key (premise, channel, day) for those premises only.
+    grants = list(
         AgreementPremise.objects.filter(
-            premise_id__in=list(touched),
+            premise__tdu_id=report.tdu_id,
             agreement__status=Agreement.Status.ACTIVE,
             agreement__valid_from__lte=now,
             agreement__valid_until__gt=now,
@@ -390,6 +387,21 @@ def data_available_for_file(*, file_id: int) -> int:
         .select_related("agreement__organization", "agreement__application", "premise", "service_period")
         .order_by("agreement_id")
     )
+    if not grants:
+        return 0
+    touched: dict[int, tuple] = {}
+    premise_ids = sorted({g.premise_id for g in grants})
+    earliest = min(g.agreement.history_start for g in grants)
+    for i in range(0, len(premise_ids), 2000):
+        rows = (
+            IntervalDay.objects.filter(
+                premise_id__in=premise_ids[i : i + 2000], day__gte=earliest, source_file_id=file_id
+            )
+            .values("premise_id")
+            .annotate(first=Min("day"), last=Max("day"))
+        )
+        touched.update({row["premise_id"]: (row["first"], row["last"]) for row in rows})
+    grants = [g for g in grants if g.premise_id in touched]
     sent = 0
     for grant in grants:
         agreement = grant.agreement
