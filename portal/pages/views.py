@@ -118,8 +118,9 @@ def usage(request, esiid: str):
         }
         for fmt, label in DOWNLOAD_FORMATS.items()
     ]
-    limits = read_limits(premise=premise)
-    recent_reads = list(visible_reads(premise, windows)[:3])
+    current = state.window.end >= today  # on-demand reads are for the current occupant only
+    limits = read_limits(premise=premise) if current else None
+    recent_reads = list(visible_reads(premise, windows)[:3]) if current else []
     context = {
         "premise": premise,
         "state": state,

@@ -65,9 +65,6 @@ def test_simulator_answers_through_a_task_with_a_countdown_not_a_sleep(
     customer, home, settings, django_capture_on_commit_callbacks
 ):
     settings.HEADEND_SIMULATOR_DELAY_SECONDS = 5
-    from smt.celery import app
-
-    app.conf.task_always_eager = False
     with (
         mock.patch("portal.tasks_reads.simulated_meter_answer.apply_async") as apply_async,
         mock.patch("time.sleep") as sleep,

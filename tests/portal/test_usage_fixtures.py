@@ -106,15 +106,10 @@ def load_days(directory: Path, esiid: str, first: date, last: date, *, solar: bo
 
 @pytest.fixture(autouse=True)
 def _portal_isolation():
-    """Tasks in-process (whatever REDIS_URL says) and a clean cache."""
-    from smt.celery import app
-
-    eager = app.conf.task_always_eager
-    app.conf.task_always_eager = True
+    """A clean cache (tasks already run in-process: tests/conftest.py)."""
     cache.clear()
     yield
     cache.clear()
-    app.conf.task_always_eager = eager
 
 
 @pytest.fixture

@@ -449,7 +449,9 @@ def test_usage_page_makes_a_handful_of_queries(client, customer, home, django_as
     assert resp.status_code == 200
 
 
-def _server_ms(client, url: str, runs: int = 7) -> float:
+def _server_ms(client, url: str, runs: int = 9) -> float:
+    """The first quartile of several runs: what the page costs, robust to other processes sharing the CPU
+    (CI runs the suite in parallel on two cores). bench/bench_portal.py reports the median and p95."""
     client.get(url)
     times = []
     for _ in range(runs):
@@ -457,7 +459,7 @@ def _server_ms(client, url: str, runs: int = 7) -> float:
         resp = client.get(url)
         times.append((time.perf_counter() - t) * 1000)
         assert resp.status_code == 200
-    return statistics.median(times)
+    return statistics.quantiles(times, n=4)[0]
 
 
 def test_usage_page_speed_on_postgres(client, customer, home, today):
