@@ -338,7 +338,7 @@ def test_pages_need_a_signed_in_account(client, db):
 
 
 def test_totp_can_be_activated_from_the_account_page(client, signed_up, settings):
-    from allauth.mfa.totp.internal.auth import TOTP, hotp_value, yield_hotp_counters_from_time
+    from allauth.mfa.totp.internal.auth import hotp_value, yield_hotp_counters_from_time
 
     page = client.get("/accounts/2fa/totp/activate/")
     assert page.status_code == 302  # allauth asks for the password again first
@@ -352,9 +352,16 @@ def test_totp_can_be_activated_from_the_account_page(client, signed_up, settings
     code = f"{hotp_value(secret, next(yield_hotp_counters_from_time()))}".zfill(6)
     response = client.post("/accounts/2fa/totp/activate/", {"code": code})
     assert response.status_code == 302, getattr(response, "context", None) and response.context["form"].errors
-    assert TOTP  # imported for its side effects on the API surface
     assert signed_up.authenticator_set.filter(type="totp").exists()
     assert signed_up.authenticator_set.filter(type="recovery_codes").exists()
+    assert "on" in client.get("/accounts/").content.decode()
+    # With two-factor on, the e-mail can still be changed (MFA_ALLOW_UNVERIFIED_EMAIL).
+    response = client.post("/accounts/email/", {"action_add": "", "email": "maria.totp@example.com"})
+    assert response.status_code == 302
+    # And the next sign-in asks for the authenticator code.
+    client.logout()
+    response = client.post("/accounts/login/", {"login": "maria", "password": PASSWORD})
+    assert response.status_code == 302 and "/2fa/authenticate/" in response["Location"]
 
 
 def test_logout_is_a_post_and_get_does_not_sign_out(client, signed_up):
