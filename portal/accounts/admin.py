@@ -16,6 +16,16 @@ class PremiseRegistrationAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("user", "period__premise")
 
+    def save_model(self, request, obj, form, change):
+        """A registration added here goes through the service: the household hears of it, as at sign-up."""
+        if change:
+            return super().save_model(request, obj, form, change)
+        from portal.accounts.services import premise_registration_create
+
+        saved = premise_registration_create(user=obj.user, period=obj.period, source=obj.source)
+        obj.pk = saved.pk
+        obj.created_at = saved.created_at
+
     @admin.display(description="ESI ID", ordering="period__premise__esiid")
     def premise(self, registration):
         return registration.period.premise.esiid

@@ -529,3 +529,17 @@ def test_email_change_errors_are_tied_to_the_field(client, signed_up):
     html = response.content.decode()
     assert 'id="id_email_error"' in html
     assert 'aria-describedby="id_email_error"' in html and 'aria-invalid="true"' in html
+
+
+def test_admin_added_registration_tells_the_household(client, send, signed_up, period, django_user_model):
+    admin_user = django_user_model.objects.create_superuser("root", "root@example.com", PASSWORD)
+    luis = confirmed_user("luis", "luis@example.com")
+    client.force_login(admin_user)
+    response = send(
+        "post",
+        "/admin/portal/premiseregistration/add/",
+        {"user": luis.pk, "period": period.pk, "source": "admin"},
+    )
+    assert response.status_code == 302
+    assert PremiseRegistration.objects.filter(user=luis, period=period, source="admin").exists()
+    assert [m.to for m in mail.outbox] == [["maria@example.com"]]
