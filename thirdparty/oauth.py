@@ -301,7 +301,7 @@ class ConsentView(AuthorizationView):
         asked = params.get("scope", "").split()
         scopes = scope_param.split() if scope_param else scopes_plain(asked)
         choices = shareable_premises(user=self.request.user, today=today)
-        wanted = set(params.getlist("esiid"))
+        wanted = {re.sub(r"\D", "", e) for e in params.getlist("esiid")}  # "1044 3720-..." as people type it
         history = requested_history_start(params, asked, today)
         months = requested_months(params)
         self._premise_choices = choices

@@ -44,7 +44,8 @@ def test_consent_page_names_the_third_party_every_scope_and_the_premises(
 ):
     client.force_login(alice)
     _, challenge = pkce()
-    response = consent_get(client, app, challenge, scope="usage:read premises:read", esiid=premise_b.esiid)
+    typed = f"{premise_b.esiid[:4]} {premise_b.esiid[4:10]}-{premise_b.esiid[10:]}"  # as people type it
+    response = consent_get(client, app, challenge, scope="usage:read premises:read", esiid=typed)
     assert response.status_code == 200
     html = response.content.decode()
     for text in (
