@@ -213,3 +213,23 @@ def test_the_logo_is_checked_at_upload_and_shown_on_the_consent_page(
     client.force_login(alice)
     page = consent_get(client, app, pkce()[1])
     assert 'class="app-initial"' in page.content.decode()
+
+
+def test_a_rep_organization_manages_its_keys_on_the_developer_pages(client, django_user_model, rep):
+    from thirdparty.services.onboarding import organization_approve
+
+    org = organization_approve(
+        organization=Organization.objects.create(
+            kind=Organization.Kind.REP,
+            rep=rep,
+            legal_name="Reliant (REP)",
+            contact_email="api@reliant.example",
+        )
+    )
+    user = django_user_model.objects.create_user(username="repdev", password="x" * 16)
+    org.membership_set.create(user=user)
+    client.force_login(user)
+    home = client.get("/developers/").content.decode()
+    assert "retail provider" in home and "/developers/agreements/" not in home
+    response = client.post("/developers/keys/", {"name": "billing", "scopes": ["usage:read"]})
+    assert response.status_code == 200 and response.context["created"]["key"].startswith("smt_")

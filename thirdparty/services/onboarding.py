@@ -107,12 +107,13 @@ def organization_suspend(*, organization: Organization, reason: str, by=None) ->
 
 
 def organization_of(user) -> Organization | None:
-    """The third-party organization ``user`` belongs to (None when none)."""
+    """The organization ``user`` belongs to (a third party, or a REP managing its API keys and webhooks)."""
     if not getattr(user, "is_authenticated", False):
         return None
     membership = (
-        Membership.objects.filter(user=user, organization__kind=Organization.Kind.THIRD_PARTY)
+        Membership.objects.filter(user=user)
         .select_related("organization")
+        .order_by("-organization__kind")  # "third_party" before "rep"
         .first()
     )
     return membership.organization if membership else None
