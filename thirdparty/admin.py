@@ -129,7 +129,11 @@ class ApplicationAdmin(admin.ModelAdmin):
     list_filter = ["organization"]
     search_fields = ["name", "client_id", "organization__legal_name"]
     raw_id_fields = ["user"]
-    exclude = ["client_secret", "skip_authorization"]  # every approval must go through the consent page
+    exclude = [
+        "client_secret",
+        "hash_client_secret",
+        "skip_authorization",
+    ]  # every approval must go through the consent page
     readonly_fields = ["client_id"]
 
 

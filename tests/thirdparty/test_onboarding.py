@@ -233,3 +233,27 @@ def test_a_rep_organization_manages_its_keys_on_the_developer_pages(client, djan
     assert "retail provider" in home and "/developers/agreements/" not in home
     response = client.post("/developers/keys/", {"name": "billing", "scopes": ["usage:read"]})
     assert response.status_code == 200 and response.context["created"]["key"].startswith("smt_")
+
+
+def test_admin_pages_of_the_third_party_side_render(admin_client, client, alice, premise_a, app):
+    tokens = token_for(client, app, alice)
+    assert tokens["access_token"]
+    agreement = Agreement.objects.get()
+    for url in (
+        "/admin/thirdparty/organization/",
+        f"/admin/thirdparty/organization/{app.organization.pk}/change/",
+        "/admin/thirdparty/agreement/",
+        f"/admin/thirdparty/agreement/{agreement.pk}/change/",
+        "/admin/thirdparty/application/",
+        f"/admin/thirdparty/application/{app.pk}/change/",
+        "/admin/thirdparty/apikey/",
+        "/admin/thirdparty/webhookdelivery/",
+        "/admin/thirdparty/webhookendpoint/",
+        "/admin/thirdparty/accesslogentry/",
+    ):
+        response = admin_client.get(url)
+        assert response.status_code == 200, url
+    assert (
+        "client_secret"
+        not in admin_client.get(f"/admin/thirdparty/application/{app.pk}/change/").content.decode()
+    )
