@@ -12,7 +12,7 @@ from pathlib import Path
 
 from celery import shared_task
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
+from django.db import IntegrityError, InterfaceError, OperationalError
 
 from usage import storage
 from usage.loader import ingest_file
@@ -72,7 +72,8 @@ def scan_inbox() -> list[str]:
 
 @shared_task(
     name="usage.load_inbox_file",
-    autoretry_for=(OperationalError, InterfaceError),
+    # IntegrityError: two loads wrote the same new day at once; on retry the day exists and merges
+    autoretry_for=(OperationalError, InterfaceError, IntegrityError),
     retry_backoff=True,
     retry_backoff_max=300,
     max_retries=8,
