@@ -137,7 +137,8 @@ def load_usage(*, premise: Premise, state: UsageState) -> UsageData:
         rows=rows,
         has_generation=has_gen,
         has_estimated=has_est,
-        has_data=bool(reads.consumption.has_data or reads.generation.has_data),
+        has_data=bool(reads.consumption.has_data or reads.generation.has_data)
+        and (state.granularity != "billing" or bool(billed)),
         billed=billed,
     )
 
@@ -241,6 +242,11 @@ def summary_rows(summary: dict, previous: dict | None, *, has_generation: bool) 
         return "under 0.1%" if 0 < v < 0.0005 else f"{v * 100:.1f}%"
 
     prev = previous or {}
+
+    def covered(x) -> bool:
+        return bool(x) and x.get("days", 0) > 0 and x.get("days_with_data", 0) >= 0.9 * x["days"]
+
+    mostly_covered = covered(summary) and covered(previous)
     # Totals compare only like with like: the same number of days, each with data on both sides.
     same_coverage = bool(previous) and (
         prev.get("days") == summary.get("days")
@@ -257,7 +263,9 @@ def summary_rows(summary: dict, previous: dict | None, *, has_generation: bool) 
             "label": "Average per day",
             "now": _fmt(summary.get("average_per_day_kwh"), "kWh"),
             "before": _fmt(prev.get("average_per_day_kwh"), "kWh") if previous else None,
-            "change": _change(summary.get("average_per_day_kwh"), prev.get("average_per_day_kwh")),
+            "change": _change(summary.get("average_per_day_kwh"), prev.get("average_per_day_kwh"))
+            if mostly_covered
+            else None,
         },
     ]
     now_peak, now_when = peak(summary)
