@@ -60,6 +60,7 @@ def world(tmp_path, django_user_model, settings):
     eager = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = True
     settings.CELERY_TASK_ALWAYS_EAGER = True
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True  # the receiver listens on 127.0.0.1
 
     oncor = next(t for t in tdus_ensure() if t.short_name == "Oncor")
     rep = rep_create(legal_name="Reliant Energy Retail Services LLC", puct_certificate="10007")

@@ -227,3 +227,18 @@ def test_the_developer_switches_an_app_to_green_button_notifications(client, app
     assert saved.status_code == 200 and "Saved." in saved.content.decode()
     endpoint = WebhookEndpoint.objects.get(application=app)
     assert endpoint.style == "espi" and endpoint.espi_notify_url == receiver.url
+
+
+@pytest.mark.django_db
+def test_webhooks_to_private_addresses_are_refused_in_production(
+    django_capture_on_commit_callbacks, settings, app, receiver
+):
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
+    app.webhook_url = receiver.url  # 127.0.0.1
+    app.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        (delivery,) = webhook_send(organization=app.organization, event="agreement.created", data={})
+    delivery.refresh_from_db()
+    assert delivery.status == WebhookDelivery.Status.RETRYING
+    assert "private or local address" in delivery.last_error
+    assert receiver.requests == []

@@ -1,8 +1,11 @@
 """Sending events to third parties: the delivery log, signed POSTs, retries with exponential backoff."""
 
+import ipaddress
 import json
 import logging
+import socket
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from datetime import timedelta
@@ -139,7 +142,32 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 _opener = urllib.request.build_opener(_NoRedirect)
 
 
+def _private_address(url: str) -> str | None:
+    """The first private, loopback, link-local or reserved address ``url``'s host resolves to (SSRF guard)."""
+    host = urllib.parse.urlsplit(url).hostname or ""
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except (socket.gaierror, UnicodeError):
+        return None  # the request fails on its own and is retried
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0].split("%")[0])
+        if (
+            address.is_private
+            or address.is_loopback
+            or address.is_link_local
+            or address.is_reserved
+            or address.is_multicast
+            or address.is_unspecified
+        ):
+            return str(address)
+    return None
+
+
 def _post(*, url: str, body: bytes, headers: dict, timeout: float) -> tuple[int | None, str]:
+    if not getattr(settings, "WEBHOOK_ALLOW_PRIVATE_ADDRESSES", settings.DEBUG):
+        private = _private_address(url)
+        if private is not None:
+            return None, f"Refused: {private} is a private or local address."
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
     try:
         with _opener.open(request, timeout=timeout) as response:
