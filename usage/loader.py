@@ -332,12 +332,14 @@ def _load_intervals(report: IngestFile, stream: BinaryIO, *, tdu: Tdu, today: da
     # may be anywhere in the file, but days are independent, so the merge then runs a few days at a time
     buckets: dict[int, dict[str, list[np.ndarray]]] = {}
     rows = 0
-    rejects: list[tuple[int, str, str, str]] = []
+    reasons: Counter = Counter()
     header_holder: list[bytes] = []
     batch: Batch
     for batch in parse_interval_file(stream, lookup=_EsiidLookup(tdu), today=today, header_out=header_holder):
         rows += batch.rows
-        rejects.extend(batch.rejects)
+        if batch.rejects:  # written as they come (same transaction): memory stays bounded for bad files
+            reasons.update(r[1] for r in batch.rejects)
+            _save_rejects(report, batch.rejects)
         if not batch.wh.size:
             continue
         if int(batch.premise_id.max()) >= 2**31 or int(batch.line.max()) >= 2**32:  # pragma: no cover
@@ -362,13 +364,13 @@ def _load_intervals(report: IngestFile, stream: BinaryIO, *, tdu: Tdu, today: da
         superseded += p
         conflict_rejects += c
     if conflict_rejects:
-        rejects.extend(_with_raw_lines(stream, conflict_rejects))
+        reasons.update(r[1] for r in conflict_rejects)
+        _save_rejects(report, _with_raw_lines(stream, conflict_rejects))
     report.rows = rows
     report.stored = stored
     report.superseded = superseded
-    report.rejected = len(rejects)
-    report.rejected_by_reason = dict(Counter(r[1] for r in rejects).most_common())
-    _save_rejects(report, rejects)
+    report.rejected = sum(reasons.values())
+    report.rejected_by_reason = dict(reasons.most_common())
     if report.rows != report.stored + report.superseded + report.rejected:  # pragma: no cover - invariant
         raise RuntimeError(f"ingest totals do not add up for {report.name}")
 
