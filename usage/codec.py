@@ -254,7 +254,7 @@ def decode(data: bytes | memoryview, *, revisions: bool = True) -> Block:
     flags = data[1]
     if flags & ~(FLAG_ESTIMATED | FLAG_MISSING | FLAG_ZSTD):
         raise CodecError("unknown flags")
-    body = bytes(data[2:])
+    body = memoryview(data)[2:]
     if flags & FLAG_ZSTD:
         try:
             body = _zc()[1].decompress(body, max_output_size=1 << 27)
@@ -275,30 +275,39 @@ def decode(data: bytes | memoryview, *, revisions: bool = True) -> Block:
         if end > len(buf):
             raise CodecError("truncated values")
         planes = np.frombuffer(body, dtype=np.uint8, count=n * width, offset=pos).reshape(width, n)
-        zz = planes[0].astype(np.uint64)
-        for j in range(1, width):
-            zz |= planes[j].astype(np.uint64) << np.uint64(8 * j)
         pos = end
-        deltas = (zz >> np.uint64(1)).view(np.int64) ^ -(zz & np.uint64(1)).view(np.int64)
+        if width < 8:  # zigzag values below 2**32: plain int64 arithmetic
+            zi = planes[0].astype(np.int64)
+            for j in range(1, width):
+                zi |= planes[j].astype(np.int64) << (8 * j)
+            deltas = (zi >> 1) ^ -(zi & 1)
+        else:
+            zz = planes[0].astype(np.uint64)
+            for j in range(1, width):
+                zz |= planes[j].astype(np.uint64) << np.uint64(8 * j)
+            deltas = (zz >> np.uint64(1)).view(np.int64) ^ -(zz & np.uint64(1)).view(np.int64)
         values = np.cumsum(deltas, dtype=np.int64)
     else:
         values = np.zeros(n, dtype=np.int64)
     nbytes = (n + 7) // 8
-    estimated = np.zeros(n, dtype=bool)
-    missing = np.zeros(n, dtype=bool)
-    for flag, target in ((FLAG_ESTIMATED, estimated), (FLAG_MISSING, missing)):
+    bitmaps = []
+    for flag in (FLAG_ESTIMATED, FLAG_MISSING):
         if flags & flag:
             if pos + nbytes > len(buf):
                 raise CodecError("truncated flags")
             bits = np.unpackbits(np.frombuffer(body, np.uint8, nbytes, pos), count=n, bitorder="little")
-            target[:] = bits.astype(bool)
+            bitmaps.append(bits.view(bool))
             pos += nbytes
+        else:
+            bitmaps.append(np.zeros(n, dtype=bool))
+    estimated, missing = bitmaps
     nruns, pos = _read_varint(buf, pos)
     if nruns > n or pos + 12 * nruns != len(buf):
         raise CodecError("bad revision runs")
     run_len = np.frombuffer(body, "<u4", nruns, pos).astype(np.int64)
     run_rev = np.frombuffer(body, "<i8", nruns, pos + 4 * nruns)
-    if int(run_len.sum()) != n or (nruns and int(run_len.min()) == 0):
+    lengths = run_len.tolist()
+    if sum(lengths) != n or (nruns and min(lengths) == 0):
         raise CodecError("revision runs do not cover the block")
     if not revisions:
         rev = _NO_REVISIONS
