@@ -7,6 +7,7 @@ import subprocess
 import sys
 from datetime import date
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from django.db import connection
@@ -45,11 +46,9 @@ def test_kill_mid_file_then_rerun(tmp_path):
     assert first.stored == 96
     lines = day_rows(ESI_1, date(2025, 7, 2)) + day_rows(ESI_2, date(2025, 7, 2))
     path = write_file(tmp_path, lines, day=date(2025, 7, 2), tag="killed")
-    settings_dict = connection.settings_dict
-    url = (
-        f"postgres://{settings_dict['USER']}@{settings_dict['HOST'] or '127.0.0.1'}:{settings_dict['PORT'] or 5432}"
-        f"/{settings_dict['NAME']}"
-    )
+    sd = connection.settings_dict
+    auth = quote(sd["USER"] or "") + (f":{quote(sd['PASSWORD'])}" if sd.get("PASSWORD") else "")
+    url = f"postgres://{auth}@{sd['HOST'] or '127.0.0.1'}:{sd['PORT'] or 5432}/{sd['NAME']}"
     env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "smt.settings"}
     env.pop("REDIS_URL", None)
     proc = subprocess.run(
