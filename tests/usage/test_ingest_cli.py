@@ -59,3 +59,23 @@ def test_same_file_again_says_so(oncor, tmp_path):
     out = StringIO()
     call_command("load_intervals", str(path), stdout=out)
     assert "already loaded" in out.getvalue() and "readings stored: 0" in out.getvalue()
+
+
+def test_an_unexpected_error_fails_that_file_only(oncor, tmp_path, monkeypatch):
+    from usage import loader
+
+    good = write_file(tmp_path, day_rows(ESI_1, date(2025, 7, 1)), tag="a")
+    bad = write_file(tmp_path, day_rows(ESI_1, date(2025, 7, 2)), tag="b")
+    real = loader.ingest_file
+
+    def flaky(*, path, **kwargs):
+        if path.name.endswith("_b.csv"):
+            raise RuntimeError("disk on fire")
+        return real(path=path, **kwargs)
+
+    monkeypatch.setattr("usage.management.commands.load_intervals.ingest_file", flaky)
+    out = StringIO()
+    with pytest.raises(SystemExit) as exc:
+        call_command("load_intervals", str(good), str(bad), stdout=out)
+    assert exc.value.code == 1
+    assert "disk on fire" in out.getvalue() and "readings stored: 96" in out.getvalue()

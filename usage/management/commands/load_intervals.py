@@ -49,7 +49,14 @@ class Command(BaseCommand):
         started = time.perf_counter()
         reports: list[IngestFile] = []
         for path in files:
-            report = ingest_file(path=path, force=options["force"])
+            try:
+                report = ingest_file(path=path, force=options["force"])
+            except Exception as exc:  # noqa: BLE001 - one broken file must not stop the others
+                report = IngestFile(
+                    name=path.name,
+                    status=IngestFile.Status.FAILED,
+                    message=f"could not be processed: {type(exc).__name__}: {exc}",
+                )
             reports.append(report)
             if bar is not None:
                 bar.update(path.stat().st_size)
@@ -78,7 +85,7 @@ class Command(BaseCommand):
                 out.write(f"{r.name}: already loaded, {r.message}")
             elif r.rejected:
                 reasons = ", ".join(f"{k} {v}" for k, v in r.rejected_by_reason.items())
-                first = r.rejected_rows.order_by("line_number").first()
+                first = r.rejected_rows.order_by("line_number").first() if r.pk else None
                 example = f"; first: line {first.line_number}, {first.message}" if first else ""
                 out.write(
                     self.style.WARNING(
