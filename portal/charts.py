@@ -184,7 +184,6 @@ def _trace(name, x, y, color, *, hatched, width, offset, legendgroup, kind_text)
         "y": y,
         "width": width,
         "offset": offset,
-        "legendgroup": legendgroup,
         "marker": {"color": color, "line": {"width": 0}},
         "hovertemplate": f"<b>%{{customdata}}</b><br>{kind_text}: %{{y:.3f}} kWh<extra></extra>",
         "meta": "labels",
@@ -342,7 +341,7 @@ def usage_figure(points: Points, *, granularity: str, range_start: str, range_en
             "size": 13,
             "color": "#1b2330",
         },
-        "legend": {"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom", "xanchor": "left"},
+        "legend": {"orientation": "h", "x": 0, "y": 1.03, "yanchor": "bottom", "xanchor": "left"},
         "xaxis": xaxis,
         "yaxis": {
             "title": {"text": "kWh"},

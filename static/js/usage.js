@@ -12,8 +12,14 @@
   var narrow = window.matchMedia("(max-width: 600px)");
   function tuned(layout) {
     var l = JSON.parse(JSON.stringify(layout));
+    // Room above the plot for the legend: about 7 px a character plus the swatch per entry
+    // (plotly puts every entry on its own row once they do not all fit on one).
+    var width = Math.max(200, holder.clientWidth - 60), total = 0;
+    fig.data.forEach(function (t) { total += t.name.length * 7 + 50; });
+    var rows = total > width ? fig.data.length : 1;
+    l.margin.t = 12 + 20 * rows;
     if (narrow.matches) {
-      l.margin = { l: 44, r: 8, t: 8, b: 32 };
+      l.margin = { l: 44, r: 8, t: 12 + 20 * rows, b: 32 };
       l.font.size = 12;
       l.legend.font = { size: 12 };
       if (l.xaxis.rangeslider) { l.xaxis.rangeslider.thickness = 0.06; }
