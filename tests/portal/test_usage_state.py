@@ -87,3 +87,16 @@ def test_changes_are_shown_only_for_comparable_periods():
     assert rows["Total used"]["change"] is None and rows["Average per day"]["change"] is None
     rows = {r["label"]: r for r in summary_rows(now, None, has_generation=False)}
     assert rows["Total used"]["before"] is None
+
+
+def test_plotly_finder_lists_the_bundled_file_for_collectstatic():
+    from portal.staticfinders import PUBLIC_PATH, PlotlyFinder
+
+    finder = PlotlyFinder()
+    assert finder.check() == []
+    [(path, storage)] = list(finder.list([]))
+    assert path == PUBLIC_PATH == "js/plotly.min.js"
+    with storage.open(path) as fh:
+        head = fh.read(200)
+    assert b"plotly.js v" in head
+    assert finder.find("js/other.js") is None
