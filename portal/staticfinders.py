@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.contrib.staticfiles.finders import BaseFinder
+from django.core.files import File
 from django.core.files.storage import FileSystemStorage
 
 PUBLIC_PATH = "js/plotly.min.js"
@@ -56,7 +57,7 @@ class _RenamedStorage(FileSystemStorage):
         return str(self._source)
 
     def open(self, name, mode="rb"):
-        return open(self._source, mode)  # noqa: SIM115 - collectstatic closes it
+        return File(open(self._source, mode), name=PUBLIC_PATH)  # noqa: SIM115 - collectstatic closes it
 
     def get_modified_time(self, name):
         return super().get_modified_time(self._source.name)

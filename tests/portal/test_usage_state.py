@@ -100,3 +100,17 @@ def test_plotly_finder_lists_the_bundled_file_for_collectstatic():
         head = fh.read(200)
     assert b"plotly.js v" in head
     assert finder.find("js/other.js") is None
+
+
+def test_collectstatic_with_the_production_storage_includes_plotly(tmp_path, settings):
+    from django.core.management import call_command
+
+    settings.STATIC_ROOT = tmp_path
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+    call_command("collectstatic", interactive=False, verbosity=0)
+    names = {p.name for p in (tmp_path / "js").iterdir()}
+    assert "plotly.min.js" in names
+    assert any(n.startswith("plotly.min.") and n.endswith(".js") and n != "plotly.min.js" for n in names)
