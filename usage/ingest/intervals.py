@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from typing import BinaryIO
 
 import numpy as np
@@ -271,30 +272,34 @@ def _occurrence_by_end(slot_of: np.ndarray, end_tab: np.ndarray, start: int, end
     return None
 
 
+@lru_cache(maxsize=4096)
+def _day_table(day_num: int) -> tuple[np.ndarray, np.ndarray, bool]:
+    """(slot of [occurrence, start // 15], wall-clock end minute of each slot, is the fall-back day)."""
+    d = day_from_number(day_num)
+    slot_of = np.full((2, 96), -1, dtype=np.int16)
+    for (minute, occ), slot in timegrid.wallclock_slot_table(d).items():
+        slot_of[occ, minute // 15] = slot
+    n = timegrid.slots_in_day(d)
+    end = np.empty(n, dtype=np.int16)
+    for slot in range(n):
+        hh, mm = timegrid.slot_wallclock(d, slot)[1].split(":")
+        end[slot] = int(hh) * 60 + int(mm)
+    slot_of.flags.writeable = False
+    end.flags.writeable = False
+    return slot_of, end, n == 100
+
+
 class _DayTables:
     """Slot lookup per local day, built from usage.timegrid (every DST decision is made there)."""
 
     def __init__(self):
-        self._slot: dict[int, np.ndarray] = {}
-        self._end: dict[int, np.ndarray] = {}
         self.fallback: set[int] = set()
 
     def get(self, day_num: int) -> tuple[np.ndarray, np.ndarray]:
-        if day_num not in self._slot:
-            d = day_from_number(day_num)
-            slot_of = np.full((2, 96), -1, dtype=np.int16)
-            for (minute, occ), slot in timegrid.wallclock_slot_table(d).items():
-                slot_of[occ, minute // 15] = slot
-            n = timegrid.slots_in_day(d)
-            end = np.empty(n, dtype=np.int16)
-            for slot in range(n):
-                hh, mm = timegrid.slot_wallclock(d, slot)[1].split(":")
-                end[slot] = int(hh) * 60 + int(mm)
-            self._slot[day_num] = slot_of
-            self._end[day_num] = end
-            if n == 100:
-                self.fallback.add(day_num)
-        return self._slot[day_num], self._end[day_num]
+        slot_of, end, fallback = _day_table(day_num)
+        if fallback:
+            self.fallback.add(day_num)
+        return slot_of, end
 
 
 def parse_interval_file(
