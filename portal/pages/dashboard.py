@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+import numpy as np
 from django.db.models import Max
 
 from portal.access_window import customer_premises, market_today
@@ -28,6 +29,8 @@ class PremiseCard:
     latest_day: date | None = None
     yesterday_kwh: float | None = None
     yesterday_estimated: bool = False
+    day: date | None = None  # the day of ``yesterday_kwh``: yesterday, or the latest day with data
+    yesterday: date | None = None
     cycle_start: date | None = None
     cycle_end: date | None = None
     cycle_kwh: float | None = None
@@ -73,6 +76,7 @@ def dashboard_cards(*, user, today: date | None = None) -> list[PremiseCard]:
             window_start=window.start,
             window_end=window.end,
             moved_out_on=cp.moved_out_on,
+            yesterday=yesterday,
         )
         last = latest.get(cp.premise.pk)
         card.latest_day = min(last, window.end) if last else None
@@ -94,11 +98,14 @@ def dashboard_cards(*, user, today: date | None = None) -> list[PremiseCard]:
                 card.cycle_kwh = int(cons.values_wh[~cons.missing].sum()) / 1000
             if gen.has_data:
                 card.generation_cycle_kwh = int(gen.values_wh[~gen.missing].sum()) / 1000
-            if cp.is_current and ref == yesterday:
-                a = int(rng.offsets[-2])
-                day_missing = cons.missing[a:]
-                if not day_missing.all():
-                    card.yesterday_kwh = int(cons.values_wh[a:][~day_missing].sum()) / 1000
-                    card.yesterday_estimated = bool(cons.estimated[a:].any())
+            if cp.is_current and cons.has_data:
+                # The latest day with data in this period: yesterday, unless the utility has not sent it yet.
+                per_day = np.add.reduceat(~cons.missing, rng.offsets[:-1])
+                i = int(np.flatnonzero(per_day)[-1])
+                a, b = int(rng.offsets[i]), int(rng.offsets[i + 1])
+                present = ~cons.missing[a:b]
+                card.day = rng.day(i)
+                card.yesterday_kwh = int(cons.values_wh[a:b][present].sum()) / 1000
+                card.yesterday_estimated = bool(cons.estimated[a:b].any())
         cards.append(card)
     return cards

@@ -86,3 +86,17 @@ def test_dashboard_queries_stay_few(client, home, solar_home, django_assert_max_
     # 7 for the session and allauth's session tracking; registrations, billing, latest day, one read each
     with django_assert_max_num_queries(7 + 3 + 2):
         assert client.get("/dashboard/").status_code == 200
+
+
+def test_when_yesterday_has_not_arrived_the_latest_day_is_shown_and_named(client, customer, home, today):
+    from usage.models import IntervalDay
+
+    yesterday = today - timedelta(days=1)
+    IntervalDay.objects.filter(premise_id=home.pk, day=yesterday).delete()
+    client.force_login(customer)
+    resp = client.get("/dashboard/")
+    (card,) = resp.context["current"]
+    before = yesterday - timedelta(days=1)
+    assert card.day == before
+    assert card.yesterday_kwh == pytest.approx(day_kwh(before))
+    assert f"{before:%b} {before.day} (latest)" in resp.content.decode()
