@@ -7,6 +7,7 @@ import hashlib
 import orjson
 from django.conf import settings
 from django.http import Http404
+from django.urls import Resolver404, resolve
 from rest_framework import exceptions, permissions
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import BaseRenderer
@@ -168,9 +169,17 @@ class NotFoundView(ApiView):
     schema = None  # not an endpoint: left out of the OpenAPI document
 
     def http_method_not_allowed(self, request, *args, **kwargs):
-        raise Http404
+        return self.get(request, *args, **kwargs)
 
     def get(self, request, *args, **kwargs):
+        path = request.path
+        if not path.endswith("/"):
+            try:
+                match = resolve(path + "/")
+            except Resolver404:
+                match = None
+            if match is not None and not issubclass(getattr(match.func, "view_class", object), NotFoundView):
+                raise ApiProblem(404, f"Nothing is at {path}; did you mean {path}/ (with a trailing slash)?")
         raise Http404
 
     post = put = patch = delete = get

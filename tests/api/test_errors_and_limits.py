@@ -158,3 +158,10 @@ def test_revocation_takes_effect_at_once_despite_the_access_cache(client, market
     assert_problem(client.get(URL, {"start": end, "end": end}, **market.bearer()), 404)
     AccessToken.objects.filter(agreement=market.agreement).delete()
     assert_problem(client.get(URL, {"start": end, "end": end}, **market.bearer()), 401)
+
+
+def test_missing_trailing_slash_gets_a_hint(client, market):
+    body = assert_problem(client.get(f"/api/v1/premises/{ESIID}/intervals", **market.bearer()), 404)
+    assert "trailing slash" in body["detail"]
+    body = assert_problem(client.get("/api/v1/nothing", **market.bearer()), 404)
+    assert "trailing slash" not in body["detail"]
