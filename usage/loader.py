@@ -59,12 +59,6 @@ def tdu_for_file_name(name: str) -> Tdu:
     return tdu
 
 
-def _file_sha256(path: Path) -> tuple[str, int]:
-    with path.open("rb") as fh:
-        digest = hashlib.file_digest(fh, "sha256")
-    return digest.hexdigest(), path.stat().st_size
-
-
 class _EsiidLookup:
     """Resolve ESI IDs to premises of the file's TDU, in bulk."""
 
@@ -121,77 +115,138 @@ class _EsiidLookup:
         return out
 
 
+class _HashingReader:
+    """A read-only stream that computes the SHA-256 of the underlying file as it is read, once: bytes
+    read again after a seek back are not hashed twice."""
+
+    def __init__(self, stream: BinaryIO):
+        self._stream = stream
+        self._hash = hashlib.sha256()
+        self._pos = 0
+        self._hashed = 0
+
+    def read(self, n: int = -1) -> bytes:
+        data = self._stream.read(n)
+        end = self._pos + len(data)
+        if end > self._hashed:
+            self._hash.update(memoryview(data)[self._hashed - self._pos :])
+            self._hashed = end
+        self._pos = end
+        return data
+
+    def seekable(self) -> bool:
+        return self._stream.seekable()
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        self._pos = self._stream.seek(offset, whence)
+        return self._pos
+
+    def hexdigest(self) -> str:
+        """The digest of the whole stream (reads what was not read yet)."""
+        self._stream.seek(self._hashed)
+        self._pos = self._hashed
+        while self.read(1 << 20):
+            pass
+        return self._hash.hexdigest()
+
+
+class _Duplicate(Exception):  # noqa: N818 - control flow: roll the load back
+    def __init__(self, earlier: IngestFile):
+        self.earlier = earlier
+
+
+def _earlier_load(sha256: str, *, exclude: int | None = None) -> IngestFile | None:
+    qs = IngestFile.objects.filter(
+        sha256=sha256, status__in=[IngestFile.Status.LOADED, IngestFile.Status.LOADED_WITH_REJECTS]
+    )
+    if exclude is not None:
+        qs = qs.exclude(pk=exclude)
+    return qs.order_by("received_at").first()
+
+
+def _duplicate_report(*, name, sha256, size, received, started, earlier: IngestFile) -> IngestFile:
+    return IngestFile.objects.create(
+        name=name,
+        sha256=sha256,
+        size_bytes=size,
+        tdu=earlier.tdu,
+        kind=earlier.kind,
+        received_at=received,
+        finished_at=timezone.now(),
+        status=IngestFile.Status.DUPLICATE,
+        duplicate_of=earlier,
+        message=f"Same content as {earlier.name}, loaded {earlier.received_at:%Y-%m-%d %H:%M} UTC "
+        f"(report #{earlier.pk}); nothing changed.",
+        seconds=time.perf_counter() - started,
+    )
+
+
 def ingest_file(*, path: str | Path, force: bool = False, today: date | None = None) -> IngestFile:
     """Load one TDU file (plain or gzip) and return its ingest report.
 
-    The same content loaded before (by SHA-256) changes nothing and gives a report with status
-    ``duplicate``, unless ``force``. A file-level problem gives a report with status ``failed`` and the
-    reason in ``message``; the database is then as before."""
+    The same content loaded before (by SHA-256, computed while the file is read) changes nothing and gives
+    a report with status ``duplicate``, unless ``force``. A file-level problem gives a report with status
+    ``failed`` and the reason in ``message``; the database is then as before."""
     path = Path(path)
-    received = timezone.now()
     try:
-        sha, size = _file_sha256(path)
+        fh = path.open("rb")
+        size = path.stat().st_size
     except OSError as exc:
         return _failed(
             name=path.name,
             sha="",
             size=0,
-            received=received,
+            received=timezone.now(),
             tdu=None,
             exc=FileRejected("io_error", str(exc)),
         )
-    with path.open("rb") as fh:
-        return ingest_stream(stream=fh, name=path.name, sha256=sha, size=size, force=force, today=today)
+    with fh:
+        return ingest_stream(stream=fh, name=path.name, sha256=None, size=size, force=force, today=today)
 
 
 def ingest_stream(
     *,
     stream: BinaryIO,
     name: str,
-    sha256: str,
+    sha256: str | None,
     size: int = 0,
     force: bool = False,
     today: date | None = None,
     tdu: Tdu | None = None,
 ) -> IngestFile:
-    """Load a TDU file from an open binary stream (see ``ingest_file``)."""
+    """Load a TDU file from an open binary stream (see ``ingest_file``). With ``sha256=None`` the digest
+    is computed while the stream is read (it must then be seekable) and a duplicate is recognised after
+    reading, inside the file's transaction, which it rolls back."""
     received = timezone.now()
     started = time.perf_counter()
-    if not force:
-        earlier = (
-            IngestFile.objects.filter(
-                sha256=sha256, status__in=[IngestFile.Status.LOADED, IngestFile.Status.LOADED_WITH_REJECTS]
-            )
-            .order_by("received_at")
-            .first()
-        )
+    reader = None
+    if sha256 is None:
+        reader = _HashingReader(stream)
+        stream = reader  # type: ignore[assignment]
+    elif not force:
+        earlier = _earlier_load(sha256)
         if earlier is not None:
-            return IngestFile.objects.create(
-                name=name,
-                sha256=sha256,
-                size_bytes=size,
-                tdu=earlier.tdu,
-                kind=earlier.kind,
-                received_at=received,
-                finished_at=timezone.now(),
-                status=IngestFile.Status.DUPLICATE,
-                duplicate_of=earlier,
-                message=f"Same content as {earlier.name}, loaded {earlier.received_at:%Y-%m-%d %H:%M} UTC "
-                "(report #{}); nothing changed.".format(earlier.pk),
-                seconds=time.perf_counter() - started,
+            return _duplicate_report(
+                name=name, sha256=sha256, size=size, received=received, started=started, earlier=earlier
             )
     try:
         if tdu is None:
             tdu = tdu_for_file_name(name)
         with transaction.atomic():
             report = IngestFile.objects.create(
-                name=name, sha256=sha256, size_bytes=size, tdu=tdu, received_at=received
+                name=name, sha256=sha256 or "", size_bytes=size, tdu=tdu, received_at=received
             )
             if _is_billing(stream):
                 report.kind = IngestFile.Kind.BILLING
                 _load_billing(report, stream, tdu=tdu, today=today or local_today())
             else:
                 _load_intervals(report, stream, tdu=tdu, today=today or local_today())
+            if reader is not None:
+                report.sha256 = reader.hexdigest()
+                if not force:
+                    earlier = _earlier_load(report.sha256, exclude=report.pk)
+                    if earlier is not None:
+                        raise _Duplicate(earlier)
             report.seconds = time.perf_counter() - started
             report.finished_at = timezone.now()
             report.status = (
@@ -199,8 +254,23 @@ def ingest_stream(
             )
             report.save()
         return report
+    except _Duplicate as dup:
+        return _duplicate_report(
+            name=name,
+            sha256=dup.earlier.sha256,
+            size=size,
+            received=received,
+            started=started,
+            earlier=dup.earlier,
+        )
     except FileRejected as exc:
-        return _failed(name=name, sha=sha256, size=size, received=received, tdu=tdu, exc=exc, started=started)
+        sha = sha256 or ""
+        if reader is not None:
+            try:
+                sha = reader.hexdigest()
+            except (OSError, ValueError):
+                sha = ""
+        return _failed(name=name, sha=sha, size=size, received=received, tdu=tdu, exc=exc, started=started)
 
 
 def _failed(*, name, sha, size, received, tdu, exc: FileRejected, started: float | None = None) -> IngestFile:

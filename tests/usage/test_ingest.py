@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 from datetime import date, datetime
 
 import numpy as np
@@ -159,6 +160,10 @@ def test_22_digit_centerpoint_esiid(db, tmp_path):
 def test_same_file_twice_changes_nothing(oncor, tmp_path):
     path = write_file(tmp_path, day_rows(ESI_1, DAY))
     first = ingest_file(path=path)
+    assert first.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    copy = path.with_name("1039940674000_20250701_copy.csv")
+    copy.write_bytes(path.read_bytes())
+    assert ingest_file(path=copy).status == IngestFile.Status.DUPLICATE
     second = ingest_file(path=path)
     assert second.status == IngestFile.Status.DUPLICATE
     assert second.duplicate_of == first and "nothing changed" in second.message

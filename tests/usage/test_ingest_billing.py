@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
 from tests.usage.ingest_helpers import ESI_1, ESI_2, make_premise, make_tdus, write_file
@@ -30,6 +32,7 @@ def test_billing_file_stored_with_na_and_revisions(premise, tmp_path):
         path=write_file(tmp_path, rows, header=HEADER, tag="BILLING", newline="\r\n", bom=True)
     )
     assert report.kind == IngestFile.Kind.BILLING
+    assert report.sha256 == hashlib.sha256(next(tmp_path.glob("*BILLING.csv")).read_bytes()).hexdigest()
     assert (report.rows, report.stored, report.rejected) == (5, 2, 3)
     assert report.rejected_by_reason == {"unknown_esiid": 1, "negative_kwh": 1, "bad_date": 1}
     periods = list(BillingPeriod.objects.order_by("start_date"))
