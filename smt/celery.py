@@ -34,3 +34,9 @@ app.conf.beat_schedule["thirdparty-warn-expiring-agreements"] = {
     "task": "thirdparty.tasks.agreements_warn_expiring",
     "schedule": 3600.0,
 }
+
+# API (api/tasks.py): delete bulk-export files whose download link has expired.
+app.conf.beat_schedule["api-purge-expired-exports"] = {
+    "task": "api.tasks.exports_purge_expired",
+    "schedule": 3600.0,
+}
