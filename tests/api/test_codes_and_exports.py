@@ -207,3 +207,27 @@ def test_export_download_link_must_be_signed_and_fresh(
 def test_export_validation(client, market, payload, parameter):
     r = client.post("/api/v1/exports/", payload, content_type="application/json", **market.bearer())
     assert_problem(r, 400, parameter=parameter)
+
+
+def test_expired_export_files_are_purged(
+    client, market, run_now, django_capture_on_commit_callbacks, settings, tmp_path
+):
+    from api.exports import export_path
+    from api.tasks import exports_purge_expired
+
+    settings.API_EXPORT_DIR = tmp_path
+    end = market.today - timedelta(days=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            "/api/v1/exports/",
+            {"esiids": [ESIID], "start": end.isoformat(), "end": end.isoformat()},
+            content_type="application/json",
+            **market.bearer(),
+        )
+    job = ExportJob.objects.get()
+    path = export_path(job)
+    assert path is not None and path.exists()
+    assert exports_purge_expired() == 0
+    ExportJob.objects.filter(pk=job.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert exports_purge_expired() == 1
+    assert not path.exists()
