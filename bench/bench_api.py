@@ -48,6 +48,7 @@ N_CLIENTS = int(os.environ.get("BENCH_CLIENTS", "8"))
 N_BASELINE = int(os.environ.get("BENCH_BASELINE_REQUESTS", "200"))
 N_BASELINE_PREMISES = int(os.environ.get("BENCH_BASELINE_PREMISES", "20"))
 N_LATENCY = int(os.environ.get("BENCH_LATENCY_REQUESTS", "200"))
+THREADS = int(os.environ.get("BENCH_THREADS", "1"))  # >1: gthread workers with that many threads each
 ONLY = set(os.environ.get("BENCH_ONLY", "latency,concurrent,baseline,export").split(","))
 ESIID_PREFIX = "1099999"
 TOKEN_SALT = "bench-token-"
@@ -405,6 +406,8 @@ def start_server() -> subprocess.Popen:
         "--backlog",
         "2048",
     ]
+    if THREADS > 1:
+        cmd += ["--worker-class", "gthread", "--threads", str(THREADS)]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)  # noqa: S603 - our own gunicorn
     for _ in range(120):
         try:
