@@ -27,4 +27,6 @@ class MeterAdmin(admin.ModelAdmin):
     list_display = ("meter_number", "premise", "installed_on", "han_capable")
     search_fields = ("meter_number", "premise__esiid")
     raw_id_fields = ("premise",)
+
+
 import usage.admin_ingest  # noqa: E402,F401 - ingest reports and rejected rows (issue 3)
