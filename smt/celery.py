@@ -14,7 +14,10 @@ app.conf.beat_schedule = {}
 
 # Interval data (usage/tasks.py): pick up TDU files, compact settled months, purge past retention.
 app.conf.beat_schedule["usage-scan-inbox"] = {"task": "usage.scan_inbox", "schedule": 60.0}
-app.conf.beat_schedule["usage-compact-intervals"] = {"task": "usage.compact_intervals", "schedule": 6 * 3600.0}
+app.conf.beat_schedule["usage-compact-intervals"] = {
+    "task": "usage.compact_intervals",
+    "schedule": 6 * 3600.0,
+}
 app.conf.beat_schedule["usage-purge-expired-intervals"] = {
     "task": "usage.purge_expired_intervals",
     "schedule": 24 * 3600.0,

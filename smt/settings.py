@@ -224,7 +224,8 @@ MEDIA_URL = "/media/"
 MARKET_TIME_ZONE = "America/Chicago"
 ACCESS_WINDOW_MONTHS = max(13, envint("ACCESS_WINDOW_MONTHS", 24))
 INTERVAL_RETENTION_YEARS = envint("INTERVAL_RETENTION_YEARS", 7)
-INTERVAL_SETTLE_DAYS = envint("INTERVAL_SETTLE_DAYS", 45)  # compaction leaves days younger than this as day rows
+# Interval compaction leaves days younger than this as day rows (usage.storage.compact_months).
+INTERVAL_SETTLE_DAYS = envint("INTERVAL_SETTLE_DAYS", 45)
 SMT_INBOX_DIR = Path(envstr("SMT_INBOX_DIR", str(VAR_DIR / "inbox")))
 REGISTRATION_CODE_KEY = envstr("REGISTRATION_CODE_KEY")
 REGISTRATION_CODE_LENGTH = envint("REGISTRATION_CODE_LENGTH", 10)
