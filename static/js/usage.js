@@ -32,6 +32,38 @@
   window.Plotly.newPlot(holder, fig.data, tuned(fig.layout), config).then(function () {
     holder.setAttribute("data-ready", "true");
   });
+  // Keyboard: focus the chart, then arrow keys (Home/End) step through the intervals; the tooltip follows
+  // and a live region reads the interval and its values.
+  var figure = holder.closest("figure");
+  if (figure && labels.length) {
+    var live = document.createElement("p");
+    live.className = "visually-hidden";
+    live.setAttribute("aria-live", "polite");
+    figure.appendChild(live);
+    figure.setAttribute("tabindex", "0");
+    var index = -1;
+    figure.addEventListener("keydown", function (event) {
+      var n = labels.length;
+      var moves = { ArrowLeft: -1, ArrowRight: 1, Home: -n, End: n, PageUp: -10, PageDown: 10 };
+      if (!(event.key in moves)) { return; }
+      event.preventDefault();
+      if (event.key === "Home") { index = 0; }
+      else if (event.key === "End") { index = n - 1; }
+      else if (index < 0) { index = moves[event.key] < 0 ? n - 1 : 0; }
+      else { index = Math.min(n - 1, Math.max(0, index + moves[event.key])); }
+      var points = [], parts = [];
+      fig.data.forEach(function (trace, curve) {
+        var y = trace.y[index];
+        if (y !== null && y !== undefined) {
+          points.push({ curveNumber: curve, pointNumber: index });
+          parts.push(trace.name + " " + Number(y).toFixed(3) + " kWh");
+        }
+      });
+      if (points.length) { window.Plotly.Fx.hover(holder, points); } else { window.Plotly.Fx.unhover(holder); }
+      live.textContent = labels[index] + ": " + (parts.length ? parts.join(", ") : "no data");
+    });
+    figure.addEventListener("blur", function () { window.Plotly.Fx.unhover(holder); });
+  }
   if (narrow.addEventListener) {
     narrow.addEventListener("change", function () { window.Plotly.relayout(holder, tuned(fig.layout)); });
   }

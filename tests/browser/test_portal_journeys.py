@@ -145,6 +145,16 @@ def test_customer_journey(browser, live_server, maria, home, today, viewport):
     assert float(kwh) == pytest.approx(consumption_wh(yesterday, slot) / 1000)
     shot(page, "usage_15min_tooltip", full_page=False)
 
+    # with the keyboard: focus the chart, End goes to the last interval and the tooltip follows
+    page.mouse.move(0, 0)
+    page.locator("figure.chart-figure").focus()
+    page.keyboard.press("End")
+    page.keyboard.press("ArrowLeft")
+    from playwright.sync_api import expect
+
+    expect(page.locator("#usage-chart .hoverlayer .hovertext").first).to_contain_text("23:30–23:45")
+    expect(page.locator("figure.chart-figure [aria-live]")).to_contain_text("23:30–23:45")
+
     # the same number is in the data table, reachable without the chart
     page.locator("#data-table summary").click()
     row = page.locator("table.data tbody tr", has_text=label).first
