@@ -20,6 +20,7 @@ import argparse
 import os
 import random
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -157,6 +158,7 @@ def main() -> None:
     ap.add_argument("--days", type=int, default=30)
     ap.add_argument("--year-meters", type=int, default=3)
     ap.add_argument("--big-file", action="store_true", help="also load one large file of one TDU")
+    ap.add_argument("--keep-files", action="store_true", help="keep the generated files (removed by default)")
     ap.add_argument("--child-load", nargs="+")
     ap.add_argument("--child-compact")
     opts = ap.parse_args()
@@ -180,11 +182,19 @@ def main() -> None:
     env = {**os.environ, "DATABASE_URL": f"{base}/{bench_db}", "DJANGO_SETTINGS_MODULE": "smt.settings"}
     env.pop("REDIS_URL", None)
     run([PY, "manage.py", "migrate", "--noinput", "-v0"], env)
+    work = Path(tempfile.mkdtemp(prefix="smt-ingest-bench-"))
+    try:
+        run_steps(opts, env, work, psycopg)
+    finally:
+        if not opts.keep_files:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def run_steps(opts, env: dict, work: Path, psycopg) -> None:
     info = machine()
     today = date.today()
     p1 = (today - timedelta(days=2 * opts.days + 2)).replace(day=1)
     p2 = p1 + timedelta(days=opts.days)
-    work = Path(tempfile.mkdtemp(prefix="smt-ingest-bench-"))
     d1, d2, dy = work / "p1", work / "p2", work / "year"
 
     def generate(out: Path, meters: int, start: date, days: int, seed: int) -> None:
