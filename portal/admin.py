@@ -101,4 +101,5 @@ class ServicePeriodAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{period}: {' '.join(exc.messages)}", messages.WARNING)
         self.message_user(request, f"Rotated {rotated} registration code(s); the old codes no longer work.")
 
+
 import portal.accounts.admin  # noqa: E402, F401  (registrations; inline on service periods)

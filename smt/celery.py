@@ -31,8 +31,14 @@ app.conf.beat_schedule["portal-expire-stale-meter-reads"] = {
 }
 
 # Third parties (thirdparty/tasks.py): webhook retries that are due, agreement expiry and expiry warnings.
-app.conf.beat_schedule["thirdparty-webhook-retries"] = {"task": "thirdparty.tasks.webhook_retry_due", "schedule": 60.0}
-app.conf.beat_schedule["thirdparty-expire-agreements"] = {"task": "thirdparty.tasks.agreements_expire", "schedule": 300.0}
+app.conf.beat_schedule["thirdparty-webhook-retries"] = {
+    "task": "thirdparty.tasks.webhook_retry_due",
+    "schedule": 60.0,
+}
+app.conf.beat_schedule["thirdparty-expire-agreements"] = {
+    "task": "thirdparty.tasks.agreements_expire",
+    "schedule": 300.0,
+}
 app.conf.beat_schedule["thirdparty-warn-expiring-agreements"] = {
     "task": "thirdparty.tasks.agreements_warn_expiring",
     "schedule": 3600.0,

@@ -11,7 +11,9 @@ urlpatterns = [
     path("", include("portal.urls")),
     path("espi/1_1/resource/", include("thirdparty.urls_espi")),  # ApplicationInformation, Authorization
     path("", include("api.urls")),  # /api/v1/, /api/schema/, /api/docs/, /espi/1_1/resource/
-    path("", include("thirdparty.urls")),  # /o/ (OAuth), /.well-known/oauth-authorization-server, /developers/
+    path(
+        "", include("thirdparty.urls")
+    ),  # /o/ (OAuth), /.well-known/oauth-authorization-server, /developers/
 ]
 
 handler429 = "portal.accounts.ratelimit.handler429"  # allauth calls it; ours adds Retry-After

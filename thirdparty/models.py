@@ -257,4 +257,5 @@ class DeviceGrant(AbstractDeviceGrant):
     class Meta(AbstractDeviceGrant.Meta):
         swappable = "OAUTH2_PROVIDER_DEVICE_GRANT_MODEL"
 
+
 from thirdparty.webhooks.models import WebhookDelivery, WebhookEndpoint  # noqa: E402,F401  (issue 7)

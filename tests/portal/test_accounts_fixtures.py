@@ -39,9 +39,12 @@ def _accounts_isolation(settings):
     from smt.celery import app
 
     eager = app.conf.task_always_eager
-    app.conf.update(CELERY_TASK_ALWAYS_EAGER=True)  # the CELERY_ namespace: plain task_always_eager is ignored
+    app.conf.update(
+        CELERY_TASK_ALWAYS_EAGER=True
+    )  # the CELERY_ namespace: plain task_always_eager is ignored
     settings.CACHES = {
-        name: {**conf, "KEY_PREFIX": f"test-accounts-{uuid.uuid4().hex}"} for name, conf in settings.CACHES.items()
+        name: {**conf, "KEY_PREFIX": f"test-accounts-{uuid.uuid4().hex}"}
+        for name, conf in settings.CACHES.items()
     }
     yield
     app.conf.update(CELERY_TASK_ALWAYS_EAGER=eager)
