@@ -231,3 +231,23 @@ def test_expired_export_files_are_purged(
     ExportJob.objects.filter(pk=job.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     assert exports_purge_expired() == 1
     assert not path.exists()
+
+
+def test_customer_exports_only_their_own_window(client, market, run_now, django_capture_on_commit_callbacks):
+    client.force_login(market.owner)
+    before = market.period.starts_on - timedelta(days=2)
+    with django_capture_on_commit_callbacks(execute=True):
+        r = client.post(
+            "/api/v1/exports/",
+            {
+                "esiids": [ESIID, OTHER_ESIID],
+                "start": before.isoformat(),
+                "end": market.period.starts_on.isoformat(),
+            },
+            content_type="application/json",
+        )
+    job = client.get(r["Location"]).json()
+    assert job["status"] == "done"
+    reasons = {x["esiid"]: x["reason"] for x in job["not_included"]}
+    assert reasons == {ESIID: "outside_window", OTHER_ESIID: "not_found"}
+    assert AccessLogEntry.objects.count() == 0  # customers reading their own data are not logged

@@ -241,3 +241,17 @@ def test_schema_and_docs_carry_ratelimit_headers(client):
 def test_premise_list_with_details_is_logged_for_third_parties(client, market):
     client.get("/api/v1/premises/", **market.bearer())
     assert AccessLogEntry.objects.filter(resource="premise", premise=market.premise).count() == 1
+
+
+def test_summary_for_customer_and_rep(client, market):
+    end = market.today - timedelta(days=1)
+    start = end - timedelta(days=2)
+    client.force_login(market.owner)
+    assert client.get(f"/api/v1/premises/{ESIID}/summary/", {"start": start, "end": end}).status_code == 200
+    client.logout()
+    r = client.get(
+        f"/api/v1/premises/{ESIID}/summary/", {"start": start, "end": end}, **market.apikey(market.rep_key)
+    )
+    assert r.status_code == 200 and "previous" not in r.json()
+    client.force_login(market.stranger)
+    assert_problem(client.get(f"/api/v1/premises/{ESIID}/summary/", {"start": start, "end": end}), 404)
