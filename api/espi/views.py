@@ -64,6 +64,13 @@ def _standalone(entry_xml: bytes) -> bytes:
     )
 
 
+def _subscription_doc(summary: str):
+    """OpenAPI description shared by the subscription-scoped Green Button resources."""
+    return extend_schema(
+        summary=summary, tags=["Green Button"], parameters=ESPI_PARAMS, responses=XML_RESPONSES
+    )
+
+
 class EspiView(ApiView):
     renderer_classes = [AtomMarker]
 
@@ -207,12 +214,7 @@ SUMMARY = "Green Button Connect My Data"
 
 
 class BatchSubscriptionView(EspiView):
-    @extend_schema(
-        summary="Batch/Subscription: every resource of a subscription",
-        tags=["Green Button"],
-        parameters=ESPI_PARAMS,
-        responses=XML_RESPONSES,
-    )
+    @_subscription_doc("Batch/Subscription: every resource of a subscription")
     def get(self, request, sid: int, esiid: str | None = None):
         entries = []
         for d in self.usage_points(sid, esiid):
@@ -223,12 +225,7 @@ class BatchSubscriptionView(EspiView):
 
 
 class UsagePointsView(EspiView):
-    @extend_schema(
-        summary="UsagePoints of a subscription",
-        tags=["Green Button"],
-        parameters=ESPI_PARAMS,
-        responses=XML_RESPONSES,
-    )
+    @_subscription_doc("UsagePoints of a subscription")
     def get(self, request, sid: int, esiid: str | None = None):
         entries = []
         for d in self.usage_points(sid, esiid):
@@ -241,12 +238,7 @@ class UsagePointsView(EspiView):
 
 
 class MeterReadingsView(EspiView):
-    @extend_schema(
-        summary="MeterReadings of a UsagePoint",
-        tags=["Green Button"],
-        parameters=ESPI_PARAMS,
-        responses=XML_RESPONSES,
-    )
+    @_subscription_doc("MeterReadings of a UsagePoint")
     def get(self, request, sid: int, esiid: str, mr: str | None = None):
         (d,) = self.usage_points(sid, esiid)
         grans = [_granularity_of(mr)] if mr else ["15min"]
@@ -261,12 +253,7 @@ class MeterReadingsView(EspiView):
 
 
 class IntervalBlocksView(EspiView):
-    @extend_schema(
-        summary="IntervalBlocks of a MeterReading",
-        tags=["Green Button"],
-        parameters=ESPI_PARAMS,
-        responses=XML_RESPONSES,
-    )
+    @_subscription_doc("IntervalBlocks of a MeterReading")
     def get(self, request, sid: int, esiid: str, mr: str, ib: str | None = None):
         (d,) = self.usage_points(sid, esiid)
         g = _granularity_of(mr)
@@ -284,12 +271,7 @@ class IntervalBlocksView(EspiView):
 
 
 class UsageSummariesView(EspiView):
-    @extend_schema(
-        summary="UsageSummaries of a UsagePoint",
-        tags=["Green Button"],
-        parameters=ESPI_PARAMS,
-        responses=XML_RESPONSES,
-    )
+    @_subscription_doc("UsageSummaries of a UsagePoint")
     def get(self, request, sid: int, esiid: str, us: str | None = None):
         (d,) = self.usage_points(sid, esiid)
         entries = [e for e in self.entries_for(sid, d, granularity="month") if e.kind == "UsageSummary"]
