@@ -321,55 +321,73 @@ def decode(data: bytes | memoryview, *, revisions: bool = True) -> Block:
 _NO_REVISIONS = np.zeros(0, dtype=np.int64)
 
 
-def decode_many(blocks: list[bytes]) -> list[Block]:
-    """Decode many blocks; uncompressed blocks of one layout (the usual day row) are decoded together
-    with numpy, the rest one by one."""
+def decode_many(blocks: list[bytes], *, revisions: bool = True) -> list[Block]:
+    """Decode many blocks. Bodies of one layout (length, flags, n, width, one revision run: the usual day
+    row, compressed or not) are decoded together with numpy; anything else goes through ``decode``, which
+    also raises the CodecError of a bad block. ``revisions=False`` as for ``decode``."""
     out: list[Block | None] = [None] * len(blocks)
+    bodies: list[bytes | None] = [None] * len(blocks)
     groups: dict[tuple, list[int]] = {}
+    dctx = _zc()[1]
     for i, data in enumerate(blocks):
-        if len(data) > 4 and data[0] == VERSION and not data[1] & FLAG_ZSTD and data[2] < 128:
-            n, width = data[2], data[3]
-            if width in (1, 2, 4, 8):
-                groups.setdefault((len(data), data[1], n, width), []).append(i)
+        if (
+            len(data) > 4
+            and data[0] == VERSION
+            and not data[1] & ~(FLAG_ESTIMATED | FLAG_MISSING | FLAG_ZSTD)
+        ):
+            flags = data[1]
+            body: bytes | None = bytes(data[2:])
+            if flags & FLAG_ZSTD:
+                try:
+                    body = dctx.decompress(body, max_output_size=1 << 27)
+                except zstandard.ZstdError:
+                    body = None
+            if body is not None and len(body) > 2 and body[0] < 128 and body[1] in (1, 2, 4, 8):
+                bodies[i] = body
+                groups.setdefault((len(body), flags & ~FLAG_ZSTD, body[0], body[1]), []).append(i)
                 continue
-        out[i] = decode(data)
+        out[i] = decode(data, revisions=revisions)
     for (length, flags, n, width), idx in groups.items():
-        nbytes = (n + 7) // 8
-        pos = 4 + n * width
-        est_at = pos if flags & FLAG_ESTIMATED else -1
-        pos += nbytes if flags & FLAG_ESTIMATED else 0
-        mis_at = pos if flags & FLAG_MISSING else -1
-        pos += nbytes if flags & FLAG_MISSING else 0
-        if length != pos + 1 + 12 or len(idx) < 2:
+        if not _decode_group(out, [bodies[i] for i in idx], idx, length, flags, n, width, revisions):
             for i in idx:
-                out[i] = decode(blocks[i])
-            continue
-        raw = np.frombuffer(b"".join(blocks[i] for i in idx), dtype=np.uint8).reshape(len(idx), length)
-        if np.any(raw[:, pos] != 1) or np.any(raw[:, pos + 1 : pos + 5].copy().view("<u4")[:, 0] != n):
-            for i in idx:
-                out[i] = decode(blocks[i])
-            continue
-        planes = raw[:, 4 : 4 + n * width].reshape(len(idx), width, n)
-        zz = planes[:, 0, :].astype(np.uint64)
-        for j in range(1, width):
-            zz |= planes[:, j, :].astype(np.uint64) << np.uint64(8 * j)
-        deltas = (zz >> np.uint64(1)).view(np.int64) ^ -(zz & np.uint64(1)).view(np.int64)
-        values = np.cumsum(deltas, axis=1, dtype=np.int64)
-        rev = raw[:, pos + 5 : pos + 13].copy().view("<i8")[:, 0].astype(np.int64)
-        if est_at >= 0:
-            est = np.unpackbits(raw[:, est_at : est_at + nbytes], axis=1, count=n, bitorder="little").astype(
-                bool
-            )
-        else:
-            est = np.zeros((len(idx), n), dtype=bool)
-        if mis_at >= 0:
-            mis = np.unpackbits(raw[:, mis_at : mis_at + nbytes], axis=1, count=n, bitorder="little").astype(
-                bool
-            )
-        else:
-            mis = np.zeros((len(idx), n), dtype=bool)
-        for k, i in enumerate(idx):
-            out[i] = Block(
-                values=values[k], estimated=est[k], missing=mis[k], revisions=np.full(n, rev[k], np.int64)
-            )
+                out[i] = decode(blocks[i], revisions=revisions)
     return out  # type: ignore[return-value]
+
+
+def _decode_group(out, bodies, idx, length, flags, n, width, revisions) -> bool:
+    """Decode bodies of one layout into ``out[idx]``; False when they are not the plain one-run layout."""
+    nbytes = (n + 7) // 8
+    pos = 2 + n * width
+    est_at = pos if flags & FLAG_ESTIMATED else -1
+    pos += nbytes if flags & FLAG_ESTIMATED else 0
+    mis_at = pos if flags & FLAG_MISSING else -1
+    pos += nbytes if flags & FLAG_MISSING else 0
+    if length != pos + 1 + 12:
+        return False
+    raw = np.frombuffer(b"".join(bodies), dtype=np.uint8).reshape(len(idx), length)
+    if np.any(raw[:, pos] != 1) or np.any(raw[:, pos + 1 : pos + 5].copy().view("<u4")[:, 0] != n):
+        return False
+    planes = raw[:, 2 : 2 + n * width].reshape(len(idx), width, n)
+    zi = planes[:, 0, :].astype(np.int64)
+    for j in range(1, width):
+        zi |= planes[:, j, :].astype(np.int64) << (8 * j)
+    if width == 8:
+        zz = zi.view(np.uint64)
+        deltas = (zz >> np.uint64(1)).view(np.int64) ^ -(zz & np.uint64(1)).view(np.int64)
+    else:
+        deltas = (zi >> 1) ^ -(zi & 1)
+    values = np.cumsum(deltas, axis=1, dtype=np.int64)
+    rev = raw[:, pos + 5 : pos + 13].copy().view("<i8")[:, 0].tolist()
+    no_flags = np.zeros(n, dtype=bool)
+    if est_at >= 0:
+        est = np.unpackbits(raw[:, est_at : est_at + nbytes], axis=1, count=n, bitorder="little").view(bool)
+    if mis_at >= 0:
+        mis = np.unpackbits(raw[:, mis_at : mis_at + nbytes], axis=1, count=n, bitorder="little").view(bool)
+    for k, i in enumerate(idx):
+        out[i] = Block(
+            values=values[k],
+            estimated=est[k] if est_at >= 0 else no_flags,
+            missing=mis[k] if mis_at >= 0 else no_flags,
+            revisions=np.full(n, rev[k], np.int64) if revisions else _NO_REVISIONS,
+        )
+    return True

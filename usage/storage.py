@@ -180,65 +180,69 @@ def _as_date(value) -> date:
     return date.fromisoformat(str(value)[:10])
 
 
+@lru_cache(maxsize=4096)
+def _mask_offsets(mask: int) -> tuple[int, ...]:
+    """Day offsets (0-30) from the first of the month of the days a month block's mask holds."""
+    return tuple(i for i in range(31) if mask >> i & 1)
+
+
 def _assemble(rows, start: date, end: date, channels: Iterable[int] = CHANNELS) -> dict[int, ChannelDays]:
-    parts: dict[int, list] = {int(ch): [] for ch in channels}
+    """Stored rows (kind 0 = day row, 1 = month block) to one ChannelDays per channel, clipped to the range;
+    a day row wins over a month block holding the same day."""
     lo, hi = day_num(start), day_num(end)
-    decoded = []
-    all_days: list[int] = []
-    for kind, ch, when, mask, data in rows:
-        block = codec.decode(data, revisions=False)
+    blocks = codec.decode_many([r[4] for r in rows], revisions=False)
+    per: dict[int, tuple[list, list, list]] = {int(ch): ([], [], []) for ch in channels}
+    for (kind, ch, when, mask, _), block in zip(rows, blocks, strict=True):
         first = day_num(_as_date(when))
+        days, prio, parts = per.setdefault(int(ch), ([], [], []))
         if kind == 0:
-            days = [first]
+            days.append(first)
+            prio.append(0)
+            parts.append((block, 1))
         else:
-            mask = int(mask)
-            days = [first + i for i in range(31) if mask >> i & 1]
-        decoded.append((int(ch), kind, days, block))
-        all_days.extend(days)
-    counts_all = slots_for_days(np.array(all_days, dtype=np.int64))
-    pos = 0
-    for ch, kind, days, block in decoded:
-        counts = counts_all[pos : pos + len(days)]
-        pos += len(days)
-        if int(counts.sum()) != len(block):
-            raise codec.CodecError(f"stored block of days {days[:1]}.. does not match its days")
-        parts.setdefault(ch, []).append((np.array(days, dtype=np.int64), counts, block, kind))
-    return {ch: _merge_parts(p, lo, hi) for ch, p in parts.items()}
+            offs = _mask_offsets(int(mask))
+            days.extend(first + i for i in offs)
+            prio.extend([1] * len(offs))
+            parts.append((block, len(offs)))
+    return {ch: _merge(days, prio, parts, lo, hi) for ch, (days, prio, parts) in per.items()}
 
 
-def _merge_parts(parts: list, lo: int, hi: int) -> ChannelDays:
+def _merge(days_list: list[int], prio_list: list[int], parts: list, lo: int, hi: int) -> ChannelDays:
     if not parts:
         return ChannelDays.empty()
+    days = np.array(days_list, dtype=np.int64)
+    counts = slots_for_days(days)
+    ndays = np.array([k for _, k in parts], dtype=np.int64)
+    first_day = np.cumsum(ndays) - ndays
+    expected = np.add.reduceat(counts, first_day)
+    lengths = np.array([len(b) for b, _ in parts], dtype=np.int64)
+    if not np.array_equal(expected, lengths):
+        bad = int(np.flatnonzero(expected != lengths)[0])
+        raise codec.CodecError(f"stored block of day {num_day(days[first_day[bad]])} does not match its days")
     if len(parts) == 1:
-        days, counts, block, _ = parts[0]
+        block = parts[0][0]
         values, est, mis = block.values, block.estimated, block.missing
-        prio = np.zeros(len(days), dtype=np.int64)
     else:
-        days = np.concatenate([p[0] for p in parts])
-        counts = np.concatenate([p[1] for p in parts])
-        values = np.concatenate([p[2].values for p in parts])
-        est = np.concatenate([p[2].estimated for p in parts])
-        mis = np.concatenate([p[2].missing for p in parts])
-        prio = np.concatenate([np.full(len(p[0]), p[3], dtype=np.int64) for p in parts])
+        values = np.concatenate([b.values for b, _ in parts])
+        est = np.concatenate([b.estimated for b, _ in parts])
+        mis = np.concatenate([b.missing for b, _ in parts])
     starts = np.cumsum(counts) - counts
     keep = (days >= lo) & (days <= hi)
     order = np.flatnonzero(keep)
     if order.size and (np.any(np.diff(days[order]) <= 0)):
+        prio = np.array(prio_list, dtype=np.int64)
         order = order[np.lexsort((prio[order], days[order]))]
         first = np.ones(order.size, dtype=bool)
         first[1:] = days[order][1:] != days[order][:-1]
         order = order[first]  # a day row wins over a month block holding the same day
-    if order.size == len(days) and order.size and np.all(order == np.arange(len(days))):
-        idx = None
-    else:
-        idx = _gather(starts[order], counts[order])
     sel_counts = counts[order]
     offsets = np.zeros(len(order) + 1, dtype=np.int64)
     np.cumsum(sel_counts, out=offsets[1:])
-    if idx is None:
+    if order.size == len(days) and (order.size == 0 or (order[0] == 0 and np.all(np.diff(order) == 1))):
         return ChannelDays(
             dates=days.astype("datetime64[D]"), offsets=offsets, values_wh=values, estimated=est, missing=mis
         )
+    idx = _gather(starts[order], counts[order])
     return ChannelDays(
         dates=days[order].astype("datetime64[D]"),
         offsets=offsets,

@@ -94,10 +94,29 @@ def test_decode_many_matches_decode(many, compress):
     datas = [codec.encode(v, estimated=e, missing=m, revisions=r, compress=compress) for v, e, m, r in many]
     # also many same-layout day blocks, the fast case
     day = np.arange(96, dtype=np.int64) * 3
-    datas += codec.encode_many(
-        np.tile(day, 5), np.arange(0, 481, 96), revisions=np.repeat(np.arange(5), 96), compress=False
-    )
-    for got, data in zip(codec.decode_many(datas), datas, strict=True):
-        want = codec.decode(data)
-        for field in ("values", "estimated", "missing", "revisions"):
-            assert getattr(got, field).tolist() == getattr(want, field).tolist()
+    for packed in (False, True):
+        datas += codec.encode_many(
+            np.tile(day, 5), np.arange(0, 481, 96), revisions=np.repeat(np.arange(5), 96), compress=packed
+        )
+        flagged = np.tile(np.arange(96) % 7 == 0, 3)
+        datas += codec.encode_many(
+            np.tile(day * 300, 3),
+            np.arange(0, 289, 96),
+            estimated=flagged,
+            missing=np.roll(flagged, 1),
+            revisions=np.repeat(np.arange(3), 96),
+            compress=packed,
+        )
+    for with_revisions in (True, False):
+        got_all = codec.decode_many(datas, revisions=with_revisions)
+        for got, data in zip(got_all, datas, strict=True):
+            want = codec.decode(data, revisions=with_revisions)
+            for field in ("values", "estimated", "missing", "revisions"):
+                assert getattr(got, field).tolist() == getattr(want, field).tolist()
+
+
+def test_decode_many_raises_for_a_bad_block():
+    good = codec.encode(np.arange(96), revisions=1)
+    bad = bytes((codec.VERSION, codec.FLAG_ZSTD)) + b"not zstd at all"
+    with pytest.raises(codec.CodecError):
+        codec.decode_many([good, good, bad])

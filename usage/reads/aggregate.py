@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Protocol
 
 import numpy as np
@@ -84,6 +84,19 @@ class DayRange:
 
     def day(self, i: int) -> date:
         return self.start + timedelta(days=i)
+
+    @cached_property
+    def slot_starts(self) -> np.ndarray:
+        """Unix second at which each 15-minute slot starts (read-only; computed once per cached range)."""
+        out = self.first_epoch + SLOT_SECONDS * np.arange(self.n_slots, dtype=np.int64)
+        out.setflags(write=False)
+        return out
+
+    @cached_property
+    def slot_ends(self) -> np.ndarray:
+        out = self.slot_starts + SLOT_SECONDS
+        out.setflags(write=False)
+        return out
 
 
 @lru_cache(maxsize=512)
@@ -296,10 +309,9 @@ class Series:
 
 
 def series_15min(rng: DayRange, grid: ChannelGrid) -> Series:
-    starts = rng.first_epoch + SLOT_SECONDS * np.arange(rng.n_slots, dtype=np.int64)
     return Series(
-        starts=starts,
-        ends=starts + SLOT_SECONDS,
+        starts=rng.slot_starts,
+        ends=rng.slot_ends,
         wh=grid.values_wh,
         null=grid.missing,
         estimated=grid.estimated,

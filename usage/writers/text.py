@@ -96,6 +96,26 @@ def kwh_json(wh: np.ndarray, null: np.ndarray | None = None, sep: bytes = b",") 
     return _kwh_json_digits(wh, null, sep)
 
 
+@lru_cache(maxsize=1)
+def _kwh_json_lengths_table() -> np.ndarray:
+    table = _kwh_json_table()
+    return np.count_nonzero(table.view(np.uint8).reshape(_JSON_TABLE_SIZE, -1), axis=1).astype(np.int64)
+
+
+def kwh_json_lengths(
+    wh: np.ndarray, null: np.ndarray | None = None, matrix: np.ndarray | None = None
+) -> np.ndarray:
+    """Bytes of each row of ``kwh_json(wh, null)`` after ``compact`` (looked up, not counted, when it can be:
+    counting NULs row by row costs more than building the text). ``matrix``: that text, if already built."""
+    wh = np.asarray(wh, dtype=np.int64)
+    if wh.size and int(wh.min()) >= 0 and int(wh.max()) < _JSON_TABLE_SIZE:
+        lengths = _kwh_json_lengths_table()[wh]
+        if null is not None:
+            lengths[null] = len(b"null,")
+        return lengths
+    return row_lengths(kwh_json(wh, null) if matrix is None else matrix)
+
+
 def compact(matrix: np.ndarray) -> bytes:
     """The bytes of a NUL-padded matrix without the NULs."""
     return np.ascontiguousarray(matrix).tobytes().translate(None, NUL)
