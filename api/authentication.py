@@ -1,8 +1,8 @@
 """Who is calling: an OAuth 2.0 bearer token, an organization API key, or a signed-in customer (session + CSRF).
 
-Each class sets ``request.auth`` to a ``thirdparty.access.Actor``. The bearer-token check is one indexed
-query on django-oauth-toolkit's token checksum (tokens are hashed at rest, RFC 9700), with the agreement,
-application and organization joined in, so the hot path costs one round trip.
+Each class sets ``request.auth`` to a ``thirdparty.access.Actor``. The bearer-token check is one indexed,
+prepared query on django-oauth-toolkit's token checksum (tokens are hashed at rest, RFC 9700), with the
+user, application and organization joined in (thirdparty.tokens), so the hot path costs one round trip.
 """
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ from __future__ import annotations
 import hashlib
 
 from django.utils import timezone
-from oauth2_provider.models import get_access_token_model
 from rest_framework import authentication, exceptions
 
-from thirdparty.access import actor_for_api_key, actor_for_customer, actor_for_token, local_get, local_put
+from thirdparty.access import actor_for_api_key, actor_for_customer, local_get, local_put
 from thirdparty.apikeys import apikey_authenticate
+from thirdparty.tokens import token_lookup
 
 
 class OrganizationPrincipal:
@@ -61,25 +61,19 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             expires, actor = hit
             if expires > timezone.now():
                 return (actor.user, actor)
-        token = (
-            get_access_token_model()
-            .objects.select_related("user", "application", "application__organization")
-            .filter(token_checksum=checksum)
-            .first()
-        )
-        if token is None:
+        found = token_lookup(checksum)
+        if found is None:
             raise exceptions.AuthenticationFailed(
                 "This access token is not valid: it was revoked or never issued. Get a new one."
             )
-        if token.expires is None or token.expires <= timezone.now():
+        if found.expires is None or found.expires <= timezone.now():
             raise exceptions.AuthenticationFailed(
                 "This access token has expired; use your refresh token to get a new one."
             )
-        if token.user is not None and not token.user.is_active:
+        if found.user is not None and not found.user.is_active:
             raise exceptions.AuthenticationFailed("The account that granted this token is closed.")
-        actor = actor_for_token(token)
-        local_put(("token", checksum), generation, (token.expires, actor))
-        return (token.user, actor)
+        local_put(("token", checksum), generation, (found.expires, found.actor))
+        return (found.user, found.actor)
 
     def authenticate_header(self, request):
         return f'Bearer realm="{self.www_authenticate_realm}"'

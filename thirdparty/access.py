@@ -23,8 +23,10 @@ from collections import OrderedDict, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
 from types import SimpleNamespace
 
+import orjson
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Q
@@ -32,6 +34,7 @@ from django.utils import timezone
 
 from portal.access_window import customer_premises, customer_windows, market_today, period_window
 from portal.models import ServicePeriod
+from smt.sql import columns, converted, fetch_all
 from thirdparty.models import Agreement, AgreementPremise, Organization
 from thirdparty.scopes import ALL_SCOPES, scopes_expand
 from usage.esiid import esiid_normalize
@@ -87,15 +90,28 @@ def actor_for_customer(user) -> Actor:
 def actor_for_token(token) -> Actor:
     """A third-party app's OAuth access token (with ``application__organization`` and ``agreement`` loaded)."""
     app = token.application
-    org = getattr(app, "organization", None) if app is not None else None
-    return Actor(
-        kind=THIRD_PARTY if org is None or org.kind != Organization.Kind.REP else REP,
+    return actor_for_token_parts(
         user=token.user,
-        organization=org,
-        scopes=scopes_expand(token.scope),
+        organization=getattr(app, "organization", None) if app is not None else None,
+        scope=token.scope,
         agreement_id=token.agreement_id,
         application_id=token.application_id,
-        credential=f"oauth:{app.client_id}" if app is not None else "oauth",
+        client_id=app.client_id if app is not None else None,
+    )
+
+
+def actor_for_token_parts(
+    *, user, organization, scope: str, agreement_id, application_id, client_id: str | None
+) -> Actor:
+    org = organization
+    return Actor(
+        kind=THIRD_PARTY if org is None or org.kind != Organization.Kind.REP else REP,
+        user=user,
+        organization=org,
+        scopes=scopes_expand(scope),
+        agreement_id=agreement_id,
+        application_id=application_id,
+        credential=f"oauth:{client_id}" if client_id is not None else "oauth",
     )
 
 
@@ -227,33 +243,32 @@ def _grants(
     org = actor.organization
     if org is None or (actor.kind == REP and org.rep_id is None):
         return out, found
-    attnames, lookups = _premise_columns()
-    if actor.kind == REP:
-        rows = ServicePeriod.objects.filter(rep_id=org.rep_id).filter(
-            Q(ends_on__isnull=True) | Q(ends_on__gt=today)
-        )
-        columns = ["premise_id", "starts_on", "ends_on"]
+    attnames, _ = _premise_columns()
+    if premises is None:
+        values = _grant_rows_by_esiid(actor, esiid, today)
+        names = [None] * (3 if actor.kind == REP else 6)
     else:
-        rows = AgreementPremise.objects.filter(_live_agreements_q(), agreement__organization_id=org.pk)
-        if actor.agreement_id is not None:
-            rows = rows.filter(agreement_id=actor.agreement_id)
-        elif actor.application_id is not None:
-            rows = rows.none()  # an OAuth token without an agreement grants nothing
-        columns = [
-            "premise_id",
-            "service_period__starts_on",
-            "service_period__ends_on",
-            "agreement_id",
-            "agreement__scopes",
-            "agreement__history_start",
-        ]
-    if premises is not None:
-        rows = rows.filter(premise_id__in=list(found))
-        values = rows.values_list(*columns)
-    else:
-        rows = rows.filter(premise__esiid=esiid)
-        values = rows.values_list(*columns, *lookups)
-    n = len(columns)
+        if actor.kind == REP:
+            rows = ServicePeriod.objects.filter(rep_id=org.rep_id).filter(
+                Q(ends_on__isnull=True) | Q(ends_on__gt=today)
+            )
+            names = ["premise_id", "starts_on", "ends_on"]
+        else:
+            rows = AgreementPremise.objects.filter(_live_agreements_q(), agreement__organization_id=org.pk)
+            if actor.agreement_id is not None:
+                rows = rows.filter(agreement_id=actor.agreement_id)
+            elif actor.application_id is not None:
+                rows = rows.none()  # an OAuth token without an agreement grants nothing
+            names = [
+                "premise_id",
+                "service_period__starts_on",
+                "service_period__ends_on",
+                "agreement_id",
+                "agreement__scopes",
+                "agreement__history_start",
+            ]
+        values = rows.filter(premise_id__in=list(found)).values_list(*names)
+    n = len(names)
     for row in values:
         pid = row[0]
         if premises is None and pid not in found:
@@ -266,6 +281,58 @@ def _grants(
             granted = scopes_expand(row[4]) & actor.scopes
             out[pid].append(Grant(granted, Window(w[0], w[1], row[3]) if w else None))
     return out, found
+
+
+@lru_cache(maxsize=1)
+def _grant_sql() -> tuple[str, str, tuple]:
+    """Prepared SQL of the grants on one ESI ID (the API's per-request check): (REP, third party, premise
+    fields). Same rules as the ORM queries of ``_grants``; tests hold the two paths to the same answers."""
+    fields, cols = columns(Premise, "p")
+    premise_t, period_t = Premise._meta.db_table, ServicePeriod._meta.db_table
+    rep = (
+        f"SELECT sp.premise_id, sp.starts_on, sp.ends_on, {cols} FROM {period_t} sp "  # noqa: S608
+        f"JOIN {premise_t} p ON p.id = sp.premise_id "
+        "WHERE sp.rep_id = %s AND (sp.ends_on IS NULL OR sp.ends_on > %s) AND p.esiid = %s"
+    )
+    third = (
+        "SELECT ap.premise_id, sp.starts_on, sp.ends_on, ap.agreement_id, ag.scopes, ag.history_start, "  # noqa: S608
+        f"{cols} FROM {AgreementPremise._meta.db_table} ap "
+        f"JOIN {Agreement._meta.db_table} ag ON ag.id = ap.agreement_id "
+        f"JOIN {premise_t} p ON p.id = ap.premise_id "
+        f"JOIN {period_t} sp ON sp.id = ap.service_period_id "
+        "WHERE ag.status = %s AND ag.valid_from <= %s AND ag.valid_until > %s AND ag.organization_id = %s "
+        "AND p.esiid = %s AND (ap.agreement_id = %s OR %s)"
+    )
+    return rep, third, fields
+
+
+def _grant_rows_by_esiid(actor: Actor, esiid: str, today: date) -> list[tuple]:
+    """Rows of ``_grants``'s columns followed by the premise's columns, for one ESI ID, in one prepared
+    query (the ORM took twenty times the query's own time to build it)."""
+    rep_sql, third_sql, fields = _grant_sql()
+    org = actor.organization
+    if actor.kind == REP:
+        rows = fetch_all(rep_sql, [org.rep_id, today, esiid])
+        n = 3
+    else:
+        if actor.agreement_id is None and actor.application_id is not None:
+            return []  # an OAuth token without an agreement grants nothing
+        now = timezone.now()
+        any_agreement = actor.agreement_id is None  # an API key: every live agreement of its organization
+        params = [
+            Agreement.Status.ACTIVE.value,
+            now,
+            now,
+            org.pk,
+            esiid,
+            actor.agreement_id or 0,
+            any_agreement,
+        ]
+        rows = fetch_all(third_sql, params)
+        # jsonb arrives parsed from PostgreSQL's binary results, as text elsewhere
+        rows = [(*r[:4], orjson.loads(r[4]) if isinstance(r[4], str | bytes) else r[4], *r[5:]) for r in rows]
+        n = 6
+    return [(*r[:n], *converted(fields, list(r[n:]))) for r in rows]
 
 
 def _decide(

@@ -20,6 +20,7 @@ import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
 
+from smt.sql import fetch_all
 from usage import codec, timegrid
 from usage.models import Channel, IntervalDay, IntervalMonth
 
@@ -140,7 +141,7 @@ def read_channels(*, premise_id: int, start: date, end: date) -> dict[int, Chann
         f"UNION ALL SELECT 1, channel, month, day_mask, data FROM {month_t} "
         f"WHERE premise_id = %s AND month >= %s AND month <= %s"
     )
-    rows = _fetch(sql, [premise_id, start, end, premise_id, month_start(start), end])
+    rows = fetch_all(sql, [premise_id, start, end, premise_id, month_start(start), end])
     return _assemble(rows, start, end)
 
 
@@ -155,23 +156,8 @@ def read_channel_days(*, premise_id: int, channel: int, start: date, end: date) 
         f"UNION ALL SELECT 1, channel, month, day_mask, data FROM {month_t} "
         f"WHERE premise_id = %s AND channel = %s AND month >= %s AND month <= %s"
     )
-    rows = _fetch(sql, [premise_id, channel, start, end, premise_id, channel, month_start(start), end])
+    rows = fetch_all(sql, [premise_id, channel, start, end, premise_id, channel, month_start(start), end])
     return _assemble(rows, start, end, channels=(int(channel),))[int(channel)]
-
-
-def _fetch(sql: str, params: list) -> list:
-    """Run a read on Django's connection. On PostgreSQL with server-side binding and a prepared
-    statement (psycopg prepares it after a few runs) and binary results: no planning, no hex decoding."""
-    if is_postgres():
-        import psycopg
-
-        connection.ensure_connection()
-        with psycopg.Cursor(connection.connection) as cur:
-            cur.execute(sql, params, prepare=True, binary=True)
-            return cur.fetchall()
-    with connection.cursor() as cur:
-        cur.execute(sql, params)
-        return cur.fetchall()
 
 
 def _as_date(value) -> date:

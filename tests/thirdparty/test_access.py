@@ -140,19 +140,25 @@ def test_suspended_or_pending_organization_sees_nothing(market):
         assert access.access_premises_queryset(actor=actor).count() == 0
 
 
-def test_decide_many_matches_decide(market):
-    key_actor = access.actor_for_api_key(apikey_authenticate(market.rep_key))
-    end = market.today - timedelta(days=1)
-    many = access.access_decide_many(
-        actor=key_actor,
-        esiids=[ESIID, OTHER_ESIID, UNKNOWN_ESIID, "x"],
-        scope="usage:read",
-        start=end,
-        end=end,
-    )
-    for esiid, d in many.items():
-        single = _decide(key_actor, esiid=esiid, start=end, end=end)
-        assert (d.reason, d.windows) == (single.reason, single.windows)
+@pytest.mark.parametrize("who", ["rep_key", "tp_key", "token"])
+def test_decide_many_matches_decide(market, who):
+    """The one-ESI-ID path (prepared SQL) and the many-premises path (ORM) give the same decisions."""
+    if who == "token":
+        actor = _token_actor(market)
+    else:
+        actor = access.actor_for_api_key(apikey_authenticate(getattr(market, who)))
+    hs = market.agreement.history_start
+    for start, end in ((market.today - timedelta(days=1),) * 2, (hs - timedelta(days=1), hs), (None, None)):
+        many = access.access_decide_many(
+            actor=actor,
+            esiids=[ESIID, OTHER_ESIID, UNKNOWN_ESIID, "x"],
+            scope="usage:read",
+            start=start,
+            end=end,
+        )
+        for esiid, d in many.items():
+            single = _decide(actor, esiid=esiid, start=start, end=end)
+            assert (d.reason, d.windows, d.scopes) == (single.reason, single.windows, single.scopes)
 
 
 def test_premise_list_per_actor(market):
@@ -163,3 +169,19 @@ def test_premise_list_per_actor(market):
     assert esiids(access.actor_for_customer(market.stranger)) == [OTHER_ESIID]
     assert esiids(access.actor_for_api_key(apikey_authenticate(market.rep_key))) == [ESIID, OTHER_ESIID]
     assert esiids(_token_actor(market)) == [ESIID]
+
+
+def test_token_lookup_matches_the_orm(market):
+    """The API's one-query token lookup (thirdparty.tokens) gives what the ORM gives."""
+    from thirdparty.tokens import token_lookup
+
+    tok = AccessToken.objects.select_related("user", "application__organization").get(
+        agreement=market.agreement
+    )
+    found = token_lookup(tok.token_checksum)
+    assert found.actor == access.actor_for_token(tok)
+    assert found.expires == tok.expires
+    assert (found.user.pk, found.user.email, found.user.is_active) == (tok.user.pk, tok.user.email, True)
+    assert found.actor.organization.legal_name == market.org.legal_name
+    assert found.actor.organization.status == Organization.Status.APPROVED
+    assert token_lookup("0" * 64) is None
