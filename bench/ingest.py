@@ -1,11 +1,13 @@
 """Benchmark of TDU file ingest and interval storage on PostgreSQL: one JSON object per line.
 
-    python bench/ingest.py [--meters 2000] [--days 30] [--big-file]
+    python bench/ingest.py [--meters 2000] [--days 30] [--workers 2] [--big-file]
 
 Needs DATABASE_URL (PostgreSQL); it works in a scratch database ``<name>_ingest_bench`` on the same
 server, dropped and created anew. Steps (generation is not timed):
-1. generate_tdu_files for N meters x D days (the generator's defaults: 10% solar), load every file in a
-   child process: ingest readings/s for new days (parse + validate + store + commit), CPU s, peak RSS;
+1. generate_tdu_files for N meters x D days (the generator's defaults: 10% solar), load the files with
+   --workers loader processes (default: one per CPU, as a Celery worker of that concurrency runs one
+   task per file, each file in its own transaction): ingest readings/s for new days (parse + validate +
+   store + commit, wall time from the first file to the last commit), loader CPU s, peak RSS;
 2. the next D days, with 5% of the set's readings being later revisions of stored readings: readings/s;
 3. compaction of the settled months, then bytes per reading (pg_total_relation_size of the interval tables
    with indexes / readings stored), split into payload (the codec blocks) and row + index overhead;
@@ -58,14 +60,38 @@ def machine() -> dict:
 # ------------------------------------------------------------------------------------------------ child
 
 
-def child_load(paths: list[str]) -> None:
-    """Load files in this process and print one JSON line with totals and the peak RSS."""
+def _load_share(files: list[Path], out) -> None:
+    """One loader process: its share of the files, totals sent back through ``out``."""
+    from usage.loader import ingest_file
+
+    totals = {"files": 0, "rows": 0, "stored": 0, "superseded": 0, "rejected": 0, "failed": 0}
+    c0 = time.process_time()
+    for f in files:
+        r = ingest_file(path=f)
+        totals["files"] += 1
+        totals["rows"] += r.rows
+        totals["stored"] += r.stored
+        totals["superseded"] += r.superseded
+        totals["rejected"] += r.rejected
+        totals["failed"] += r.status == "failed"
+    totals["cpu_seconds"] = time.process_time() - c0
+    totals["max_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out.send(totals)
+    out.close()
+
+
+def child_load(paths: list[str], workers: int) -> None:
+    """Load files with ``workers`` loader processes, as a Celery worker with that concurrency does (one
+    task per file, each file in its own transaction), and print one JSON line: totals, wall seconds from
+    the first file to the last commit, loader CPU seconds and the largest loader's peak RSS."""
+    import multiprocessing as mp
+
     import django
 
     django.setup()
+    from django.db import connections
     from django.db.models.signals import post_save
 
-    from usage.loader import ingest_file
     from usage.models import IngestFile
 
     if os.environ.get("BENCH_KEEP_HOOKS") != "1":
@@ -77,20 +103,27 @@ def child_load(paths: list[str]) -> None:
     for p in paths:
         path = Path(p)
         files += sorted(x for x in path.iterdir() if "INTERVAL" in x.name) if path.is_dir() else [path]
+    workers = max(1, min(workers, len(files)))
+    connections.close_all()  # each loader opens its own connection
+    ctx = mp.get_context("fork")
     t0 = time.perf_counter()
-    c0 = time.process_time()
-    totals = {"files": 0, "rows": 0, "stored": 0, "superseded": 0, "rejected": 0, "failed": 0}
-    for f in files:
-        r = ingest_file(path=f)
-        totals["files"] += 1
-        totals["rows"] += r.rows
-        totals["stored"] += r.stored
-        totals["superseded"] += r.superseded
-        totals["rejected"] += r.rejected
-        totals["failed"] += r.status == "failed"
+    procs, pipes = [], []
+    for i in range(workers):
+        recv, send = ctx.Pipe(duplex=False)
+        proc = ctx.Process(target=_load_share, args=(files[i::workers], send))
+        proc.start()
+        procs.append(proc)
+        pipes.append(recv)
+    parts = [r.recv() for r in pipes]
+    for proc in procs:
+        proc.join()
+    totals = {
+        k: sum(p[k] for p in parts) for k in ("files", "rows", "stored", "superseded", "rejected", "failed")
+    }
     totals["seconds"] = time.perf_counter() - t0
-    totals["cpu_seconds"] = time.process_time() - c0
-    totals["max_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    totals["cpu_seconds"] = sum(p["cpu_seconds"] for p in parts)
+    totals["max_rss_mb"] = max(p["max_rss_mb"] for p in parts)
+    totals["workers"] = workers
     print(orjson.dumps(totals).decode(), flush=True)
 
 
@@ -114,8 +147,8 @@ def run(args: list[str], env: dict, capture: bool = True) -> str:
     return out.stdout if capture else ""
 
 
-def load(env: dict, *paths: Path) -> dict:
-    out = run([PY, __file__, "--child-load", *map(str, paths)], env)
+def load(env: dict, *paths: Path, workers: int = 1) -> dict:
+    out = run([PY, __file__, "--child-load", *map(str, paths), "--workers", str(workers)], env)
     return orjson.loads(out.strip().splitlines()[-1])
 
 
@@ -159,11 +192,17 @@ def main() -> None:
     ap.add_argument("--year-meters", type=int, default=3)
     ap.add_argument("--big-file", action="store_true", help="also load one large file of one TDU")
     ap.add_argument("--keep-files", action="store_true", help="keep the generated files (removed by default)")
+    ap.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="loader processes for the file sets (one file per task, as a Celery worker of this concurrency)",
+    )
     ap.add_argument("--child-load", nargs="+")
     ap.add_argument("--child-compact")
     opts = ap.parse_args()
     if opts.child_load:
-        return child_load(opts.child_load)
+        return child_load(opts.child_load, opts.workers)
     if opts.child_compact:
         return child_compact(opts.child_compact)
 
@@ -218,7 +257,7 @@ def run_steps(opts, env: dict, work: Path, psycopg) -> None:
         )
 
     generate(d1, opts.meters, p1, opts.days, 1)
-    first = load(env, d1)
+    first = load(env, d1, workers=opts.workers)
     scale = {"meters": opts.meters, "days": opts.days, **info}
     emit(
         "ingest_readings_per_s",
@@ -230,14 +269,15 @@ def run_steps(opts, env: dict, work: Path, psycopg) -> None:
         cpu_seconds=round(first["cpu_seconds"], 2),
         readings_per_cpu_s=round(first["rows"] / first["cpu_seconds"]),
         files=first["files"],
+        workers=first["workers"],
         case="new days",
         **scale,
     )
-    emit("ingest_peak_rss", first["max_rss_mb"], "MB", case="new days, all files in one process", **scale)
+    emit("ingest_peak_rss", first["max_rss_mb"], "MB", case="new days, the largest loader process", **scale)
 
     generate(d2, opts.meters, p2, opts.days, 1)
     revised = make_revision_set(d1, d2, 0.05)
-    second = load(env, d2)
+    second = load(env, d2, workers=opts.workers)
     emit(
         "ingest_readings_per_s_with_revisions",
         second["rows"] / second["seconds"],
@@ -249,6 +289,7 @@ def run_steps(opts, env: dict, work: Path, psycopg) -> None:
         seconds=round(second["seconds"], 2),
         cpu_seconds=round(second["cpu_seconds"], 2),
         readings_per_cpu_s=round(second["rows"] / second["cpu_seconds"]),
+        workers=second["workers"],
         case="new days + 5% revisions of stored readings",
         **scale,
     )
