@@ -257,8 +257,26 @@ def run_steps(opts, env: dict, work: Path, psycopg) -> None:
         )
 
     generate(d1, opts.meters, p1, opts.days, 1)
-    first = load(env, d1, workers=opts.workers)
     scale = {"meters": opts.meters, "days": opts.days, **info}
+    if opts.workers > 1:
+        # for comparison: the same set through one loader process, then the tables emptied again
+        alone = load(env, d1, workers=1)
+        emit(
+            "ingest_readings_per_s_one_process",
+            alone["rows"] / alone["seconds"],
+            "readings/s",
+            readings=alone["rows"],
+            seconds=round(alone["seconds"], 2),
+            readings_per_cpu_s=round(alone["rows"] / alone["cpu_seconds"]),
+            workers=1,
+            case="new days",
+            **scale,
+        )
+        with psycopg.connect(env["DATABASE_URL"], autocommit=True) as conn:
+            conn.execute("TRUNCATE usage_intervalday, usage_intervalmonth, usage_rejectedrow")
+            conn.execute("UPDATE usage_ingestfile SET status = 'failed'")  # not duplicates any more
+            conn.execute("VACUUM ANALYZE")
+    first = load(env, d1, workers=opts.workers)
     emit(
         "ingest_readings_per_s",
         first["rows"] / first["seconds"],
