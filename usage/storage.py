@@ -41,15 +41,17 @@ class ChannelDays:
     values_wh: np.ndarray  # int64
     estimated: np.ndarray  # bool
     missing: np.ndarray  # bool
+    revisions: np.ndarray | None = None  # int64 Unix seconds per slot, only when asked for
 
     @classmethod
-    def empty(cls) -> ChannelDays:
+    def empty(cls, *, revisions: bool = False) -> ChannelDays:
         return cls(
             dates=np.zeros(0, dtype="datetime64[D]"),
             offsets=np.zeros(1, dtype=np.int64),
             values_wh=np.zeros(0, dtype=np.int64),
             estimated=np.zeros(0, dtype=bool),
             missing=np.zeros(0, dtype=bool),
+            revisions=np.zeros(0, dtype=np.int64) if revisions else None,
         )
 
     def day(self, d: date) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
@@ -131,10 +133,13 @@ def _tables() -> tuple[str, str]:
     return IntervalDay._meta.db_table, IntervalMonth._meta.db_table
 
 
-def read_channels(*, premise_id: int, start: date, end: date) -> dict[int, ChannelDays]:
-    """Both channels of one premise for local dates ``start``..``end`` (inclusive), in one query."""
+def read_channels(
+    *, premise_id: int, start: date, end: date, revisions: bool = False
+) -> dict[int, ChannelDays]:
+    """Both channels of one premise for local dates ``start``..``end`` (inclusive), in one query. With
+    ``revisions`` each slot's revision time comes along (the CSV layout prints it)."""
     if end < start:
-        return {ch: ChannelDays.empty() for ch in CHANNELS}
+        return {ch: ChannelDays.empty(revisions=revisions) for ch in CHANNELS}
     day_t, month_t = _tables()
     sql = (
         f"SELECT 0, channel, day, 0, data FROM {day_t} WHERE premise_id = %s AND day >= %s AND day <= %s "
@@ -142,7 +147,7 @@ def read_channels(*, premise_id: int, start: date, end: date) -> dict[int, Chann
         f"WHERE premise_id = %s AND month >= %s AND month <= %s"
     )
     rows = fetch_all(sql, [premise_id, start, end, premise_id, month_start(start), end])
-    return _assemble(rows, start, end)
+    return _assemble(rows, start, end, revisions=revisions)
 
 
 def read_channel_days(*, premise_id: int, channel: int, start: date, end: date) -> ChannelDays:
@@ -172,11 +177,13 @@ def _mask_offsets(mask: int) -> tuple[int, ...]:
     return tuple(i for i in range(31) if mask >> i & 1)
 
 
-def _assemble(rows, start: date, end: date, channels: Iterable[int] = CHANNELS) -> dict[int, ChannelDays]:
+def _assemble(
+    rows, start: date, end: date, channels: Iterable[int] = CHANNELS, *, revisions: bool = False
+) -> dict[int, ChannelDays]:
     """Stored rows (kind 0 = day row, 1 = month block) to one ChannelDays per channel, clipped to the range;
     a day row wins over a month block holding the same day."""
     lo, hi = day_num(start), day_num(end)
-    blocks = codec.decode_many([r[4] for r in rows], revisions=False)
+    blocks = codec.decode_many([r[4] for r in rows], revisions=revisions)
     per: dict[int, tuple[list, list, list]] = {int(ch): ([], [], []) for ch in channels}
     for (kind, ch, when, mask, _), block in zip(rows, blocks, strict=True):
         first = day_num(_as_date(when))
@@ -190,12 +197,14 @@ def _assemble(rows, start: date, end: date, channels: Iterable[int] = CHANNELS) 
             days.extend(first + i for i in offs)
             prio.extend([1] * len(offs))
             parts.append((block, len(offs)))
-    return {ch: _merge(days, prio, parts, lo, hi) for ch, (days, prio, parts) in per.items()}
+    return {ch: _merge(days, prio, parts, lo, hi, revisions) for ch, (days, prio, parts) in per.items()}
 
 
-def _merge(days_list: list[int], prio_list: list[int], parts: list, lo: int, hi: int) -> ChannelDays:
+def _merge(
+    days_list: list[int], prio_list: list[int], parts: list, lo: int, hi: int, revisions: bool = False
+) -> ChannelDays:
     if not parts:
-        return ChannelDays.empty()
+        return ChannelDays.empty(revisions=revisions)
     days = np.array(days_list, dtype=np.int64)
     counts = slots_for_days(days)
     ndays = np.array([k for _, k in parts], dtype=np.int64)
@@ -207,11 +216,12 @@ def _merge(days_list: list[int], prio_list: list[int], parts: list, lo: int, hi:
         raise codec.CodecError(f"stored block of day {num_day(days[first_day[bad]])} does not match its days")
     if len(parts) == 1:
         block = parts[0][0]
-        values, est, mis = block.values, block.estimated, block.missing
+        values, est, mis, rev = block.values, block.estimated, block.missing, block.revisions
     else:
         values = np.concatenate([b.values for b, _ in parts])
         est = np.concatenate([b.estimated for b, _ in parts])
         mis = np.concatenate([b.missing for b, _ in parts])
+        rev = np.concatenate([b.revisions for b, _ in parts]) if revisions else None
     starts = np.cumsum(counts) - counts
     keep = (days >= lo) & (days <= hi)
     order = np.flatnonzero(keep)
@@ -226,7 +236,12 @@ def _merge(days_list: list[int], prio_list: list[int], parts: list, lo: int, hi:
     np.cumsum(sel_counts, out=offsets[1:])
     if order.size == len(days) and (order.size == 0 or (order[0] == 0 and np.all(np.diff(order) == 1))):
         return ChannelDays(
-            dates=days.astype("datetime64[D]"), offsets=offsets, values_wh=values, estimated=est, missing=mis
+            dates=days.astype("datetime64[D]"),
+            offsets=offsets,
+            values_wh=values,
+            estimated=est,
+            missing=mis,
+            revisions=rev if revisions else None,
         )
     idx = _gather(starts[order], counts[order])
     return ChannelDays(
@@ -235,6 +250,7 @@ def _merge(days_list: list[int], prio_list: list[int], parts: list, lo: int, hi:
         values_wh=values[idx],
         estimated=est[idx],
         missing=mis[idx],
+        revisions=rev[idx] if revisions else None,
     )
 
 

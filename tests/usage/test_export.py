@@ -67,7 +67,7 @@ def test_15min_csv_gives_back_the_tdu_rows_that_were_loaded(loaded):
         got[(r["ESIID"].lstrip("'"), r["USAGE_DATE"], r["CONSUMPTION_SURPLUSGENERATION"])].append(r)
     expected = {k: v for k, v in loaded.items() if k[0] == premise.esiid}
     assert set(got) == set(expected)
-    cols = ("USAGE_START_TIME", "USAGE_END_TIME", "USAGE_KWH", "ESTIMATED_ACTUAL")
+    cols = ("REVISION_DATE", "USAGE_START_TIME", "USAGE_END_TIME", "USAGE_KWH", "ESTIMATED_ACTUAL")
     for key, rows in expected.items():
         assert [tuple(r[c].strip() for c in cols) for r in got[key]] == [
             tuple(r[c].strip() for c in cols) for r in rows
@@ -221,8 +221,8 @@ def test_export_errors_name_the_parameter(loaded):
 
 @pytest.mark.django_db
 def test_15min_csv_export_loads_back_through_the_ingest_without_rejects(loaded, tmp_path):
-    """A customer's download is a valid TDU file: our own loader takes it (nothing changes: its revision
-    stand-in is older than the stored one)."""
+    """A customer's download is a valid TDU file: our own loader takes it, and nothing changes (each row
+    carries the stored revision time, and an equal revision changes nothing)."""
     premise = _premise_with(loaded, generation=True)
     before = storage.read_channels(premise_id=premise.pk, start=START, end=END)
     body = export_intervals(premise=premise, start=START, end=END, granularity="15min", fmt="csv").body
@@ -231,7 +231,37 @@ def test_15min_csv_export_loads_back_through_the_ingest_without_rejects(loaded, 
     report = ingest_file(path=path, today=date(2026, 1, 1))
     assert report.rejected == 0, report.rejected_by_reason
     assert report.rows == body.count(b"\r\n") - 1
+    assert (report.stored, report.superseded) == (0, report.rows)
     after = storage.read_channels(premise_id=premise.pk, start=START, end=END)
     for ch in (int(Channel.CONSUMPTION), int(Channel.GENERATION)):
         assert after[ch].values_wh.tolist() == before[ch].values_wh.tolist()
         assert after[ch].estimated.tolist() == before[ch].estimated.tolist()
+
+
+@pytest.mark.django_db
+def test_15min_csv_prints_each_intervals_own_revision_time(loaded, tmp_path):
+    """A later revision of one interval shows in that row only: REVISION_DATE is per interval."""
+    premise = _premise_with(loaded, generation=False)
+    original = loaded[(premise.esiid, "11/01/2025", "Consumption")]
+    row = dict(original[10])
+    row["REVISION_DATE"] = "12/01/2025 09:30:00"
+    row["USAGE_KWH"] = "9.876"
+    header = ",".join(row)
+    path = tmp_path / f"{premise.tdu.duns}_20251201_REVISION.csv"
+    path.write_text(header + "\r\n" + ",".join(row.values()) + "\r\n")
+    report = ingest_file(path=path, today=date(2026, 1, 1))
+    assert (report.stored, report.rejected) == (1, 0)
+    body = export_intervals(
+        premise=premise, start=date(2025, 11, 1), end=date(2025, 11, 1), granularity="15min", fmt="csv"
+    ).body
+    got = [
+        r
+        for r in csv.DictReader(io.StringIO(body.decode()))
+        if r["CONSUMPTION_SURPLUSGENERATION"] == "Consumption"
+    ]
+    assert len(got) == len(original) == 96
+    for i, (g, o) in enumerate(zip(got, original, strict=True)):
+        if i == 10:
+            assert (g["REVISION_DATE"], g["USAGE_KWH"]) == ("12/01/2025 09:30:00", "9.876")
+        else:
+            assert (g["REVISION_DATE"], g["USAGE_KWH"]) == (o["REVISION_DATE"], o["USAGE_KWH"])

@@ -38,19 +38,26 @@ def billed_periods_for(*, premise: Premise, start: date, end: date) -> list[Bill
 
 
 def intervals_for(
-    *, premise: Premise, start: date, end: date, granularity: str, with_billing: bool = True
+    *,
+    premise: Premise,
+    start: date,
+    end: date,
+    granularity: str,
+    with_billing: bool = True,
+    with_revisions: bool = False,
 ) -> Reads:
     """Both channels of ``premise`` over ``start``..``end`` at ``granularity`` (15min, hour, day, month,
     billing), with quality, in one storage query plus one for billing periods.
 
     ``billing`` gives the TDU's billing periods that lie wholly inside the range; ``Reads.billed`` holds
     those periods (Green Button writes a UsageSummary for each). ``with_billing=False`` skips that query
-    when neither is needed (granularity other than billing, no XML) and leaves ``billed`` empty."""
+    when neither is needed (granularity other than billing, no XML) and leaves ``billed`` empty.
+    ``with_revisions`` brings each interval's stored revision time (the 15-minute CSV prints it)."""
     if granularity not in GRANULARITIES:
         raise ValueError(f"unknown granularity {granularity!r}")
     if end < start:
         raise ValueError("end before start")
-    channels = storage.read_channels(premise_id=premise.pk, start=start, end=end)
+    channels = storage.read_channels(premise_id=premise.pk, start=start, end=end, revisions=with_revisions)
     with_billing = with_billing or granularity == "billing"
     billed = billed_periods_for(premise=premise, start=start, end=end) if with_billing else []
     return build_reads(
