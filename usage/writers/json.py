@@ -9,10 +9,13 @@ more than 3 decimals); a missing value is ``null``, never 0.
 
 from __future__ import annotations
 
+from datetime import date
+from functools import lru_cache
+
 import numpy as np
 import orjson
 
-from usage.reads.aggregate import INTERVAL_GRANULARITIES, Reads, Series, iso_at, iso_local
+from usage.reads.aggregate import INTERVAL_GRANULARITIES, Reads, Series, day_range, iso_at, iso_local
 from usage.timegrid import MARKET_TZ
 from usage.writers.text import compact, kwh_json, kwh_json_lengths
 
@@ -36,15 +39,24 @@ def _header(reads: Reads) -> dict:
 _FLAG_TEXT = np.array([b"false,", b"true,"], dtype="S6").view("V6").ravel()  # NUL-padded items
 
 
-def _array_texts(text: bytes, lengths: np.ndarray, bounds: np.ndarray) -> list[bytes]:
-    """Per day, the JSON array ``[...]`` of the items ``bounds[i]:bounds[i+1]`` of ``text``, a run of
-    comma-terminated items of ``lengths`` bytes."""
-    cum = np.zeros(len(lengths) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=cum[1:])
-    ends = cum[bounds].tolist()
-    return [
-        b"[" + text[a : b - 1] + b"]" if b > a else b"[]" for a, b in zip(ends[:-1], ends[1:], strict=True)
-    ]
+@lru_cache(maxsize=8)
+def _all_false(n: int) -> bytes:
+    return b"[" + b",".join([b"false"] * n) + b"]"
+
+
+def _flag_texts(est: np.ndarray, bounds: np.ndarray) -> list[bytes]:
+    """Per day, the JSON array of its estimated flags: most days have none, and share one cached text."""
+    any_est = np.logical_or.reduceat(est, bounds[:-1]).tolist()
+    b_list = bounds.tolist()
+    out = []
+    for i, flagged in enumerate(any_est):
+        a, b = b_list[i], b_list[i + 1]
+        if not flagged:
+            out.append(_all_false(b - a))
+        else:
+            text = np.take(_FLAG_TEXT, est[a:b].astype(np.intp)).tobytes().translate(None, b"\0")
+            out.append(b"[" + text[:-1] + b"]")
+    return out
 
 
 def _channel_texts(s: Series, bounds: np.ndarray) -> list[bytes] | None:
@@ -54,13 +66,27 @@ def _channel_texts(s: Series, bounds: np.ndarray) -> list[bytes] | None:
     if not any(present):
         return None
     matrix = kwh_json(s.wh, s.null)
-    kwh = _array_texts(compact(matrix), kwh_json_lengths(s.wh, s.null, matrix), bounds)
-    est = s.estimated.astype(np.intp)
-    flags = _array_texts(np.take(_FLAG_TEXT, est).tobytes().translate(None, b"\0"), 6 - est, bounds)
+    text = compact(matrix)
+    cum = np.zeros(len(matrix) + 1, dtype=np.int64)
+    np.cumsum(kwh_json_lengths(s.wh, s.null, matrix), out=cum[1:])
+    ends = cum[bounds].tolist()
+    flags = _flag_texts(s.estimated, bounds)
     return [
-        b'{"kwh":' + k + b',"estimated":' + f + b"}" if p else b"null"
-        for p, k, f in zip(present, kwh, flags, strict=True)
+        b'{"kwh":[%b],"estimated":%b}' % (text[a : b - 1], f) if p else b"null"
+        for p, a, b, f in zip(present, ends[:-1], ends[1:], flags, strict=True)
     ]
+
+
+@lru_cache(maxsize=64)
+def _day_heads(start: date, end: date, seconds: int) -> tuple[bytes, ...]:
+    """Per day of the range, the text of its block up to the consumption value (the same for every premise)."""
+    rng = day_range(start, end)
+    starts = iso_local(rng.day_starts[:-1])
+    dates = np.datetime_as_string(rng.dates).tolist()
+    return tuple(
+        b'{"date":"%s","start":"%s","interval_seconds":%d,"consumption":' % (d.encode(), st.encode(), seconds)
+        for d, st in zip(dates, starts, strict=True)
+    )
 
 
 def _days_text(reads: Reads) -> bytes:
@@ -68,17 +94,17 @@ def _days_text(reads: Reads) -> bytes:
     on ~400 small dicts): byte for byte what orjson writes for the documented shape."""
     rng = reads.range
     per_slot = 4 if reads.granularity == "hour" else 1
-    seconds = 900 * per_slot
     bounds = rng.offsets // per_slot
-    starts = iso_local(rng.day_starts[:-1])
-    dates = np.datetime_as_string(rng.dates).tolist()
+    heads = _day_heads(rng.start, rng.end, 900 * per_slot)
     chans = [_channel_texts(s, bounds) for s in (reads.series_consumption, reads.series_generation)]
-    cons, gen = (c or [b"null"] * rng.n_days for c in chans)
-    parts = [
-        b'{"date":"%s","start":"%s","interval_seconds":%d,"consumption":%s,"generation":%s}'
-        % (d.encode(), st.encode(), seconds, c, g)
-        for d, st, c, g in zip(dates, starts, cons, gen, strict=True)
-    ]
+    cons, gen = chans
+    if gen is None:
+        if cons is None:
+            cons = [b"null"] * rng.n_days
+        parts = [h + c + b',"generation":null}' for h, c in zip(heads, cons, strict=True)]
+    else:
+        cons = cons or [b"null"] * rng.n_days
+        parts = [h + c + b',"generation":' + g + b"}" for h, c, g in zip(heads, cons, gen, strict=True)]
     return b"[" + b",".join(parts) + b"]"
 
 
@@ -115,6 +141,6 @@ def render_json(reads: Reads) -> bytes:
     doc = _header(reads)
     if reads.granularity in INTERVAL_GRANULARITIES:
         head = orjson.dumps(doc, option=OPTS)
-        return head[:-1] + b',"days":' + _days_text(reads) + b"}"
+        return b"".join((head[:-1], b',"days":', _days_text(reads), b"}"))
     doc["intervals"] = _rows(reads)
     return orjson.dumps(doc, option=OPTS)
