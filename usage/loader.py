@@ -304,6 +304,7 @@ def _load_billing(report: IngestFile, stream: BinaryIO, *, tdu: Tdu, today: date
     """Billing periods: per (premise, start date) a later revision replaces the stored period; an equal
     or older one changes nothing; NA is stored as unknown (wh = None)."""
     parsed = parse_billing_file(stream, lookup=_EsiidLookup(tdu), today=today)
+    storage.lock_tdu_days(tdu_id=tdu.pk, days=[storage.BILLING_LOCK])  # read-compare-write of stored periods
     report.header = parsed.header
     rejects = list(parsed.rejects)
     best: dict[tuple[int, int], BillingRow] = {}
@@ -428,6 +429,7 @@ def _load_intervals(report: IngestFile, stream: BinaryIO, *, tdu: Tdu, today: da
     report.header = header_holder[0].decode("utf-8", "replace") if header_holder else ""
     stored = superseded = 0
     conflict_rejects: list[tuple[int, str, str, str]] = []
+    storage.lock_tdu_days(tdu_id=tdu.pk, days=buckets)  # concurrent loads of the same days take turns
     for part in _day_parts(buckets):
         s, p, c = _apply(part, report.pk)
         stored += s

@@ -412,6 +412,26 @@ def delete_day_keys(premise: np.ndarray, channel: np.ndarray, day: np.ndarray) -
             )
 
 
+_LOCK_NAMESPACE = 0x534D  # "SM": our advisory locks, apart from anybody else's on the same database
+BILLING_LOCK = -1  # the second lock key of a TDU's billing periods (days are >= 0)
+
+
+def lock_tdu_days(*, tdu_id: int, days: Iterable[int]) -> None:
+    """Serialise loads that touch the same local days of one TDU, until the caller's transaction ends.
+
+    A load reads the stored days, merges them per interval and writes them back; a second load of the same
+    days must read the first one's result, not the state before it (which would lose the first one's
+    revisions). PostgreSQL transaction-level advisory locks, taken in ascending order so two loads cannot
+    deadlock. A premise belongs to one TDU, so loads of different TDUs or different days never wait for each
+    other, and files load side by side. Other databases serialise writers on their own."""
+    if not is_postgres():
+        return
+    key = (_LOCK_NAMESPACE << 16) | (int(tdu_id) & 0xFFFF)
+    with connection.cursor() as cur:
+        for d in sorted({int(d) for d in days}):
+            cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", [key, d])
+
+
 def write_day_blocks(
     premise: np.ndarray,
     channel: np.ndarray,

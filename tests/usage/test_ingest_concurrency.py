@@ -1,0 +1,102 @@
+"""Loads side by side (the Celery worker runs one per CPU): two files revising the same meter-day take
+turns, so neither load's revisions are lost; files of other days do not wait."""
+
+import threading
+import time
+from datetime import date, datetime
+
+import pytest
+from django.db import connection
+
+from tests.usage.ingest_helpers import ESI_1, day_rows, make_premise, make_tdus, write_file
+from usage import storage
+from usage.loader import ingest_file
+from usage.models import Channel
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+DAY = date(2025, 7, 1)
+
+
+def _revision_of(slot: int, kwh: float, when: datetime) -> str:
+    row = day_rows(ESI_1, DAY, revised=when)[slot].split(",")
+    row[5] = f"{kwh:.3f}"
+    return ",".join(row)
+
+
+def _load_in_thread(path, results, name):
+    try:
+        results[name] = ingest_file(path=path, today=date(2026, 1, 1))
+    finally:
+        connection.close()
+
+
+def test_two_revisions_of_one_day_loaded_at_once_both_land(postgres, tmp_path, monkeypatch):
+    oncor, _ = make_tdus()
+    premise = make_premise(ESI_1, oncor)
+    assert ingest_file(
+        path=write_file(tmp_path, day_rows(ESI_1, DAY), tag="orig"), today=date(2026, 1, 1)
+    ).stored
+    first = write_file(tmp_path, [_revision_of(3, 7.777, datetime(2025, 7, 5, 8))], tag="rev-a")
+    second = write_file(tmp_path, [_revision_of(7, 8.888, datetime(2025, 7, 6, 8))], tag="rev-b")
+
+    written, go = threading.Event(), threading.Event()
+    real_write = storage.write_day_blocks
+
+    def write_then_hold(*args, **kwargs):
+        real_write(*args, **kwargs)
+        if threading.current_thread().name == "first":
+            written.set()
+            assert go.wait(10)  # the first load holds its transaction open here
+
+    monkeypatch.setattr(storage, "write_day_blocks", write_then_hold)
+    results = {}
+    a = threading.Thread(target=_load_in_thread, args=(first, results, "a"), name="first")
+    b = threading.Thread(target=_load_in_thread, args=(second, results, "b"), name="second")
+    a.start()
+    assert written.wait(10)
+    b.start()
+    time.sleep(0.5)
+    assert b.is_alive(), "the second load of the same day must wait for the first one's commit"
+    go.set()
+    a.join(10)
+    b.join(10)
+    assert results["a"].stored == 1 and results["b"].stored == 1
+    day = storage.read_channels(premise_id=premise.pk, start=DAY, end=DAY, revisions=True)[
+        int(Channel.CONSUMPTION)
+    ]
+    assert day.values_wh[3] == 7777 and day.values_wh[7] == 8888  # neither revision was lost
+    assert day.values_wh[4] == int(round(day_rows_kwh(4) * 1000))
+
+
+def day_rows_kwh(slot: int) -> float:
+    return (slot % 7) * 0.125
+
+
+def test_loads_of_other_days_do_not_wait(postgres, tmp_path, monkeypatch):
+    oncor, _ = make_tdus()
+    make_premise(ESI_1, oncor)
+    other_day = date(2025, 7, 2)
+    first = write_file(tmp_path, day_rows(ESI_1, DAY), tag="d1")
+    second = write_file(tmp_path, day_rows(ESI_1, other_day), day=other_day, tag="d2")
+    written, go = threading.Event(), threading.Event()
+    real_write = storage.write_day_blocks
+
+    def write_then_hold(*args, **kwargs):
+        real_write(*args, **kwargs)
+        if threading.current_thread().name == "first":
+            written.set()
+            assert go.wait(10)
+
+    monkeypatch.setattr(storage, "write_day_blocks", write_then_hold)
+    results = {}
+    a = threading.Thread(target=_load_in_thread, args=(first, results, "a"), name="first")
+    b = threading.Thread(target=_load_in_thread, args=(second, results, "b"), name="second")
+    a.start()
+    assert written.wait(10)
+    b.start()
+    b.join(10)
+    assert not b.is_alive() and results["b"].stored == 96  # finished while the first still held its day
+    go.set()
+    a.join(10)
+    assert results["a"].stored == 96
