@@ -22,7 +22,7 @@ from django.db import connection, transaction
 
 from smt.sql import fetch_all
 from usage import codec, timegrid
-from usage.models import Channel, IntervalDay, IntervalMonth
+from usage.models import Channel, IntervalDay, IntervalMonth, Premise
 
 EPOCH_ORD = date(1970, 1, 1).toordinal()
 CHANNELS = (int(Channel.CONSUMPTION), int(Channel.GENERATION))
@@ -426,10 +426,28 @@ def lock_tdu_days(*, tdu_id: int, days: Iterable[int]) -> None:
     other, and files load side by side. Other databases serialise writers on their own."""
     if not is_postgres():
         return
-    key = (_LOCK_NAMESPACE << 16) | (int(tdu_id) & 0xFFFF)
+    key = _tdu_lock_key(tdu_id)
     with connection.cursor() as cur:
         for d in sorted({int(d) for d in days}):
             cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", [key, d])
+
+
+def _tdu_lock_key(tdu_id: int) -> int:
+    return (_LOCK_NAMESPACE << 16) | (int(tdu_id) & 0xFFFF)
+
+
+def _lock_tdu_day_range(tdu_ids: Iterable[int], first_day: int, last_day: int) -> None:
+    """``lock_tdu_days`` for every day ``first_day..last_day`` of several TDUs, in one statement, in the
+    same global order (TDU key, then day) so that it cannot deadlock with loads."""
+    if not is_postgres():
+        return
+    keys = sorted({_tdu_lock_key(t) for t in tdu_ids})
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT count(pg_advisory_xact_lock(k, d)) FROM (SELECT k, d FROM unnest(%s::int[]) AS k "
+            "CROSS JOIN generate_series(%s::int, %s::int) AS d ORDER BY k, d) AS ordered",
+            [keys, int(first_day), int(last_day)],
+        )
 
 
 def write_day_blocks(
@@ -526,16 +544,30 @@ def compact_months(*, before: date | None = None, premise_batch: int = 500) -> d
 def _compact_batch(part: list[int], cutoff: date, stats: dict, day_t: str, month_t: str) -> None:
     lo, hi = part[0], part[-1]
     with connection.cursor() as cur:
+        # take turns with loads of these TDUs' days (lock_tdu_days): every day of the months to compact,
+        # before reading, so that no load changes a day between this read and the write below
         cur.execute(
-            f"SELECT premise_id, channel, day, data FROM {day_t} "
-            "WHERE premise_id >= %s AND premise_id <= %s AND day < %s ORDER BY premise_id, channel, day",
+            f"SELECT min(day) FROM {day_t} WHERE premise_id >= %s AND premise_id <= %s AND day < %s",
             [lo, hi, cutoff],
+        )
+        first = cur.fetchone()[0]
+        if first is None:
+            return
+        since = month_start(_as_date(first))  # only the locked days are read, merged and deleted below
+        cur.execute(
+            f"SELECT DISTINCT tdu_id FROM {Premise._meta.db_table} WHERE id >= %s AND id <= %s", [lo, hi]
+        )
+        _lock_tdu_day_range([r[0] for r in cur.fetchall()], day_num(since), day_num(cutoff) - 1)
+        cur.execute(
+            f"SELECT premise_id, channel, day, data FROM {day_t} WHERE premise_id >= %s AND premise_id <= %s "
+            "AND day >= %s AND day < %s ORDER BY premise_id, channel, day",
+            [lo, hi, since, cutoff],
         )
         rows = cur.fetchall()
         cur.execute(
             f"SELECT premise_id, channel, month, day_mask, data FROM {month_t} "
-            "WHERE premise_id >= %s AND premise_id <= %s AND month < %s",
-            [lo, hi, cutoff],
+            "WHERE premise_id >= %s AND premise_id <= %s AND month >= %s AND month < %s",
+            [lo, hi, since, cutoff],
         )
         existing = {(p, c, _as_date(m)): (int(k), bytes(d)) for p, c, m, k, d in cur.fetchall()}
     groups: dict[tuple[int, int, date], dict[int, codec.Block]] = {}
@@ -586,8 +618,11 @@ def _compact_batch(part: list[int], cutoff: date, stats: dict, day_t: str, month
         delete_months(replaced)
     with connection.cursor() as cur:
         cur.execute(
-            f"DELETE FROM {day_t} WHERE premise_id >= %s AND premise_id <= %s AND day < %s", [lo, hi, cutoff]
+            f"DELETE FROM {day_t} WHERE premise_id >= %s AND premise_id <= %s AND day >= %s AND day < %s",
+            [lo, hi, since, cutoff],
         )
+        if cur.rowcount != len(rows):  # pragma: no cover - the locks above make this impossible
+            raise RuntimeError("day rows changed while being compacted; nothing was compacted")
     write_month_blocks(new_rows)
 
 

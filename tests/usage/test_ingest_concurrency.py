@@ -100,3 +100,47 @@ def test_loads_of_other_days_do_not_wait(postgres, tmp_path, monkeypatch):
     go.set()
     a.join(10)
     assert results["a"].stored == 96
+
+
+def test_compaction_waits_for_a_load_of_a_day_it_compacts(postgres, tmp_path, monkeypatch):
+    from usage.models import IntervalDay, IntervalMonth
+
+    oncor, _ = make_tdus()
+    premise = make_premise(ESI_1, oncor)
+    for d in (DAY, date(2025, 7, 2)):
+        path = write_file(tmp_path, day_rows(ESI_1, d), day=d, tag=f"orig-{d:%d}")
+        assert ingest_file(path=path, today=date(2026, 1, 1)).stored == 96
+    revision = write_file(tmp_path, [_revision_of(5, 5.555, datetime(2025, 7, 9, 8))], tag="rev")
+    written, go = threading.Event(), threading.Event()
+    real_write = storage.write_day_blocks
+
+    def write_then_hold(*args, **kwargs):
+        real_write(*args, **kwargs)
+        if threading.current_thread().name == "load":
+            written.set()
+            assert go.wait(10)
+
+    monkeypatch.setattr(storage, "write_day_blocks", write_then_hold)
+    results = {}
+
+    def compact():
+        try:
+            results["compact"] = storage.compact_months(before=date(2025, 9, 20))
+        finally:
+            connection.close()
+
+    load = threading.Thread(target=_load_in_thread, args=(revision, results, "load"), name="load")
+    compaction = threading.Thread(target=compact, name="compact")
+    load.start()
+    assert written.wait(10)
+    compaction.start()
+    time.sleep(0.5)
+    assert compaction.is_alive(), "compaction must wait for the load of a day it compacts"
+    go.set()
+    load.join(10)
+    compaction.join(10)
+    assert results["load"].stored == 1 and results["compact"] == {"months": 1, "days": 2}
+    assert not IntervalDay.objects.filter(premise=premise).exists()
+    assert IntervalMonth.objects.filter(premise=premise).count() == 1
+    day = storage.read_channels(premise_id=premise.pk, start=DAY, end=DAY)[int(Channel.CONSUMPTION)]
+    assert day.values_wh[5] == 5555  # the load's revision is in the compacted month
