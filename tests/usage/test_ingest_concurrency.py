@@ -31,6 +31,35 @@ def _load_in_thread(path, results, name):
         connection.close()
 
 
+def _hold_after_writing(monkeypatch, thread_name: str) -> tuple[threading.Event, threading.Event]:
+    """Make the load running in thread ``thread_name`` stop inside its transaction, right after writing its
+    days, until ``go`` is set; ``written`` tells that it got there."""
+    written, go = threading.Event(), threading.Event()
+    real_write = storage.write_day_blocks
+
+    def write_then_hold(*args, **kwargs):
+        real_write(*args, **kwargs)
+        if threading.current_thread().name == thread_name:
+            written.set()
+            assert go.wait(10)
+
+    monkeypatch.setattr(storage, "write_day_blocks", write_then_hold)
+    return written, go
+
+
+def _second_load_while_first_holds(monkeypatch, first, second):
+    """Start loading ``first`` and hold it inside its transaction once its days are written; then start
+    loading ``second``. Returns (results by "a"/"b", first thread, second thread, the event releasing it)."""
+    written, go = _hold_after_writing(monkeypatch, "first")
+    results = {}
+    a = threading.Thread(target=_load_in_thread, args=(first, results, "a"), name="first")
+    b = threading.Thread(target=_load_in_thread, args=(second, results, "b"), name="second")
+    a.start()
+    assert written.wait(10)
+    b.start()
+    return results, a, b, go
+
+
 def test_two_revisions_of_one_day_loaded_at_once_both_land(postgres, tmp_path, monkeypatch):
     oncor, _ = make_tdus()
     premise = make_premise(ESI_1, oncor)
@@ -39,23 +68,7 @@ def test_two_revisions_of_one_day_loaded_at_once_both_land(postgres, tmp_path, m
     ).stored
     first = write_file(tmp_path, [_revision_of(3, 7.777, datetime(2025, 7, 5, 8))], tag="rev-a")
     second = write_file(tmp_path, [_revision_of(7, 8.888, datetime(2025, 7, 6, 8))], tag="rev-b")
-
-    written, go = threading.Event(), threading.Event()
-    real_write = storage.write_day_blocks
-
-    def write_then_hold(*args, **kwargs):
-        real_write(*args, **kwargs)
-        if threading.current_thread().name == "first":
-            written.set()
-            assert go.wait(10)  # the first load holds its transaction open here
-
-    monkeypatch.setattr(storage, "write_day_blocks", write_then_hold)
-    results = {}
-    a = threading.Thread(target=_load_in_thread, args=(first, results, "a"), name="first")
-    b = threading.Thread(target=_load_in_thread, args=(second, results, "b"), name="second")
-    a.start()
-    assert written.wait(10)
-    b.start()
+    results, a, b, go = _second_load_while_first_holds(monkeypatch, first, second)
     time.sleep(0.5)
     assert b.is_alive(), "the second load of the same day must wait for the first one's commit"
     go.set()
@@ -79,22 +92,7 @@ def test_loads_of_other_days_do_not_wait(postgres, tmp_path, monkeypatch):
     other_day = date(2025, 7, 2)
     first = write_file(tmp_path, day_rows(ESI_1, DAY), tag="d1")
     second = write_file(tmp_path, day_rows(ESI_1, other_day), day=other_day, tag="d2")
-    written, go = threading.Event(), threading.Event()
-    real_write = storage.write_day_blocks
-
-    def write_then_hold(*args, **kwargs):
-        real_write(*args, **kwargs)
-        if threading.current_thread().name == "first":
-            written.set()
-            assert go.wait(10)
-
-    monkeypatch.setattr(storage, "write_day_blocks", write_then_hold)
-    results = {}
-    a = threading.Thread(target=_load_in_thread, args=(first, results, "a"), name="first")
-    b = threading.Thread(target=_load_in_thread, args=(second, results, "b"), name="second")
-    a.start()
-    assert written.wait(10)
-    b.start()
+    results, a, b, go = _second_load_while_first_holds(monkeypatch, first, second)
     b.join(10)
     assert not b.is_alive() and results["b"].stored == 96  # finished while the first still held its day
     go.set()
@@ -111,16 +109,7 @@ def test_compaction_waits_for_a_load_of_a_day_it_compacts(postgres, tmp_path, mo
         path = write_file(tmp_path, day_rows(ESI_1, d), day=d, tag=f"orig-{d:%d}")
         assert ingest_file(path=path, today=date(2026, 1, 1)).stored == 96
     revision = write_file(tmp_path, [_revision_of(5, 5.555, datetime(2025, 7, 9, 8))], tag="rev")
-    written, go = threading.Event(), threading.Event()
-    real_write = storage.write_day_blocks
-
-    def write_then_hold(*args, **kwargs):
-        real_write(*args, **kwargs)
-        if threading.current_thread().name == "load":
-            written.set()
-            assert go.wait(10)
-
-    monkeypatch.setattr(storage, "write_day_blocks", write_then_hold)
+    written, go = _hold_after_writing(monkeypatch, "load")
     results = {}
 
     def compact():
