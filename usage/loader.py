@@ -155,9 +155,11 @@ class _Duplicate(Exception):  # noqa: N818 - control flow: roll the load back
         self.earlier = earlier
 
 
-def _earlier_load(sha256: str, *, exclude: int | None = None) -> IngestFile | None:
+def _earlier_load(sha256: str, *, tdu: Tdu, exclude: int | None = None) -> IngestFile | None:
+    """The earlier successful load of the same bytes from the same TDU (another TDU's identical file, say
+    an empty one, is another delivery)."""
     qs = IngestFile.objects.filter(
-        sha256=sha256, status__in=[IngestFile.Status.LOADED, IngestFile.Status.LOADED_WITH_REJECTS]
+        sha256=sha256, tdu=tdu, status__in=[IngestFile.Status.LOADED, IngestFile.Status.LOADED_WITH_REJECTS]
     )
     if exclude is not None:
         qs = qs.exclude(pk=exclude)
@@ -223,15 +225,15 @@ def ingest_stream(
     if sha256 is None:
         reader = _HashingReader(stream)
         stream = reader  # type: ignore[assignment]
-    elif not force:
-        earlier = _earlier_load(sha256)
-        if earlier is not None:
-            return _duplicate_report(
-                name=name, sha256=sha256, size=size, received=received, started=started, earlier=earlier
-            )
     try:
         if tdu is None:
             tdu = tdu_for_file_name(name)
+        if sha256 is not None and not force:
+            earlier = _earlier_load(sha256, tdu=tdu)
+            if earlier is not None:
+                return _duplicate_report(
+                    name=name, sha256=sha256, size=size, received=received, started=started, earlier=earlier
+                )
         with transaction.atomic():
             report = IngestFile.objects.create(
                 name=name, sha256=sha256 or "", size_bytes=size, tdu=tdu, received_at=received
@@ -244,7 +246,7 @@ def ingest_stream(
             if reader is not None:
                 report.sha256 = reader.hexdigest()
                 if not force:
-                    earlier = _earlier_load(report.sha256, exclude=report.pk)
+                    earlier = _earlier_load(report.sha256, tdu=tdu, exclude=report.pk)
                     if earlier is not None:
                         raise _Duplicate(earlier)
             report.seconds = time.perf_counter() - started

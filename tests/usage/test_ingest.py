@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 from datetime import date, datetime
 
 import numpy as np
@@ -21,7 +22,7 @@ from tests.usage.ingest_helpers import (
     write_file,
 )
 from usage import storage
-from usage.loader import ingest_file, ingest_reapply_rejects
+from usage.loader import ingest_file, ingest_reapply_rejects, ingest_stream
 from usage.models import IngestFile, RejectedRow
 
 pytestmark = pytest.mark.django_db
@@ -168,6 +169,20 @@ def test_same_file_twice_changes_nothing(oncor, tmp_path):
     assert second.status == IngestFile.Status.DUPLICATE
     assert second.duplicate_of == first and "nothing changed" in second.message
     assert second.stored == 0
+
+
+def test_identical_files_of_two_tdus_are_two_deliveries(oncor, tmp_path):
+    """A duplicate is the same bytes from the same TDU; another TDU's identical (here header-only) file is
+    loaded as its own delivery, with a sha256 given up front or computed while reading."""
+    empty = write_file(tmp_path, [], tag="empty")
+    other = write_file(tmp_path, [], duns=CNP_DUNS, tag="empty")
+    assert ingest_file(path=empty).status == IngestFile.Status.LOADED
+    assert ingest_file(path=other).status == IngestFile.Status.LOADED
+    data = other.read_bytes()
+    again = ingest_stream(
+        stream=io.BytesIO(data), name=other.name, sha256=hashlib.sha256(data).hexdigest(), size=len(data)
+    )
+    assert again.status == IngestFile.Status.DUPLICATE and again.duplicate_of.tdu.duns == CNP_DUNS
 
 
 def test_revisions_per_interval_in_any_order(oncor, tmp_path):
