@@ -23,6 +23,7 @@ from api.problems import ApiProblem
 from thirdparty.access import GENERATION_KEY as ACCESS_GEN_KEY
 from thirdparty.access import Actor
 from thirdparty.access import cache_seconds as access_cache_seconds
+from thirdparty.accesslog import access_log_record
 
 
 class OrjsonRenderer(BaseRenderer):
@@ -143,6 +144,12 @@ class ApiView(APIView):
         return response
 
     # helpers ---------------------------------------------------------------------------------------
+
+    def log_read(self, decision, resource: str, **fields) -> None:
+        """The access-log entry of a read this caller was allowed (customers' own reads are not logged).
+        ``fields``: agreement_id (default: the decision's), range_start, range_end, granularity, data_format."""
+        fields.setdefault("agreement_id", decision.agreement_id)
+        access_log_record(actor=self.actor, premise_id=decision.premise.pk, resource=resource, **fields)
 
     def decide(self, **kwargs):
         """thirdparty.access.access_decide for this caller; raises the problem the decision calls for."""

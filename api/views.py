@@ -17,7 +17,7 @@ from api.problems import ApiProblem
 from api.schema import PROBLEM_RESPONSES, problem_responses
 from portal.models import ServicePeriod
 from thirdparty import access
-from thirdparty.accesslog import LoggedRead, access_log_record, access_log_record_many
+from thirdparty.accesslog import LoggedRead, access_log_record_many
 from thirdparty.models import Agreement
 from thirdparty.scopes import BILLING_READ, PREMISES_READ, PROFILE_READ, SCOPES, USAGE_READ
 
@@ -200,8 +200,8 @@ class PremiseDetailView(ApiView):
         visible = access.access_visible(actor=self.actor, premises=[d.premise])
         if not visible:  # pragma: no cover - decide() already said yes
             raise ApiProblem(404, "No premise with this ESI ID is available to you.")
-        if self.actor.is_logged and PREMISES_READ in visible[0].scopes:
-            access_log_record(actor=self.actor, premise_id=d.premise.pk, resource="premise")
+        if PREMISES_READ in visible[0].scopes:
+            self.log_read(d, "premise", agreement_id=None)
         return Response(_premise_body(request, visible[0], _current_periods([d.premise.pk])))
 
 
@@ -271,17 +271,9 @@ class IntervalsView(ApiView):
         body, content_type, filename = data.intervals_export(
             premise=d.premise, start=start, end=end, granularity=granularity, fmt=fmt
         )
-        if self.actor.is_logged:
-            access_log_record(
-                actor=self.actor,
-                premise_id=d.premise.pk,
-                resource="intervals",
-                agreement_id=d.agreement_id,
-                range_start=start,
-                range_end=end,
-                granularity=granularity,
-                data_format=fmt,
-            )
+        self.log_read(
+            d, "intervals", range_start=start, range_end=end, granularity=granularity, data_format=fmt
+        )
         if isinstance(body, bytes | bytearray | memoryview):
             response = HttpResponse(bytes(body), content_type=content_type)
         else:
@@ -322,11 +314,10 @@ class BillingPeriodsView(ApiView):
             lo = max(w.start, start) if start else w.start
             hi = min(w.end, end) if end else w.end
             rows.extend(data.billing_periods(premise=d.premise, start=lo, end=hi))
-        if self.actor.is_logged and windows:
-            access_log_record(
-                actor=self.actor,
-                premise_id=d.premise.pk,
-                resource="billing",
+        if windows:
+            self.log_read(
+                d,
+                "billing",
                 agreement_id=d.agreement_id or windows[0].agreement_id,
                 range_start=start or windows[0].start,
                 range_end=end or windows[-1].end,
@@ -350,17 +341,9 @@ class SummaryView(ApiView):
         start, end = params.parse_range(request)
         d = self.decide(esiid=esiid, scope=USAGE_READ, start=start, end=end)
         summary = data.usage_summary(premise=d.premise, start=start, end=end)
-        if self.actor.is_logged:
-            access_log_record(
-                actor=self.actor,
-                premise_id=d.premise.pk,
-                resource="summary",
-                agreement_id=d.agreement_id,
-                range_start=start,
-                range_end=end,
-                granularity="summary",
-                data_format="json",
-            )
+        self.log_read(
+            d, "summary", range_start=start, range_end=end, granularity="summary", data_format="json"
+        )
         return Response(
             {"esiid": d.premise.esiid, "start_date": start.isoformat(), "end_date": end.isoformat()} | summary
         )

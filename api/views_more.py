@@ -22,7 +22,6 @@ from api.views import ESIID_PARAM
 from portal.codes import code_display
 from portal.models import ServicePeriod
 from thirdparty import access
-from thirdparty.accesslog import access_log_record
 from thirdparty.scopes import METER_READ_REQUEST, PREMISES_READ
 
 
@@ -84,10 +83,7 @@ class ReadRequestView(ApiView):
             ) from None
         except NoMeter as exc:
             raise ApiProblem(409, str(exc), slug="no-meter", title="No meter") from None
-        if self.actor.is_logged:
-            access_log_record(
-                actor=self.actor, premise_id=d.premise.pk, resource="meter-read", agreement_id=d.agreement_id
-            )
+        self.log_read(d, "meter-read")
         body = _read_body(request, read, d.premise.esiid)
         return Response(body, status=202, headers={"Location": body["url"]})
 

@@ -1,7 +1,7 @@
 """Hot-path reads in hand-written SQL on Django's connection.
 
-On PostgreSQL the statement runs with server-side binding, prepared (psycopg prepares it after a few runs,
-so the server skips parsing and planning) and with binary results. Elsewhere it is a plain cursor. Used
+On PostgreSQL the statement runs with server-side binding, prepared on its first run on the connection (so
+later runs skip parsing and planning) and with binary results. Elsewhere it is a plain cursor. Used
 only where the ORM's query building would cost more than the query (the API's per-request reads).
 """
 

@@ -16,21 +16,6 @@ from django.utils import timezone
 
 from thirdparty.models import AccessLogEntry
 
-_FIELDS = (
-    "at",
-    "premise_id",
-    "organization_id",
-    "application_id",
-    "api_key_id",
-    "agreement_id",
-    "actor_kind",
-    "resource",
-    "range_start",
-    "range_end",
-    "granularity",
-    "data_format",
-)
-
 
 def _insert_pipelined(values: dict) -> None:
     """One round trip on PostgreSQL: BEGIN, ``synchronous_commit = off`` for this transaction only, INSERT,
@@ -39,8 +24,8 @@ def _insert_pipelined(values: dict) -> None:
     could lose it. Any error rolls the transaction back and propagates (the read is then not served)."""
     table = AccessLogEntry._meta.db_table
     sql = (
-        f'INSERT INTO "{table}" ({", ".join(_FIELDS)}) '  # noqa: S608 - names from our own model
-        f"VALUES ({', '.join(['%s'] * len(_FIELDS))})"
+        f'INSERT INTO "{table}" ({", ".join(values)}) '  # noqa: S608 - column names from our own code
+        f"VALUES ({', '.join(['%s'] * len(values))})"
     )
     connection.ensure_connection()
     conn = connection.connection
@@ -48,7 +33,7 @@ def _insert_pipelined(values: dict) -> None:
         with conn.pipeline():
             conn.execute("BEGIN")
             conn.execute("SET LOCAL synchronous_commit TO OFF")
-            conn.execute(sql, [values[f] for f in _FIELDS], prepare=True)
+            conn.execute(sql, list(values.values()), prepare=True)
             conn.execute("COMMIT")
     except Exception:
         with suppress(Exception):  # the original error is the one to report

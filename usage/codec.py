@@ -247,6 +247,11 @@ def decode(data: bytes | memoryview, *, revisions: bool = True) -> Block:
     """Decode one block; raise CodecError for anything that is not a valid block. With
     ``revisions=False`` the revision times are checked but not expanded (an empty array; reads need
     only values and flags)."""
+    return _decode_body(*_unpack(data), revisions=revisions)
+
+
+def _unpack(data: bytes | memoryview) -> tuple[int, bytes | memoryview]:
+    """(flags without the zstd bit, uncompressed body) of a block, after checking its header."""
     if len(data) < 2:
         raise CodecError("block too short")
     if data[0] != VERSION:
@@ -260,6 +265,10 @@ def decode(data: bytes | memoryview, *, revisions: bool = True) -> Block:
             body = _zc()[1].decompress(body, max_output_size=1 << 27)
         except zstandard.ZstdError as exc:
             raise CodecError(f"corrupt compressed body: {exc}") from exc
+    return flags & ~FLAG_ZSTD, body
+
+
+def _decode_body(flags: int, body: bytes | memoryview, *, revisions: bool) -> Block:
     buf = memoryview(body)
     n, pos = _read_varint(buf, 0)
     if n > 1 << 24:
@@ -322,35 +331,23 @@ _NO_REVISIONS = np.zeros(0, dtype=np.int64)
 
 
 def decode_many(blocks: list[bytes], *, revisions: bool = True) -> list[Block]:
-    """Decode many blocks. Bodies of one layout (length, flags, n, width, one revision run: the usual day
-    row, compressed or not) are decoded together with numpy; anything else goes through ``decode``, which
-    also raises the CodecError of a bad block. ``revisions=False`` as for ``decode``."""
+    """Decode many blocks (CodecError for a bad one, as ``decode``). Bodies of one layout (length, flags,
+    n, width, one revision run: the usual day row, compressed or not) are decoded together with numpy, the
+    rest one by one; each block is decompressed once. ``revisions=False`` as for ``decode``."""
     out: list[Block | None] = [None] * len(blocks)
-    bodies: list[bytes | None] = [None] * len(blocks)
+    unpacked = [_unpack(data) for data in blocks]
     groups: dict[tuple, list[int]] = {}
-    dctx = _zc()[1]
-    for i, data in enumerate(blocks):
-        if (
-            len(data) > 4
-            and data[0] == VERSION
-            and not data[1] & ~(FLAG_ESTIMATED | FLAG_MISSING | FLAG_ZSTD)
-        ):
-            flags = data[1]
-            body: bytes | None = bytes(data[2:])
-            if flags & FLAG_ZSTD:
-                try:
-                    body = dctx.decompress(body, max_output_size=1 << 27)
-                except zstandard.ZstdError:
-                    body = None
-            if body is not None and len(body) > 2 and body[0] < 128 and body[1] in (1, 2, 4, 8):
-                bodies[i] = body
-                groups.setdefault((len(body), flags & ~FLAG_ZSTD, body[0], body[1]), []).append(i)
-                continue
-        out[i] = decode(data, revisions=revisions)
+    for i, (flags, body) in enumerate(unpacked):
+        if len(body) > 2 and body[0] < 128 and body[1] in (1, 2, 4, 8):
+            groups.setdefault((len(body), flags, body[0], body[1]), []).append(i)
+        else:
+            out[i] = _decode_body(flags, body, revisions=revisions)
     for (length, flags, n, width), idx in groups.items():
-        if not _decode_group(out, [bodies[i] for i in idx], idx, length, flags, n, width, revisions):
+        if not _decode_group(
+            out, [bytes(unpacked[i][1]) for i in idx], idx, length, flags, n, width, revisions
+        ):
             for i in idx:
-                out[i] = decode(blocks[i], revisions=revisions)
+                out[i] = _decode_body(flags, unpacked[i][1], revisions=revisions)
     return out  # type: ignore[return-value]
 
 

@@ -12,7 +12,6 @@ transaction; other databases use ``bulk_create``.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 
@@ -23,44 +22,10 @@ from django.db import connection, transaction
 from smt.sql import fetch_all
 from usage import codec, timegrid
 from usage.models import Channel, IntervalDay, IntervalMonth, Premise
+from usage.reads.aggregate import ChannelDays
 
 EPOCH_ORD = date(1970, 1, 1).toordinal()
 CHANNELS = (int(Channel.CONSUMPTION), int(Channel.GENERATION))
-
-
-@dataclass(frozen=True)
-class ChannelDays:
-    """One channel's stored days in a range.
-
-    ``values_wh[offsets[i]:offsets[i+1]]`` are the slots of ``dates[i]`` (92/96/100, absolute-time order:
-    the fall-back day's CDT hour before its CST hour). ``missing`` marks slots never delivered (their value
-    is 0); ``estimated`` marks estimated reads."""
-
-    dates: np.ndarray  # datetime64[D], ascending, only days with data
-    offsets: np.ndarray  # int64, len(dates) + 1
-    values_wh: np.ndarray  # int64
-    estimated: np.ndarray  # bool
-    missing: np.ndarray  # bool
-    revisions: np.ndarray | None = None  # int64 Unix seconds per slot, only when asked for
-
-    @classmethod
-    def empty(cls, *, revisions: bool = False) -> ChannelDays:
-        return cls(
-            dates=np.zeros(0, dtype="datetime64[D]"),
-            offsets=np.zeros(1, dtype=np.int64),
-            values_wh=np.zeros(0, dtype=np.int64),
-            estimated=np.zeros(0, dtype=bool),
-            missing=np.zeros(0, dtype=bool),
-            revisions=np.zeros(0, dtype=np.int64) if revisions else None,
-        )
-
-    def day(self, d: date) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-        """(values_wh, estimated, missing) of one day, or None when it has no data."""
-        i = int(np.searchsorted(self.dates, np.datetime64(d, "D")))
-        if i >= len(self.dates) or self.dates[i] != np.datetime64(d, "D"):
-            return None
-        a, b = int(self.offsets[i]), int(self.offsets[i + 1])
-        return self.values_wh[a:b], self.estimated[a:b], self.missing[a:b]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -216,7 +181,8 @@ def _merge(
         raise codec.CodecError(f"stored block of day {num_day(days[first_day[bad]])} does not match its days")
     if len(parts) == 1:
         block = parts[0][0]
-        values, est, mis, rev = block.values, block.estimated, block.missing, block.revisions
+        values, est, mis = block.values, block.estimated, block.missing
+        rev = block.revisions if revisions else None
     else:
         values = np.concatenate([b.values for b, _ in parts])
         est = np.concatenate([b.estimated for b, _ in parts])
@@ -241,7 +207,7 @@ def _merge(
             values_wh=values,
             estimated=est,
             missing=mis,
-            revisions=rev if revisions else None,
+            revisions=rev,
         )
     idx = _gather(starts[order], counts[order])
     return ChannelDays(
@@ -250,7 +216,7 @@ def _merge(
         values_wh=values[idx],
         estimated=est[idx],
         missing=mis[idx],
-        revisions=rev[idx] if revisions else None,
+        revisions=rev[idx] if rev is not None else None,
     )
 
 
@@ -421,32 +387,23 @@ def lock_tdu_days(*, tdu_id: int, days: Iterable[int]) -> None:
 
     A load reads the stored days, merges them per interval and writes them back; a second load of the same
     days must read the first one's result, not the state before it (which would lose the first one's
-    revisions). PostgreSQL transaction-level advisory locks, taken in ascending order so two loads cannot
-    deadlock. A premise belongs to one TDU, so loads of different TDUs or different days never wait for each
-    other, and files load side by side. Other databases serialise writers on their own."""
-    if not is_postgres():
+    revisions). A premise belongs to one TDU, so loads of different TDUs or different days never wait for
+    each other, and files load side by side."""
+    _lock_tdu_days([tdu_id], sorted({int(d) for d in days}))
+
+
+def _lock_tdu_days(tdu_ids: Iterable[int], days: list[int]) -> None:
+    """PostgreSQL transaction-level advisory locks on every (TDU, day), in one statement and one global
+    order (TDU key, then day), so that loads and compaction cannot deadlock. Other databases serialise
+    writers on their own."""
+    if not is_postgres() or not days:
         return
-    key = _tdu_lock_key(tdu_id)
-    with connection.cursor() as cur:
-        for d in sorted({int(d) for d in days}):
-            cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", [key, d])
-
-
-def _tdu_lock_key(tdu_id: int) -> int:
-    return (_LOCK_NAMESPACE << 16) | (int(tdu_id) & 0xFFFF)
-
-
-def _lock_tdu_day_range(tdu_ids: Iterable[int], first_day: int, last_day: int) -> None:
-    """``lock_tdu_days`` for every day ``first_day..last_day`` of several TDUs, in one statement, in the
-    same global order (TDU key, then day) so that it cannot deadlock with loads."""
-    if not is_postgres():
-        return
-    keys = sorted({_tdu_lock_key(t) for t in tdu_ids})
+    keys = sorted({(_LOCK_NAMESPACE << 16) | (int(t) & 0xFFFF) for t in tdu_ids})
     with connection.cursor() as cur:
         cur.execute(
             "SELECT count(pg_advisory_xact_lock(k, d)) FROM (SELECT k, d FROM unnest(%s::int[]) AS k "
-            "CROSS JOIN generate_series(%s::int, %s::int) AS d ORDER BY k, d) AS ordered",
-            [keys, int(first_day), int(last_day)],
+            "CROSS JOIN unnest(%s::int[]) AS d ORDER BY k, d) AS ordered",
+            [keys, days],
         )
 
 
@@ -557,7 +514,7 @@ def _compact_batch(part: list[int], cutoff: date, stats: dict, day_t: str, month
         cur.execute(
             f"SELECT DISTINCT tdu_id FROM {Premise._meta.db_table} WHERE id >= %s AND id <= %s", [lo, hi]
         )
-        _lock_tdu_day_range([r[0] for r in cur.fetchall()], day_num(since), day_num(cutoff) - 1)
+        _lock_tdu_days([r[0] for r in cur.fetchall()], list(range(day_num(since), day_num(cutoff))))
         cur.execute(
             f"SELECT premise_id, channel, day, data FROM {day_t} WHERE premise_id >= %s AND premise_id <= %s "
             "AND day >= %s AND day < %s ORDER BY premise_id, channel, day",

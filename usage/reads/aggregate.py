@@ -41,14 +41,37 @@ class DaysLike(Protocol):
 
 @dataclass(frozen=True)
 class ChannelDays:
-    """Days of one channel with data, in storage's shape (used by tests and benchmarks; storage has its own)."""
+    """One channel's stored days in a range (what ``usage.storage.read_channels`` returns).
 
-    dates: np.ndarray  # datetime64[D], ascending
+    ``values_wh[offsets[i]:offsets[i+1]]`` are the slots of ``dates[i]`` (92/96/100, absolute-time order:
+    the fall-back day's CDT hour before its CST hour). ``missing`` marks slots never delivered (their value
+    is 0); ``estimated`` marks estimated reads."""
+
+    dates: np.ndarray  # datetime64[D], ascending, only days with data
     offsets: np.ndarray  # int64, len(dates) + 1
     values_wh: np.ndarray  # int64
     estimated: np.ndarray  # bool
     missing: np.ndarray  # bool
-    revisions: np.ndarray | None = None  # int64 Unix seconds per slot, when storage provides them
+    revisions: np.ndarray | None = None  # int64 Unix seconds per slot, only when asked for
+
+    @classmethod
+    def empty(cls, *, revisions: bool = False) -> ChannelDays:
+        return cls(
+            dates=np.zeros(0, dtype="datetime64[D]"),
+            offsets=np.zeros(1, dtype=np.int64),
+            values_wh=np.zeros(0, dtype=np.int64),
+            estimated=np.zeros(0, dtype=bool),
+            missing=np.zeros(0, dtype=bool),
+            revisions=np.zeros(0, dtype=np.int64) if revisions else None,
+        )
+
+    def day(self, d: date) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """(values_wh, estimated, missing) of one day, or None when it has no data."""
+        i = int(np.searchsorted(self.dates, np.datetime64(d, "D")))
+        if i >= len(self.dates) or self.dates[i] != np.datetime64(d, "D"):
+            return None
+        a, b = int(self.offsets[i]), int(self.offsets[i + 1])
+        return self.values_wh[a:b], self.estimated[a:b], self.missing[a:b]
 
 
 # --------------------------------------------------------------------------------------------------- range
