@@ -240,59 +240,49 @@ def usage_figure(points: Points, *, granularity: str, range_start: str, range_en
     else:
         c_width, c_offset = _scaled(slot, 1.0), _scaled(slot, -0.5)
         g_width = g_offset = None
-    traces = [
-        _trace(
-            "Consumption",
-            x,
-            _values(points.consumption, ~points.consumption_est),
-            COLORS["consumption"],
-            hatched=False,
-            width=c_width,
-            offset=c_offset,
-            legendgroup="consumption",
-            kind_text="Consumption",
-        )
+    channels = [
+        ("Consumption", "Consumption", "consumption", points.consumption, points.consumption_est, est_c)
     ]
-    if est_c.any():
-        traces.append(
-            _trace(
-                f"Consumption, {est_name}",
-                x,
-                _values(points.consumption, points.consumption_est),
-                COLORS["consumption_est"],
-                hatched=True,
-                width=c_width,
-                offset=c_offset,
-                legendgroup="consumption",
-                kind_text=f"Consumption ({est_name})",
-            )
-        )
+    widths = [(c_width, c_offset)]
     if has_gen:
-        traces.append(
-            _trace(
+        channels.append(
+            (
                 "Surplus generation",
-                x,
-                _values(points.generation, ~points.generation_est),
-                COLORS["generation"],
-                hatched=False,
-                width=g_width,
-                offset=g_offset,
-                legendgroup="generation",
-                kind_text="Sent to the grid",
+                "Sent to the grid",
+                "generation",
+                points.generation,
+                points.generation_est,
+                est_g,
             )
         )
-        if est_g.any():
+        widths.append((g_width, g_offset))
+    traces = []
+    for (name, kind, key, values, est, shown_est), (width, offset) in zip(channels, widths, strict=True):
+        traces.append(
+            _trace(
+                name,
+                x,
+                _values(values, ~est),
+                COLORS[key],
+                hatched=False,
+                width=width,
+                offset=offset,
+                legendgroup=key,
+                kind_text=kind,
+            )
+        )
+        if shown_est.any():
             traces.append(
                 _trace(
-                    f"Surplus generation, {est_name}",
+                    f"{name}, {est_name}",
                     x,
-                    _values(points.generation, points.generation_est),
-                    COLORS["generation_est"],
+                    _values(values, est),
+                    COLORS[f"{key}_est"],
                     hatched=True,
-                    width=g_width,
-                    offset=g_offset,
-                    legendgroup="generation",
-                    kind_text=f"Sent to the grid ({est_name})",
+                    width=width,
+                    offset=offset,
+                    legendgroup=key,
+                    kind_text=f"{kind} ({est_name})",
                 )
             )
 
