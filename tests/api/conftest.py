@@ -110,23 +110,6 @@ def make_agreement(
     return agreement
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cache(settings):
-    """A cache key prefix of its own for every test: fresh rate-limit counters and access-cache generation,
-    without flushing a Redis that other test processes share."""
-    import copy
-    import uuid
-
-    from thirdparty import access
-
-    caches_conf = copy.deepcopy(settings.CACHES)
-    caches_conf["default"]["KEY_PREFIX"] = f"t{uuid.uuid4().hex[:12]}"
-    settings.CACHES = caches_conf
-    access._LOCAL.clear()
-    yield
-    access._LOCAL.clear()
-
-
 @pytest.fixture
 def market(db, django_user_model) -> Market:
     return build_market(django_user_model)

@@ -2,7 +2,7 @@
 
 import json
 import time
-from datetime import date
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -10,11 +10,13 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.test import Client
 
+from portal.access_window import market_today
 from portal.accounts.middleware import SESSION_AUTH_AT, SESSION_SEEN_AT
 from portal.accounts.services import premise_registration_create
 from portal.accounts.useragent import device_name
 from portal.models import PremiseRegistration
 from portal.services import service_period_move_in
+from tests.clock import short_date
 from tests.portal.test_accounts_fixtures import *  # noqa: F403
 from tests.portal.test_accounts_fixtures import PASSWORD, links_in, mail_code, signup_data
 
@@ -229,7 +231,9 @@ def test_passwords_are_hashed_with_argon2_in_production_settings():
 
 
 def test_add_premise_for_a_signed_in_account(client, send, signed_up, another_premise, rep):
-    other_period = service_period_move_in(premise=another_premise, rep=rep, starts_on=date(2025, 2, 1))
+    other_period = service_period_move_in(
+        premise=another_premise, rep=rep, starts_on=market_today() - timedelta(days=300)
+    )
     page = client.get("/accounts/premises/add/")
     assert page.status_code == 200
     response = send(
@@ -247,7 +251,7 @@ def test_add_premise_for_a_signed_in_account(client, send, signed_up, another_pr
 
 def test_add_premise_errors_are_400_and_limits_429(client, signed_up, another_premise, rep, settings):
     settings.REGISTRATION_ATTEMPTS_PER_ESIID_PER_HOUR = 2
-    service_period_move_in(premise=another_premise, rep=rep, starts_on=date(2025, 2, 1))
+    service_period_move_in(premise=another_premise, rep=rep, starts_on=market_today() - timedelta(days=300))
     response = client.post("/accounts/premises/add/", {"esiid": "123", "registration_code": "X"})
     assert response.status_code == 400
     assert "17 or 22 digits; this one has 3" in response.content.decode()
@@ -297,10 +301,11 @@ def test_household_members_are_told_and_listed(client, send, signed_up, period):
 
 
 def test_former_occupant_keeps_the_premise_as_past(client, signed_up, period, rep):
-    service_period_move_in(premise=period.premise, rep=rep, starts_on=date(2025, 6, 1))
+    move = market_today() - timedelta(days=60)
+    service_period_move_in(premise=period.premise, rep=rep, starts_on=move)
     page = client.get("/accounts/").content.decode()
     assert "Past premises" in page
-    assert "May 31, 2025" in page  # the last day of their own occupancy
+    assert short_date(move - timedelta(days=1)) in page  # the last day of their own occupancy
 
 
 # --- account pages, MFA, sessions, sign-out, export, delete ---------------------------------------------------
@@ -447,7 +452,7 @@ def test_download_my_account_data(client, signed_up, period):
     assert data["username"] == "maria"
     assert data["email_addresses"] == [{"email": "maria@example.com", "verified": True, "primary": True}]
     assert data["premises"][0]["esiid"] == period.premise.esiid
-    assert data["premises"][0]["occupancies"] == [{"move_in": "2024-03-01", "move_out": None}]
+    assert data["premises"][0]["occupancies"] == [{"move_in": period.starts_on.isoformat(), "move_out": None}]
 
 
 def test_delete_account_needs_the_password_and_ends_access(client, signed_up, period):

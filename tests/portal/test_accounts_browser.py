@@ -5,7 +5,7 @@ Screenshots go to var/test-artifacts/accounts/.
 """
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core import mail
 
 from tests.conftest import require_chromium
-from tests.portal.test_accounts_fixtures import PASSWORD, _accounts_isolation, links_in  # noqa: F401
+from tests.portal.test_accounts_fixtures import PASSWORD, links_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 ARTIFACTS = Path(settings.BASE_DIR) / "var" / "test-artifacts" / "accounts"
@@ -34,6 +34,7 @@ def browser(monkeypatch):
 
 @pytest.fixture
 def registered_period(transactional_db):
+    from portal.access_window import market_today
     from portal.services import rep_create, service_period_move_in
     from usage.models import Meter
     from usage.services import premise_create, tdus_ensure
@@ -44,7 +45,7 @@ def registered_period(transactional_db):
     )
     Meter.objects.create(premise=premise, meter_number="M1", installed_on=date(2020, 1, 1))
     rep = rep_create(legal_name="Reliant Energy Retail Services LLC", puct_certificate="10007")
-    return service_period_move_in(premise=premise, rep=rep, starts_on=date(2024, 3, 1))
+    return service_period_move_in(premise=premise, rep=rep, starts_on=market_today() - timedelta(days=1000))
 
 
 def test_register_confirm_by_link_sign_in_back_button_sign_out(

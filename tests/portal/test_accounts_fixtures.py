@@ -1,12 +1,12 @@
 """Fixtures and helpers shared by the accounts and registration tests (imported with ``from ... import *``)."""
 
 import re
-import uuid
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.core import mail
 
+from portal.access_window import market_today
 from portal.models import PremiseRegistration
 from portal.services import rep_create, service_period_move_in
 from usage.models import Meter
@@ -14,7 +14,6 @@ from usage.services import premise_create, tdus_ensure
 
 __all__ = [
     "PASSWORD",
-    "_accounts_isolation",
     "another_premise",
     "esiid_code",
     "links_in",
@@ -29,25 +28,6 @@ __all__ = [
 
 PASSWORD = "correct horse battery staple"
 LINK = re.compile(r"https?://[^\s<>\"]+")
-
-
-@pytest.fixture(autouse=True)
-def _accounts_isolation(settings):
-    """Tasks in-process, and a cache of our own (rate-limit counters) whatever REDIS_URL says.
-
-    A per-test KEY_PREFIX keeps the real backend (Redis under CI) without flushing what other tests keep there."""
-    from smt.celery import app
-
-    eager = app.conf.task_always_eager
-    app.conf.update(
-        CELERY_TASK_ALWAYS_EAGER=True
-    )  # the CELERY_ namespace: plain task_always_eager is ignored
-    settings.CACHES = {
-        name: {**conf, "KEY_PREFIX": f"test-accounts-{uuid.uuid4().hex}"}
-        for name, conf in settings.CACHES.items()
-    }
-    yield
-    app.conf.update(CELERY_TASK_ALWAYS_EAGER=eager)
 
 
 @pytest.fixture
@@ -86,7 +66,8 @@ def another_premise(db):
 
 @pytest.fixture
 def period(premise, rep):
-    return service_period_move_in(premise=premise, rep=rep, starts_on=date(2024, 3, 1))
+    """Maria's occupancy: since long before the access window, still open."""
+    return service_period_move_in(premise=premise, rep=rep, starts_on=market_today() - timedelta(days=1000))
 
 
 def esiid_code(period):

@@ -17,7 +17,14 @@ from portal.services import service_period_move_in, service_period_move_out
 from tests.portal.test_accounts_fixtures import *  # noqa: F403
 
 User = get_user_model()
+# Every date in this module is fixed: each call passes ``today=`` explicitly, and the occupancy is its own.
 TODAY = date(2026, 11, 27)
+
+
+@pytest.fixture
+def period(premise, rep):
+    """Alice's occupancy: moved in on 2024-03-01, still there."""
+    return service_period_move_in(premise=premise, rep=rep, starts_on=date(2024, 3, 1))
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from django.core.cache import cache
 
 from portal.access_window import market_today
 from portal.models import PremiseRegistration, User
@@ -23,7 +22,6 @@ __all__ = [
     "ESI_OTHER",
     "ESI_SOLAR",
     "PASSWORD",
-    "_portal_isolation",
     "consumption_wh",
     "customer",
     "estimated_day",
@@ -102,14 +100,6 @@ def load_days(directory: Path, esiid: str, first: date, last: date, *, solar: bo
     report = ingest_file(path=path)
     assert report.rejected == 0, report.rejected_by_reason
     assert report.stored > 0
-
-
-@pytest.fixture(autouse=True)
-def _portal_isolation():
-    """A clean cache (tasks already run in-process: tests/conftest.py)."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -6,11 +6,13 @@ import json
 import re
 import statistics
 import time
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
+from portal.access_window import months_before
 from portal.pages.data import TABLE_MAX_ROWS
+from tests.clock import last_fall_back, last_spring_forward, ordinary_day
 from tests.conftest import require_postgres
 from tests.portal.test_usage_fixtures import *  # noqa: F403
 from tests.portal.test_usage_fixtures import (
@@ -29,8 +31,37 @@ from usage.writers.export import export_intervals
 pytestmark = pytest.mark.django_db
 
 URL = f"/premises/{ESI_HOME}/usage/"
-FALL_BACK = date(2025, 11, 2)  # 100 intervals
-SPRING_FORWARD = date(2026, 3, 8)  # 92 intervals
+# Every date here is relative to today (the ``home`` fixture holds the 400 days up to yesterday); the DST days
+# are the latest ones inside that data, with room for the week before them that the summary compares with.
+
+
+@pytest.fixture
+def fall_back(today) -> date:
+    """The latest 100-interval day with the days the tests look at around it inside the data."""
+    return last_fall_back(on_or_before=today - timedelta(days=4), not_before=today - timedelta(days=390))
+
+
+@pytest.fixture
+def spring_forward(today) -> date:
+    """The latest 92-interval day with two days before and one after it inside the data."""
+    return last_spring_forward(on_or_before=today - timedelta(days=2), not_before=today - timedelta(days=395))
+
+
+@pytest.fixture
+def two_weeks(today) -> tuple[date, date]:
+    """A fortnight well inside the data."""
+    start = today - timedelta(days=60)
+    return start, start + timedelta(days=13)
+
+
+def zone(day: date) -> str:
+    """The zone abbreviation at the local midnight that starts ``day``: CST or CDT."""
+    return datetime.combine(day, datetime.min.time(), timegrid.MARKET_TZ).strftime("%Z")
+
+
+def long_day(day: date) -> str:
+    """How the chart names a day: ``Sun Nov 2, 2025``."""
+    return f"{day:%a %b} {day.day}, {day.year}"
 
 
 def chart(resp) -> dict:
@@ -207,21 +238,17 @@ def test_presets_and_granularities_are_links_that_keep_the_other_choice(client, 
     assert len(chart(resp)["labels"]) == timegrid.slots_in_day(today - timedelta(days=1))
 
 
-def test_custom_range_in_the_url_is_what_the_page_shows(client, customer, home):
+def test_custom_range_in_the_url_is_what_the_page_shows(client, customer, home, two_weeks):
     client.force_login(customer)
-    resp = client.get(URL + "?granularity=day&start=2026-01-05&end=2026-01-18")
+    start, end = two_weeks
+    resp = client.get(URL + f"?granularity=day&start={start}&end={end}")
     assert resp.status_code == 200
     state = resp.context["state"]
-    assert (state.start, state.end, state.granularity, state.preset) == (
-        date(2026, 1, 5),
-        date(2026, 1, 18),
-        "day",
-        None,
-    )
+    assert (state.start, state.end, state.granularity, state.preset) == (start, end, "day", None)
     html = resp.content.decode()
-    assert 'value="2026-01-05"' in html and 'value="2026-01-18"' in html
+    assert f'value="{start}"' in html and f'value="{end}"' in html
     # switching granularity keeps the custom dates
-    assert 'href="?granularity=hour&amp;start=2026-01-05&amp;end=2026-01-18"' in html
+    assert f'href="?granularity=hour&amp;start={start}&amp;end={end}"' in html
 
 
 @pytest.mark.parametrize(
@@ -252,9 +279,9 @@ def test_long_15_minute_ranges_are_charted_coarser_but_downloaded_as_asked(clien
 # ------------------------------------------------------------------------------------- what it shows
 
 
-def test_summary_matches_the_stored_data_across_the_fall_back_day(client, customer, home):
+def test_summary_matches_the_stored_data_across_the_fall_back_day(client, customer, home, fall_back):
     client.force_login(customer)
-    first, last = FALL_BACK - timedelta(days=3), FALL_BACK + timedelta(days=3)
+    first, last = fall_back - timedelta(days=3), fall_back + timedelta(days=3)
     resp = client.get(URL + f"?granularity=day&start={first.isoformat()}&end={last.isoformat()}")
     assert resp.status_code == 200
     s = resp.context["data"].summary
@@ -268,32 +295,35 @@ def test_summary_matches_the_stored_data_across_the_fall_back_day(client, custom
     assert prev.summary["total_kwh"] == pytest.approx(expected_wh(prev.start, prev.end) / 1000)
     # the fall-back day's bar holds its 100 intervals and says it had 25 hours
     fig = chart(resp)
-    i = (FALL_BACK - first).days
-    assert fig["data"][0]["y"][i] == pytest.approx(expected_wh(FALL_BACK, FALL_BACK) / 1000)
+    i = (fall_back - first).days
+    assert fig["data"][0]["y"][i] == pytest.approx(expected_wh(fall_back, fall_back) / 1000)
     assert "25 hours" in fig["labels"][i]
-    assert "00:00 CDT to Nov 3, 2025 00:00 CST" in fig["labels"][i]
+    after = fall_back + timedelta(days=1)
+    assert f"00:00 CDT to {after:%b} {after.day}, {after.year} 00:00 CST" in fig["labels"][i]
     html = resp.content.decode()
     assert f"{total / 1000:,.3f} kWh" in html
 
 
-def test_fifteen_minute_view_of_the_dst_days_tells_the_repeated_hour_apart(client, customer, home):
+def test_fifteen_minute_view_of_the_dst_days_tells_the_repeated_hour_apart(
+    client, customer, home, fall_back, spring_forward
+):
     client.force_login(customer)
-    resp = client.get(URL + f"?granularity=15min&start={FALL_BACK.isoformat()}&end={FALL_BACK.isoformat()}")
+    resp = client.get(URL + f"?granularity=15min&start={fall_back.isoformat()}&end={fall_back.isoformat()}")
     labels = chart(resp)["labels"]
     assert len(labels) == 100
-    assert "Sun Nov 2, 2025, 01:00–01:15 CDT" in labels
-    assert "Sun Nov 2, 2025, 01:00–01:15 CST" in labels
-    assert labels.index("Sun Nov 2, 2025, 01:00–01:15 CDT") < labels.index("Sun Nov 2, 2025, 01:00–01:15 CST")
+    cdt, cst = f"{long_day(fall_back)}, 01:00–01:15 CDT", f"{long_day(fall_back)}, 01:00–01:15 CST"
+    assert cdt in labels and cst in labels
+    assert labels.index(cdt) < labels.index(cst)
     y = chart(resp)["data"][0]["y"]
-    assert y[4] == pytest.approx(consumption_wh(FALL_BACK, 4) / 1000)
+    assert y[4] == pytest.approx(consumption_wh(fall_back, 4) / 1000)
     resp = client.get(
-        URL + f"?granularity=15min&start={SPRING_FORWARD.isoformat()}&end={SPRING_FORWARD.isoformat()}"
+        URL + f"?granularity=15min&start={spring_forward.isoformat()}&end={spring_forward.isoformat()}"
     )
     labels = chart(resp)["labels"]
     assert len(labels) == 92
-    assert "Sun Mar 8, 2026, 01:45 CST–03:00 CDT" in labels
+    assert f"{long_day(spring_forward)}, 01:45 CST–03:00 CDT" in labels
     s = resp.context["data"].summary
-    assert s["total_kwh"] == pytest.approx(expected_wh(SPRING_FORWARD, SPRING_FORWARD) / 1000)
+    assert s["total_kwh"] == pytest.approx(expected_wh(spring_forward, spring_forward) / 1000)
 
 
 def test_estimated_values_are_their_own_series_named_in_the_legend(client, customer, home, today):
@@ -353,19 +383,24 @@ def test_chart_data_is_compact_and_hover_says_time_zone_and_three_decimals(clien
     assert layout["xaxis"]["rangeslider"]["visible"] is True
 
 
-def test_monthly_chart_spans_the_whole_axis(client, customer, home):
+def test_monthly_chart_spans_the_whole_axis(client, customer, home, today):
     client.force_login(customer)
-    resp = client.get(URL + "?granularity=month&start=2025-11-01&end=2026-10-31")
+    this_month = today.replace(day=1)
+    start = months_before(this_month, 12)  # the twelve whole months before this one
+    resp = client.get(URL + f"?granularity=month&start={start}&end={this_month - timedelta(days=1)}")
     fig = chart(resp)
-    assert fig["layout"]["xaxis"]["range"] == ["2025-11-01 00:00", "2026-11-01 00:00"]
+    assert fig["layout"]["xaxis"]["range"] == [f"{start} 00:00", f"{this_month} 00:00"]
     assert len(fig["labels"]) == 12
-    assert fig["labels"][0].startswith("November 2025")
+    assert fig["labels"][0].startswith(f"{start:%B %Y}")
     assert all(t["type"] == "bar" for t in fig["data"])
 
 
-def test_data_table_is_collapsed_and_holds_every_row(client, customer, home):
+def test_data_table_is_collapsed_and_holds_every_row(client, customer, home, today):
     client.force_login(customer)
-    resp = client.get(URL + "?granularity=hour&start=2026-01-05&end=2026-01-06")
+    day = ordinary_day(on_or_before=today - timedelta(days=30))
+    while timegrid.slots_in_day(day + timedelta(days=1)) != 96:
+        day = ordinary_day(on_or_before=day - timedelta(days=1))
+    resp = client.get(URL + f"?granularity=hour&start={day}&end={day + timedelta(days=1)}")
     html = resp.content.decode()
     assert '<details class="panel data-table"' in html and "<details open" not in html
     table = re.search(r'<table class="data">(.*?)</table>', html, re.S).group(1)
@@ -379,9 +414,11 @@ def test_data_table_is_collapsed_and_holds_every_row(client, customer, home):
 
 @pytest.mark.parametrize("fmt", ["csv", "json", "xml"])
 @pytest.mark.parametrize("granularity", ["15min", "hour", "day", "month"])
-def test_downloads_are_byte_identical_to_the_one_export_function(client, customer, home, fmt, granularity):
+def test_downloads_are_byte_identical_to_the_one_export_function(
+    client, customer, home, spring_forward, fmt, granularity
+):
     client.force_login(customer)
-    start, end = date(2026, 3, 6), date(2026, 3, 9)  # with the spring-forward day
+    start, end = spring_forward - timedelta(days=2), spring_forward + timedelta(days=1)
     resp = client.get(
         f"/premises/{ESI_HOME}/usage/download.{fmt}?granularity={granularity}&start={start}&end={end}"
     )
@@ -391,20 +428,19 @@ def test_downloads_are_byte_identical_to_the_one_export_function(client, custome
     assert body(resp) == expected.body
     assert resp["Content-Type"] == expected.content_type
     assert f'filename="{expected.filename}"' in resp["Content-Disposition"]
-    assert ESI_HOME in expected.filename and "20260306-20260309" in expected.filename
+    assert ESI_HOME in expected.filename and f"{start:%Y%m%d}-{end:%Y%m%d}" in expected.filename
 
 
-def test_download_csv_content_is_the_tdu_layout(client, customer, home):
+def test_download_csv_content_is_the_tdu_layout(client, customer, home, today):
     client.force_login(customer)
-    resp = client.get(
-        f"/premises/{ESI_HOME}/usage/download.csv?granularity=15min&start=2026-01-05&end=2026-01-05"
-    )
+    day = ordinary_day(on_or_before=today - timedelta(days=30))
+    resp = client.get(f"/premises/{ESI_HOME}/usage/download.csv?granularity=15min&start={day}&end={day}")
     lines = body(resp).decode().splitlines()
     assert lines[0].startswith("ESIID,USAGE_DATE,REVISION_DATE,USAGE_START_TIME")
     assert len(lines) == 1 + 96
     first = lines[1].split(",")
-    assert first[1] == "01/05/2026" and first[3].strip() == "00:00"
-    assert float(first[5]) == pytest.approx(consumption_wh(date(2026, 1, 5), 0) / 1000)
+    assert first[1] == f"{day:%m/%d/%Y}" and first[3].strip() == "00:00"
+    assert float(first[5]) == pytest.approx(consumption_wh(day, 0) / 1000)
 
 
 def test_green_button_download_is_the_whole_window(client, customer, home, today):
@@ -420,12 +456,13 @@ def test_green_button_download_is_the_whole_window(client, customer, home, today
     assert b"<feed" in expected.body[:400]
 
 
-def test_usage_page_links_downloads_for_exactly_what_is_shown(client, customer, home):
+def test_usage_page_links_downloads_for_exactly_what_is_shown(client, customer, home, two_weeks):
     client.force_login(customer)
-    resp = client.get(URL + "?granularity=day&start=2026-01-05&end=2026-01-18")
+    start, end = two_weeks
+    resp = client.get(URL + f"?granularity=day&start={start}&end={end}")
     urls = [d["url"] for d in resp.context["downloads"]]
     assert urls == [
-        f"/premises/{ESI_HOME}/usage/download.{fmt}?granularity=day&start=2026-01-05&end=2026-01-18"
+        f"/premises/{ESI_HOME}/usage/download.{fmt}?granularity=day&start={start}&end={end}"
         for fmt in ("csv", "json", "xml")
     ]
     assert "Green Button — Download My Data" in resp.content.decode()
@@ -498,7 +535,7 @@ def test_plotly_is_served_from_our_static_files(client, customer, home):
     assert path and path.endswith("plotly/package_data/plotly.min.js")
 
 
-def test_billing_view_shows_only_periods_inside_the_window(client, customer, home):
+def test_billing_view_shows_only_periods_inside_the_window(client, customer, home, today):
     from django.utils import timezone
 
     from usage.models import BillingPeriod
@@ -511,10 +548,12 @@ def test_billing_view_shows_only_periods_inside_the_window(client, customer, hom
         wh=900_000,
         revised_at=timezone.now(),
     )
+    cycle_start = today - timedelta(days=100)
+    cycle_end = cycle_start + timedelta(days=29)
     BillingPeriod.objects.create(
         premise=home,
-        start_date=date(2026, 1, 10),
-        end_date=date(2026, 2, 8),
+        start_date=cycle_start,
+        end_date=cycle_end,
         wh=None,
         estimated=True,
         revised_at=timezone.now(),
@@ -523,5 +562,9 @@ def test_billing_view_shows_only_periods_inside_the_window(client, customer, hom
     resp = client.get(URL + "?granularity=billing&preset=window")
     assert resp.status_code == 200
     labels = chart(resp)["labels"]
-    assert labels == ["Billing period Jan 10, 2026 00:00 CST to Feb 9, 2026 00:00 CST"]
+    after = cycle_end + timedelta(days=1)
+    assert labels == [
+        f"Billing period {cycle_start:%b} {cycle_start.day}, {cycle_start.year} 00:00 {zone(cycle_start)} to "
+        f"{after:%b} {after.day}, {after.year} 00:00 {zone(after)}"
+    ]
     assert "NA" in resp.content.decode()

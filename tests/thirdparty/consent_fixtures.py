@@ -3,12 +3,12 @@
 import base64
 import hashlib
 import secrets
-from datetime import date
+from datetime import timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-from django.core.cache import cache
 
+from portal.access_window import market_today
 from portal.models import PremiseRegistration
 from portal.services import rep_create, service_period_move_in
 from thirdparty.models import Organization
@@ -48,9 +48,7 @@ def _tp_isolation(settings):
     celery_app.conf.task_always_eager = True
     settings.CELERY_TASK_ALWAYS_EAGER = True
     settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True  # the test receivers listen on 127.0.0.1
-    cache.clear()
     yield
-    cache.clear()
     celery_app.conf.task_always_eager = eager
 
 
@@ -85,21 +83,21 @@ def bob(db, django_user_model):
 @pytest.fixture
 def premise_a(alice, rep):
     p = _premise("10443720000000001", "1 Oak St")
-    _occupy(alice, p, rep, date(2024, 3, 1))
+    _occupy(alice, p, rep, market_today() - timedelta(days=1000))
     return p
 
 
 @pytest.fixture
 def premise_b(alice, rep):
     p = _premise("10443720000000002", "2 Elm St")
-    _occupy(alice, p, rep, date(2025, 6, 15))
+    _occupy(alice, p, rep, market_today() - timedelta(days=540))
     return p
 
 
 @pytest.fixture
 def premise_c(bob, rep):
     p = _premise("10443720000000003", "3 Ash St")
-    _occupy(bob, p, rep, date(2023, 1, 1))
+    _occupy(bob, p, rep, market_today() - timedelta(days=1400))
     return p
 
 

@@ -19,13 +19,14 @@ pytestmark = pytest.mark.django_db
 def test_sign_up_confirm_by_code_and_return_to_the_consent_request(
     client, django_capture_on_commit_callbacks, rep, app
 ):
-    from datetime import date
+    from datetime import date, timedelta
 
+    from portal.access_window import market_today
     from usage.models import Meter
 
     premise = _premise("10443720000000009", "9 Pine St")
     Meter.objects.create(premise=premise, meter_number="M000009", installed_on=date(2020, 1, 1))
-    period = service_period_move_in(premise=premise, rep=rep, starts_on=date(2025, 1, 1))
+    period = service_period_move_in(premise=premise, rep=rep, starts_on=market_today() - timedelta(days=700))
     _, challenge = pkce()
     authorize = "/o/authorize/?" + urlencode(authorize_params(app, challenge, esiid=premise.esiid))
 
