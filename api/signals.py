@@ -42,8 +42,7 @@ def _connect_access_cache_invalidation():
     """Any change to who may see what voids the cached credentials and grants in every process."""
     from django.db.models.signals import post_delete, post_save
 
-    from portal.models import ServicePeriod
-    from portal.models_accounts import PremiseRegistration
+    from portal.models import PremiseRegistration, ServicePeriod
     from thirdparty.access import cache_bump
     from thirdparty.models import AccessToken, Agreement, AgreementPremise, ApiKey, Application, Organization
 

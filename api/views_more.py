@@ -94,7 +94,7 @@ class ReadDetailView(ApiView):
         responses={200: OpenApiTypes.OBJECT, **problem_responses(401, 403, 404)},
     )
     def get(self, request, read_id: int):
-        from portal.models_reads import MeterReadRequest
+        from portal.models import MeterReadRequest
 
         read = MeterReadRequest.objects.select_related("premise").filter(pk=read_id).first()
         if read is None:

@@ -114,8 +114,7 @@ def seed(today: date) -> dict:
     from django.utils import timezone
 
     from portal.codes import code_encrypt, code_generate
-    from portal.models import Rep, ServicePeriod, User
-    from portal.models_accounts import PremiseRegistration
+    from portal.models import PremiseRegistration, Rep, ServicePeriod, User
     from thirdparty.models import AccessToken, Agreement, AgreementPremise, Application, Organization
     from usage import codec, storage, timegrid
     from usage.models import Premise, Tdu

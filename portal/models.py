@@ -1,10 +1,13 @@
-"""People and the market: accounts, retail providers (REPs) and who occupies a premise when."""
+"""People and the market: accounts, retail providers (REPs), who occupies a premise when, which accounts
+registered which occupancy, and the on-demand meter reads people ask for."""
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
-from usage.models import Premise
+from usage.models import Meter, Premise
 
 
 class User(AbstractUser):
@@ -131,5 +134,65 @@ class ServicePeriod(models.Model):
         return code_decrypt(self.registration_code_encrypted)
 
 
-from portal.models_accounts import *  # noqa: E402, F403
-from portal.models_reads import *  # noqa: E402, F403
+class PremiseRegistration(models.Model):
+    """An account registered a premise during one service period (with that period's registration code).
+
+    The account's window on the premise's data is derived from the period (portal.access_window); several
+    accounts may register the same period (members of one household).
+    """
+
+    class Source(models.TextChoices):
+        SIGNUP = "signup", "Sign-up"
+        ADD_PREMISE = "add_premise", "Added from the account page"
+        ADMIN = "admin", "Added by an administrator"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="premise_registrations"
+    )
+    period = models.ForeignKey(ServicePeriod, on_delete=models.PROTECT, related_name="registrations")
+    source = models.CharField(max_length=12, choices=Source.choices, default=Source.SIGNUP)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["user", "-period__starts_on"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "period"], name="premise_registration_unique_per_period")
+        ]
+
+    def __str__(self):
+        return f"{self.user} → {self.period}"
+
+
+class MeterReadRequest(models.Model):
+    """One "read my meter now" request and the head-end's answer (a register reading, or why not)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for the meter"
+        COMPLETED = "completed", "Completed"
+        FAILED = "failed", "Failed"
+
+    premise = models.ForeignKey(Premise, on_delete=models.CASCADE, related_name="read_requests")
+    meter = models.ForeignKey(Meter, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    requested_at = models.DateTimeField(default=timezone.now)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True, help_text="When the meter took the reading.")
+    register_kwh = models.DecimalField(max_digits=14, decimal_places=3, null=True, blank=True)
+    failure_code = models.CharField(max_length=32, blank=True)
+    failure_message = models.CharField(max_length=300, blank=True)
+    adapter = models.CharField(max_length=200, blank=True, help_text="The head-end adapter that handled it.")
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        indexes = [models.Index(fields=["premise", "-requested_at"], name="meterread_premise_requested")]
+        verbose_name = "on-demand meter read"
+
+    def __str__(self):
+        return f"{self.premise_id} {self.requested_at:%Y-%m-%d %H:%M} {self.status}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == self.Status.PENDING

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from portal.headend import HeadEndUnavailable, get_adapter
-from portal.models_reads import MeterReadRequest
+from portal.models import MeterReadRequest
 from usage.models import Meter, Premise
 
 log = logging.getLogger(__name__)

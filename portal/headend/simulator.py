@@ -79,7 +79,7 @@ def simulated_register(*, meter, premise_id: int, now: datetime, rng: random.Ran
 def answer(read_id: int, *, now: datetime | None = None, rng: random.Random | None = None) -> None:
     """The simulated head-end's answer to one request (what the Celery task runs). Idempotent."""
     from portal.headend.services import read_complete, read_fail
-    from portal.models_reads import MeterReadRequest
+    from portal.models import MeterReadRequest
 
     read = MeterReadRequest.objects.select_related("meter").filter(pk=read_id).first()
     if read is None or not read.is_pending:

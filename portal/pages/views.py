@@ -23,7 +23,7 @@ from portal.headend.services import (
     read_limits,
     read_request_create,
 )
-from portal.models_reads import MeterReadRequest
+from portal.models import MeterReadRequest
 from portal.pages.access import NoAccess, no_access_response, premise_for_customer
 from portal.pages.dashboard import dashboard_cards
 from portal.pages.data import load_usage, summary_rows

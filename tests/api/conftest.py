@@ -12,8 +12,7 @@ from django.utils import timezone
 from oauth2_provider.models import set_token_value
 
 from portal.access_window import market_today
-from portal.models import ServicePeriod
-from portal.models_accounts import PremiseRegistration
+from portal.models import PremiseRegistration, ServicePeriod
 from portal.services import rep_create, service_period_move_in
 from thirdparty.apikeys import apikey_create
 from thirdparty.models import AccessToken, Agreement, AgreementPremise, Application, Organization

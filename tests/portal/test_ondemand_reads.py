@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from portal.headend import simulator
 from portal.headend.services import read_limits, read_request_create
-from portal.models_reads import MeterReadRequest
+from portal.models import MeterReadRequest
 from tests.portal.test_usage_fixtures import *  # noqa: F403
 from tests.portal.test_usage_fixtures import ESI_HOME, consumption_wh, make_customer
 from usage import timegrid

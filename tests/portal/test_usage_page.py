@@ -128,7 +128,7 @@ def test_other_customer_cannot_post_a_read_or_poll_one(client, home, customer, o
     client.post(f"/premises/{ESI_HOME}/reads/")
     client.force_login(other_customer)
     assert client.post(f"/premises/{ESI_HOME}/reads/").status_code == 404
-    from portal.models_reads import MeterReadRequest
+    from portal.models import MeterReadRequest
 
     read = MeterReadRequest.objects.get()
     resp = client.get(f"/premises/{ESI_HOME}/reads/{read.pk}/", HTTP_ACCEPT="application/json")
