@@ -63,7 +63,7 @@ class ReadRequestView(ApiView):
         responses={202: OpenApiTypes.OBJECT, **problem_responses(401, 403, 404, 429)},
     )
     def post(self, request, esiid: str):
-        from portal.headend.services import NoMeter, ReadLimitReached, read_request_create
+        from portal.reads.services import NoMeter, ReadLimitReached, read_request_create
 
         d = self.decide(esiid=esiid, scope=METER_READ_REQUEST)
         if not d.windows or d.windows[-1].end < access.market_today():

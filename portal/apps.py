@@ -7,3 +7,4 @@ class PortalConfig(AppConfig):
 
     def ready(self):
         from portal import checks  # noqa: F401 - registers system checks
+        from portal.reads import receivers  # noqa: F401 - records the head-end's answers

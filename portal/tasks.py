@@ -1,4 +1,4 @@
-"""Celery tasks of the portal: e-mail delivery with retries.
+"""Celery tasks of the portal: e-mail delivery with retries, and expiry of meter reads nobody answered.
 
 E-mails are rendered in the request (templates, links, codes) and handed over as plain data; the task only
 delivers them, retrying on SMTP and network errors with exponential back-off. Enqueued with
@@ -13,6 +13,8 @@ import smtplib
 
 from celery import shared_task
 from django.core.mail import EmailMultiAlternatives, get_connection
+
+from portal.reads.services import read_expire_stale
 
 logger = logging.getLogger(__name__)
 
@@ -41,3 +43,9 @@ def email_send(self, message: dict) -> int:
     sent = email.send()
     logger.info("e-mail sent", extra={"subject": message["subject"], "recipients": len(message["to"])})
     return sent
+
+
+@shared_task(ignore_result=True)
+def expire_stale_reads() -> int:
+    """Requests no head-end answered in time become failed, with a message that says so."""
+    return read_expire_stale()

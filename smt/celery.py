@@ -23,10 +23,11 @@ app.conf.beat_schedule["usage-purge-expired-intervals"] = {
     "schedule": 24 * 3600.0,
 }
 
-# On-demand meter reads (portal/tasks_reads.py): tasks module, and expiry of reads no head-end answered.
-app.autodiscover_tasks(["portal"], related_name="tasks_reads")
+# On-demand meter reads: the head-end simulator's tasks (usage/headend/tasks.py), and expiry of the reads no
+# head-end answered (portal/tasks.py).
+app.autodiscover_tasks(["usage.headend"])
 app.conf.beat_schedule["portal-expire-stale-meter-reads"] = {
-    "task": "portal.tasks_reads.expire_stale_reads",
+    "task": "portal.tasks.expire_stale_reads",
     "schedule": 300.0,
 }
 

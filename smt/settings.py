@@ -230,8 +230,8 @@ SMT_INBOX_DIR = Path(envstr("SMT_INBOX_DIR", str(VAR_DIR / "inbox")))
 REGISTRATION_CODE_KEY = envstr("REGISTRATION_CODE_KEY")
 REGISTRATION_CODE_LENGTH = envint("REGISTRATION_CODE_LENGTH", 10)
 
-# --- On-demand meter reads (portal/headend): the head-end adapter class and the per-premise limits.
-HEADEND_ADAPTER = envstr("HEADEND_ADAPTER", "portal.headend.simulator.SimulatedHeadEnd")
+# --- On-demand meter reads (portal/reads asks, usage/headend talks to meters): the head-end adapter class and the per-premise limits.
+HEADEND_ADAPTER = envstr("HEADEND_ADAPTER", "usage.headend.simulator.SimulatedHeadEnd")
 HEADEND_SIMULATOR_DELAY_SECONDS = envint("HEADEND_SIMULATOR_DELAY_SECONDS", 4)
 HEADEND_SIMULATOR_FAILURE_RATE = float(envstr("HEADEND_SIMULATOR_FAILURE_RATE", "0.1"))
 ON_DEMAND_READS_PER_HOUR = envint("ON_DEMAND_READS_PER_HOUR", 2)

@@ -16,13 +16,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from portal.headend.services import (
-    NoMeter,
-    ReadLimitReached,
-    read_expire_stale,
-    read_limits,
-    read_request_create,
-)
 from portal.models import MeterReadRequest
 from portal.pages.access import NoAccess, no_access_response, premise_for_customer
 from portal.pages.dashboard import dashboard_cards
@@ -36,6 +29,13 @@ from portal.pages.state import (
     parse_state,
     preset_range,
     preset_unavailable_reason,
+)
+from portal.reads.services import (
+    NoMeter,
+    ReadLimitReached,
+    read_expire_stale,
+    read_limits,
+    read_request_create,
 )
 
 READ_HISTORY_LENGTH = 10

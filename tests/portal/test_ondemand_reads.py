@@ -10,12 +10,12 @@ from unittest import mock
 import pytest
 from django.utils import timezone
 
-from portal.headend import simulator
-from portal.headend.services import read_limits, read_request_create
 from portal.models import MeterReadRequest
+from portal.reads.services import read_limits, read_request_create
 from tests.portal.test_usage_fixtures import *  # noqa: F403
 from tests.portal.test_usage_fixtures import ESI_HOME, consumption_wh, make_customer
 from usage import timegrid
+from usage.headend import ReadOrder, simulated_meter
 
 pytestmark = pytest.mark.django_db
 
@@ -66,12 +66,15 @@ def test_simulator_answers_through_a_task_with_a_countdown_not_a_sleep(
 ):
     settings.HEADEND_SIMULATOR_DELAY_SECONDS = 5
     with (
-        mock.patch("portal.tasks_reads.simulated_meter_answer.apply_async") as apply_async,
+        mock.patch("usage.headend.tasks.simulated_meter_answer.apply_async") as apply_async,
         mock.patch("time.sleep") as sleep,
         django_capture_on_commit_callbacks(execute=True),
     ):
         read = read_request_create(user=customer, premise=home)
-    apply_async.assert_called_once_with(args=[read.pk], countdown=5)
+    meter = home.meters.get()
+    apply_async.assert_called_once_with(
+        args=[read.pk, meter.pk, home.pk, read.requested_at.isoformat()], countdown=5
+    )
     sleep.assert_not_called()
     assert MeterReadRequest.objects.get().status == "pending"
 
@@ -97,7 +100,10 @@ def test_simulator_failure_rate_is_about_what_the_setting_says(customer, home, s
     failed = 0
     for _ in range(200):
         read = MeterReadRequest.objects.create(premise=home, meter=home.meters.first())
-        simulator.answer(read.pk, rng=rng)
+        order = ReadOrder(
+            request_id=read.pk, meter_id=read.meter_id, premise_id=home.pk, requested_at=read.requested_at
+        )
+        simulated_meter.answer(order, rng=rng)
         read.refresh_from_db()
         failed += read.status == "failed"
     assert 30 <= failed <= 70

@@ -1,4 +1,5 @@
-"""On-demand reads: ask, answer, fail, and the per-premise limits (settings ON_DEMAND_READS_PER_HOUR/DAY)."""
+"""On-demand reads a person asks for: ask, record the head-end's answer, expire, and the per-premise limits
+(settings ON_DEMAND_READS_PER_HOUR/DAY). The meter-facing side is ``usage.headend``."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from portal.headend import HeadEndUnavailable, get_adapter
 from portal.models import MeterReadRequest
+from usage.headend import HeadEndUnavailable, ReadOrder, ReadOutcome, get_adapter
 from usage.models import Meter, Premise
 
 log = logging.getLogger(__name__)
@@ -118,8 +119,11 @@ def read_request_create(*, user, premise: Premise, now: datetime | None = None) 
             requested_at=now or timezone.now(),
             adapter=getattr(adapter, "name", type(adapter).__name__),
         )
+        order = ReadOrder(
+            request_id=read.pk, meter_id=meter.pk, premise_id=premise.pk, requested_at=read.requested_at
+        )
         try:
-            adapter.request_read(read)
+            adapter.request_read(order)
         except HeadEndUnavailable as exc:
             read_fail(read_id=read.pk, code="headend_unavailable", message=str(exc))
             read.refresh_from_db()
@@ -135,6 +139,15 @@ def read_complete(*, read_id: int, register_kwh: Decimal, read_at: datetime) -> 
         answered_at=timezone.now(),
     )
     return bool(changed)
+
+
+def read_answer_record(*, outcome: ReadOutcome) -> bool:
+    """Record what the head-end answered for one of our requests (connected to ``usage.headend`` in ready)."""
+    if outcome.succeeded:
+        return read_complete(
+            read_id=outcome.request_id, register_kwh=outcome.register_kwh, read_at=outcome.read_at
+        )
+    return read_fail(read_id=outcome.request_id, code=outcome.failure_code, message=outcome.failure_message)
 
 
 def read_fail(*, read_id: int, code: str, message: str) -> bool:

@@ -1,8 +1,8 @@
-"""The built-in head-end simulator: answers a few seconds later through a Celery task, fails now and then.
+"""The meter the built-in simulator pretends to read: a plausible register, and now and then a failure.
 
 The reading is what a real register would show: the meter's starting register, plus all consumption stored
-since it was installed, plus a plausible amount for the time since the last stored interval (the
-unreported rest of today and a part of the current interval), drawn from the meter's recent average rate.
+since it was installed, plus a plausible amount for the time since the last stored interval (the unreported
+rest of today and a part of the current interval), drawn from the meter's recent average rate.
 """
 
 from __future__ import annotations
@@ -12,10 +12,12 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
-from portal.headend import HeadEndAdapter
+from usage.headend import ReadOrder, report_failure, report_reading
+from usage.models import Channel, Meter
+from usage.storage import read_channel_days
+from usage.timegrid import day_bounds_utc
 
 FAILURES = (
     (
@@ -34,25 +36,8 @@ FAILURES = (
 )
 
 
-class SimulatedHeadEnd(HeadEndAdapter):
-    name = "simulator"
-
-    def request_read(self, read_request) -> None:
-        from portal.tasks_reads import simulated_meter_answer
-
-        delay = settings.HEADEND_SIMULATOR_DELAY_SECONDS
-        read_id = read_request.pk
-        transaction.on_commit(lambda: simulated_meter_answer.apply_async(args=[read_id], countdown=delay))
-
-
-def simulated_register(*, meter, premise_id: int, now: datetime, rng: random.Random) -> Decimal:
+def simulated_register(*, meter: Meter, premise_id: int, now: datetime, rng: random.Random) -> Decimal:
     """Starting register + stored consumption since install + a plausible amount since the last interval."""
-    from usage.models import Channel
-
-    try:
-        from usage.storage import read_channel_days
-    except ImportError:  # storage not installed: the register is what the meter started with
-        return Decimal(meter.starting_register_kwh)
     today = timezone.localdate(now)
     days = read_channel_days(
         premise_id=premise_id, channel=int(Channel.CONSUMPTION), start=meter.installed_on, end=today
@@ -61,8 +46,6 @@ def simulated_register(*, meter, premise_id: int, now: datetime, rng: random.Ran
     total_wh = int(days.values_wh[present].sum()) if len(days.values_wh) else 0
     since_wh = 0.0
     if len(days.dates):
-        from usage.timegrid import day_bounds_utc
-
         last_day = days.dates[-1].astype(object)
         last_end = day_bounds_utc(last_day)[1]
         recent = max(0, len(days.dates) - 7)
@@ -76,24 +59,21 @@ def simulated_register(*, meter, premise_id: int, now: datetime, rng: random.Ran
     return kwh.quantize(Decimal("0.001"))
 
 
-def answer(read_id: int, *, now: datetime | None = None, rng: random.Random | None = None) -> None:
-    """The simulated head-end's answer to one request (what the Celery task runs). Idempotent."""
-    from portal.headend.services import read_complete, read_fail
-    from portal.models import MeterReadRequest
-
-    read = MeterReadRequest.objects.select_related("meter").filter(pk=read_id).first()
-    if read is None or not read.is_pending:
-        return
+def answer(order: ReadOrder, *, now: datetime | None = None, rng: random.Random | None = None) -> None:
+    """The simulated meter's answer to one order, reported to whoever keeps the request."""
     rng = rng or random.Random()  # noqa: S311 - a simulation, not security
     now = now or timezone.now()
-    if read.meter is None:
-        read_fail(read_id=read_id, code="no_meter", message="No meter is installed at this premise.")
+    meter = Meter.objects.filter(pk=order.meter_id).first()
+    if meter is None:
+        report_failure(request_id=order.request_id, code="no_meter", message="No meter is installed here.")
         return
     if rng.random() < settings.HEADEND_SIMULATOR_FAILURE_RATE:
         code, message = rng.choice(FAILURES)
-        read_fail(read_id=read_id, code=code, message=message)
+        report_failure(request_id=order.request_id, code=code, message=message)
         return
-    register = simulated_register(meter=read.meter, premise_id=read.premise_id, now=now, rng=rng)
+    register = simulated_register(meter=meter, premise_id=order.premise_id, now=now, rng=rng)
     # A real meter reports the instant it latched the register: a moment after the request reached it.
     read_at = now.astimezone(UTC) - timedelta(seconds=rng.randint(0, 2))
-    read_complete(read_id=read_id, register_kwh=register, read_at=max(read_at, read.requested_at))
+    report_reading(
+        request_id=order.request_id, register_kwh=register, read_at=max(read_at, order.requested_at)
+    )
