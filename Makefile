@@ -37,7 +37,7 @@ test: lint
 # of its date-relative fixtures fails the day it is written, not a year later.
 CLOCK_SHIFT_DAYS ?= 400
 test-future: $(STAMP)
-	$(PY) -m pytest -n auto --clock-shift-days=$(CLOCK_SHIFT_DAYS) tests/portal tests/thirdparty tests/api $(PYTEST_ARGS)
+	$(PY) -m pytest -n auto --clock-shift-days=$(CLOCK_SHIFT_DAYS) tests/portal tests/thirdparty tests/api tests/demo $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	@for f in bench/bench_*.py; do $(PY) $$f || exit 1; done

@@ -6,5 +6,5 @@ app_name = "portal"
 urlpatterns = [
     path("", views.home, name="home"),
     path("providers/", views.provider_search, name="provider_search"),
-    path("", include("portal.urls_usage")),  # dashboard, usage, downloads, on-demand reads
+    path("", include("portal.pages.urls")),  # dashboard, usage, downloads, on-demand reads
 ]

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "portal",
     "thirdparty",
     "api",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -7,7 +7,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
-    path("", include("portal.urls_accounts")),
+    path("", include("portal.accounts.urls")),
     path("", include("portal.urls")),
     path("espi/1_1/resource/", include("thirdparty.urls_espi")),  # ApplicationInformation, Authorization
     path("", include("api.urls")),  # /api/v1/, /api/schema/, /api/docs/, /espi/1_1/resource/

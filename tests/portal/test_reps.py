@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 from django.core.exceptions import ValidationError
 
-from portal.demo.reps import DEMO_REPS, demo_reps_ensure
+from demo.reps import DEMO_REPS, demo_reps_ensure
 from portal.models import Rep, RepAlias, ServicePeriod
 from portal.search import search_key
 from portal.selectors import rep_search

@@ -10,6 +10,7 @@ not an authoritative registry: check them against the PUCT's REP directory befor
 from dataclasses import dataclass, field
 
 from portal.models import Rep, RepAlias
+from portal.services import rep_alias_add, rep_create
 
 DBA = RepAlias.Kind.DBA
 BRAND = RepAlias.Kind.BRAND
@@ -132,7 +133,6 @@ def demo_reps_ensure() -> dict[str, Rep]:
 
     A REP already present (by PUCT certificate, else by legal name) is kept as it is; missing aliases are added.
     """
-    from portal.services import rep_alias_add, rep_create
 
     reps: dict[str, Rep] = {}
     for spec in DEMO_REPS:

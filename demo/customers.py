@@ -11,10 +11,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from portal.models import Rep, ServicePeriod
+from demo.reps import DEMO_REPS
+from portal.models import PremiseRegistration, Rep, ServicePeriod
 from portal.services import service_period_move_in, service_period_move_out
 from usage.models import Premise
 
@@ -132,7 +134,6 @@ def service_periods_ensure(
     The demo premises get their story: the Riveras at ``plan.home`` with Reliant; Chris Okafor at ``plan.moved``
     until the middle of the data range, then (three days later) Jordan Nguyen; the bakery's premises.
     """
-    from portal.demo.reps import DEMO_REPS
 
     weights = [spec.share for spec in DEMO_REPS]
     rep_list = [reps[spec.legal_name] for spec in DEMO_REPS]
@@ -181,7 +182,6 @@ def service_periods_ensure(
 
 def _user_ensure(login: DemoLogin):
     """The demo user with a verified, primary e-mail address (allauth); the password is set when created."""
-    from allauth.account.models import EmailAddress
 
     User = get_user_model()
     first, _, last = login.name.partition(" ")
@@ -207,7 +207,6 @@ def _user_ensure(login: DemoLogin):
 
 def demo_registrations_ensure(*, user, periods: Sequence[ServicePeriod]) -> int:
     """Register ``user`` for ``periods`` (PremiseRegistration rows, source "admin"); returns how many were new."""
-    from portal.models import PremiseRegistration
 
     new = 0
     for period in periods:

@@ -14,14 +14,20 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from demo.customers import DEVELOPER, demo_customers_ensure, demo_plan, service_periods_ensure
+from demo.intervals import interval_data_ensure
+from demo.reps import demo_reps_ensure
+from demo.thirdparty import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, demo_third_party_ensure
+from usage.loader import local_today
+from usage.services import PremiseSpec, premises_register_bulk, tdus_ensure
+from usage.synth import synth_premises
+
 DEMO_SEED = 2026  # the synthetic premises and their data: same seed, same ESI IDs and bytes everywhere
 SOLAR_SHARE = 0.1
 
 
 def register_premises(premises) -> int:
     """Register the synthetic premises and meters through the registry's bulk service (idempotent)."""
-    from usage.services import PremiseSpec, premises_register_bulk
-
     specs = [
         PremiseSpec(
             esiid=p.esiid,
@@ -64,14 +70,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **opts):
-        from portal.demo.customers import DEVELOPER, demo_customers_ensure, demo_plan, service_periods_ensure
-        from portal.demo.intervals import interval_data_ensure
-        from portal.demo.reps import demo_reps_ensure
-        from portal.demo.thirdparty import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, demo_third_party_ensure
-        from usage.loader import local_today
-        from usage.services import tdus_ensure
-        from usage.synth import synth_premises
-
         meters, days = opts["meters"], opts["days"]
         if meters < 5:
             raise CommandError(f"--meters must be at least 5 (the demo customers need them), not {meters}.")

@@ -3,13 +3,13 @@
 from django.core.management.base import BaseCommand
 from django.db import DatabaseError
 
+from demo.customers import DEMO_LOGINS, NEWCOMER_NAME, SITE
+
 
 class Command(BaseCommand):
     help = "Print the demo logins and where to use them."
 
     def handle(self, *args, **opts):
-        from portal.demo.customers import DEMO_LOGINS, NEWCOMER_NAME, SITE
-
         out = self.stdout
         width_user = max(len(login.username) for login in DEMO_LOGINS)
         width_pass = max(len(login.password) for login in DEMO_LOGINS)

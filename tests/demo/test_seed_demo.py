@@ -9,8 +9,8 @@ from django.contrib.auth.hashers import check_password
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from portal.demo.customers import BUSINESS, DEMO, DEMO_LOGINS, FORMER, HOUSEHOLD, NEWCOMER_NAME
-from portal.demo.thirdparty import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, SCOPES
+from demo.customers import BUSINESS, DEMO, DEMO_LOGINS, FORMER, HOUSEHOLD, NEWCOMER_NAME
+from demo.thirdparty import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, SCOPES
 from portal.models import PremiseRegistration, Rep, ServicePeriod
 from portal.selectors import rep_search, service_period_current, service_period_for_code
 from thirdparty.models import Application, Organization
@@ -169,7 +169,7 @@ def test_seed_demo_refuses_bad_arguments(args, message):
 def test_plan_deliveries_daily_recent_days_and_one_history_file_per_month_before():
     from datetime import date, timedelta
 
-    from portal.demo import intervals
+    from demo import intervals
 
     end = date(2025, 3, 10)
     days = [end - timedelta(days=k) for k in range(70)]  # Dec 31 .. Mar 10
@@ -194,8 +194,8 @@ def test_interval_data_ensure_delivers_history_and_daily_files_and_fills_only_ga
 ):
     from datetime import date
 
-    from portal.demo import intervals
-    from portal.management.commands.seed_demo import register_premises
+    from demo import intervals
+    from demo.management.commands.seed_demo import register_premises
     from usage.services import tdus_ensure
     from usage.synth import synth_premises
 

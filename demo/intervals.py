@@ -25,6 +25,10 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection
 
+from usage.models import IngestFile
+from usage.synth import TDUS, generate, interval_file_name
+from usage.synth.tdus import TDU_BY_DUNS
+
 DAILY_DAYS = 31  # the most recent days arrive as daily files; older ones as monthly history files
 _DAILY = re.compile(r"^(?P<duns>\d+)_(?P<day>\d{8})_INTERVAL\.csv(\.gz)?$")
 _HISTORY = re.compile(r"^(?P<duns>\d+)_(?P<last>\d{8})_HISTORY_(?P<first>\d{8})\.csv(\.gz)?$")
@@ -68,8 +72,6 @@ def _ymd(text: str) -> date:
 
 def loaded_days(duns_list: Sequence[str]) -> dict[str, set[date]]:
     """The days each TDU's interval files delivered, as the ingest reports of loaded files tell."""
-    from usage.models import IngestFile
-
     done = {IngestFile.Status.LOADED, IngestFile.Status.LOADED_WITH_REJECTS}
     covered: dict[str, set[date]] = {duns: set() for duns in duns_list}
     for duns in duns_list:
@@ -112,8 +114,6 @@ def _deliver(delivery: Delivery, staging: Path, inbox: Path, compress: bool) -> 
 
     Written as a ``.part`` file and renamed when complete, so an inbox scanner never sees half a file; with
     ``compress`` gzipped (level 1, no name or time in the header: the same bytes every time)."""
-    from usage.synth import interval_file_name
-    from usage.synth.tdus import TDU_BY_DUNS
 
     tdu = TDU_BY_DUNS[delivery.duns]
     sources = [staging / interval_file_name(tdu, day) for day in delivery.days]
@@ -187,8 +187,6 @@ def interval_data_ensure(
 
     ``compress``: gzip each file (CONTRACTS allows ``.csv.gz``): a year for 300 meters is about 1 GB of CSV and
     about 110 MB compressed, and the files stay on disk in ``processed/`` after loading."""
-    from usage.models import IngestFile
-    from usage.synth import TDUS, generate
 
     inbox = Path(inbox or settings.SMT_INBOX_DIR)
     result = IntervalResult(days_wanted=days)

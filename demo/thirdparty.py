@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.apps import apps
 from django.db import transaction
 from django.utils import timezone
+
+from thirdparty.models import Application, Membership, Organization
 
 ORGANIZATION_NAME = "WattWise Energy Insights LLC"
 CLIENT_ID = "wattwise-demo-client"
@@ -24,18 +25,14 @@ SCOPES = ["profile:read", "premises:read", "usage:read", "billing:read"]
 
 @dataclass
 class DemoThirdParty:
-    organization: object
-    application: object
+    organization: Organization
+    application: Application
     created: bool
 
 
 @transaction.atomic
 def demo_third_party_ensure(*, member=None) -> DemoThirdParty:
     """Create (or find) the approved organization and its OAuth application; ``member`` becomes its admin."""
-    Organization = apps.get_model("thirdparty", "Organization")
-    Application = apps.get_model("thirdparty", "Application")
-    Membership = apps.get_model("thirdparty", "Membership")
-
     organization, _ = Organization.objects.get_or_create(
         legal_name=ORGANIZATION_NAME,
         defaults={
