@@ -32,5 +32,11 @@ def production_secrets(app_configs, **kwargs):
 @register()
 def access_window(app_configs, **kwargs):
     if settings.ACCESS_WINDOW_MONTHS < 13:
-        return [Error("ACCESS_WINDOW_MONTHS must be at least 13.", id="smt.E004")]
+        return [
+            Error(
+                f"ACCESS_WINDOW_MONTHS is {settings.ACCESS_WINDOW_MONTHS}: it must be at least 13.",
+                hint="Everyone must be able to see a whole year and the same month a year ago; set 13 or more.",
+                id="smt.E004",
+            )
+        ]
     return []

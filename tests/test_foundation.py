@@ -6,7 +6,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
+
+from smt.env import envbool
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -70,6 +73,31 @@ def test_check_deploy_fails_without_a_registration_code_key(tmp_path):
     )
     assert result.returncode != 0
     assert "REGISTRATION_CODE_KEY" in result.stderr + result.stdout
+
+
+def test_an_access_window_under_13_months_is_an_error_not_a_silent_clamp(tmp_path):
+    result = _manage("check", env_extra={"ACCESS_WINDOW_MONTHS": "12", "SMT_VAR_DIR": str(tmp_path)})
+    assert result.returncode != 0
+    assert "smt.E004" in result.stderr and "ACCESS_WINDOW_MONTHS is 12" in result.stderr
+
+
+@pytest.mark.parametrize(("value", "expected"), [("1", True), (" Yes ", True), ("off", False), ("", False)])
+def test_envbool_reads_the_usual_words(monkeypatch, value, expected):
+    monkeypatch.setenv("SMT_TEST_SWITCH", value)
+    assert envbool("SMT_TEST_SWITCH") is expected
+
+
+@pytest.mark.parametrize("value", ["ture", "enabled", "2"])
+def test_envbool_refuses_what_it_cannot_read(monkeypatch, value):
+    monkeypatch.setenv("SMT_TEST_SWITCH", value)
+    with pytest.raises(ImproperlyConfigured, match="SMT_TEST_SWITCH"):
+        envbool("SMT_TEST_SWITCH")
+
+
+def test_an_unreadable_setting_stops_the_start_with_its_name(tmp_path):
+    result = _manage("check", env_extra={"DEBUG": "ture", "SMT_VAR_DIR": str(tmp_path)})
+    assert result.returncode != 0
+    assert "DEBUG='ture' is not a yes/no value" in result.stderr
 
 
 def test_json_logs_are_one_object_per_line(tmp_path):
