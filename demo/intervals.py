@@ -28,6 +28,7 @@ from django.db import connection
 from usage.models import IngestFile
 from usage.synth import TDUS, generate, interval_file_name
 from usage.synth.tdus import TDU_BY_DUNS
+from usage.tasks import inbox_dirs, load_inbox_file
 
 DAILY_DAYS = 31  # the most recent days arrive as daily files; older ones as monthly history files
 _DAILY = re.compile(r"^(?P<duns>\d+)_(?P<day>\d{8})_INTERVAL\.csv(\.gz)?$")
@@ -135,14 +136,10 @@ def _deliver(delivery: Delivery, staging: Path, inbox: Path, compress: bool) -> 
     return target
 
 
-def _inbox_loader() -> tuple[Callable[[Path], object] | None, str]:
+def _inbox_loader() -> tuple[Callable[[Path], dict | str], str]:
     """The Celery task's own code path, run in-process: claim into processing/, then load_inbox_file."""
-    try:
-        from usage.tasks import inbox_dirs, load_inbox_file
-    except ImportError as exc:  # the ingest issue has not landed: leave the files in the inbox
-        return None, f"not loaded: no loader yet ({exc})"
 
-    def load(path: Path):
+    def load(path: Path) -> dict | str:
         claimed = inbox_dirs()["processing"] / path.name
         try:
             path.rename(claimed)
@@ -235,7 +232,8 @@ def interval_data_ensure(
             if isinstance(outcome, str):
                 result.files_elsewhere += 1
                 continue
-            report = IngestFile.objects.filter(pk=outcome.get("report")).first()
+            report_id = outcome.get("report")
+            report = IngestFile.objects.filter(pk=report_id).first() if report_id is not None else None
             if report is None or report.status == IngestFile.Status.FAILED:
                 result.files_failed.append(f"{path.name}: {report.message if report else outcome}")
                 continue

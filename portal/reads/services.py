@@ -143,7 +143,7 @@ def read_complete(*, read_id: int, register_kwh: Decimal, read_at: datetime) -> 
 
 def read_answer_record(*, outcome: ReadOutcome) -> bool:
     """Record what the head-end answered for one of our requests (connected to ``usage.headend`` in ready)."""
-    if outcome.succeeded:
+    if outcome.register_kwh is not None and outcome.read_at is not None:
         return read_complete(
             read_id=outcome.request_id, register_kwh=outcome.register_kwh, read_at=outcome.read_at
         )

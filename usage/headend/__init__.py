@@ -51,10 +51,6 @@ class ReadOutcome:
     failure_code: str = ""
     failure_message: str = ""
 
-    @property
-    def succeeded(self) -> bool:
-        return self.register_kwh is not None
-
 
 class HeadEndAdapter:
     """Base class. ``name`` is what the read history records as the adapter that handled a request."""
