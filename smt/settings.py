@@ -144,7 +144,7 @@ ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https") else "ht
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_ALLOW_UNVERIFIED_EMAIL = True
 
-# Accounts (issue 4, docs/accounts.md): sign-up with ESI ID + code, e-mail via Celery, limits, sessions.
+# Accounts (docs/accounts.md): sign-up with ESI ID + code, e-mail via Celery, limits, sessions.
 ACCOUNT_FORMS = {"signup": "portal.accounts.forms.SignupForm"}
 ACCOUNT_ADAPTER = "portal.accounts.adapter.AccountAdapter"
 ACCOUNT_CHANGE_EMAIL = True  # a new address takes effect only once confirmed
