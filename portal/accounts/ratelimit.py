@@ -109,12 +109,6 @@ def registration_failure_record(*, esiid: str, ip: str | None) -> int:
     return min(left)
 
 
-def registration_failures_clear(*, esiid: str, ip: str | None = None) -> None:
-    """Forget the failures (used by administrators and tests)."""
-    for scope, value in _subjects(esiid, ip):
-        cache.delete(_cache_key(scope, value))
-
-
 def response_429(
     request: HttpRequest, throttle: Throttle, *, template="portal/accounts/429.html", context=None
 ) -> HttpResponse:
