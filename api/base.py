@@ -169,6 +169,11 @@ class ApiView(APIView):
         raise ApiProblem(404, d.detail)
 
 
+def absolute_url(request, path: str) -> str:
+    """``path`` (from ``reverse``) as an absolute URL on the host the request came to."""
+    return request.build_absolute_uri(path)
+
+
 class NotFoundView(ApiView):
     """Any other address under the API: a problem document, with the rate-limit headers."""
 
