@@ -21,7 +21,7 @@ from api.authentication import (
 )
 from api.problems import ApiProblem
 from thirdparty.access import GENERATION_KEY as ACCESS_GEN_KEY
-from thirdparty.access import Actor
+from thirdparty.access import Actor, access_decide
 from thirdparty.access import cache_seconds as access_cache_seconds
 from thirdparty.accesslog import access_log_record
 
@@ -153,8 +153,6 @@ class ApiView(APIView):
 
     def decide(self, **kwargs):
         """thirdparty.access.access_decide for this caller; raises the problem the decision calls for."""
-        from thirdparty.access import access_decide
-
         d = access_decide(
             actor=self.actor, generation=getattr(self.request, "_access_generation", None), **kwargs
         )

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from datetime import date
 
+from api.problems import invalid_parameter
 from usage.models import BillingPeriod, Premise
+from usage.reads.selectors import summary_for
+from usage.writers.export import ExportError, export_intervals
 
 FORMAT_MEDIA_TYPES = {
     "json": "application/json",
@@ -21,9 +24,6 @@ def intervals_export(*, premise: Premise, start: date, end: date, granularity: s
     """(body bytes, content type, file name) exactly as every other path produces them.
 
     A request the writers refuse becomes a 400 naming the parameter."""
-    from api.problems import invalid_parameter
-    from usage.writers.export import ExportError, export_intervals
-
     try:
         result = export_intervals(premise=premise, start=start, end=end, granularity=granularity, fmt=fmt)
     except ExportError as exc:
@@ -51,6 +51,4 @@ def billing_periods(*, premise: Premise, start: date, end: date) -> list[dict]:
 def usage_summary(*, premise: Premise, start: date, end: date) -> dict:
     """The summary of a range (usage.reads.selectors.summary_for) - without the previous period, which
     may lie outside the caller's window."""
-    from usage.reads.selectors import summary_for
-
     return summary_for(premise=premise, start=start, end=end, previous=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import Q
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -53,8 +54,6 @@ def _code_body(request, period: ServicePeriod) -> dict:
 
 def _rep_periods(actor: access.Actor):
     today = access.market_today()
-    from django.db.models import Q
-
     return ServicePeriod.objects.filter(rep_id=actor.organization.rep_id).filter(
         Q(ends_on__isnull=True) | Q(ends_on__gt=today)
     )

@@ -11,6 +11,8 @@ from rest_framework.response import Response
 from api.base import ApiView, absolute_url
 from api.problems import ApiProblem
 from api.schema import ESIID_PARAM, problem_responses
+from portal.headend.services import NoMeter, ReadLimitReached, read_request_create
+from portal.models_reads import MeterReadRequest
 from thirdparty import access
 from thirdparty.scopes import METER_READ_REQUEST
 
@@ -46,8 +48,6 @@ class ReadRequestView(ApiView):
         responses={202: OpenApiTypes.OBJECT, **problem_responses(401, 403, 404, 429)},
     )
     def post(self, request, esiid: str):
-        from portal.headend.services import NoMeter, ReadLimitReached, read_request_create
-
         d = self.decide(esiid=esiid, scope=METER_READ_REQUEST)
         if not d.windows or d.windows[-1].end < access.market_today():
             raise ApiProblem(
@@ -77,8 +77,6 @@ class ReadDetailView(ApiView):
         responses={200: OpenApiTypes.OBJECT, **problem_responses(401, 403, 404)},
     )
     def get(self, request, read_id: int):
-        from portal.models_reads import MeterReadRequest
-
         read = MeterReadRequest.objects.select_related("premise").filter(pk=read_id).first()
         if read is None:
             raise ApiProblem(404, "No read with this id is available to you.")
