@@ -13,12 +13,6 @@ from usage.models import BillingPeriod, Premise
 from usage.reads.selectors import summary_for
 from usage.writers.export import ExportError, export_intervals
 
-FORMAT_MEDIA_TYPES = {
-    "json": "application/json",
-    "csv": "text/csv; charset=utf-8",
-    "xml": "application/atom+xml",
-}
-
 
 def intervals_export(*, premise: Premise, start: date, end: date, granularity: str, fmt: str):
     """(body bytes, content type, file name) exactly as every other path produces them.

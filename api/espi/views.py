@@ -24,7 +24,7 @@ from rest_framework import permissions
 
 from api import params
 from api.base import ApiView, AtomMarker
-from api.problems import ApiProblem, invalid_parameter
+from api.problems import ApiProblem
 from api.schema import problem_responses
 from thirdparty import access
 from thirdparty.accesslog import LoggedRead, access_log_record_many
@@ -207,9 +207,6 @@ def _day_of(ib_key: str) -> date:
         raise ApiProblem(404, "No IntervalBlock with this id is available to you.") from None
 
 
-SUMMARY = "Green Button Connect My Data"
-
-
 class BatchSubscriptionView(EspiView):
     @_subscription_doc("Batch/Subscription: every resource of a subscription")
     def get(self, request, sid: int, esiid: str | None = None):
@@ -338,19 +335,6 @@ class ReadServiceStatusView(EspiView):
             '<ServiceStatus xmlns="http://naesb.org/espi"><currentStatus>1</currentStatus></ServiceStatus>\n'
         )
         return _xml(body.encode())
-
-
-__all__ = [
-    "BatchSubscriptionView",
-    "IntervalBlocksView",
-    "LocalTimeParametersView",
-    "MeterReadingsView",
-    "ReadServiceStatusView",
-    "ReadingTypeView",
-    "UsagePointsView",
-    "UsageSummariesView",
-    "invalid_parameter",
-]
 
 
 def one_of(view_cls, operation_id: str, summary: str):
