@@ -6,4 +6,6 @@ class ApiConfig(AppConfig):
     verbose_name = "API"
 
     def ready(self):
-        from api import signals  # noqa: F401  (registration-code webhook)
+        # signals: the registration-code webhook and access-cache invalidation; tasks: registers the export
+        # task in every process, since api.exports enqueues it by name
+        from api import signals, tasks  # noqa: F401

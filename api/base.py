@@ -21,7 +21,7 @@ from api.authentication import (
 )
 from api.problems import ApiProblem
 from thirdparty.access import GENERATION_KEY as ACCESS_GEN_KEY
-from thirdparty.access import Actor
+from thirdparty.access import Actor, access_decide
 from thirdparty.access import cache_seconds as access_cache_seconds
 from thirdparty.accesslog import access_log_record
 
@@ -153,8 +153,6 @@ class ApiView(APIView):
 
     def decide(self, **kwargs):
         """thirdparty.access.access_decide for this caller; raises the problem the decision calls for."""
-        from thirdparty.access import access_decide
-
         d = access_decide(
             actor=self.actor, generation=getattr(self.request, "_access_generation", None), **kwargs
         )
@@ -167,6 +165,11 @@ class ApiView(APIView):
         if d.status == 403:
             raise ApiProblem(403, d.detail, slug="organization-inactive", title="Organization not active")
         raise ApiProblem(404, d.detail)
+
+
+def absolute_url(request, path: str) -> str:
+    """``path`` (from ``reverse``) as an absolute URL on the host the request came to."""
+    return request.build_absolute_uri(path)
 
 
 class NotFoundView(ApiView):

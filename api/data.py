@@ -8,22 +8,16 @@ from __future__ import annotations
 
 from datetime import date
 
+from api.problems import invalid_parameter
 from usage.models import BillingPeriod, Premise
-
-FORMAT_MEDIA_TYPES = {
-    "json": "application/json",
-    "csv": "text/csv; charset=utf-8",
-    "xml": "application/atom+xml",
-}
+from usage.reads.selectors import summary_for
+from usage.writers.export import ExportError, export_intervals
 
 
 def intervals_export(*, premise: Premise, start: date, end: date, granularity: str, fmt: str):
     """(body bytes, content type, file name) exactly as every other path produces them.
 
     A request the writers refuse becomes a 400 naming the parameter."""
-    from api.problems import invalid_parameter
-    from usage.writers.export import ExportError, export_intervals
-
     try:
         result = export_intervals(premise=premise, start=start, end=end, granularity=granularity, fmt=fmt)
     except ExportError as exc:
@@ -51,6 +45,4 @@ def billing_periods(*, premise: Premise, start: date, end: date) -> list[dict]:
 def usage_summary(*, premise: Premise, start: date, end: date) -> dict:
     """The summary of a range (usage.reads.selectors.summary_for) - without the previous period, which
     may lie outside the caller's window."""
-    from usage.reads.selectors import summary_for
-
     return summary_for(premise=premise, start=start, end=end, previous=False)

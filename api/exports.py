@@ -18,11 +18,13 @@ from pathlib import Path
 
 import orjson
 import zstandard
+from celery import current_app
 from django.conf import settings
 from django.core import signing
-from django.db import transaction
+from django.db import connections, transaction
 from django.utils import timezone
 
+from api.data import intervals_export
 from api.models import ExportJob
 from thirdparty import access
 from thirdparty.accesslog import LoggedRead, access_log_record_many
@@ -35,6 +37,8 @@ MAX_PREMISES = 10_000
 LINK_SECONDS = 24 * 3600
 PROGRESS_EVERY = 100
 _SIGNER_SALT = "api.exports.download"
+#: api/tasks.py runs jobs by calling this module; this module enqueues them by the task's name (no import cycle)
+EXPORT_RUN_TASK = "api.tasks.export_run_task"
 
 REASON_TEXT = {
     access.NOT_FOUND: "unknown ESI ID, or no grant on it",
@@ -77,9 +81,7 @@ def export_create(
         compression=compression,
         premises_total=len(dict.fromkeys(esiids)),
     )
-    from api.tasks import export_run_task
-
-    transaction.on_commit(lambda: export_run_task.delay(str(job.pk)))
+    transaction.on_commit(lambda: current_app.tasks[EXPORT_RUN_TASK].delay(str(job.pk)))
     return job
 
 
@@ -156,8 +158,6 @@ def _ordered_map(func, items: list, *, threads: int):
         for item in items:
             yield item, func(item)
         return
-    from django.db import connections
-
     work: queue.Queue = queue.Queue()
     results: dict[int, object] = {}
     ready = threading.Condition()
@@ -214,8 +214,6 @@ def _ordered_map(func, items: list, *, threads: int):
 
 def export_run(job_id: str) -> ExportJob:
     """Write the job's file (idempotent: a finished job is left alone)."""
-    from api.data import intervals_export
-
     job = ExportJob.objects.get(pk=job_id)
     if job.status == ExportJob.Status.DONE:
         return job

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from api.problems import invalid_parameter
@@ -65,8 +66,6 @@ def parse_datetime_param(request, name: str) -> datetime | None:
             name, f"{name}={raw!r} is not a time; use ISO 8601, e.g. 2025-07-01T00:00:00Z."
         )
     if value.tzinfo is None:
-        from django.utils import timezone
-
         value = timezone.make_aware(value)
     return value
 

@@ -18,7 +18,6 @@ from rest_framework import exceptions
 log = logging.getLogger(__name__)
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
-TYPE_BASE = "https://smt-open.example/problems/"
 
 TITLES = {
     400: "Bad request",

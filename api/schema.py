@@ -1,13 +1,25 @@
-"""OpenAPI (drf-spectacular): problem responses, security schemes and the description with the live limits."""
+"""OpenAPI (drf-spectacular): shared parameters, problem responses, security schemes and the description with
+the live limits."""
 
 from __future__ import annotations
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
 from api.throttling import limits_description
 from thirdparty.scopes import SCOPES
+
+ESIID_PARAM = OpenApiParameter(
+    "esiid", OpenApiTypes.STR, OpenApiParameter.PATH, description="The premise's ESI ID (17 or 22 digits)."
+)
+START_PARAM = OpenApiParameter(
+    "start", OpenApiTypes.DATE, description="First local (America/Chicago) date, inclusive.", required=True
+)
+END_PARAM = OpenApiParameter(
+    "end", OpenApiTypes.DATE, description="Last local date, inclusive.", required=True
+)
 
 ProblemSerializer = inline_serializer(
     "Problem",

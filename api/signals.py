@@ -3,9 +3,14 @@
 import logging
 
 from django.conf import settings
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from portal.models import PremiseRegistration, ServicePeriod
 from portal.signals import registration_code_rotated
+from thirdparty import webhooks
+from thirdparty.access import cache_bump
+from thirdparty.models import AccessToken, Agreement, AgreementPremise, ApiKey, Application, Organization
 
 log = logging.getLogger(__name__)
 
@@ -15,12 +20,6 @@ CODE_ROTATED_EVENT = "registration_code.rotated"
 @receiver(registration_code_rotated, dispatch_uid="api.registration_code_rotated_webhook")
 def notify_rep_of_new_code(sender, period, **kwargs):
     """Tell the REP of record that a premise's registration code changed (it fetches the code by API)."""
-    try:
-        from thirdparty.webhooks import webhook_send
-    except ImportError:  # pragma: no cover - webhooks not installed
-        return
-    from thirdparty.models import Organization
-
     org = Organization.objects.filter(
         rep_id=period.rep_id, kind=Organization.Kind.REP, status=Organization.Status.APPROVED
     ).first()
@@ -33,19 +32,13 @@ def notify_rep_of_new_code(sender, period, **kwargs):
         "url": f"{settings.SITE_URL}/api/v1/premises/{esiid}/registration-code/",
     }
     try:
-        webhook_send(organization=org, event=CODE_ROTATED_EVENT, data=data)
+        webhooks.webhook_send(organization=org, event=CODE_ROTATED_EVENT, data=data)
     except ValueError:
         log.warning("webhook event %s is not registered; REP %s not notified", CODE_ROTATED_EVENT, org.pk)
 
 
 def _connect_access_cache_invalidation():
     """Any change to who may see what voids the cached credentials and grants in every process."""
-    from django.db.models.signals import post_delete, post_save
-
-    from portal.models import PremiseRegistration, ServicePeriod
-    from thirdparty.access import cache_bump
-    from thirdparty.models import AccessToken, Agreement, AgreementPremise, ApiKey, Application, Organization
-
     for model in (
         AccessToken,
         Agreement,

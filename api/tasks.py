@@ -1,23 +1,20 @@
-"""Celery tasks of the API: bulk exports. Thin: they call api.exports."""
+"""Celery tasks of the API: bulk exports. Thin: they call api.exports (which enqueues by task name)."""
 
 from celery import shared_task
+from django.utils import timezone
+
+from api.exports import EXPORT_RUN_TASK, export_path, export_run
+from api.models import ExportJob
 
 
-@shared_task(acks_late=True, ignore_result=True)
+@shared_task(name=EXPORT_RUN_TASK, acks_late=True, ignore_result=True)
 def export_run_task(job_id: str) -> None:
-    from api.exports import export_run
-
     export_run(job_id)
 
 
 @shared_task(ignore_result=True)
 def exports_purge_expired() -> int:
     """Delete export files whose download link has expired."""
-    from django.utils import timezone
-
-    from api.exports import export_path
-    from api.models import ExportJob
-
     n = 0
     for job in ExportJob.objects.filter(expires_at__lt=timezone.now()).exclude(file_name=""):
         path = export_path(job)

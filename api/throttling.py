@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 
 DEFAULT_PROFILES = {
     # Ordinary use: generous for scripts, firm against runaway loops.
@@ -87,8 +88,6 @@ class Counted:
 
 def _redis_client():
     """The raw redis-py client behind Django's RedisCache (None for other cache backends)."""
-    from django.core.cache.backends.redis import RedisCache
-
     backend = caches["default"]
     if not isinstance(backend, RedisCache):
         return None

@@ -1,58 +1,45 @@
 """URLs of the API: /api/v1/ (REST), /api/schema/ and /api/docs/ (OpenAPI), /espi/1_1/resource/ (Green Button)."""
 
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
-from api import throttling, views
 from api.base import NotFoundView
-
-
-class _Counted:
-    """The docs and schema count against the client's IP limit and carry the RateLimit headers too."""
-
-    def finalize_response(self, request, response, *args, **kwargs):
-        response = super().finalize_response(request, response, *args, **kwargs)
-        states, _ = throttling.count([("ip", throttling.client_ip(request))])
-        for k, v in throttling.headers_for(states).items():
-            response[k] = v
-        return response
-
-
-class SchemaView(_Counted, SpectacularAPIView):
-    pass
-
-
-class DocsView(_Counted, SpectacularSwaggerSplitView):
-    pass
-
-
-class RedocView(_Counted, SpectacularRedocView):
-    pass
-
+from api.views import codes, docs, exports, intervals, premises, reads, root
 
 v1 = (
     [
-        path("", views.ApiRootView.as_view(), name="root"),
-        path("me/", views.MeView.as_view(), name="me"),
-        path("premises/", views.PremiseListView.as_view(), name="premise-list"),
-        path("premises/<str:esiid>/", views.PremiseDetailView.as_view(), name="premise-detail"),
-        path("premises/<str:esiid>/intervals/", views.IntervalsView.as_view(), name="premise-intervals"),
+        path("", root.ApiRootView.as_view(), name="root"),
+        path("me/", root.MeView.as_view(), name="me"),
+        path("premises/", premises.PremiseListView.as_view(), name="premise-list"),
+        path("premises/<str:esiid>/", premises.PremiseDetailView.as_view(), name="premise-detail"),
+        path("premises/<str:esiid>/intervals/", intervals.IntervalsView.as_view(), name="premise-intervals"),
         path(
             "premises/<str:esiid>/billing-periods/",
-            views.BillingPeriodsView.as_view(),
+            premises.BillingPeriodsView.as_view(),
             name="premise-billing-periods",
         ),
-        path("premises/<str:esiid>/summary/", views.SummaryView.as_view(), name="premise-summary"),
-        path("", include("api.urls_more")),
-        re_path(r"^.*$", NotFoundView.as_view(), name="not-found"),
+        path("premises/<str:esiid>/summary/", premises.SummaryView.as_view(), name="premise-summary"),
+        path("premises/<str:esiid>/reads/", reads.ReadRequestView.as_view(), name="premise-reads"),
+        path("reads/<int:read_id>/", reads.ReadDetailView.as_view(), name="read-detail"),
+        path(
+            "premises/<str:esiid>/registration-code/",
+            codes.RegistrationCodeView.as_view(),
+            name="registration-code",
+        ),
+        path("registration-codes/", codes.RegistrationCodeFeedView.as_view(), name="registration-code-feed"),
+        path("exports/", exports.ExportListView.as_view(), name="export-list"),
+        path("exports/<uuid:job_id>/", exports.ExportDetailView.as_view(), name="export-detail"),
+        path("exports/<uuid:job_id>/download/", exports.ExportDownloadView.as_view(), name="export-download"),
+        re_path(
+            r"^.*$", NotFoundView.as_view(), name="not-found"
+        ),  # last: anything else is a problem document
     ],
     "api",
 )
 
 urlpatterns = [
     path("api/v1/", include(v1)),
-    path("api/schema/", SchemaView.as_view(), name="api-schema"),
-    path("api/docs/", DocsView.as_view(url_name="api-schema"), name="api-docs"),
-    path("api/redoc/", RedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("api/schema/", docs.SchemaView.as_view(), name="api-schema"),
+    path("api/docs/", docs.DocsView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/redoc/", docs.RedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("espi/1_1/resource/", include("api.espi.urls")),
 ]

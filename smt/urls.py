@@ -9,7 +9,6 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("", include("portal.accounts.urls")),
     path("", include("portal.urls")),
-    path("espi/1_1/resource/", include("thirdparty.urls_espi")),  # ApplicationInformation, Authorization
     path("", include("api.urls")),  # /api/v1/, /api/schema/, /api/docs/, /espi/1_1/resource/
     path(
         "", include("thirdparty.urls")

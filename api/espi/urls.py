@@ -1,13 +1,23 @@
-"""Green Button Connect My Data resources (ESPI 1.1 REST paths)."""
+"""Green Button Connect My Data under /espi/1_1/resource/ (ESPI 1.1 REST paths): the application's own
+ApplicationInformation and Authorization resources, then the subscription data, then a problem document for
+anything else."""
 
 from django.urls import path, re_path
 
 from api.base import NotFoundView
+from api.espi import authorization
 from api.espi import views as v
 
 S = "Subscription/<int:sid>"
 UP = f"{S}/UsagePoint/<str:esiid>"
 urlpatterns = [
+    path(
+        "ApplicationInformation/<str:client_id>",
+        authorization.application_information,
+        name="espi-applicationinformation",
+    ),
+    path("Authorization", authorization.authorizations, name="espi-authorizations"),
+    path("Authorization/<int:agreement_id>", authorization.authorization, name="espi-authorization"),
     path("Batch/Subscription/<int:sid>", v.BatchSubscriptionView.as_view(), name="espi-batch-subscription"),
     path(
         "Batch/Subscription/<int:sid>/UsagePoint/<str:esiid>",

@@ -24,15 +24,17 @@ from rest_framework import permissions
 
 from api import params
 from api.base import ApiView, AtomMarker
-from api.problems import ApiProblem, invalid_parameter
+from api.problems import ApiProblem
 from api.schema import problem_responses
 from thirdparty import access
 from thirdparty.accesslog import LoggedRead, access_log_record_many
 from thirdparty.models import AgreementPremise
 from thirdparty.scopes import USAGE_READ
+from usage.reads.selectors import intervals_for
+from usage.writers import espi as writer
+from usage.writers.espi import ATOM_NS, espi_entries, espi_feed, resource_uuid
 
 ATOM = "application/atom+xml"
-ATOM_NS = "http://www.w3.org/2005/Atom"
 STATIC_EPOCH = 1704067200  # 2024-01-01T00:00:00Z: published/updated of the fixed shared resources
 
 ESPI_PARAMS = [
@@ -141,9 +143,6 @@ class EspiView(ApiView):
     def entries_for(
         self, sid: int, d: access.Decision, *, granularity: str = "15min", day: date | None = None
     ) -> list:
-        from usage.reads.selectors import intervals_for
-        from usage.writers.espi import espi_entries
-
         w = d.windows[-1]
         start, end = (day, day) if day else (w.start, w.end)
         if day is not None and not any(x.start <= day <= x.end for x in d.windows):
@@ -172,8 +171,6 @@ class EspiView(ApiView):
             )
 
     def feed(self, request, entries: list, *, kind: str, title: str, feed_key: str) -> HttpResponse:
-        from usage.writers.espi import espi_feed, resource_uuid
-
         entries = self.apply(entries, self.filters(request))
         updated = max((e.updated for e in entries), default=STATIC_EPOCH)
         self_href = request.build_absolute_uri().replace("&", "&amp;")
@@ -208,9 +205,6 @@ def _day_of(ib_key: str) -> date:
         return datetime.strptime(ib_key, "%Y%m%d").date()
     except ValueError:
         raise ApiProblem(404, "No IntervalBlock with this id is available to you.") from None
-
-
-SUMMARY = "Green Button Connect My Data"
 
 
 class BatchSubscriptionView(EspiView):
@@ -287,20 +281,18 @@ class ReadingTypeView(EspiView):
 
     @extend_schema(summary="A ReadingType", tags=["Green Button"], responses=XML_RESPONSES, auth=[])
     def get(self, request, rt: str):
-        from usage.writers import espi as w
-
         g = _granularity_of(rt)
         flow = 1 if rt.startswith("consumption-") else 19
         name = "consumption" if flow == 1 else "surplus generation"
         href = f"{_base()}/ReadingType/{rt}"
-        xml = w._entry(
-            w.resource_uuid("ReadingType", rt.split("-")[0], g),
-            f"{w.GRANULARITY_TITLES[g]} {name}, Wh",
+        xml = writer._entry(
+            resource_uuid("ReadingType", rt.split("-")[0], g),
+            f"{writer.GRANULARITY_TITLES[g]} {name}, Wh",
             [
-                w._link("self", href, "espi-entry/ReadingType"),
-                w._link("up", f"{_base()}/ReadingType", "espi-feed/ReadingType"),
+                writer._link("self", href, "espi-entry/ReadingType"),
+                writer._link("up", f"{_base()}/ReadingType", "espi-feed/ReadingType"),
             ],
-            w._reading_type(flow, g),
+            writer._reading_type(flow, g),
             STATIC_EPOCH,
             STATIC_EPOCH,
         )
@@ -314,21 +306,19 @@ class LocalTimeParametersView(EspiView):
         summary="LocalTimeParameters (US Central)", tags=["Green Button"], responses=XML_RESPONSES, auth=[]
     )
     def get(self, request, ltp: str):
-        from usage.writers import espi as w
-
         if ltp != "US-Central":
             raise ApiProblem(404, "The only LocalTimeParameters here is US-Central.")
         href = f"{_base()}/LocalTimeParameters/US-Central"
-        xml = w._entry(
-            w.resource_uuid("LocalTimeParameters", "US-Central"),
+        xml = writer._entry(
+            resource_uuid("LocalTimeParameters", "US-Central"),
             "US Central Time (America/Chicago)",
             [
-                w._link("self", href, "espi-entry/LocalTimeParameters"),
-                w._link("up", f"{_base()}/LocalTimeParameters", "espi-feed/LocalTimeParameters"),
+                writer._link("self", href, "espi-entry/LocalTimeParameters"),
+                writer._link("up", f"{_base()}/LocalTimeParameters", "espi-feed/LocalTimeParameters"),
             ],
-            f'<LocalTimeParameters xmlns="{w.ESPI_NS}"><dstEndRule>{w.DST_END_RULE}</dstEndRule>'
-            f"<dstOffset>{w.DST_OFFSET}</dstOffset><dstStartRule>{w.DST_START_RULE}</dstStartRule>"
-            f"<tzOffset>{w.TZ_OFFSET}</tzOffset></LocalTimeParameters>",
+            f'<LocalTimeParameters xmlns="{writer.ESPI_NS}"><dstEndRule>{writer.DST_END_RULE}</dstEndRule>'
+            f"<dstOffset>{writer.DST_OFFSET}</dstOffset><dstStartRule>{writer.DST_START_RULE}</dstStartRule>"
+            f"<tzOffset>{writer.TZ_OFFSET}</tzOffset></LocalTimeParameters>",
             STATIC_EPOCH,
             STATIC_EPOCH,
         )
@@ -345,19 +335,6 @@ class ReadServiceStatusView(EspiView):
             '<ServiceStatus xmlns="http://naesb.org/espi"><currentStatus>1</currentStatus></ServiceStatus>\n'
         )
         return _xml(body.encode())
-
-
-__all__ = [
-    "BatchSubscriptionView",
-    "IntervalBlocksView",
-    "LocalTimeParametersView",
-    "MeterReadingsView",
-    "ReadServiceStatusView",
-    "ReadingTypeView",
-    "UsagePointsView",
-    "UsageSummariesView",
-    "invalid_parameter",
-]
 
 
 def one_of(view_cls, operation_id: str, summary: str):

@@ -13,6 +13,7 @@ from django.utils import timezone
 from portal.models import Rep
 from thirdparty.apikeys import REP_KEY_SCOPES, apikey_create
 from thirdparty.models import Organization
+from thirdparty.scopes import SCOPES
 
 
 class Command(BaseCommand):
@@ -58,8 +59,6 @@ class Command(BaseCommand):
                 raise CommandError(f"No organization named {opts['organization']!r}.")
             default_scopes = [s for s in REP_KEY_SCOPES] if org.kind == Organization.Kind.REP else None
             if default_scopes is None:
-                from thirdparty.scopes import SCOPES
-
                 default_scopes = list(SCOPES)
         try:
             row, key = apikey_create(
