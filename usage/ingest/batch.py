@@ -1,5 +1,5 @@
-"""What the general chunk parser and its fast path share: the ``Batch`` of readings they return, the parse state
-carried from chunk to chunk, and each local day's slot table. Pure: no Django.
+"""What the general chunk parser and its fast path share: the ``Batch`` of readings they return, the parse
+state carried from chunk to chunk, and each local day's slot table. Pure: no Django.
 """
 
 from __future__ import annotations

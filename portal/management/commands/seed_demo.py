@@ -68,9 +68,9 @@ class Command(BaseCommand):
         from portal.demo.intervals import interval_data_ensure
         from portal.demo.reps import demo_reps_ensure
         from portal.demo.thirdparty import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, demo_third_party_ensure
-        from usage.loader import local_today
         from usage.services import tdus_ensure
         from usage.synth import synth_premises
+        from usage.timegrid import local_today
 
         meters, days = opts["meters"], opts["days"]
         if meters < 5:
