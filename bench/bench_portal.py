@@ -52,7 +52,7 @@ def seed(today: date) -> None:
     from portal.models import PremiseRegistration, User
     from portal.services import rep_create, service_period_move_in
     from usage import storage, timegrid
-    from usage.loader import ingest_file
+    from usage.ingest.loader import ingest_file
     from usage.models import Meter, Premise
     from usage.services import premise_create, tdus_ensure
 

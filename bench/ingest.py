@@ -62,7 +62,7 @@ def machine() -> dict:
 
 def _load_share(files: list[Path], out) -> None:
     """One loader process: its share of the files, totals sent back through ``out``."""
-    from usage.loader import ingest_file
+    from usage.ingest.loader import ingest_file
 
     totals = {"files": 0, "rows": 0, "stored": 0, "superseded": 0, "rejected": 0, "failed": 0}
     c0 = time.process_time()

@@ -92,7 +92,7 @@ class Meter(models.Model):
             raise ValidationError({"removed_on": "A meter cannot be removed before it was installed."})
 
 
-# --- Interval data ingest and storage (issue 3). Values live in a compact binary codec (usage/codec.py).
+# --- Interval data ingest and storage. Values live in a compact binary codec (usage/codec.py).
 
 
 class Channel(models.IntegerChoices):

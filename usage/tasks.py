@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import IntegrityError, InterfaceError, OperationalError
 
 from usage import storage
-from usage.loader import ingest_file
+from usage.ingest.loader import ingest_file
 from usage.models import IngestFile
 
 log = logging.getLogger(__name__)

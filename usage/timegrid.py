@@ -1,7 +1,8 @@
 """Local market days and their 15-minute slots (America/Chicago).
 
 A market day has 92, 96 or 100 intervals. Slot ``i`` of a day is the i-th interval in absolute time,
-so on the fall-back day the repeated hour's CDT intervals come before its CST ones. Pure: no Django.
+so on the fall-back day the repeated hour's CDT intervals come before its CST ones. Days are numbered from
+1970-01-01 (``day_num``) in the parser's arrays and in storage. Pure: no Django.
 """
 
 from __future__ import annotations
@@ -15,6 +16,22 @@ import numpy as np
 MARKET_TZ = ZoneInfo("America/Chicago")
 SLOT_SECONDS = 900
 NORMAL_SLOTS = 96
+EPOCH_ORD = date(1970, 1, 1).toordinal()
+
+
+def local_today() -> date:
+    """Today's date in the market's time zone."""
+    return datetime.now(tz=MARKET_TZ).date()
+
+
+def day_num(d: date) -> int:
+    """Days since 1970-01-01 of a local date."""
+    return d.toordinal() - EPOCH_ORD
+
+
+def num_day(n: int) -> date:
+    """The local date of a day number (``day_num`` backwards)."""
+    return date.fromordinal(int(n) + EPOCH_ORD)
 
 
 @lru_cache(maxsize=8192)

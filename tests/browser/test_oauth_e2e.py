@@ -53,7 +53,7 @@ def world(tmp_path, django_user_model, settings):
     from thirdparty.models import Organization
     from thirdparty.services.applications import application_register
     from thirdparty.services.onboarding import organization_approve
-    from usage.loader import ingest_file
+    from usage.ingest.loader import ingest_file
     from usage.models import Meter
     from usage.services import premise_create, tdus_ensure
 

@@ -1,5 +1,5 @@
 """Fixtures for the customer portal tests: premises, occupancies, accounts and interval data loaded through
-the real ingest path (TDU files -> usage.loader). Imported with ``from tests.portal.test_usage_fixtures import *``.
+the real ingest path (TDU files -> usage.ingest.loader). Imported with ``from tests.portal.test_usage_fixtures import *``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from portal.access_window import market_today
 from portal.models import PremiseRegistration, User
 from portal.services import rep_create, service_period_move_in, service_period_move_out
 from usage import timegrid
-from usage.loader import ingest_file
+from usage.ingest.loader import ingest_file
 from usage.models import Meter
 from usage.services import premise_create, tdus_ensure
 

@@ -189,7 +189,7 @@ def test_a_loaded_tdu_file_announces_data_available_to_apps_that_may_read_it(
 
     from portal.access_window import market_today
     from tests.usage.ingest_helpers import HEADER, day_rows
-    from usage.loader import ingest_file
+    from usage.ingest.loader import ingest_file
 
     from .consent_fixtures import token_for
 

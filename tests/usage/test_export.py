@@ -14,7 +14,7 @@ from django.core.management import CommandError, call_command
 from lxml import etree
 
 from usage import storage
-from usage.loader import ingest_file
+from usage.ingest.loader import ingest_file
 from usage.models import BillingPeriod, Channel, Premise
 from usage.reads.selectors import billed_periods_for, intervals_for, summary_for
 from usage.writers.export import ExportError, export_intervals

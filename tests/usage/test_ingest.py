@@ -22,7 +22,7 @@ from tests.usage.ingest_helpers import (
     write_file,
 )
 from usage import storage
-from usage.loader import ingest_file, ingest_reapply_rejects, ingest_stream
+from usage.ingest.loader import ingest_file, ingest_reapply_rejects, ingest_stream
 from usage.models import IngestFile, RejectedRow
 
 pytestmark = pytest.mark.django_db
@@ -262,14 +262,12 @@ def test_fall_back_day_rows_scattered(oncor, tmp_path):
 
 
 def test_atomic_rollback_on_error(oncor, tmp_path, monkeypatch):
-    from usage import loader
-
     path = write_file(tmp_path, day_rows(ESI_1, DAY))
 
     def boom(*args, **kwargs):
         raise RuntimeError("killed")
 
-    monkeypatch.setattr(loader.storage, "write_day_blocks", boom)
+    monkeypatch.setattr(storage, "write_day_blocks", boom)
     with pytest.raises(RuntimeError):
         ingest_file(path=path)
     assert IngestFile.objects.count() == 0
@@ -312,9 +310,9 @@ def test_fall_back_revision_of_the_cst_quarter_alone(oncor, tmp_path):
 
 
 def test_large_files_are_merged_in_day_parts(oncor, tmp_path, monkeypatch):
-    from usage import loader
+    from usage.ingest import load_intervals
 
-    monkeypatch.setattr(loader, "PART_READINGS", 150)
+    monkeypatch.setattr(load_intervals, "PART_READINGS", 150)
     days = [date(2025, 7, d) for d in (3, 1, 2)]
     lines = []
     for d in days:

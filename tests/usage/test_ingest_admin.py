@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from tests.usage.ingest_helpers import ESI_1, ESI_2, day_rows, make_premise, make_tdus, write_file
-from usage.loader import ingest_file
+from usage.ingest.loader import ingest_file
 from usage.models import IngestFile, RejectedRow
 
 pytestmark = pytest.mark.django_db

@@ -62,7 +62,7 @@ def test_same_file_again_says_so(oncor, tmp_path):
 
 
 def test_an_unexpected_error_fails_that_file_only(oncor, tmp_path, monkeypatch):
-    from usage import loader
+    from usage.ingest import loader
 
     good = write_file(tmp_path, day_rows(ESI_1, date(2025, 7, 1)), tag="a")
     bad = write_file(tmp_path, day_rows(ESI_1, date(2025, 7, 2)), tag="b")

@@ -10,7 +10,7 @@ from django.db import connection
 
 from tests.usage.ingest_helpers import ESI_1, day_rows, make_premise, make_tdus, write_file
 from usage import storage
-from usage.loader import ingest_file
+from usage.ingest.loader import ingest_file
 from usage.models import Channel
 
 pytestmark = pytest.mark.django_db(transaction=True)

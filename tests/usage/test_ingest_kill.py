@@ -15,7 +15,7 @@ from django.db import connection
 from tests.conftest import require_postgres
 from tests.usage.ingest_helpers import ESI_1, ESI_2, day_rows, make_premise, make_tdus, write_file
 from usage import storage
-from usage.loader import ingest_file
+from usage.ingest.loader import ingest_file
 from usage.models import IngestFile, IntervalDay, Premise
 
 DRIVER = """
@@ -23,7 +23,7 @@ import os, signal, sys
 import django
 django.setup()
 from usage import storage
-from usage.loader import ingest_file
+from usage.ingest.loader import ingest_file
 
 real = storage.write_day_blocks
 

@@ -13,8 +13,10 @@ from hypothesis import strategies as st
 
 from usage import timegrid
 from usage.ingest import fastpath, intervals
-from usage.ingest.intervals import HEADER, day_number, parse_bytes
+from usage.ingest.batch import DayTables, ParseState
+from usage.ingest.intervals import HEADER, parse_bytes
 from usage.ingest.reasons import FILE_REASONS, ROW_REASONS, FileRejected
+from usage.timegrid import day_num
 
 KNOWN = {f"1044372{i:010d}": i + 1 for i in range(5)} | {"1008901000000000000001": 99}
 TODAY = date(2026, 11, 27)
@@ -22,7 +24,7 @@ TODAY = date(2026, 11, 27)
 
 def lookup(esiids):
     return [
-        (KNOWN[e], None, None, day_number(date(2020, 1, 1))) if e in KNOWN else (-1, "unknown_esiid", None, 0)
+        (KNOWN[e], None, None, day_num(date(2020, 1, 1))) if e in KNOWN else (-1, "unknown_esiid", None, 0)
         for e in esiids
     ]
 
@@ -87,7 +89,7 @@ def clean_files(draw):
                     f"'{esiid},{d:%m/%d/%Y},{rev:%m/%d/%Y %H:%M:%S},{start},{end},{wh[slot] / 1000:.3f},"
                     f"{'E' if est[slot] else 'A'},{ch}"
                 )
-                expected[(KNOWN[esiid], 1 if ch == "Consumption" else 2, day_number(d), slot)] = (
+                expected[(KNOWN[esiid], 1 if ch == "Consumption" else 2, day_num(d), slot)] = (
                     wh[slot],
                     est[slot],
                 )
@@ -134,7 +136,7 @@ def test_fast_path_is_used_for_clean_chunks():
             2,
             8,
             list(range(8)),
-            intervals._State(lookup=lookup, today=day_number(TODAY)),
+            ParseState(lookup=lookup, today=day_num(TODAY)),
         )
         is not None
     )
@@ -177,4 +179,4 @@ def test_columns_in_any_order_and_extra_columns():
 
 
 def test_spring_and_fall_days_by_timegrid():
-    assert np.array_equal(intervals._DayTables().get(day_number(date(2025, 3, 9)))[1][7:9], [180, 195])
+    assert np.array_equal(DayTables().get(day_num(date(2025, 3, 9)))[1][7:9], [180, 195])

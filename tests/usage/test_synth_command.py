@@ -97,7 +97,7 @@ def test_out_must_be_a_directory(tmp_path):
 @pytest.mark.django_db
 def test_generated_files_load(tmp_path):
     """The ingest path stores every good row and rejects exactly the corrupted ones (on days without DST)."""
-    from usage.loader import ingest_file
+    from usage.ingest.loader import ingest_file
 
     line = run(
         "--meters", "15", "--start", "2025-06-01", "--days", "2", "--out", str(tmp_path),

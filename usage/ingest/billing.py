@@ -9,20 +9,17 @@ by one with the csv module.
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import BinaryIO
 
-from usage.ingest.intervals import _date_num, _norm_esiid, _rev_epoch, _wh, day_number
+from usage.ingest.fields import CODES, NO_DAY, Lookup, norm_esiid, parse_date, parse_kwh, parse_revision
 from usage.ingest.reasons import ROW_REASONS, FileRejected
 from usage.ingest.source import line_chunks
+from usage.timegrid import day_num
 
 BILLING_COLUMNS = ("ESIID", "START_DATE", "END_DATE", "KWH", "ESTIMATED_ACTUAL", "REVISION_DATE")
 BILLING_HEADER = ",".join(BILLING_COLUMNS)
-NO_DAY = -(2**31)
-
-Lookup = Callable[[list[str]], list[tuple[int, str | None, str | None, int]]]
 
 
 @dataclass
@@ -98,16 +95,16 @@ def parse_billing_file(stream: BinaryIO, *, lookup: Lookup, today: date) -> Bill
             pending.append((line_no, [fields[i] for i in positions], text))
     if positions is None:
         raise FileRejected("empty")
-    norms = sorted({n for _, f, _ in pending if (n := _norm_esiid(f[0].encode())) is not None})
+    norms = sorted({n for _, f, _ in pending if (n := norm_esiid(f[0].encode())) is not None})
     for norm, answer in zip(norms, lookup(norms) if norms else [], strict=True):
         cache[norm] = answer
-    today_num = day_number(today)
+    today_num = day_num(today)
     for line, (esi, start_s, end_s, kwh_s, flag_s, rev_s), text in pending:
 
         def reject(code: str, detail: str, line=line, text=text) -> None:
             out.rejects.append((line, code, f"{ROW_REASONS[code]}: {detail}", text))
 
-        norm = _norm_esiid(esi.encode())
+        norm = norm_esiid(esi.encode())
         if norm is None:
             reject("bad_esiid", repr(esi.strip()))
             continue
@@ -115,9 +112,9 @@ def parse_billing_file(stream: BinaryIO, *, lookup: Lookup, today: date) -> Bill
         if reason:
             out.rejects.append((line, reason, msg or ROW_REASONS[reason], text))
             continue
-        start = _date_num(start_s.encode())
-        end = _date_num(end_s.encode())
-        if start == _NO or end == _NO or end < start:
+        start = parse_date(start_s.encode())
+        end = parse_date(end_s.encode())
+        if start == NO_DAY or end == NO_DAY or end < start:
             reject("bad_date", f"{start_s.strip()}..{end_s.strip()}")
             continue
         if end > today_num:
@@ -130,22 +127,17 @@ def parse_billing_file(stream: BinaryIO, *, lookup: Lookup, today: date) -> Bill
         if kwh.upper() == "NA":
             wh = None
         else:
-            wh, code = _wh(kwh.encode())
+            wh, code = parse_kwh(kwh.encode())
             if code:
-                from usage.ingest.intervals import CODES
-
                 reject(CODES[code - 1], repr(kwh))
                 continue
         flag = flag_s.strip().upper()
         if flag not in ("A", "E"):
             reject("bad_flag", repr(flag_s.strip()))
             continue
-        rev, ok = _rev_epoch(rev_s.encode())
+        rev, ok = parse_revision(rev_s.encode())
         if not ok:
             reject("bad_revision", repr(rev_s.strip()))
             continue
         out.rows.append(BillingRow(line, pid, start, end, wh, flag == "E", rev))
     return out
-
-
-_NO = _date_num(b"")

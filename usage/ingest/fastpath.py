@@ -10,12 +10,10 @@ fast path never decides a reject, it only accepts.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
-if TYPE_CHECKING:
-    from usage.ingest.intervals import Batch, _State
+from usage.ingest.batch import Batch, ParseState, occurrence_by_end
+from usage.ingest.fields import NO_DAY, parse_date, parse_revision
 
 _CONSUMPTION = np.frombuffer(b"Consumption", np.uint8)
 _GENERATION = np.frombuffer(b"Surplus Generation", np.uint8)
@@ -50,10 +48,8 @@ def _runs(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def parse_chunk_fast(
-    chunk: bytes, first_line: int, ncols: int, wanted: list[int], state: _State
+    chunk: bytes, first_line: int, ncols: int, wanted: list[int], state: ParseState
 ) -> Batch | None:
-    from usage.ingest.intervals import NO_DAY, Batch, _date_num, _occurrence_by_end, _rev_epoch
-
     if not chunk:
         return None
     if b'"' in chunk or b"\t" in chunk:  # quotes or tabs: the general parser
@@ -65,7 +61,6 @@ def parse_chunk_fast(
     n = nl.size
     commas = np.flatnonzero(a == 44)
     if commas.size != n * (ncols - 1) or n == 0:
-        return None
         return None
     starts = np.empty(n, dtype=np.int64)
     starts[0] = 0
@@ -116,7 +111,7 @@ def parse_chunk_fast(
         k = int(key[r])
         d = state.date_cache.get(k)
         if d is None:
-            d = _date_num(m[r].tobytes())
+            d = parse_date(m[r].tobytes())
             state.date_cache[k] = d
         day_runs.append(d)
     day = np.array(day_runs, dtype=np.int64)[ro]
@@ -149,7 +144,7 @@ def parse_chunk_fast(
         k = int(hour_key[r])
         got = state.rev_cache.get(k)
         if got is None:
-            got = _rev_epoch(m[r, :13].tobytes() + b":00:00")
+            got = parse_revision(m[r, :13].tobytes() + b":00:00")
             state.rev_cache[k] = got
         if not got[1]:
             return None
@@ -221,7 +216,7 @@ def parse_chunk_fast(
             dup_idx = np.flatnonzero(slot_of[1, st] >= 0)
             for j in dup_idx.tolist():
                 r = rows[j]
-                by_end = _occurrence_by_end(slot_of, end_tab, int(start[r]), int(end[r]))
+                by_end = occurrence_by_end(slot_of, end_tab, int(start[r]), int(end[r]))
                 if by_end is not None:
                     occ[j] = by_end
                     continue

@@ -13,10 +13,8 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import date, datetime
-from functools import lru_cache
+from collections.abc import Iterator
+from datetime import date
 from typing import BinaryIO
 
 import numpy as np
@@ -24,7 +22,9 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from usage import timegrid
+from usage.ingest.batch import Batch, ParseState, occurrence_by_end
 from usage.ingest.fastpath import parse_chunk_fast
+from usage.ingest.fields import CODE, CODES, NO_DAY, Lookup, norm_esiid, parse_date, parse_kwh, parse_revision
 from usage.ingest.reasons import ROW_REASONS, FileRejected
 from usage.ingest.source import line_chunks
 
@@ -40,46 +40,8 @@ COLUMNS = (
 )
 HEADER = ",".join(COLUMNS)
 CHUNK_BYTES = 8 << 20
-EPOCH = date(1970, 1, 1)
-EPOCH_ORD = EPOCH.toordinal()
-NO_DAY = np.iinfo(np.int32).min
 
-# reason codes as small ints, in priority order (a lower number wins)
-CODES = list(ROW_REASONS)
-CODE = {name: i + 1 for i, name in enumerate(CODES)}
-
-_DATE = re.compile(rb"\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*")
-_REV = re.compile(rb"\s*(\d{1,2})/(\d{1,2})/(\d{4})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*")
 _TIME = re.compile(rb"\s*(\d{1,2}):(\d{2})\s*")
-_KWH = re.compile(rb"\s*(\d+)(?:\.(\d{0,3}))?\s*|\s*\.(\d{1,3})\s*")
-_NEG = re.compile(rb"\s*-\s*(\d+(\.\d*)?|\.\d+)\s*")
-
-# ESI ID -> (premise id or -1, reject code name or None, human message or None, install day number or NO_DAY)
-Lookup = Callable[[list[str]], list[tuple[int, str | None, str | None, int]]]
-
-
-@dataclass
-class Batch:
-    """Accepted readings of one chunk (numpy arrays of equal length) and the chunk's rejects."""
-
-    premise_id: np.ndarray  # int64
-    channel: np.ndarray  # int8: 1 consumption, 2 surplus generation
-    day: np.ndarray  # int32: days since 1970-01-01 (local calendar date)
-    slot: np.ndarray  # int16: interval index in absolute time within the day
-    wh: np.ndarray  # int64
-    estimated: np.ndarray  # bool
-    revision: np.ndarray  # int64: Unix seconds
-    line: np.ndarray  # int64: line number in the file (header = 1)
-    rows: int = 0  # non-blank data lines read in this chunk
-    rejects: list[tuple[int, str, str, str]] = field(default_factory=list)  # line, code, message, raw
-
-
-def day_number(d: date) -> int:
-    return d.toordinal() - EPOCH_ORD
-
-
-def day_from_number(n: int) -> date:
-    return date.fromordinal(int(n) + EPOCH_ORD)
 
 
 def parse_header(line: bytes) -> list[int]:
@@ -187,43 +149,6 @@ def _parse_chunk_python(chunk: bytes, ncols: int, wanted: list[int]) -> tuple[li
     return out, bad, len(cols[0])
 
 
-def _lookup_values(values: list[bytes], fn) -> tuple[np.ndarray, ...]:
-    results = [fn(v) for v in values]
-    return tuple(np.array(col) for col in zip(*results, strict=True)) if results else ()
-
-
-def _norm_esiid(raw: bytes) -> str | None:
-    s = raw.strip()
-    if s.startswith(b"'"):
-        s = s[1:].strip()
-    if s.startswith(b'"') and s.endswith(b'"') and len(s) >= 2:
-        s = s[1:-1].strip()
-    if len(s) in (17, 22) and s.isdigit():
-        return s.decode("ascii")
-    return None
-
-
-def _date_num(raw: bytes) -> int:
-    m = _DATE.fullmatch(raw)
-    if not m:
-        return NO_DAY
-    try:
-        return date(int(m[3]), int(m[1]), int(m[2])).toordinal() - EPOCH_ORD
-    except ValueError:
-        return NO_DAY
-
-
-def _rev_epoch(raw: bytes) -> tuple[int, bool]:
-    m = _REV.fullmatch(raw)
-    if not m:
-        return 0, False
-    try:
-        local = datetime(int(m[3]), int(m[1]), int(m[2]), int(m[4]), int(m[5]), int(m[6] or 0))
-    except ValueError:
-        return 0, False
-    return int(local.replace(tzinfo=timegrid.MARKET_TZ).timestamp()), True
-
-
 def _minute(raw: bytes) -> int:
     m = _TIME.fullmatch(raw)
     if not m:
@@ -234,21 +159,6 @@ def _minute(raw: bytes) -> int:
     return hh * 60 + mm
 
 
-def _wh(raw: bytes) -> tuple[int, int]:
-    """(Wh, code): code 0 ok, else a reason code."""
-    m = _KWH.fullmatch(raw)
-    if m:
-        if m[3] is not None:
-            return int(m[3].ljust(3, b"0")), 0
-        whole = int(m[1])
-        if whole > 2_000_000:  # Wh must fit 32 bits; 2 GWh in 15 minutes is no meter
-            return 0, CODE["bad_kwh"]
-        return whole * 1000 + int((m[2] or b"").ljust(3, b"0") or b"0"), 0
-    if _NEG.fullmatch(raw):
-        return 0, CODE["negative_kwh"]
-    return 0, CODE["bad_kwh"]
-
-
 def _flag(raw: bytes) -> int:
     s = raw.strip().upper()
     return 0 if s == b"A" else 1 if s == b"E" else -1
@@ -257,49 +167,6 @@ def _flag(raw: bytes) -> int:
 def _channel(raw: bytes) -> int:
     s = b" ".join(raw.split()).lower()
     return 1 if s == b"consumption" else 2 if s == b"surplus generation" else 0
-
-
-def _occurrence_by_end(slot_of: np.ndarray, end_tab: np.ndarray, start: int, end: int) -> int | None:
-    """On the fall-back day, the repeated start whose two occurrences end at different wall-clock times
-    (01:45 ends 01:00 in CDT, 02:00 in CST) is told apart by its end; the others only by their order."""
-    first, second = int(slot_of[0, start // 15]), int(slot_of[1, start // 15])
-    if end_tab[first] == end_tab[second]:
-        return None
-    if end == end_tab[first]:
-        return 0
-    if end == end_tab[second]:
-        return 1
-    return None
-
-
-@lru_cache(maxsize=4096)
-def _day_table(day_num: int) -> tuple[np.ndarray, np.ndarray, bool]:
-    """(slot of [occurrence, start // 15], wall-clock end minute of each slot, is the fall-back day)."""
-    d = day_from_number(day_num)
-    slot_of = np.full((2, 96), -1, dtype=np.int16)
-    for (minute, occ), slot in timegrid.wallclock_slot_table(d).items():
-        slot_of[occ, minute // 15] = slot
-    n = timegrid.slots_in_day(d)
-    end = np.empty(n, dtype=np.int16)
-    for slot in range(n):
-        hh, mm = timegrid.slot_wallclock(d, slot)[1].split(":")
-        end[slot] = int(hh) * 60 + int(mm)
-    slot_of.flags.writeable = False
-    end.flags.writeable = False
-    return slot_of, end, n == 100
-
-
-class _DayTables:
-    """Slot lookup per local day, built from usage.timegrid (every DST decision is made there)."""
-
-    def __init__(self):
-        self.fallback: set[int] = set()
-
-    def get(self, day_num: int) -> tuple[np.ndarray, np.ndarray]:
-        slot_of, end, fallback = _day_table(day_num)
-        if fallback:
-            self.fallback.add(day_num)
-        return slot_of, end
 
 
 def parse_interval_file(
@@ -326,7 +193,7 @@ def parse_interval_file(
         header_out.append(header.rstrip(b"\r\n"))
     ncols = positions[-1]
     wanted = positions[:-1]
-    state = _State(lookup=lookup, today=day_number(today))
+    state = ParseState(lookup=lookup, today=timegrid.day_num(today))
     next_line = 2
     pending = rest
     while True:
@@ -339,40 +206,11 @@ def parse_interval_file(
             return
 
 
-class _State:
-    def __init__(self, *, lookup: Lookup, today: int):
-        self.lookup = lookup
-        self.today = today
-        self.esiids: dict[bytes, tuple[int, int, str | None, int]] = {}  # raw -> premise, code, msg, install
-        self.by_norm: dict[str, tuple[int, int, str | None, int]] = {}  # normalised ESI ID -> the same
-        self.date_cache: dict[int, int] = {}
-        self.rev_cache: dict[int, tuple[int, bool]] = {}
-        self.days = _DayTables()
-        self.fallback_seen: dict[tuple[int, int, int, int], int] = {}
-        self.fast_chunks = 0
-        self.slow_chunks = 0
-
-    def resolve(self, norms: list[str]) -> list[tuple[int, int, str | None, int]]:
-        """Premise, reject code (0 = fine), message and install day of each normalised ESI ID."""
-        todo = sorted({x for x in norms if x not in self.by_norm})
-        if todo:
-            for norm, (pid, reason, msg, install) in zip(todo, self.lookup(todo), strict=True):
-                self.by_norm[norm] = (
-                    pid,
-                    CODE[reason] if reason else 0,
-                    msg,
-                    install if install is not None else NO_DAY,
-                )
-        return [self.by_norm[x] for x in norms]
-
-
-def _parse_chunk(chunk: bytes, first_line: int, ncols: int, wanted: list[int], state: _State):
+def _parse_chunk(chunk: bytes, first_line: int, ncols: int, wanted: list[int], state: ParseState):
     nlines = chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
     fast = parse_chunk_fast(chunk, first_line, ncols, wanted, state)
     if fast is not None:
-        state.fast_chunks += 1
         return fast, nlines
-    state.slow_chunks += 1
     try:
         chunk.decode("utf-8")  # pyarrow's handler of malformed rows cannot show text that is not UTF-8
         cols, bad, nrows = _parse_chunk_arrow(chunk, ncols, wanted)
@@ -410,7 +248,7 @@ def _parse_chunk(chunk: bytes, first_line: int, ncols: int, wanted: list[int], s
     for i, raw in enumerate(esi.values):
         cached = state.esiids.get(raw)
         if cached is None:
-            norm = _norm_esiid(raw)
+            norm = norm_esiid(raw)
             if norm is None:
                 cached = (-1, CODE["bad_esiid"], None, NO_DAY)
                 state.esiids[raw] = cached
@@ -428,7 +266,7 @@ def _parse_chunk(chunk: bytes, first_line: int, ncols: int, wanted: list[int], s
     premise = premise_of[esi.indices]
 
     # dates
-    day_of = np.array([_date_num(v) for v in udate.values], dtype=np.int64)
+    day_of = np.array([parse_date(v) for v in udate.values], dtype=np.int64)
     day = day_of[udate.indices] if len(day_of) else np.zeros(nrows, np.int64)
     mark(day == NO_DAY, "bad_date")
     mark(day > state.today, "future_date")
@@ -457,7 +295,7 @@ def _parse_chunk(chunk: bytes, first_line: int, ncols: int, wanted: list[int], s
             if dnum in state.days.fallback:
                 dup_hour = slot_of[1, st] >= 0
                 for r in rows[dup_hour].tolist():
-                    by_end = _occurrence_by_end(slot_of, end_tab, int(start[r]), int(end[r]))
+                    by_end = occurrence_by_end(slot_of, end_tab, int(start[r]), int(end[r]))
                     if by_end is not None:
                         occ[r] = by_end
                         continue
@@ -478,7 +316,7 @@ def _parse_chunk(chunk: bytes, first_line: int, ncols: int, wanted: list[int], s
             mark(bad_end, "bad_time")
 
     # kWh
-    wh_pairs = [_wh(v) for v in kwh.values]
+    wh_pairs = [parse_kwh(v) for v in kwh.values]
     wh_of = np.array([p[0] for p in wh_pairs], dtype=np.int64)
     whcode_of = np.array([p[1] for p in wh_pairs], dtype=np.int8)
     wh = wh_of[kwh.indices] if len(wh_of) else np.zeros(nrows, np.int64)
@@ -490,7 +328,7 @@ def _parse_chunk(chunk: bytes, first_line: int, ncols: int, wanted: list[int], s
     est = flag_of[flag.indices] if len(flag_of) else np.zeros(nrows, np.int64)
     mark(est < 0, "bad_flag")
     mark(channel == 0, "bad_channel")
-    rev_pairs = [_rev_epoch(v) for v in rdate.values]
+    rev_pairs = [parse_revision(v) for v in rdate.values]
     rev_of = np.array([p[0] for p in rev_pairs], dtype=np.int64)
     revok_of = np.array([p[1] for p in rev_pairs], dtype=bool)
     rev = rev_of[rdate.indices] if len(rev_of) else np.zeros(nrows, np.int64)
@@ -535,7 +373,7 @@ def _text(col: _Dict, r: int) -> str:
     return col.values[col.indices[r]].decode("utf-8", "replace").strip()
 
 
-def _detail(name: str, r: int, cols: list[_Dict], state: _State) -> str:
+def _detail(name: str, r: int, cols: list[_Dict], state: ParseState) -> str:
     esi, udate, rdate, tstart, tend, kwh, flag, chan = cols
     base = ROW_REASONS[name]
     if name in ("bad_esiid", "unknown_esiid", "other_tdu"):

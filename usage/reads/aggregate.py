@@ -183,12 +183,6 @@ def utc_offsets(epochs: np.ndarray) -> np.ndarray:
     return np.array(offs, dtype=np.int64)[idx]
 
 
-def _offset_text(seconds: int) -> str:
-    sign = "-" if seconds < 0 else "+"
-    seconds = abs(seconds)
-    return f"{sign}{seconds // 3600:02d}:{seconds // 60 % 60:02d}"
-
-
 def _put(out: np.ndarray, col: int, values: np.ndarray, width: int) -> None:
     for j in range(width):
         out[:, col + j] = (values // 10 ** (width - 1 - j)) % 10 + 48
@@ -489,15 +483,3 @@ def build_reads(
         series_generation=series_for(rng, gg, granularity, periods),
         billed=tuple(billed or ()),
     )
-
-
-def revision_epoch(grid: ChannelGrid, a: int = 0, b: int | None = None) -> int | None:
-    """The latest revision time among the delivered slots ``a:b`` of a grid, if storage gave any."""
-    if grid.revisions is None:
-        return None
-    r = grid.revisions[a:b]
-    m = ~grid.missing[a:b]
-    if not m.any():
-        return None
-    v = int(r[m].max())
-    return v or None

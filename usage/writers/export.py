@@ -7,7 +7,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
+from django.conf import settings
+
 from usage.reads.aggregate import GRANULARITIES, Reads
+from usage.reads.selectors import intervals_for
+from usage.writers.csv import render_csv
+from usage.writers.espi import render_espi
+from usage.writers.json import render_json
 
 FORMATS = ("json", "csv", "xml")
 CONTENT_TYPES = {
@@ -61,16 +67,10 @@ def validate(*, start: date, end: date, granularity: str, fmt: str) -> None:
 def render(reads: Reads, fmt: str, *, site_url: str) -> bytes:
     """Pure: the bytes of ``reads`` in ``fmt``."""
     if fmt == "json":
-        from usage.writers.json import render_json
-
         return render_json(reads)
     if fmt == "csv":
-        from usage.writers.csv import render_csv
-
         return render_csv(reads)
     if fmt == "xml":
-        from usage.writers.espi import render_espi
-
         return render_espi(reads, site_url=site_url)
     raise ExportError("format", f"format must be one of {', '.join(FORMATS)}")
 
@@ -89,11 +89,7 @@ def export_intervals(
     ``site_url`` defaults to ``settings.SITE_URL`` (Green Button links). Raises ``ExportError`` for a bad
     request. Access is the caller's business."""
     validate(start=start, end=end, granularity=granularity, fmt=fmt)
-    from usage.reads.selectors import intervals_for
-
     if site_url is None:
-        from django.conf import settings
-
         site_url = settings.SITE_URL
     reads = intervals_for(
         premise=premise,

@@ -174,9 +174,3 @@ def join_columns(columns: list[np.ndarray], lengths: np.ndarray | None = None) -
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
     return rows.tobytes().replace(NUL, b""), offsets
-
-
-def as_matrix(strings: list[bytes]) -> np.ndarray:
-    """Fixed-width uint8 table of byte strings, NUL padded on the right."""
-    width = max(len(s) for s in strings)
-    return np.array(strings, dtype=f"S{width}").view(np.uint8).reshape(len(strings), width)

@@ -18,9 +18,9 @@ from demo.customers import DEVELOPER, demo_customers_ensure, demo_plan, service_
 from demo.intervals import interval_data_ensure
 from demo.reps import demo_reps_ensure
 from demo.thirdparty import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, demo_third_party_ensure
-from usage.loader import local_today
 from usage.services import PremiseSpec, premises_register_bulk, tdus_ensure
 from usage.synth import synth_premises
+from usage.timegrid import local_today
 
 DEMO_SEED = 2026  # the synthetic premises and their data: same seed, same ESI IDs and bytes everywhere
 SOLAR_SHARE = 0.1

@@ -4,14 +4,15 @@ import os
 import re
 import sys
 import time
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from usage.services import PremiseSpec, premises_register_bulk, tdus_ensure
 from usage.synth import generate, synth_premises
-from usage.timegrid import MARKET_TZ
+from usage.timegrid import local_today
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 REGISTER_BATCH = 5000
@@ -106,7 +107,7 @@ class Command(BaseCommand):
             if progress is not None:
                 bar.close()
         seconds = time.perf_counter() - t0
-        today = datetime.now(MARKET_TZ).date()
+        today = local_today()
         if start + timedelta(days=days - 1) > today:
             self.stderr.write(
                 f"Note: days after {today} are in the future; the loader rejects their rows (future_date)."
@@ -121,8 +122,6 @@ class Command(BaseCommand):
 
 def register_premises(premises) -> int:
     """Register the premises and their meters through the registry's bulk service (idempotent)."""
-    from usage.services import PremiseSpec, premises_register_bulk, tdus_ensure
-
     tdus_ensure()
     specs = [
         PremiseSpec(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from usage.loader import ingest_file
+from usage.ingest.loader import ingest_file
 from usage.models import IngestFile
 
 

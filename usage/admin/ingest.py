@@ -6,7 +6,7 @@ from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
 
-from usage.loader import ingest_reapply_rejects
+from usage.ingest.loader import ingest_reapply_rejects
 from usage.models import IngestFile, RejectedRow
 
 

@@ -1,3 +1,5 @@
+"""Django admin for the market registry: TDUs, premises and their meters."""
+
 from django.contrib import admin
 
 from usage.models import Meter, Premise, Tdu
@@ -27,6 +29,3 @@ class MeterAdmin(admin.ModelAdmin):
     list_display = ("meter_number", "premise", "installed_on", "han_capable")
     search_fields = ("meter_number", "premise__esiid")
     raw_id_fields = ("premise",)
-
-
-import usage.admin_ingest  # noqa: E402,F401 - ingest reports and rejected rows (issue 3)

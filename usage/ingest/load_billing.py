@@ -1,0 +1,90 @@
+"""Load a parsed billing-period file into ``BillingPeriod`` rows (inside the file's transaction)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, date, datetime
+from typing import BinaryIO
+
+from usage import storage
+from usage.ingest.billing import BillingRow, parse_billing_file
+from usage.ingest.lookup import EsiidLookup
+from usage.ingest.reasons import ROW_REASONS
+from usage.ingest.rejects import save_rejects, with_raw_lines
+from usage.models import BillingPeriod, IngestFile, Tdu
+from usage.timegrid import day_num, num_day
+
+
+def load_billing(report: IngestFile, stream: BinaryIO, *, tdu: Tdu, today: date) -> None:
+    """Billing periods: per (premise, start date) a later revision replaces the stored period; an equal
+    or older one changes nothing; NA is stored as unknown (wh = None)."""
+    parsed = parse_billing_file(stream, lookup=EsiidLookup(tdu), today=today)
+    storage.lock_tdu_days(tdu_id=tdu.pk, days=[storage.BILLING_LOCK])  # read-compare-write of stored periods
+    report.header = parsed.header
+    rejects = list(parsed.rejects)
+    best: dict[tuple[int, int], BillingRow] = {}
+    superseded = 0
+    conflicts: set[tuple[int, int]] = set()
+    for row in parsed.rows:
+        key = (row.premise_id, row.start)
+        have = best.get(key)
+        if have is None or row.revision > have.revision:
+            if have is not None:
+                superseded += 1
+            best[key] = row
+        elif row.revision == have.revision and (row.end, row.wh, row.estimated) != (
+            have.end,
+            have.wh,
+            have.estimated,
+        ):
+            conflicts.add(key)
+            rejects.append((row.line, "duplicate_conflict", ROW_REASONS["duplicate_conflict"], ""))
+        else:
+            superseded += 1
+    for key in conflicts:
+        row = best.pop(key)
+        rejects.append((row.line, "duplicate_conflict", ROW_REASONS["duplicate_conflict"], ""))
+    if any(r[1] == "duplicate_conflict" for r in rejects):
+        conflict_rejects = [r for r in rejects if r[1] == "duplicate_conflict"]
+        rejects = [r for r in rejects if r[1] != "duplicate_conflict"] + with_raw_lines(
+            stream, conflict_rejects
+        )
+    existing = {}
+    pids = sorted({k[0] for k in best})
+    for i in range(0, len(pids), 500):
+        for bp in BillingPeriod.objects.filter(premise_id__in=pids[i : i + 500]):
+            existing[(bp.premise_id, day_num(bp.start_date))] = bp
+    create, update = [], []
+    stored = 0
+    for key, row in best.items():
+        revised_at = datetime.fromtimestamp(row.revision, tz=UTC)
+        bp = existing.get(key)
+        if bp is not None and bp.revised_at >= revised_at:
+            superseded += 1
+            continue
+        stored += 1
+        fields = {
+            "end_date": num_day(row.end),
+            "wh": row.wh,
+            "estimated": row.estimated,
+            "revised_at": revised_at,
+            "source_file_id": report.pk,
+        }
+        if bp is None:
+            create.append(BillingPeriod(premise_id=row.premise_id, start_date=num_day(row.start), **fields))
+        else:
+            for k, v in fields.items():
+                setattr(bp, k, v)
+            update.append(bp)
+    BillingPeriod.objects.bulk_create(create, batch_size=500)
+    BillingPeriod.objects.bulk_update(
+        update, ["end_date", "wh", "estimated", "revised_at", "source_file"], batch_size=500
+    )
+    report.rows = parsed.read
+    report.stored = stored
+    report.superseded = superseded
+    report.rejected = len(rejects)
+    report.rejected_by_reason = dict(Counter(r[1] for r in rejects).most_common())
+    save_rejects(report, rejects)
+    if report.rows != report.stored + report.superseded + report.rejected:  # pragma: no cover - invariant
+        raise RuntimeError(f"ingest totals do not add up for {report.name}")

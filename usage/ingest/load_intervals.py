@@ -1,0 +1,251 @@
+"""Load a parsed interval file into day rows, inside the file's transaction: deduplicate within the file,
+merge with the stored days per interval (a later revision wins), write the days that changed."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+from typing import BinaryIO
+
+import numpy as np
+
+from usage import codec, storage
+from usage.ingest.batch import Batch
+from usage.ingest.intervals import parse_interval_file
+from usage.ingest.lookup import EsiidLookup
+from usage.ingest.reasons import ROW_REASONS
+from usage.ingest.rejects import save_rejects, with_raw_lines
+from usage.models import IngestFile, Tdu
+from usage.storage.days import gather_ranges
+
+MIN_REV = np.iinfo(np.int64).min
+
+
+@dataclass
+class _Accumulated:
+    premise: np.ndarray
+    channel: np.ndarray
+    day: np.ndarray
+    slot: np.ndarray
+    wh: np.ndarray
+    estimated: np.ndarray
+    revision: np.ndarray
+    line: np.ndarray
+
+
+def _concat(parts: list[np.ndarray], dtype) -> np.ndarray:
+    if not parts:
+        return np.zeros(0, dtype=dtype)
+    out = np.concatenate(parts).astype(dtype, copy=False)
+    parts.clear()
+    return out
+
+
+_FIELDS = ("premise", "channel", "day", "slot", "wh", "estimated", "revision", "line")
+_DTYPES = {
+    "premise": np.int32,
+    "channel": np.int8,
+    "day": np.int32,
+    "slot": np.int16,
+    "wh": np.int32,
+    "estimated": np.bool_,
+    "revision": np.int64,
+    "line": np.uint32,
+}
+
+
+def load_intervals(report: IngestFile, stream: BinaryIO, *, tdu: Tdu, today: date) -> None:
+    # accepted readings are kept per local day in compact arrays (28 bytes a reading): a meter-day's rows
+    # may be anywhere in the file, but days are independent, so the merge then runs a few days at a time
+    buckets: dict[int, dict[str, list[np.ndarray]]] = {}
+    rows = 0
+    reasons: Counter = Counter()
+    header_holder: list[bytes] = []
+    batch: Batch
+    for batch in parse_interval_file(stream, lookup=EsiidLookup(tdu), today=today, header_out=header_holder):
+        rows += batch.rows
+        if batch.rejects:  # written as they come (same transaction): memory stays bounded for bad files
+            reasons.update(r[1] for r in batch.rejects)
+            save_rejects(report, batch.rejects)
+        if not batch.wh.size:
+            continue
+        if int(batch.premise_id.max()) >= 2**31 or int(batch.line.max()) >= 2**32:  # pragma: no cover
+            raise RuntimeError("premise id or line number too large for the ingest arrays")
+        cols = {name: getattr(batch, "premise_id" if name == "premise" else name) for name in _FIELDS}
+        days = batch.day
+        if days[0] == days[-1] and np.all(days == days[0]):
+            groups = [(int(days[0]), None)]
+        else:
+            groups = [(int(d), np.flatnonzero(days == d)) for d in np.unique(days).tolist()]
+        for d, sel in groups:
+            bucket = buckets.setdefault(d, {name: [] for name in _FIELDS})
+            for name in _FIELDS:
+                arr = cols[name] if sel is None else cols[name][sel]
+                bucket[name].append(arr.astype(_DTYPES[name], copy=False))
+    report.header = header_holder[0].decode("utf-8", "replace") if header_holder else ""
+    stored = superseded = 0
+    conflict_rejects: list[tuple[int, str, str, str]] = []
+    storage.lock_tdu_days(tdu_id=tdu.pk, days=buckets)  # concurrent loads of the same days take turns
+    for part in _day_parts(buckets):
+        s, p, c = _apply(part, report.pk)
+        stored += s
+        superseded += p
+        conflict_rejects += c
+    if conflict_rejects:
+        reasons.update(r[1] for r in conflict_rejects)
+        save_rejects(report, with_raw_lines(stream, conflict_rejects))
+    report.rows = rows
+    report.stored = stored
+    report.superseded = superseded
+    report.rejected = sum(reasons.values())
+    report.rejected_by_reason = dict(reasons.most_common())
+    if report.rows != report.stored + report.superseded + report.rejected:  # pragma: no cover - invariant
+        raise RuntimeError(f"ingest totals do not add up for {report.name}")
+
+
+PART_READINGS = 1_000_000
+
+
+def _day_parts(buckets: dict[int, dict[str, list[np.ndarray]]]):
+    """Whole days, a few at a time (about PART_READINGS readings), as arrays; each day's buffers are
+    released once handed over, so memory stays near the compact size of the file's readings."""
+    days = sorted(buckets)
+    group: list[int] = []
+    size = 0
+    for i, d in enumerate(days):
+        group.append(d)
+        size += sum(len(a) for a in buckets[d]["wh"])
+        if size >= PART_READINGS or i == len(days) - 1:
+            part = {}
+            for name in _FIELDS:
+                part[name] = _concat([a for g in group for a in buckets[g][name]], _DTYPES[name])
+                for g in group:
+                    buckets[g][name].clear()
+            for g in group:
+                del buckets[g]
+            yield _Accumulated(**part)
+            group, size = [], 0
+
+
+def _apply(acc: _Accumulated, file_id: int) -> tuple[int, int, list[tuple[int, str, str, str]]]:
+    """Deduplicate within the file, merge with stored data per interval, write. Returns (stored,
+    superseded, conflict rejects)."""
+    n = len(acc.wh)
+    if not n:
+        return 0, 0, []
+    dmin = int(acc.day.min())
+    # day-major packed key: whole daily files in premise order come already sorted
+    day_rel = acc.day.astype(np.int64) - dmin
+    key = ((day_rel << 31 | acc.premise.astype(np.int64)) << 2 | acc.channel.astype(np.int64)) << 7
+    key |= acc.slot.astype(np.int64)
+    if np.all(key[1:] > key[:-1]):
+        order = None  # already sorted, no duplicates (the usual TDU file)
+    else:
+        order = np.argsort(key, kind="stable")
+        key = key[order]
+        for name in ("premise", "channel", "day", "slot", "wh", "estimated", "revision", "line"):
+            setattr(acc, name, getattr(acc, name)[order])
+    superseded = 0
+    conflict_rejects: list[tuple[int, str, str, str]] = []
+    if order is not None:
+        dup = np.zeros(n, dtype=bool)
+        same = key[1:] == key[:-1]
+        dup[1:] |= same
+        dup[:-1] |= same
+        if dup.any():
+            keep, superseded, conflict_rejects = _resolve_duplicates(acc, key, dup)
+            for name in ("premise", "channel", "day", "slot", "wh", "estimated", "revision", "line"):
+                setattr(acc, name, getattr(acc, name)[keep])
+            key = key[keep]
+    # group into (premise, channel, day)
+    dkey = key >> 7
+    starts = np.flatnonzero(np.concatenate(([True], dkey[1:] != dkey[:-1])))
+    g_premise = acc.premise[starts]
+    g_channel = acc.channel[starts].astype(np.int64)
+    g_day = acc.day[starts].astype(np.int64)
+    g_count = slots_for = storage.slots_for_days(g_day)
+    g_off = np.zeros(len(starts) + 1, dtype=np.int64)
+    np.cumsum(slots_for, out=g_off[1:])
+    group_of = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(key))))
+    pos = g_off[group_of] + acc.slot.astype(np.int64)
+    total = int(g_off[-1])
+    values = np.zeros(total, dtype=np.int64)
+    est = np.zeros(total, dtype=bool)
+    missing = np.ones(total, dtype=bool)
+    rev = np.full(total, MIN_REV, dtype=np.int64)
+    # stored data for these keys (reopen compacted months first)
+    storage.uncompact_months(g_premise, g_channel, g_day)
+    existing = storage.fetch_day_blocks(g_premise, g_channel, g_day)
+    exists = np.zeros(len(starts), dtype=bool)
+    if existing:
+        index = {
+            k: i
+            for i, k in enumerate(zip(g_premise.tolist(), g_channel.tolist(), g_day.tolist(), strict=True))
+        }
+        keys = list(existing)
+        for k, block in zip(keys, codec.decode_many([existing[k] for k in keys]), strict=True):
+            i = index[k]
+            a, b = int(g_off[i]), int(g_off[i + 1])
+            if len(block) != b - a:
+                raise codec.CodecError(f"stored day {k} has {len(block)} slots, expected {b - a}")
+            values[a:b] = block.values
+            est[a:b] = block.estimated
+            missing[a:b] = block.missing
+            rev[a:b] = np.where(block.missing, MIN_REV, block.revisions)
+            exists[i] = True
+    newer = acc.revision > rev[pos]
+    stored = int(newer.sum())
+    superseded += int((~newer).sum())
+    if stored:
+        p = pos[newer]
+        values[p] = acc.wh[newer]
+        est[p] = acc.estimated[newer]
+        missing[p] = False
+        rev[p] = acc.revision[newer]
+    changed = np.zeros(len(starts), dtype=bool)
+    changed[group_of[newer]] = True
+    sel = np.flatnonzero(changed)
+    if sel.size:
+        idx = gather_ranges(g_off[sel], g_count[sel])
+        offs = np.zeros(sel.size + 1, dtype=np.int64)
+        np.cumsum(g_count[sel], out=offs[1:])
+        rev_sel = rev[idx]
+        rev_sel[rev_sel == MIN_REV] = 0  # never-delivered slots: the value is marked missing
+        blocks = codec.encode_many(
+            values[idx], offs, estimated=est[idx], missing=missing[idx], revisions=rev_sel, compress=False
+        )
+        ex = exists[sel]
+        if ex.any():
+            storage.delete_day_keys(g_premise[sel][ex], g_channel[sel][ex], g_day[sel][ex])
+        storage.write_day_blocks(
+            g_premise[sel], g_channel[sel], g_day[sel], blocks, source_file_id=file_id, replace=False
+        )
+    return stored, superseded, conflict_rejects
+
+
+def _resolve_duplicates(acc: _Accumulated, key: np.ndarray, dup: np.ndarray):
+    """Among rows of the same interval keep the latest revision; identical copies are superseded; copies
+    at the latest revision with different values are all rejected (the interval gets nothing from this
+    file)."""
+    keep = ~dup
+    idx = np.flatnonzero(dup)
+    # order the duplicated rows by key, then newest revision first, then by line
+    o = idx[np.lexsort((acc.line[idx], -acc.revision[idx], key[idx]))]
+    k = key[o]
+    first = np.concatenate(([True], k[1:] != k[:-1]))
+    gid = np.cumsum(first) - 1
+    head = o[first]
+    top_rev = acc.revision[head][gid]
+    at_top = acc.revision[o] == top_rev
+    differs = at_top & ((acc.wh[o] != acc.wh[head][gid]) | (acc.estimated[o] != acc.estimated[head][gid]))
+    conflict_group = np.zeros(int(gid[-1]) + 1, dtype=bool)
+    conflict_group[gid[differs]] = True
+    in_conflict = conflict_group[gid]
+    winners = first & ~in_conflict
+    keep[o[winners]] = True
+    rejected_rows = o[in_conflict & at_top]
+    superseded = int(len(o) - winners.sum() - len(rejected_rows))
+    msg = ROW_REASONS["duplicate_conflict"]
+    rejects = [(int(acc.line[r]), "duplicate_conflict", msg, "") for r in rejected_rows.tolist()]
+    return keep, superseded, rejects

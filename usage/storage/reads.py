@@ -1,0 +1,136 @@
+# ruff: noqa: S608 - table names in SQL come from model _meta, never from input
+"""The read path: a premise's day rows and month blocks in one query, merged into one ChannelDays per
+channel."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from functools import lru_cache
+
+import numpy as np
+
+from smt.sql import fetch_all
+from usage import codec
+from usage.models import Channel
+from usage.reads.aggregate import ChannelDays
+from usage.storage.days import as_date, day_num, gather_ranges, month_start, num_day, slots_for_days
+from usage.storage.db import tables
+
+CHANNELS = (int(Channel.CONSUMPTION), int(Channel.GENERATION))
+
+
+def read_channels(
+    *, premise_id: int, start: date, end: date, revisions: bool = False
+) -> dict[int, ChannelDays]:
+    """Both channels of one premise for local dates ``start``..``end`` (inclusive), in one query. With
+    ``revisions`` each slot's revision time comes along (the CSV layout prints it)."""
+    if end < start:
+        return {ch: ChannelDays.empty(revisions=revisions) for ch in CHANNELS}
+    day_t, month_t = tables()
+    sql = (
+        f"SELECT 0, channel, day, 0, data FROM {day_t} WHERE premise_id = %s AND day >= %s AND day <= %s "
+        f"UNION ALL SELECT 1, channel, month, day_mask, data FROM {month_t} "
+        f"WHERE premise_id = %s AND month >= %s AND month <= %s"
+    )
+    rows = fetch_all(sql, [premise_id, start, end, premise_id, month_start(start), end])
+    return _assemble(rows, start, end, revisions=revisions)
+
+
+def read_channel_days(*, premise_id: int, channel: int, start: date, end: date) -> ChannelDays:
+    """One channel of one premise for local dates ``start``..``end`` (inclusive)."""
+    if end < start:
+        return ChannelDays.empty()
+    day_t, month_t = tables()
+    sql = (
+        f"SELECT 0, channel, day, 0, data FROM {day_t} "
+        f"WHERE premise_id = %s AND channel = %s AND day >= %s AND day <= %s "
+        f"UNION ALL SELECT 1, channel, month, day_mask, data FROM {month_t} "
+        f"WHERE premise_id = %s AND channel = %s AND month >= %s AND month <= %s"
+    )
+    rows = fetch_all(sql, [premise_id, channel, start, end, premise_id, channel, month_start(start), end])
+    return _assemble(rows, start, end, channels=(int(channel),))[int(channel)]
+
+
+@lru_cache(maxsize=4096)
+def _mask_offsets(mask: int) -> tuple[int, ...]:
+    """Day offsets (0-30) from the first of the month of the days a month block's mask holds."""
+    return tuple(i for i in range(31) if mask >> i & 1)
+
+
+def _assemble(
+    rows, start: date, end: date, channels: Iterable[int] = CHANNELS, *, revisions: bool = False
+) -> dict[int, ChannelDays]:
+    """Stored rows (kind 0 = day row, 1 = month block) to one ChannelDays per channel, clipped to the range;
+    a day row wins over a month block holding the same day."""
+    lo, hi = day_num(start), day_num(end)
+    blocks = codec.decode_many([r[4] for r in rows], revisions=revisions)
+    per: dict[int, tuple[list, list, list]] = {int(ch): ([], [], []) for ch in channels}
+    for (kind, ch, when, mask, _), block in zip(rows, blocks, strict=True):
+        first = day_num(as_date(when))
+        days, prio, parts = per.setdefault(int(ch), ([], [], []))
+        if kind == 0:
+            days.append(first)
+            prio.append(0)
+            parts.append((block, 1))
+        else:
+            offs = _mask_offsets(int(mask))
+            days.extend(first + i for i in offs)
+            prio.extend([1] * len(offs))
+            parts.append((block, len(offs)))
+    return {ch: _merge(days, prio, parts, lo, hi, revisions) for ch, (days, prio, parts) in per.items()}
+
+
+def _merge(
+    days_list: list[int], prio_list: list[int], parts: list, lo: int, hi: int, revisions: bool = False
+) -> ChannelDays:
+    if not parts:
+        return ChannelDays.empty(revisions=revisions)
+    days = np.array(days_list, dtype=np.int64)
+    counts = slots_for_days(days)
+    ndays = np.array([k for _, k in parts], dtype=np.int64)
+    first_day = np.cumsum(ndays) - ndays
+    expected = np.add.reduceat(counts, first_day)
+    lengths = np.array([len(b) for b, _ in parts], dtype=np.int64)
+    if not np.array_equal(expected, lengths):
+        bad = int(np.flatnonzero(expected != lengths)[0])
+        raise codec.CodecError(f"stored block of day {num_day(days[first_day[bad]])} does not match its days")
+    if len(parts) == 1:
+        block = parts[0][0]
+        values, est, mis = block.values, block.estimated, block.missing
+        rev = block.revisions if revisions else None
+    else:
+        values = np.concatenate([b.values for b, _ in parts])
+        est = np.concatenate([b.estimated for b, _ in parts])
+        mis = np.concatenate([b.missing for b, _ in parts])
+        rev = np.concatenate([b.revisions for b, _ in parts]) if revisions else None
+    starts = np.cumsum(counts) - counts
+    keep = (days >= lo) & (days <= hi)
+    order = np.flatnonzero(keep)
+    if order.size and (np.any(np.diff(days[order]) <= 0)):
+        prio = np.array(prio_list, dtype=np.int64)
+        order = order[np.lexsort((prio[order], days[order]))]
+        first = np.ones(order.size, dtype=bool)
+        first[1:] = days[order][1:] != days[order][:-1]
+        order = order[first]  # a day row wins over a month block holding the same day
+    sel_counts = counts[order]
+    offsets = np.zeros(len(order) + 1, dtype=np.int64)
+    np.cumsum(sel_counts, out=offsets[1:])
+    if order.size == len(days) and (order.size == 0 or (order[0] == 0 and np.all(np.diff(order) == 1))):
+        return ChannelDays(
+            dates=days.astype("datetime64[D]"),
+            offsets=offsets,
+            values_wh=values,
+            estimated=est,
+            missing=mis,
+            revisions=rev,
+        )
+    idx = gather_ranges(starts[order], counts[order])
+    return ChannelDays(
+        dates=days[order].astype("datetime64[D]"),
+        offsets=offsets,
+        values_wh=values[idx],
+        estimated=est[idx],
+        missing=mis[idx],
+        revisions=rev[idx] if rev is not None else None,
+    )
