@@ -1,4 +1,5 @@
-"""A small market for API tests: a premise with two occupancies, customers, a third party, a REP, credentials."""
+"""A small market for the API and third-party tests: a premise with two occupancies, customers, a third party,
+a REP, credentials. The ``market`` fixture is registered by ``tests/api/conftest.py``."""
 
 from __future__ import annotations
 

@@ -12,18 +12,15 @@ import pytest
 
 from portal.access_window import months_before
 from portal.pages.data import TABLE_MAX_ROWS
+from portal.services import service_period_move_in, service_period_move_out
 from tests.clock import last_fall_back, last_spring_forward, ordinary_day
-from tests.conftest import require_postgres
-from tests.portal.test_usage_fixtures import *  # noqa: F403
-from tests.portal.test_usage_fixtures import (
+from tests.helpers.portal_usage import (
     ESI_HOME,
     ESI_SOLAR,
     consumption_wh,
     estimated_day,
     generation_wh,
     make_customer,
-    service_period_move_in,
-    service_period_move_out,
 )
 from usage import timegrid
 from usage.writers.export import export_intervals
@@ -499,8 +496,8 @@ def _server_ms(client, url: str, runs: int = 9) -> float:
     return statistics.quantiles(times, n=4)[0]
 
 
+@pytest.mark.postgres
 def test_usage_page_speed_on_postgres(client, customer, home, today):
-    require_postgres()
     client.force_login(customer)
     end = today - timedelta(days=1)
     from portal.access_window import months_before
