@@ -1,5 +1,7 @@
-"""Shared fixtures, the rule that under CI=true a test skipped for a missing service fails the run, and the
-option that runs the suite with the clock moved (``--clock-shift-days``) so date-relative time bombs fail today."""
+"""Shared fixtures; the skip rule (a test may skip only for a missing service, and under CI=true not even
+for that); the service markers (``postgres``, ``redis``, ``browser``) that decide which tests need which
+service; and the option that runs the suite with the clock moved (``--clock-shift-days``) so date-relative
+time bombs fail today."""
 
 import os
 import uuid
@@ -8,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 
-SERVICE_SKIP_PREFIXES = ("needs PostgreSQL", "needs Redis", "needs Chromium")
+from tests.helpers.services import REQUIREMENTS, chromium_executable, is_service_skip
 
 
 def pytest_addoption(parser):
@@ -37,53 +39,69 @@ def pytest_report_header(config):
     return f"clock shifted by {days} days: today is {datetime.now(UTC).date()}" if days else None
 
 
+def _skip_verdict(reason: str) -> str | None:
+    """Why a skip with this reason fails the run, or None when it may stay a skip."""
+    if not is_service_skip(reason):
+        return f"a test may skip only for a missing service (PostgreSQL, Redis, Chromium), not: {reason}"
+    if os.environ.get("CI") == "true":
+        return f"CI=true: every service must be there, so no test may skip ({reason})"
+    return None
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
-    if os.environ.get("CI") == "true" and report.skipped and isinstance(report.longrepr, tuple):
+    if report.skipped and not hasattr(report, "wasxfail") and isinstance(report.longrepr, tuple):
         reason = str(report.longrepr[2])
-        if any(prefix in reason for prefix in SERVICE_SKIP_PREFIXES):
+        verdict = _skip_verdict(reason)
+        if verdict:
             report.outcome = "failed"
-            report.longrepr = f"CI=true: a test may not skip for a missing service ({reason})"
+            report.longrepr = verdict
+        else:  # name the skipped test, not the line of tests/helpers/services.py that skipped it
+            path, line = item.reportinfo()[:2]
+            report.longrepr = (str(path), (line or 0) + 1, reason)
 
 
-def _is_postgres() -> bool:
-    return os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector):
+    """The same rule for a whole module skipped at import (``pytest.skip(allow_module_level=True)``,
+    ``pytest.importorskip``)."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and isinstance(report.longrepr, tuple):
+        verdict = _skip_verdict(str(report.longrepr[2]))
+        if verdict:
+            report.outcome = "failed"
+            report.longrepr = verdict
 
 
-def require_postgres():
-    if not _is_postgres():
-        pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://...")
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """A test marked ``postgres``, ``redis`` or ``browser`` skips, with a reason naming the service, when that
+    service is not there."""
+    for marker, require in REQUIREMENTS.items():
+        if item.get_closest_marker(marker):
+            require()
 
 
-def require_redis() -> str:
-    url = os.environ.get("REDIS_URL", "")
-    if not url:
-        pytest.skip("needs Redis: set REDIS_URL=redis://127.0.0.1:6379/0")
-    return url
-
-
-def require_chromium() -> str:
-    path = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-    if not os.path.exists(path):
-        pytest.skip(f"needs Chromium at {path} (apt-get install chromium)")
-    return path
-
-
-@pytest.fixture
-def postgres():
-    require_postgres()
-
-
-@pytest.fixture
-def redis_url():
-    return require_redis()
+def _marked(request, marker: str, fixture: str) -> None:
+    if request.node.get_closest_marker(marker) is None:
+        pytest.fail(f"{request.node.nodeid} uses the {fixture} fixture: mark it @pytest.mark.{marker}")
 
 
 @pytest.fixture
-def chromium_path():
-    return require_chromium()
+def redis_url(request):
+    """The Redis URL, for a test marked ``redis`` (its marker made sure Redis answers)."""
+    _marked(request, "redis", "redis_url")
+    return os.environ["REDIS_URL"]
+
+
+@pytest.fixture
+def chromium_path(request):
+    """The Chromium executable, for a test marked ``browser`` (its marker made sure it is there)."""
+    _marked(request, "browser", "chromium_path")
+    return chromium_executable()
 
 
 @pytest.fixture(autouse=True)

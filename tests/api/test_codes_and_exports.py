@@ -9,7 +9,7 @@ import zstandard
 from django.utils import timezone
 
 from api.models import ExportJob
-from tests.api.conftest import ESIID, OTHER_ESIID, UNKNOWN_ESIID, assert_problem
+from tests.helpers.market import ESIID, OTHER_ESIID, UNKNOWN_ESIID, assert_problem
 from thirdparty.models import AccessLogEntry
 
 pytestmark = pytest.mark.django_db

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.api.conftest import ESIID, assert_problem, make_token
+from tests.helpers.market import ESIID, assert_problem, make_token
 
 pytestmark = pytest.mark.django_db
 

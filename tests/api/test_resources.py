@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tests.api.conftest import ESIID, OTHER_ESIID, assert_problem, make_token
+from tests.helpers.market import ESIID, OTHER_ESIID, assert_problem, make_token
 from thirdparty.models import AccessLogEntry
 from usage.models import BillingPeriod
 

@@ -13,8 +13,8 @@ import requests
 from authlib.common.security import generate_token
 from authlib.integrations.requests_client import OAuth2Session
 
-from tests.thirdparty.webhook_receiver import Receiver
-from tests.usage.ingest_helpers import HEADER, day_rows
+from tests.helpers.ingest import HEADER, day_rows
+from tests.helpers.webhook_receiver import Receiver
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -15,8 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.portal.test_usage_fixtures import *  # noqa: F403
-from tests.portal.test_usage_fixtures import ESI_HOME, PASSWORD, consumption_wh, make_customer
+from tests.helpers.portal_usage import ESI_HOME, PASSWORD, consumption_wh, make_customer
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -69,10 +68,20 @@ def wait_chart(page):
     page.wait_for_selector("#usage-chart[data-ready=true]", timeout=15000)
 
 
-def shot(page, name: str, *, full_page: bool = True):
+def shot(page, name: str, *, full_page: bool = True) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     vp = page.viewport_size
-    page.screenshot(path=str(ARTIFACTS / f"{name}_{vp['width']}x{vp['height']}.png"), full_page=full_page)
+    path = ARTIFACTS / f"{name}_{vp['width']}x{vp['height']}.png"
+    path.unlink(missing_ok=True)  # so that a file from an earlier run never stands in for this one
+    page.screenshot(path=str(path), full_page=full_page)
+    return path
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    """(width, height) of a PNG file, read from its header; fails if the file is not a PNG."""
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR", f"{path} is not a PNG"
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
 
 
 def hover_tooltip(page, fraction: float) -> str:
@@ -217,16 +226,26 @@ def test_customer_journey(browser, live_server, maria, home, today, viewport):
     ctx.close()
 
 
-def test_usage_page_screenshot_for_the_readme(browser, live_server, maria, home):
-    """The README's picture: the daily view of the last month, with the tooltip showing."""
+def test_usage_page_screenshot_for_the_readme(browser, live_server, maria, home, today):
+    """The README's picture: the daily view of this month, with a day's tooltip showing."""
     page = browser.new_page(viewport={"width": 1440, "height": 900})
     sign_in(page, live_server.url)
     page.goto(f"{live_server.url}/premises/{ESI_HOME}/usage/?granularity=day&preset=month")
     wait_chart(page)
-    hover_tooltip(page, 0.55)
-    shot(page, "readme_usage", full_page=False)
+    # the page shows what the picture is for: her usage, daily, this month, bars, and a day's kWh in the tooltip
+    assert page.locator("h1").text_content().strip() == "Usage at 1 Oak St"
+    assert page.locator(".segmented a.current").all_text_contents() == ["Daily", "This month"]
+    assert page.locator("#usage-chart .bars .point").count() >= 1
+    tooltip = hover_tooltip(page, 0.55)
+    assert f"{today:%b}" in tooltip and str(today.year) in tooltip, tooltip
+    assert re.search(r"Consumption[^:]*: \d+\.\d{3} kWh", tooltip), tooltip
+    path = shot(page, "readme_usage", full_page=False)
+    assert png_size(path) == (1440, 900)
     if os.environ.get("SAVE_DOCS_SCREENSHOT") == "1":
-        (ROOT / "docs" / "img").mkdir(parents=True, exist_ok=True)
+        docs_png = ROOT / "docs" / "img" / "usage.png"
+        docs_png.parent.mkdir(parents=True, exist_ok=True)
+        docs_png.unlink(missing_ok=True)
         clip = {"x": 0, "y": 0, "width": 1440, "height": 1180}
-        page.screenshot(path=str(ROOT / "docs" / "img" / "usage.png"), full_page=True, clip=clip)
+        page.screenshot(path=str(docs_png), full_page=True, clip=clip)
+        assert png_size(docs_png) == (1440, 1180)
     page.close()

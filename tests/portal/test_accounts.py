@@ -17,8 +17,7 @@ from portal.accounts.useragent import device_name
 from portal.models import PremiseRegistration
 from portal.services import service_period_move_in
 from tests.clock import short_date
-from tests.portal.test_accounts_fixtures import *  # noqa: F403
-from tests.portal.test_accounts_fixtures import PASSWORD, links_in, mail_code, signup_data
+from tests.portal.accounts_fixtures import PASSWORD, links_in, mail_code, signup_data
 
 User = get_user_model()
 

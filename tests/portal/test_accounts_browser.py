@@ -11,23 +11,21 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core import mail
+from playwright.sync_api import sync_playwright
 
-from tests.conftest import require_chromium
-from tests.portal.test_accounts_fixtures import PASSWORD, links_in
+from tests.portal.accounts_fixtures import PASSWORD, links_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 ARTIFACTS = Path(settings.BASE_DIR) / "var" / "test-artifacts" / "accounts"
 
 
 @pytest.fixture
-def browser(monkeypatch):
-    path = require_chromium()
-    playwright = pytest.importorskip("playwright.sync_api")
+def browser(chromium_path, monkeypatch):
     # Playwright's sync API runs an event loop in this thread; Django's ORM must not refuse it here.
     # monkeypatch: the variable must not leak into later tests (or subprocesses such as `check --deploy`).
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=path, headless=True, args=["--no-sandbox"])
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium_path, headless=True, args=["--no-sandbox"])
         yield b
         b.close()
 

@@ -14,7 +14,6 @@ from portal.access_window import (
 )
 from portal.accounts.services import premise_registration_create
 from portal.services import service_period_move_in, service_period_move_out
-from tests.portal.test_accounts_fixtures import *  # noqa: F403
 
 User = get_user_model()
 # Every date in this module is fixed: each call passes ``today=`` explicitly, and the occupancy is its own.

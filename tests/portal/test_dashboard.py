@@ -6,15 +6,13 @@ from datetime import timedelta
 
 import pytest
 
-from tests.portal.test_usage_fixtures import *  # noqa: F403
-from tests.portal.test_usage_fixtures import (
+from portal.services import service_period_move_in, service_period_move_out
+from tests.helpers.portal_usage import (
     ESI_HOME,
     ESI_OTHER,
     ESI_SOLAR,
     consumption_wh,
     make_customer,
-    service_period_move_in,
-    service_period_move_out,
 )
 from usage import timegrid
 

@@ -12,8 +12,7 @@ from django.utils import timezone
 
 from portal.models import MeterReadRequest
 from portal.reads.services import read_limits, read_request_create
-from tests.portal.test_usage_fixtures import *  # noqa: F403
-from tests.portal.test_usage_fixtures import ESI_HOME, consumption_wh, make_customer
+from tests.helpers.portal_usage import ESI_HOME, consumption_wh, make_customer
 from usage import timegrid
 from usage.headend import ReadOrder, simulated_meter
 
@@ -192,7 +191,7 @@ def test_without_javascript_the_form_posts_and_comes_back(
 
 
 def test_a_former_occupant_sees_no_reads_after_moving_out(client, home, rep, today):
-    from tests.portal.test_usage_fixtures import service_period_move_in, service_period_move_out
+    from portal.services import service_period_move_in, service_period_move_out
 
     maria = make_customer("maria", home.period)
     move = today - timedelta(days=10)

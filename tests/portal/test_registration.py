@@ -11,8 +11,7 @@ from portal.access_window import market_today
 from portal.models import PremiseRegistration
 from portal.services import registration_code_rotate, service_period_move_in, service_period_move_out
 from tests.clock import long_date
-from tests.portal.test_accounts_fixtures import *  # noqa: F403
-from tests.portal.test_accounts_fixtures import PASSWORD, links_in, mail_code, signup_data
+from tests.portal.accounts_fixtures import PASSWORD, links_in, mail_code, signup_data
 
 User = get_user_model()
 CONSENT_URL = (

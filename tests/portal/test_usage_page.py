@@ -10,18 +10,15 @@ import pytest
 
 from portal.access_window import months_before
 from portal.pages.data import TABLE_MAX_ROWS
+from portal.services import service_period_move_in, service_period_move_out
 from tests.clock import last_fall_back, last_spring_forward, ordinary_day
-from tests.conftest import require_postgres
-from tests.portal.test_usage_fixtures import *  # noqa: F403
-from tests.portal.test_usage_fixtures import (
+from tests.helpers.portal_usage import (
     ESI_HOME,
     ESI_SOLAR,
     consumption_wh,
     estimated_day,
     generation_wh,
     make_customer,
-    service_period_move_in,
-    service_period_move_out,
 )
 from usage import timegrid
 from usage.writers.export import export_intervals
@@ -483,10 +480,10 @@ def test_usage_page_makes_a_handful_of_queries(client, customer, home, django_as
     assert resp.status_code == 200
 
 
+@pytest.mark.postgres
 def test_usage_page_shows_the_same_after_settled_months_are_compacted(client, customer, home, today):
     """Settled months become meter-month rows (usage.compact_intervals), as on a running site with a year of
     data; the page must not change by a byte of data. Its speed is measured by bench/bench_portal.py."""
-    require_postgres()
     client.force_login(customer)
     end = today - timedelta(days=1)
     daily = URL + f"?granularity=day&start={months_before(end, 13).isoformat()}&end={end.isoformat()}"

@@ -1,4 +1,5 @@
-"""Fixtures for the consent, agreement, webhook and move-out tests (imported with ``from ... import *``)."""
+"""Fixtures and helpers of the consent, agreement, webhook and move-out tests. The fixtures are registered by
+``tests/thirdparty/conftest.py``; the functions and constants are imported by name."""
 
 import base64
 import hashlib
@@ -15,27 +16,6 @@ from thirdparty.models import Organization
 from thirdparty.services.applications import application_register
 from thirdparty.services.onboarding import organization_approve
 from usage.services import premise_create, tdus_ensure
-
-__all__ = [
-    "REDIRECT",
-    "_tp_isolation",
-    "alice",
-    "app",
-    "authorize_params",
-    "bob",
-    "code_from",
-    "consent_get",
-    "consent_approve",
-    "exchange",
-    "org",
-    "pkce",
-    "premise_a",
-    "premise_b",
-    "premise_c",
-    "refresh",
-    "rep",
-    "token_for",
-]
 
 REDIRECT = "http://127.0.0.1:8765/callback"
 

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.api.conftest import ESIID, OTHER_ESIID, UNKNOWN_ESIID, build_market, make_agreement
+from tests.helpers.market import ESIID, OTHER_ESIID, UNKNOWN_ESIID, build_market, make_agreement
 from thirdparty import access
 from thirdparty.apikeys import apikey_authenticate
 from thirdparty.models import AccessToken, Organization

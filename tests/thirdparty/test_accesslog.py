@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 from django.db import connection
 
-from tests.api.conftest import build_market
+from tests.helpers.market import build_market
 from thirdparty import access
 from thirdparty.accesslog import access_log_record
 from thirdparty.apikeys import apikey_authenticate
@@ -14,7 +14,8 @@ from thirdparty.models import AccessLogEntry
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_pipelined_entry_is_committed_and_complete(postgres, django_user_model):
+@pytest.mark.postgres
+def test_pipelined_entry_is_committed_and_complete(django_user_model):
     market = build_market(django_user_model)
     actor = access.actor_for_api_key(apikey_authenticate(market.tp_key))
     assert not connection.in_atomic_block
@@ -53,7 +54,8 @@ def test_pipelined_entry_is_committed_and_complete(postgres, django_user_model):
     ]
 
 
-def test_failed_entry_leaves_nothing_and_the_connection_usable(postgres, django_user_model):
+@pytest.mark.postgres
+def test_failed_entry_leaves_nothing_and_the_connection_usable(django_user_model):
     market = build_market(django_user_model)
     actor = access.actor_for_api_key(apikey_authenticate(market.tp_key))
     with pytest.raises(Exception, match="foreign key|violates"):

@@ -11,7 +11,6 @@ from portal.access_window import market_today, window_start
 from thirdparty.models import AccessToken, Agreement, Grant, RefreshToken
 from thirdparty.services.agreements import agreement_revoke
 
-from .consent_fixtures import *  # noqa: F403
 from .consent_fixtures import (
     REDIRECT,
     code_from,

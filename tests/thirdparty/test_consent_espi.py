@@ -1,37 +1,18 @@
 """Green Button Connect My Data: ApplicationInformation and Authorization, valid against the ESPI schemas."""
 
 import base64
-import os
-from pathlib import Path
 
 import pytest
-from lxml import etree
 
+from tests.helpers.espi import assert_valid_espi
 from thirdparty.models import Agreement
 from thirdparty.services.agreements import agreement_revoke
 
-from .consent_fixtures import *  # noqa: F403
 from .consent_fixtures import token_for
 
 pytestmark = pytest.mark.django_db
 
-SCHEMA_DIR = Path(
-    os.environ.get("ESPI_SCHEMA_DIR", Path(__file__).resolve().parents[3] / "shared/specs/espi-4.0")
-)
-WRAPPER = (
-    b'<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:wrapper">'
-    b'<xs:import namespace="http://www.w3.org/2005/Atom" schemaLocation="atom.xsd"/>'
-    b'<xs:import namespace="http://naesb.org/espi" schemaLocation="espi.xsd"/>'
-    b"</xs:schema>"
-)
 NS = {"a": "http://www.w3.org/2005/Atom", "e": "http://naesb.org/espi"}
-
-
-@pytest.fixture(scope="module")
-def schema():
-    if not (SCHEMA_DIR / "espi.xsd").exists():
-        pytest.skip(f"ESPI schemas not found at {SCHEMA_DIR} (set ESPI_SCHEMA_DIR)")
-    return etree.XMLSchema(etree.XML(WRAPPER, base_url=str(SCHEMA_DIR / "wrapper.xsd")))
 
 
 def _basic(app):
@@ -41,16 +22,10 @@ def _basic(app):
     }
 
 
-def _valid(schema, content: bytes):
-    doc = etree.fromstring(content)
-    assert schema.validate(doc), [e.message for e in schema.error_log][:5]
-    return doc
-
-
-def test_application_information_describes_the_app(client, schema, app):
+def test_application_information_describes_the_app(client, app):
     response = client.get(f"/espi/1_1/resource/ApplicationInformation/{app.client_id}", **_basic(app))
     assert response.status_code == 200 and response["Content-Type"] == "application/atom+xml"
-    doc = _valid(schema, response.content)
+    doc = assert_valid_espi(response.content)
     info = doc.find("a:content/e:ApplicationInformation", NS)
     assert info.findtext("e:client_id", namespaces=NS) == app.client_id
     assert info.findtext("e:authorizationServerAuthorizationEndpoint", namespaces=NS).endswith(
@@ -60,13 +35,13 @@ def test_application_information_describes_the_app(client, schema, app):
     assert app.raw_secret not in response.content.decode()
 
 
-def test_authorization_follows_the_agreement(client, schema, alice, premise_a, app):
+def test_authorization_follows_the_agreement(client, alice, premise_a, app):
     tokens = token_for(client, app, alice)
     agreement = Agreement.objects.get()
     url = f"/espi/1_1/resource/Authorization/{agreement.pk}"
     response = client.get(url, HTTP_AUTHORIZATION=f"Bearer {tokens['access_token']}")
     assert response.status_code == 200
-    doc = _valid(schema, response.content)
+    doc = assert_valid_espi(response.content)
     auth = doc.find("a:content/e:Authorization", NS)
     assert auth.findtext("e:status", namespaces=NS) == "1"
     assert auth.findtext("e:resourceURI", namespaces=NS).endswith(
@@ -74,9 +49,9 @@ def test_authorization_follows_the_agreement(client, schema, alice, premise_a, a
     )
     agreement_revoke(agreement=agreement, by=alice)
     revoked = client.get(url, **_basic(app))
-    assert _valid(schema, revoked.content).find("a:content/e:Authorization/e:status", NS).text == "0"
+    assert assert_valid_espi(revoked.content).find("a:content/e:Authorization/e:status", NS).text == "0"
     feed = client.get("/espi/1_1/resource/Authorization", **_basic(app))
-    assert len(_valid(schema, feed.content).findall("a:entry", NS)) == 1
+    assert len(assert_valid_espi(feed.content).findall("a:entry", NS)) == 1
 
 
 def test_espi_resources_need_the_apps_own_credentials(client, alice, premise_a, app, org):

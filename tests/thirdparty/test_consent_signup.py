@@ -10,7 +10,6 @@ from django.core import mail
 from portal.services import service_period_move_in
 from thirdparty.models import Agreement
 
-from .consent_fixtures import *  # noqa: F403
 from .consent_fixtures import _premise, authorize_params, code_from, consent_approve, pkce
 
 pytestmark = pytest.mark.django_db

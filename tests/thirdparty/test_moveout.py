@@ -8,12 +8,11 @@ import pytest
 from portal.access_window import market_today
 from portal.models import PremiseRegistration
 from portal.services import service_period_move_in, service_period_move_out
+from tests.helpers.webhook_receiver import Receiver
 from thirdparty.access import NOT_FOUND, OK, OUTSIDE_WINDOW, THIRD_PARTY, Actor, access_decide
 from thirdparty.models import AccessToken, Agreement
 
-from .consent_fixtures import *  # noqa: F403
 from .consent_fixtures import token_for
-from .webhook_receiver import Receiver
 
 pytestmark = pytest.mark.django_db
 

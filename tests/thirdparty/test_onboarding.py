@@ -8,7 +8,6 @@ from django.core import mail
 from thirdparty.models import AccessToken, Agreement, ApiKey, Application, Organization
 from thirdparty.services.onboarding import organization_suspend
 
-from .consent_fixtures import *  # noqa: F403
 from .consent_fixtures import refresh, token_for
 
 pytestmark = pytest.mark.django_db

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from tests.helpers.webhook_receiver import Receiver
 from thirdparty.webhooks import webhook_send
 from thirdparty.webhooks.delivery import webhook_attempt, webhook_replay, webhook_retry_due
 from thirdparty.webhooks.models import WebhookDelivery, WebhookEndpoint
@@ -16,9 +17,6 @@ from thirdparty.webhooks.signing import (
     signature_header,
     signature_verify,
 )
-
-from .consent_fixtures import *  # noqa: F403
-from .webhook_receiver import Receiver
 
 
 @pytest.fixture
@@ -188,7 +186,7 @@ def test_a_loaded_tdu_file_announces_data_available_to_apps_that_may_read_it(
     from datetime import timedelta
 
     from portal.access_window import market_today
-    from tests.usage.ingest_helpers import HEADER, day_rows
+    from tests.helpers.ingest import HEADER, day_rows
     from usage.ingest.loader import ingest_file
 
     from .consent_fixtures import token_for

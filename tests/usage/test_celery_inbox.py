@@ -9,8 +9,7 @@ from datetime import date
 
 import pytest
 
-from tests.conftest import require_postgres, require_redis
-from tests.usage.ingest_helpers import ESI_1, day_rows, make_premise, make_tdus, write_file
+from tests.helpers.ingest import ESI_1, day_rows, make_premise, make_tdus, write_file
 from usage.models import IngestFile
 
 
@@ -39,16 +38,10 @@ def test_eager_inbox_scan_loads_and_moves_files(db, settings, tmp_path):
     assert IngestFile.objects.get(name="1039940674000_20250701_a.csv").stored == 96
 
 
+@pytest.mark.postgres
+@pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
-def test_real_worker_loads_a_file_dropped_in_the_inbox(settings, tmp_path):
-    require_postgres()
-    redis_url = require_redis()
-    import redis as redis_lib
-
-    try:
-        redis_lib.Redis.from_url(redis_url, socket_connect_timeout=2).ping()
-    except redis_lib.RedisError as exc:
-        pytest.skip(f"needs Redis: {redis_url} does not answer ({exc})")
+def test_real_worker_loads_a_file_dropped_in_the_inbox(settings, tmp_path, redis_url):
     from celery.contrib.testing.worker import start_worker
 
     from smt.celery import app

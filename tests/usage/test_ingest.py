@@ -10,7 +10,7 @@ from datetime import date, datetime
 import numpy as np
 import pytest
 
-from tests.usage.ingest_helpers import (
+from tests.helpers.ingest import (
     CNP_DUNS,
     ESI_1,
     ESI_2,

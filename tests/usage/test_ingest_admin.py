@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from django.urls import reverse
 
-from tests.usage.ingest_helpers import ESI_1, ESI_2, day_rows, make_premise, make_tdus, write_file
+from tests.helpers.ingest import ESI_1, ESI_2, day_rows, make_premise, make_tdus, write_file
 from usage.ingest.loader import ingest_file
 from usage.models import IngestFile, RejectedRow
 

@@ -6,7 +6,7 @@ import hashlib
 
 import pytest
 
-from tests.usage.ingest_helpers import ESI_1, ESI_2, make_premise, make_tdus, write_file
+from tests.helpers.ingest import ESI_1, ESI_2, make_premise, make_tdus, write_file
 from usage.ingest.loader import ingest_file
 from usage.models import BillingPeriod, IngestFile
 

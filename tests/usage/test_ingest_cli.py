@@ -10,7 +10,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from tests.usage.ingest_helpers import ESI_1, ESI_2, HEADER, day_rows, make_premise, make_tdus, write_file
+from tests.helpers.ingest import ESI_1, ESI_2, HEADER, day_rows, make_premise, make_tdus, write_file
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from datetime import date, datetime
 import pytest
 from django.db import connection
 
-from tests.usage.ingest_helpers import ESI_1, day_rows, make_premise, make_tdus, write_file
+from tests.helpers.ingest import ESI_1, day_rows, make_premise, make_tdus, write_file
 from usage import storage
 from usage.ingest.loader import ingest_file
 from usage.models import Channel
@@ -60,7 +60,8 @@ def _second_load_while_first_holds(monkeypatch, first, second):
     return results, a, b, go
 
 
-def test_two_revisions_of_one_day_loaded_at_once_both_land(postgres, tmp_path, monkeypatch):
+@pytest.mark.postgres
+def test_two_revisions_of_one_day_loaded_at_once_both_land(tmp_path, monkeypatch):
     oncor, _ = make_tdus()
     premise = make_premise(ESI_1, oncor)
     assert ingest_file(
@@ -86,7 +87,8 @@ def day_rows_kwh(slot: int) -> float:
     return (slot % 7) * 0.125
 
 
-def test_loads_of_other_days_do_not_wait(postgres, tmp_path, monkeypatch):
+@pytest.mark.postgres
+def test_loads_of_other_days_do_not_wait(tmp_path, monkeypatch):
     oncor, _ = make_tdus()
     make_premise(ESI_1, oncor)
     other_day = date(2025, 7, 2)
@@ -100,7 +102,8 @@ def test_loads_of_other_days_do_not_wait(postgres, tmp_path, monkeypatch):
     assert results["a"].stored == 96
 
 
-def test_compaction_waits_for_a_load_of_a_day_it_compacts(postgres, tmp_path, monkeypatch):
+@pytest.mark.postgres
+def test_compaction_waits_for_a_load_of_a_day_it_compacts(tmp_path, monkeypatch):
     from usage.models import IntervalDay, IntervalMonth
 
     oncor, _ = make_tdus()

@@ -12,8 +12,7 @@ from urllib.parse import quote
 import pytest
 from django.db import connection
 
-from tests.conftest import require_postgres
-from tests.usage.ingest_helpers import ESI_1, ESI_2, day_rows, make_premise, make_tdus, write_file
+from tests.helpers.ingest import ESI_1, ESI_2, day_rows, make_premise, make_tdus, write_file
 from usage import storage
 from usage.ingest.loader import ingest_file
 from usage.models import IngestFile, IntervalDay, Premise
@@ -36,9 +35,9 @@ ingest_file(path=sys.argv[1])
 """
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_kill_mid_file_then_rerun(tmp_path):
-    require_postgres()
     oncor, _ = make_tdus()
     make_premise(ESI_1, oncor)
     make_premise(ESI_2, oncor)

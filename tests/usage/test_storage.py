@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 import numpy as np
 import pytest
 
-from tests.usage.ingest_helpers import ESI_1, day_rows, make_premise, make_tdus, write_file
+from tests.helpers.ingest import ESI_1, day_rows, make_premise, make_tdus, write_file
 from usage import storage
 from usage.ingest.loader import ingest_file
 from usage.models import IntervalDay, IntervalMonth

@@ -2,17 +2,15 @@
 
 import csv
 import io
-import sys
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
 import numpy as np
 import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from lxml import etree
 
+from tests.helpers.espi import assert_valid_espi
 from usage.reads.aggregate import BilledPeriod, build_reads, iso_local
 from usage.reads.fixtures import synthetic_days
 from usage.timegrid import MARKET_TZ, slot_wallclock, slots_in_day
@@ -25,7 +23,6 @@ ESI = "10443720000000001"
 FALL = date(2025, 11, 2)
 SPRING = date(2025, 3, 9)
 SITE = "https://smt.example.org"
-SPECS = Path("/work/shared/specs/espi-4.0")
 ATOM = "{http://www.w3.org/2005/Atom}"
 ESPI = "{http://naesb.org/espi}"
 
@@ -230,18 +227,8 @@ def test_csv_other_granularities():
 # --------------------------------------------------------------------------------------- Green Button
 
 
-@pytest.fixture(scope="module")
-def schema():
-    sys.path.insert(0, str(SPECS))
-    try:
-        import validate  # the shared validator's schema loader
-    finally:
-        sys.path.pop(0)
-    return validate.schema()
-
-
 @pytest.mark.parametrize("granularity", ["15min", "hour", "day", "month", "billing"])
-def test_espi_is_valid_for_every_granularity(schema, granularity):
+def test_espi_is_valid_for_every_granularity(granularity):
     billed = [
         BilledPeriod(date(2025, 10, 7), date(2025, 11, 5), 812_345, False, 1_762_500_000),
         BilledPeriod(date(2025, 11, 6), date(2025, 11, 20), None, False, 1_763_900_000),
@@ -255,16 +242,15 @@ def test_espi_is_valid_for_every_granularity(schema, granularity):
         missing_share=0.01,
     )
     body = render_espi(r, site_url=SITE)
-    doc = etree.fromstring(body)
-    assert schema.validate(doc), schema.error_log
+    doc = assert_valid_espi(body)
     for link in doc.iter(f"{ATOM}link"):
         assert link.get("href").startswith(SITE + "/espi/1_1/resource/")
     assert render_espi(r, site_url=SITE) == body  # same request, same bytes
 
 
-def test_espi_15min_content(schema):
+def test_espi_15min_content():
     r = reads(date(2025, 11, 1), date(2025, 11, 2), "15min", revision=1_762_300_800, estimated_share=0.1)
-    doc = etree.fromstring(render_espi(r, site_url=SITE))
+    doc = assert_valid_espi(render_espi(r, site_url=SITE))
     entries = doc.findall(f"{ATOM}entry")
     kinds = [next(iter(e.find(f"{ATOM}content"))).tag.replace(ESPI, "") for e in entries]
     assert kinds[:2] == ["UsagePoint", "LocalTimeParameters"]
@@ -302,13 +288,13 @@ def test_espi_15min_content(schema):
     assert len(set(ids)) == len(ids)
 
 
-def test_espi_usage_summary_per_billing_period(schema):
+def test_espi_usage_summary_per_billing_period():
     billed = [
         BilledPeriod(date(2025, 1, 5), date(2025, 2, 4), 812_345, True, 1_739_000_000),
         BilledPeriod(date(2025, 2, 5), date(2025, 3, 6), None, False, 1_742_000_000),
     ]
     r = reads(date(2025, 1, 5), date(2025, 3, 6), "day", billed=billed)
-    doc = etree.fromstring(render_espi(r, site_url=SITE))
+    doc = assert_valid_espi(render_espi(r, site_url=SITE))
     sums = doc.findall(f".//{ESPI}UsageSummary")
     assert len(sums) == 2
     assert sums[0].findtext(f"{ESPI}currentBillingPeriodOverAllConsumption/{ESPI}value") == "812345"
@@ -321,7 +307,7 @@ def test_espi_usage_summary_per_billing_period(schema):
     assert doc.findtext(f"{ATOM}updated") == "2025-03-15T00:53:20Z"  # the latest revision: the NA period
 
 
-def test_espi_empty_range_is_valid_and_stable(schema):
+def test_espi_empty_range_is_valid_and_stable():
     r = build_reads(
         esiid=ESI,
         start=date(2025, 1, 1),
@@ -331,7 +317,7 @@ def test_espi_empty_range_is_valid_and_stable(schema):
         generation=None,
     )
     body = render_espi(r, site_url=SITE)
-    assert schema.validate(etree.fromstring(body))
+    assert_valid_espi(body)
     assert b"IntervalBlock" not in body
     assert render_espi(r, site_url=SITE) == body
 
@@ -397,7 +383,7 @@ def test_csv_15min_parses_back_to_the_grid(start, span, seed, solar, max_wh):
         assert est[name].tolist() == grid.estimated.tolist()
 
 
-def test_espi_entries_serve_connect_my_data_views(schema):
+def test_espi_entries_serve_connect_my_data_views():
     from usage.writers.espi import espi_entries, espi_entry_document, espi_feed
 
     r = reads(date(2025, 11, 1), date(2025, 11, 2), "15min")
@@ -416,9 +402,8 @@ def test_espi_entries_serve_connect_my_data_views(schema):
         self_type="espi-feed/IntervalBlock",
         updated=max(e.updated for e in blocks),
     )
-    assert schema.validate(etree.fromstring(feed)), schema.error_log
-    one = etree.fromstring(espi_entry_document(blocks[0]))
-    assert schema.validate(one), schema.error_log
+    assert_valid_espi(feed)
+    assert_valid_espi(espi_entry_document(blocks[0]))
 
 
 def test_json_kwh_table_equals_the_digit_arithmetic():

@@ -1,4 +1,6 @@
-"""Fixtures and helpers shared by the accounts and registration tests (imported with ``from ... import *``)."""
+"""Fixtures and helpers of the accounts and registration tests. The fixtures are registered by
+``tests/portal/conftest.py``, which also registers the ``rep`` fixture (``tests/helpers/portal_usage.py``)
+that ``period`` uses; the functions and constants are imported by name."""
 
 import re
 from datetime import date, timedelta
@@ -8,25 +10,11 @@ from django.core import mail
 
 from portal.access_window import market_today
 from portal.models import PremiseRegistration
-from portal.services import rep_create, service_period_move_in
+from portal.services import service_period_move_in
+from tests.helpers.portal_usage import PASSWORD
 from usage.models import Meter
 from usage.services import premise_create, tdus_ensure
 
-__all__ = [
-    "PASSWORD",
-    "another_premise",
-    "esiid_code",
-    "links_in",
-    "mail_code",
-    "period",
-    "premise",
-    "rep",
-    "send",
-    "signed_up",
-    "signup_data",
-]
-
-PASSWORD = "correct horse battery staple"
 LINK = re.compile(r"https?://[^\s<>\"]+")
 
 
@@ -40,11 +28,6 @@ def send(client, django_capture_on_commit_callbacks):
             return getattr(c, method)(url, data or {}, **extra)
 
     return _send
-
-
-@pytest.fixture
-def rep(db):
-    return rep_create(legal_name="Reliant Energy Retail Services LLC", puct_certificate="10007")
 
 
 def _premise(esiid, address):

@@ -1,5 +1,6 @@
-"""Fixtures for the customer portal tests: premises, occupancies, accounts and interval data loaded through
-the real ingest path (TDU files -> usage.ingest.loader). Imported with ``from tests.portal.test_usage_fixtures import *``.
+"""Premises, occupancies, accounts and interval data loaded through the real ingest path (TDU files ->
+usage.ingest.loader), for the portal and browser tests. The fixtures are registered by ``tests/portal/conftest.py``
+and ``tests/browser/conftest.py``; the functions and constants are imported by name.
 """
 
 from __future__ import annotations
@@ -11,37 +12,17 @@ import pytest
 
 from portal.access_window import market_today
 from portal.models import PremiseRegistration, User
-from portal.services import rep_create, service_period_move_in, service_period_move_out
+from portal.services import rep_create, service_period_move_in
+from tests.helpers.ingest import HEADER, ONCOR_DUNS
 from usage import timegrid
 from usage.ingest.loader import ingest_file
 from usage.models import Meter
 from usage.services import premise_create, tdus_ensure
 
-__all__ = [
-    "ESI_HOME",
-    "ESI_OTHER",
-    "ESI_SOLAR",
-    "PASSWORD",
-    "consumption_wh",
-    "customer",
-    "estimated_day",
-    "generation_wh",
-    "home",
-    "load_days",
-    "make_customer",
-    "make_home",
-    "other_customer",
-    "other_home",
-    "rep",
-    "solar_home",
-    "today",
-]
-
 PASSWORD = "correct horse battery staple"
 ESI_HOME = "10443720000000101"
 ESI_OTHER = "10443720000000102"
 ESI_SOLAR = "10443720000000103"
-ONCOR_DUNS = "1039940674000"
 
 
 def consumption_wh(day: date, slot: int) -> int:
@@ -80,12 +61,6 @@ def _rows(esiid: str, day: date, *, solar: bool) -> list[str]:
                 f"{esiid},{day:%m/%d/%Y},{rev},{start},{end},{g // 1000}.{g % 1000:03d},A,Surplus Generation"
             )
     return out
-
-
-HEADER = (
-    "ESIID,USAGE_DATE,REVISION_DATE,USAGE_START_TIME,USAGE_END_TIME,USAGE_KWH,ESTIMATED_ACTUAL,"
-    "CONSUMPTION_SURPLUSGENERATION"
-)
 
 
 def load_days(directory: Path, esiid: str, first: date, last: date, *, solar: bool = False) -> None:
@@ -160,6 +135,3 @@ def customer(home):
 @pytest.fixture
 def other_customer(other_home):
     return make_customer("omar", other_home.period)
-
-
-__all__ += ["service_period_move_in", "service_period_move_out"]
