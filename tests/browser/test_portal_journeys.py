@@ -227,17 +227,19 @@ def test_customer_journey(browser, live_server, maria, home, today, viewport):
 
 
 def test_usage_page_screenshot_for_the_readme(browser, live_server, maria, home, today):
-    """The README's picture: the daily view of this month, with a day's tooltip showing."""
+    """The README's picture: the daily view of the last 7 days (which always hold data, even on the 1st of a
+    month), with a day's tooltip showing."""
     page = browser.new_page(viewport={"width": 1440, "height": 900})
     sign_in(page, live_server.url)
-    page.goto(f"{live_server.url}/premises/{ESI_HOME}/usage/?granularity=day&preset=month")
+    page.goto(f"{live_server.url}/premises/{ESI_HOME}/usage/?granularity=day&preset=7d")
     wait_chart(page)
-    # the page shows what the picture is for: her usage, daily, this month, bars, and a day's kWh in the tooltip
+    # the page shows what the picture is for: her usage, daily, the last week, bars, and a day's kWh in the tooltip
     assert page.locator("h1").text_content().strip() == "Usage at 1 Oak St"
-    assert page.locator(".segmented a.current").all_text_contents() == ["Daily", "This month"]
-    assert page.locator("#usage-chart .bars .point").count() >= 1
+    assert page.locator(".segmented a.current").all_text_contents() == ["Daily", "Last 7 days"]
+    assert page.locator("#usage-chart .bars .point").count() == 7
     tooltip = hover_tooltip(page, 0.55)
-    assert f"{today:%b}" in tooltip and str(today.year) in tooltip, tooltip
+    week = [today - timedelta(days=k) for k in range(1, 8)]
+    assert any(f"{d:%b} {d.day}, {d.year}" in tooltip for d in week), tooltip
     assert re.search(r"Consumption[^:]*: \d+\.\d{3} kWh", tooltip), tooltip
     path = shot(page, "readme_usage", full_page=False)
     assert png_size(path) == (1440, 900)
