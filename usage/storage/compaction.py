@@ -109,6 +109,41 @@ def compact_months(*, before: date | None = None, premise_batch: int = 500) -> d
     return stats
 
 
+def _stored_month_days(month: date, mask: int, data: bytes) -> dict[int, tuple]:
+    """A stored meter-month block split into its days: day number -> (values, estimated, missing, revisions)."""
+    block = codec.decode(data)
+    mdays = mask_days(month, mask)
+    counts = slots_for_days(mdays)
+    out: dict[int, tuple] = {}
+    pos = 0
+    for d, n in zip(mdays.tolist(), counts.tolist(), strict=True):
+        out[d] = (
+            block.values[pos : pos + n],
+            block.estimated[pos : pos + n],
+            block.missing[pos : pos + n],
+            block.revisions[pos : pos + n],
+        )
+        pos += n
+    return out
+
+
+def _month_block(month: date, merged: dict[int, tuple]) -> tuple[int, bytes]:
+    """(day mask, encoded block) of a month's days (day number -> the four arrays), in day order."""
+    order = sorted(merged)
+    mask = 0
+    first = day_num(month)
+    for d in order:
+        mask |= 1 << (d - first)
+    data = codec.encode(
+        np.concatenate([merged[d][0] for d in order]),
+        estimated=np.concatenate([merged[d][1] for d in order]),
+        missing=np.concatenate([merged[d][2] for d in order]),
+        revisions=np.concatenate([merged[d][3] for d in order]),
+        compress=True,
+    )
+    return mask, data
+
+
 def _compact_batch(part: list[int], cutoff: date, stats: dict, day_t: str, month_t: str) -> None:
     lo, hi = part[0], part[-1]
     with connection.cursor() as cur:
@@ -151,34 +186,11 @@ def _compact_batch(part: list[int], cutoff: date, stats: dict, day_t: str, month
         month = key[2]
         merged: dict[int, tuple] = {}
         if key in existing:
-            mask, data = existing[key]
-            block = codec.decode(data)
-            mdays = mask_days(month, mask)
-            counts = slots_for_days(mdays)
-            pos = 0
-            for d, n in zip(mdays.tolist(), counts.tolist(), strict=True):
-                merged[d] = (
-                    block.values[pos : pos + n],
-                    block.estimated[pos : pos + n],
-                    block.missing[pos : pos + n],
-                    block.revisions[pos : pos + n],
-                )
-                pos += n
+            merged.update(_stored_month_days(month, *existing[key]))
             replaced.append(key)
         for d, b in days.items():
             merged[d] = (b.values, b.estimated, b.missing, b.revisions)
-        order = sorted(merged)
-        mask = 0
-        first = day_num(month)
-        for d in order:
-            mask |= 1 << (d - first)
-        data = codec.encode(
-            np.concatenate([merged[d][0] for d in order]),
-            estimated=np.concatenate([merged[d][1] for d in order]),
-            missing=np.concatenate([merged[d][2] for d in order]),
-            revisions=np.concatenate([merged[d][3] for d in order]),
-            compress=True,
-        )
+        mask, data = _month_block(month, merged)
         new_rows.append((key[0], key[1], month, _signed_mask(mask), data))
         stats["months"] += 1
         stats["days"] += len(days)
