@@ -78,7 +78,7 @@ class _HashingReader:
         return self._hash.hexdigest()
 
 
-class _Duplicate(Exception):  # noqa: N818 - control flow: roll the load back
+class _Duplicate(Exception):  # control flow: roll the load back
     def __init__(self, earlier: IngestFile):
         self.earlier = earlier
 

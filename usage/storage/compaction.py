@@ -16,6 +16,7 @@ from usage.storage.days import as_date, day_num, mask_days, month_num, month_sta
 from usage.storage.db import is_postgres, pg_array, tables
 from usage.storage.locks import lock_tdus_days
 from usage.storage.writes import delete_months, write_day_blocks, write_month_blocks
+from usage.timegrid import local_today
 
 
 def uncompact_months(premise: np.ndarray, channel: np.ndarray, day: np.ndarray) -> int:
@@ -95,7 +96,7 @@ def compact_months(*, before: date | None = None, premise_batch: int = 500) -> d
     a revision that still comes later simply reopens that month. Runs in one transaction per batch of
     premises, so readers see either the day rows or the month row, never neither."""
     if before is None:
-        before = date.today() - timedelta(days=getattr(settings, "INTERVAL_SETTLE_DAYS", 45))
+        before = local_today() - timedelta(days=getattr(settings, "INTERVAL_SETTLE_DAYS", 45))
     cutoff = month_start(before)  # whole months before the month that contains ``before``
     day_t, month_t = tables()
     stats = {"months": 0, "days": 0}
