@@ -158,6 +158,11 @@ def _ordered_map(func, items: list, *, threads: int):
         for item in items:
             yield item, func(item)
         return
+    yield from _ordered_map_threaded(func, items, threads)
+
+
+def _ordered_map_threaded(func, items: list, threads: int):
+    """``_ordered_map`` with ``threads`` workers, at most ``threads * 3`` results ahead of the caller."""
     work: queue.Queue = queue.Queue()
     results: dict[int, object] = {}
     ready = threading.Condition()
@@ -166,27 +171,10 @@ def _ordered_map(func, items: list, *, threads: int):
         work.put((i, item))
     for _ in range(threads):
         work.put(None)
-
-    def worker():
-        try:
-            while True:
-                ahead.acquire()  # before taking a task, so every task taken holds a permit (no deadlock)
-                task = work.get()
-                if task is None:
-                    ahead.release()
-                    return
-                i, item = task
-                try:
-                    value = (True, func(item))
-                except Exception as exc:  # noqa: BLE001 - re-raised in the caller's thread
-                    value = (False, exc)
-                with ready:
-                    results[i] = value
-                    ready.notify_all()
-        finally:
-            connections.close_all()
-
-    pool = [threading.Thread(target=worker, daemon=True) for _ in range(threads)]
+    pool = [
+        threading.Thread(target=_ahead_worker, args=(func, work, results, ready, ahead), daemon=True)
+        for _ in range(threads)
+    ]
     for t in pool:
         t.start()
     try:
@@ -200,16 +188,58 @@ def _ordered_map(func, items: list, *, threads: int):
                 raise value
             yield item, value
     finally:
-        while True:  # stop the workers early on an error
+        _stop_workers(work, ahead, pool)
+
+
+def _ahead_worker(func, work: queue.Queue, results: dict, ready: threading.Condition, ahead) -> None:
+    """One worker of ``_ordered_map_threaded``: takes (index, item) tasks until a None, stores (ok, value)."""
+    try:
+        while True:
+            ahead.acquire()  # before taking a task, so every task taken holds a permit (no deadlock)
+            task = work.get()
+            if task is None:
+                ahead.release()
+                return
+            i, item = task
             try:
-                work.get_nowait()
-            except queue.Empty:
-                break
-        for _ in range(threads):
-            work.put(None)
-            ahead.release()
-        for t in pool:
-            t.join(timeout=60)
+                value = (True, func(item))
+            except Exception as exc:  # noqa: BLE001 - re-raised in the caller's thread
+                value = (False, exc)
+            with ready:
+                results[i] = value
+                ready.notify_all()
+    finally:
+        connections.close_all()
+
+
+def _stop_workers(work: queue.Queue, ahead, pool: list[threading.Thread]) -> None:
+    """Stop the workers early on an error (and join them when all went well)."""
+    while True:
+        try:
+            work.get_nowait()
+        except queue.Empty:
+            break
+    for _ in range(len(pool)):
+        work.put(None)
+        ahead.release()
+    for t in pool:
+        t.join(timeout=60)
+
+
+def _split_decisions(esiids, decisions: dict) -> tuple[list, list[dict]]:
+    """(allowed decisions, not-included entries with their reasons), both in ``esiids`` order."""
+    allowed = []
+    not_included = []
+    for esiid in esiids:
+        d = decisions[esiid]
+        if d.allowed:
+            allowed.append(d)
+        else:
+            entry = {"esiid": esiid, "reason": d.reason, "detail": REASON_TEXT.get(d.reason, d.detail)}
+            if d.reason == access.OUTSIDE_WINDOW:
+                entry["windows"] = [w.as_dict() for w in d.windows]
+            not_included.append(entry)
+    return allowed, not_included
 
 
 def export_run(job_id: str) -> ExportJob:
@@ -229,20 +259,10 @@ def export_run(job_id: str) -> ExportJob:
         decisions = access.access_decide_many(
             actor=actor, esiids=list(job.esiids), scope=USAGE_READ, start=job.start, end=job.end
         )
-        not_included = []
         logged = []
         writer = _Writer(tmp, job.compression)
         fmt = "csv" if job.data_format == ExportJob.Format.CSV else "json"
-        allowed = []
-        for esiid in job.esiids:
-            d = decisions[esiid]
-            if d.allowed:
-                allowed.append(d)
-            else:
-                entry = {"esiid": esiid, "reason": d.reason, "detail": REASON_TEXT.get(d.reason, d.detail)}
-                if d.reason == access.OUTSIDE_WINDOW:
-                    entry["windows"] = [w.as_dict() for w in d.windows]
-                not_included.append(entry)
+        allowed, not_included = _split_decisions(job.esiids, decisions)
 
         def render(d):
             body, _, _ = intervals_export(

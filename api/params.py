@@ -58,7 +58,8 @@ def parse_datetime_param(request, name: str) -> datetime | None:
     if value is None:
         try:
             d = date.fromisoformat(raw)
-            value = datetime(d.year, d.month, d.day)
+            # midnight of the date in the current zone (what make_aware below would give)
+            value = datetime(d.year, d.month, d.day, tzinfo=timezone.get_current_timezone())
         except ValueError:
             value = None
     if value is None:

@@ -127,32 +127,20 @@ def exception_handler(exc, context):
         return problem_response(404, "Nothing is available at this address.")
     if isinstance(exc, PermissionDenied):
         return problem_response(403, "You may not do this.")
+    if isinstance(exc, exceptions.APIException):
+        return _api_exception_problem(exc, context)
+    log.exception("unhandled error in API view", exc_info=exc)
+    return problem_response(500, "Something went wrong on our side; it has been logged. Please try again.")
+
+
+def _api_exception_problem(exc: exceptions.APIException, context) -> HttpResponse:
+    """The problem document of one of DRF's exceptions (checked in this order)."""
     if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
-        view = context.get("view")
-        request = context.get("request")
-        headers = {}
-        if view is not None and request is not None:
-            auth_header = view.get_authenticate_header(request)
-            if auth_header:
-                headers["WWW-Authenticate"] = auth_header
-        detail = str(exc.detail)
-        if isinstance(exc, exceptions.NotAuthenticated):
-            detail = (
-                "Send an OAuth 2.0 bearer token (Authorization: Bearer ...), an organization API key "
-                "(Authorization: Api-Key smt_...) or sign in."
-            )
-        status = 401 if headers else 403
-        return problem_response(status, detail, headers=headers)
+        return _unauthenticated_problem(exc, context)
     if isinstance(exc, exceptions.NotAcceptable):
         return problem_response(406, str(exc.detail))
     if isinstance(exc, exceptions.Throttled):
-        wait = int(exc.wait or 1)
-        return problem_response(
-            429,
-            f"Too many requests; try again in {wait} seconds.",
-            headers={"Retry-After": str(wait)},
-            retry_after=wait,
-        )
+        return _throttled_problem(exc)
     if isinstance(exc, exceptions.ValidationError):
         parameter, message = _flatten(exc.detail)
         return problem_response(
@@ -166,7 +154,34 @@ def exception_handler(exc, context):
         return problem_response(400, str(exc.detail), slug="malformed-body", title="Malformed request body")
     if isinstance(exc, exceptions.PermissionDenied):
         return problem_response(403, str(exc.detail))
-    if isinstance(exc, exceptions.APIException):
-        return problem_response(exc.status_code, str(exc.detail))
-    log.exception("unhandled error in API view", exc_info=exc)
-    return problem_response(500, "Something went wrong on our side; it has been logged. Please try again.")
+    return problem_response(exc.status_code, str(exc.detail))
+
+
+def _unauthenticated_problem(exc: exceptions.APIException, context) -> HttpResponse:
+    """401 with the view's WWW-Authenticate challenge, or 403 when the view has none."""
+    view = context.get("view")
+    request = context.get("request")
+    headers = {}
+    if view is not None and request is not None:
+        auth_header = view.get_authenticate_header(request)
+        if auth_header:
+            headers["WWW-Authenticate"] = auth_header
+    detail = str(exc.detail)
+    if isinstance(exc, exceptions.NotAuthenticated):
+        detail = (
+            "Send an OAuth 2.0 bearer token (Authorization: Bearer ...), an organization API key "
+            "(Authorization: Api-Key smt_...) or sign in."
+        )
+    status = 401 if headers else 403
+    return problem_response(status, detail, headers=headers)
+
+
+def _throttled_problem(exc) -> HttpResponse:
+    """429 with Retry-After."""
+    wait = int(exc.wait or 1)
+    return problem_response(
+        429,
+        f"Too many requests; try again in {wait} seconds.",
+        headers={"Retry-After": str(wait)},
+        retry_after=wait,
+    )

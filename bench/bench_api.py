@@ -109,14 +109,6 @@ def django_setup() -> None:
 
 def seed(today: date) -> dict:
     """Idempotent: does nothing when the data is already there (BENCH_RESEED=1 rebuilds it)."""
-    import numpy as np
-    from django.db import connection, transaction
-    from django.utils import timezone
-
-    from portal.codes import code_encrypt, code_generate
-    from portal.models import PremiseRegistration, Rep, ServicePeriod, User
-    from thirdparty.models import AccessToken, Agreement, AgreementPremise, Application, Organization
-    from usage import codec, storage, timegrid
     from usage.models import Premise, Tdu
 
     start, end = bench_range(today)
@@ -129,6 +121,26 @@ def seed(today: date) -> dict:
     if have >= N_PREMISES and marker.exists() and os.environ.get("BENCH_RESEED") != "1":
         return {"seeded": False, "premises": have}
     t0 = time.perf_counter()
+    _wipe_bench_data(tdu)
+    move_in = start - timedelta(days=30)
+    premises = _seed_accounts(tdu, move_in)
+    days, baseline_rows = _seed_intervals(premises, move_in, end)
+    _seed_baseline(days, baseline_rows)
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    for old in marker.parent.glob("seeded-*"):
+        old.unlink()
+    marker.touch()
+    return {"seeded": True, "premises": N_PREMISES, "seconds": round(time.perf_counter() - t0, 1)}
+
+
+def _wipe_bench_data(tdu) -> None:
+    """Drop the baseline table and delete every row an earlier seed made."""
+    from django.db import connection, transaction
+
+    from portal.models import PremiseRegistration, ServicePeriod, User
+    from thirdparty.models import AccessToken, Agreement, AgreementPremise
+    from usage.models import Premise
+
     with connection.cursor() as cur:
         cur.execute("DROP TABLE IF EXISTS bench_baseline_reading")
     # wipe previous bench data
@@ -146,6 +158,18 @@ def seed(today: date) -> dict:
         ServicePeriod.objects.filter(premise_id__in=ids).delete()
         premises_qs.delete()
         User.objects.filter(username__startswith="bench-").delete()
+
+
+def _seed_accounts(tdu, move_in: date) -> list:
+    """N_PREMISES premises from ``move_in``, each with an occupant, an agreement and a bearer token."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from portal.codes import code_encrypt, code_generate
+    from portal.models import PremiseRegistration, Rep, ServicePeriod, User
+    from thirdparty.models import AccessToken, Agreement, AgreementPremise, Application, Organization
+    from usage.models import Premise
+
     rep, _ = Rep.objects.get_or_create(legal_name="Bench Retail Energy LLC")
     org, _ = Organization.objects.get_or_create(
         legal_name="Bench Third Party",
@@ -159,7 +183,6 @@ def seed(today: date) -> dict:
         redirect_uris="https://bench.example/cb",
         allowed_scopes=["usage:read"],
     )
-    move_in = start - timedelta(days=30)
     now = timezone.now()
     with transaction.atomic():
         premises = Premise.objects.bulk_create(
@@ -227,8 +250,17 @@ def seed(today: date) -> dict:
                 for i, (u, a) in enumerate(zip(users, agreements, strict=True))
             ]
         )
-    # interval data: settled months as meter-month blocks, the last 45 days as day rows (as compaction leaves it)
-    day0 = move_in
+    return premises
+
+
+def _seed_intervals(premises: list, day0: date, end: date) -> tuple[list[date], list]:
+    """Interval data from ``day0`` to ``end``: settled months as meter-month blocks, the last 45 days as day
+    rows (as compaction leaves it). Returns the days and the baseline premises' readings."""
+    import numpy as np
+    from django.db import transaction
+
+    from usage import codec, storage, timegrid
+
     days = [day0 + timedelta(days=k) for k in range((end - day0).days + 1)]
     counts = np.array([timegrid.slots_in_day(d) for d in days], dtype=np.int64)
     offsets = np.concatenate([[0], np.cumsum(counts)])
@@ -250,17 +282,7 @@ def seed(today: date) -> dict:
             est = rng.random(total) < 0.002
             revs = np.repeat(np.array([timegrid.day_start_epoch(d) + 2 * 86400 for d in days]), counts)
             # months before the cutoff: one block per month
-            month_first = {}
-            for k, d in enumerate(days):
-                if d < cutoff:
-                    month_first.setdefault(d.replace(day=1), []).append(k)
-            for m, ks in month_first.items():
-                a, z = int(offsets[ks[0]]), int(offsets[ks[-1] + 1])
-                mask = 0
-                for k in ks:
-                    mask |= 1 << (days[k].day - 1)
-                data = codec.encode(values[a:z], estimated=est[a:z], revisions=revs[a:z])
-                month_rows.append((p.pk, 1, m, mask - (1 << 32) if mask >= 1 << 31 else mask, data))
+            month_rows.extend(_month_blocks(p.pk, values, est, revs, days, offsets, cutoff))
             recent = [k for k, d in enumerate(days) if d >= cutoff]
             if recent:
                 a = int(offsets[recent[0]])
@@ -282,6 +304,35 @@ def seed(today: date) -> dict:
                 source_file_id=None,
                 replace=False,
             )
+    return days, baseline_rows
+
+
+def _month_blocks(pk: int, values, est, revs, days: list[date], offsets, cutoff: date) -> list[tuple]:
+    """The meter-month rows of one premise's readings on the days before ``cutoff``."""
+    from usage import codec
+
+    month_first: dict[date, list[int]] = {}
+    for k, d in enumerate(days):
+        if d < cutoff:
+            month_first.setdefault(d.replace(day=1), []).append(k)
+    rows = []
+    for m, ks in month_first.items():
+        a, z = int(offsets[ks[0]]), int(offsets[ks[-1] + 1])
+        mask = 0
+        for k in ks:
+            mask |= 1 << (days[k].day - 1)
+        data = codec.encode(values[a:z], estimated=est[a:z], revisions=revs[a:z])
+        rows.append((pk, 1, m, mask - (1 << 32) if mask >= 1 << 31 else mask, data))
+    return rows
+
+
+def _seed_baseline(days: list[date], baseline_rows: list) -> None:
+    """The naive baseline table: one row per reading of the baseline premises."""
+    import numpy as np
+    from django.db import connection
+
+    from usage import timegrid
+
     # the baseline: one row per reading
     with connection.cursor() as cur:
         cur.execute(
@@ -305,11 +356,6 @@ def seed(today: date) -> dict:
                 )
         cur.execute("CREATE INDEX bench_baseline_premise_start ON bench_baseline_reading (premise_id, start)")
         cur.execute("ANALYZE")
-    marker.parent.mkdir(parents=True, exist_ok=True)
-    for old in marker.parent.glob("seeded-*"):
-        old.unlink()
-    marker.touch()
-    return {"seeded": True, "premises": N_PREMISES, "seconds": round(time.perf_counter() - t0, 1)}
 
 
 # ------------------------------------------------------------------------------------------ client

@@ -230,8 +230,10 @@ def main() -> None:
 
 
 def run_steps(opts, env: dict, work: Path, psycopg) -> None:
+    from usage.timegrid import local_today
+
     info = machine()
-    today = date.today()
+    today = local_today()  # the market's date, as the loader uses
     p1 = (today - timedelta(days=2 * opts.days + 2)).replace(day=1)
     p2 = p1 + timedelta(days=opts.days)
     d1, d2, dy = work / "p1", work / "p2", work / "year"

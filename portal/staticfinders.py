@@ -57,7 +57,7 @@ class _RenamedStorage(FileSystemStorage):
         return str(self._source)
 
     def open(self, name, mode="rb"):
-        return File(open(self._source, mode), name=PUBLIC_PATH)  # noqa: SIM115 - collectstatic closes it
+        return File(open(self._source, mode), name=PUBLIC_PATH)  # collectstatic closes it
 
     def get_modified_time(self, name):
         return super().get_modified_time(self._source.name)

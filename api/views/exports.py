@@ -149,4 +149,4 @@ class ExportDownloadView(ApiView):
         if job is None or path is None or (job.expires_at and job.expires_at <= timezone.now()):
             raise ApiProblem(410, "This export file has expired; start a new export.")
         ctype = "application/zstd" if job.compression == "zstd" else "application/gzip"
-        return FileResponse(open(path, "rb"), content_type=ctype, as_attachment=True, filename=job.file_name)  # noqa: SIM115
+        return FileResponse(open(path, "rb"), content_type=ctype, as_attachment=True, filename=job.file_name)

@@ -167,77 +167,18 @@ def parse_state(params, windows: list[Window], today: date) -> UsageState:
     """The page state from the query string; every problem becomes a message, never an exception."""
     errors: list[str] = []
     notices: list[str] = []
-    # Which window (service period): explicit ?period=i, else the one holding the requested end, else the latest.
-    index = len(windows) - 1
-    raw_period = params.get("period")
     start_raw, end_raw = params.get("start"), params.get("end")
     req_start, req_end = _parse_date(start_raw), _parse_date(end_raw)
-    if raw_period is not None and str(raw_period).isdigit() and int(raw_period) < len(windows):
-        index = int(raw_period)
-    elif req_end is not None:
-        for i, w in enumerate(windows):
-            if req_end in w or (req_start is not None and req_start in w):
-                index = i
+    index = _window_index(params.get("period"), req_start, req_end, windows)
     window = windows[index]
-
-    granularity = params.get("granularity")
-    if granularity is not None and granularity not in GRANULARITIES:
-        errors.append(
-            f"“{granularity[:20]}” is not a granularity we offer; choose 15 minutes, hourly, daily, monthly "
-            "or billing periods."
-        )
-        granularity = None
-
-    preset = params.get("preset")
+    granularity = _offered_granularity(params.get("granularity"), errors)
     if start_raw is not None or end_raw is not None:
-        preset = None
-        start, end = req_start, req_end
-        if start is None or end is None:
-            which = "start" if start is None else "end"
-            errors.append(f"The {which} date is missing or not a date; use the form YYYY-MM-DD.")
-            start, end = preset_range(DEFAULT_PRESET, window, today) or (window.start, window.end)
-            preset = DEFAULT_PRESET
-        elif end < start:
-            errors.append(f"The end date ({_d(end)}) is before the start date ({_d(start)}).")
-            start, end = end, start
-        if preset is None:
-            if start < window.start:
-                errors.append(f"Data before {_d(window.start)} is out of reach: {window.start_reason}.")
-                start = window.start
-            if end > window.end:
-                errors.append(f"Data after {_d(window.end)} is out of reach: {window.end_reason}.")
-                end = window.end
-            if start > end:  # the whole request was outside the window
-                start, end = preset_range(DEFAULT_PRESET, window, today) or (window.start, window.end)
+        start, end, preset = _custom_range(req_start, req_end, window, today, errors)
     else:
-        if preset is not None and preset not in PRESETS:
-            errors.append("That range preset is unknown; showing the last 7 days.")
-            preset = None
-        preset = preset or DEFAULT_PRESET
-        rng = preset_range(preset, window, today)
-        if rng is None:
-            errors.append(preset_unavailable_reason(preset, window, today) or "That range is unavailable.")
-            preset = "window"
-            rng = (window.start, window.end)
-        start, end = rng
-
+        start, end, preset = _preset_choice(params.get("preset"), window, today, errors)
     if granularity is None:
-        granularity = NATURAL_GRANULARITY.get(preset or "", "day")
-        if preset is None:
-            days = (end - start).days + 1
-            granularity = "15min" if days <= 2 else "hour" if days <= 14 else "day" if days <= 92 else "month"
-    days = (end - start).days + 1
-    limit = SCREEN_MAX_DAYS.get(granularity)
-    if limit is not None and days > limit:
-        coarser = "hour" if granularity == "15min" and days <= SCREEN_MAX_DAYS["hour"] else "day"
-        notices.append(
-            f"The chart shows {GRANULARITY_LABELS[granularity].lower()} data for up to {limit} days at a "
-            f"time; this range has {days}, so it is shown {GRANULARITY_LABELS[coarser].lower()}. The "
-            f"downloads below still give {GRANULARITY_LABELS[granularity].lower()} data for the whole range."
-        )
-        granularity_for_screen = coarser
-    else:
-        granularity_for_screen = granularity
+        granularity = _natural_granularity(preset, start, end)
+    granularity_for_screen = _screen_granularity(granularity, (end - start).days + 1, notices)
     state = UsageState(
         granularity=granularity_for_screen,
         preset=preset,
@@ -251,3 +192,92 @@ def parse_state(params, windows: list[Window], today: date) -> UsageState:
         requested_granularity=granularity if granularity != granularity_for_screen else None,
     )
     return state
+
+
+def _window_index(raw_period, req_start: date | None, req_end: date | None, windows: list[Window]) -> int:
+    """Which window (service period): explicit ?period=i, else the one holding the requested end (or start),
+    else the latest."""
+    index = len(windows) - 1
+    if raw_period is not None and str(raw_period).isdigit() and int(raw_period) < len(windows):
+        index = int(raw_period)
+    elif req_end is not None:
+        for i, w in enumerate(windows):
+            if req_end in w or (req_start is not None and req_start in w):
+                index = i
+    return index
+
+
+def _offered_granularity(granularity: str | None, errors: list[str]) -> str | None:
+    """The requested granularity, or None (with an error) when it is not one we offer."""
+    if granularity is not None and granularity not in GRANULARITIES:
+        errors.append(
+            f"“{granularity[:20]}” is not a granularity we offer; choose 15 minutes, hourly, daily, monthly "
+            "or billing periods."
+        )
+        return None
+    return granularity
+
+
+def _custom_range(
+    req_start: date | None, req_end: date | None, window: Window, today: date, errors: list[str]
+) -> tuple[date, date, str | None]:
+    """(start, end, preset) of explicit ?start=&end= dates: a missing date falls back to the default preset,
+    reversed dates are swapped, and the range is clipped to the window (each with an error)."""
+    start, end = req_start, req_end
+    if start is None or end is None:
+        which = "start" if start is None else "end"
+        errors.append(f"The {which} date is missing or not a date; use the form YYYY-MM-DD.")
+        start, end = preset_range(DEFAULT_PRESET, window, today) or (window.start, window.end)
+        return start, end, DEFAULT_PRESET
+    if end < start:
+        errors.append(f"The end date ({_d(end)}) is before the start date ({_d(start)}).")
+        start, end = end, start
+    if start < window.start:
+        errors.append(f"Data before {_d(window.start)} is out of reach: {window.start_reason}.")
+        start = window.start
+    if end > window.end:
+        errors.append(f"Data after {_d(window.end)} is out of reach: {window.end_reason}.")
+        end = window.end
+    if start > end:  # the whole request was outside the window
+        start, end = preset_range(DEFAULT_PRESET, window, today) or (window.start, window.end)
+    return start, end, None
+
+
+def _preset_choice(
+    preset: str | None, window: Window, today: date, errors: list[str]
+) -> tuple[date, date, str]:
+    """(start, end, preset) of a range preset: an unknown one becomes the default, one that does not meet
+    the window becomes the whole window (each with an error)."""
+    if preset is not None and preset not in PRESETS:
+        errors.append("That range preset is unknown; showing the last 7 days.")
+        preset = None
+    preset = preset or DEFAULT_PRESET
+    rng = preset_range(preset, window, today)
+    if rng is None:
+        errors.append(preset_unavailable_reason(preset, window, today) or "That range is unavailable.")
+        preset = "window"
+        rng = (window.start, window.end)
+    return rng[0], rng[1], preset
+
+
+def _natural_granularity(preset: str | None, start: date, end: date) -> str:
+    """The granularity a preset (or, for custom dates, the range's length) calls for."""
+    granularity = NATURAL_GRANULARITY.get(preset or "", "day")
+    if preset is None:
+        days = (end - start).days + 1
+        granularity = "15min" if days <= 2 else "hour" if days <= 14 else "day" if days <= 92 else "month"
+    return granularity
+
+
+def _screen_granularity(granularity: str, days: int, notices: list[str]) -> str:
+    """The granularity the chart shows: a coarser one (with a notice) when the range is too long for it."""
+    limit = SCREEN_MAX_DAYS.get(granularity)
+    if limit is not None and days > limit:
+        coarser = "hour" if granularity == "15min" and days <= SCREEN_MAX_DAYS["hour"] else "day"
+        notices.append(
+            f"The chart shows {GRANULARITY_LABELS[granularity].lower()} data for up to {limit} days at a "
+            f"time; this range has {days}, so it is shown {GRANULARITY_LABELS[coarser].lower()}. The "
+            f"downloads below still give {GRANULARITY_LABELS[granularity].lower()} data for the whole range."
+        )
+        return coarser
+    return granularity

@@ -61,7 +61,7 @@ def simulated_register(*, meter: Meter, premise_id: int, now: datetime, rng: ran
 
 def answer(order: ReadOrder, *, now: datetime | None = None, rng: random.Random | None = None) -> None:
     """The simulated meter's answer to one order, reported to whoever keeps the request."""
-    rng = rng or random.Random()  # noqa: S311 - a simulation, not security
+    rng = rng or random.Random()  # a simulation, not security
     now = now or timezone.now()
     meter = Meter.objects.filter(pk=order.meter_id).first()
     if meter is None:

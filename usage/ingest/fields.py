@@ -58,10 +58,12 @@ def parse_revision(raw: bytes) -> tuple[int, bool]:
     if not m:
         return 0, False
     try:
-        local = datetime(int(m[3]), int(m[1]), int(m[2]), int(m[4]), int(m[5]), int(m[6] or 0))
+        local = datetime(
+            int(m[3]), int(m[1]), int(m[2]), int(m[4]), int(m[5]), int(m[6] or 0), tzinfo=MARKET_TZ
+        )
     except ValueError:
         return 0, False
-    return int(local.replace(tzinfo=MARKET_TZ).timestamp()), True
+    return int(local.timestamp()), True
 
 
 def parse_kwh(raw: bytes) -> tuple[int, int]:

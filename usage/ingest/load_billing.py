@@ -22,38 +22,13 @@ def load_billing(report: IngestFile, stream: BinaryIO, *, tdu: Tdu, today: date)
     storage.lock_tdu_days(tdu_id=tdu.pk, days=[storage.BILLING_LOCK])  # read-compare-write of stored periods
     report.header = parsed.header
     rejects = list(parsed.rejects)
-    best: dict[tuple[int, int], BillingRow] = {}
-    superseded = 0
-    conflicts: set[tuple[int, int]] = set()
-    for row in parsed.rows:
-        key = (row.premise_id, row.start)
-        have = best.get(key)
-        if have is None or row.revision > have.revision:
-            if have is not None:
-                superseded += 1
-            best[key] = row
-        elif row.revision == have.revision and (row.end, row.wh, row.estimated) != (
-            have.end,
-            have.wh,
-            have.estimated,
-        ):
-            conflicts.add(key)
-            rejects.append((row.line, "duplicate_conflict", ROW_REASONS["duplicate_conflict"], ""))
-        else:
-            superseded += 1
-    for key in conflicts:
-        row = best.pop(key)
-        rejects.append((row.line, "duplicate_conflict", ROW_REASONS["duplicate_conflict"], ""))
+    best, superseded = _latest_per_period(parsed.rows, rejects)
     if any(r[1] == "duplicate_conflict" for r in rejects):
         conflict_rejects = [r for r in rejects if r[1] == "duplicate_conflict"]
         rejects = [r for r in rejects if r[1] != "duplicate_conflict"] + with_raw_lines(
             stream, conflict_rejects
         )
-    existing = {}
-    pids = sorted({k[0] for k in best})
-    for i in range(0, len(pids), 500):
-        for bp in BillingPeriod.objects.filter(premise_id__in=pids[i : i + 500]):
-            existing[(bp.premise_id, day_num(bp.start_date))] = bp
+    existing = _stored_periods(best)
     create, update = [], []
     stored = 0
     for key, row in best.items():
@@ -88,3 +63,43 @@ def load_billing(report: IngestFile, stream: BinaryIO, *, tdu: Tdu, today: date)
     save_rejects(report, rejects)
     if report.rows != report.stored + report.superseded + report.rejected:  # pragma: no cover - invariant
         raise RuntimeError(f"ingest totals do not add up for {report.name}")
+
+
+def _latest_per_period(
+    rows: list[BillingRow], rejects: list
+) -> tuple[dict[tuple[int, int], BillingRow], int]:
+    """Deduplicate within the file: per (premise, start day) the latest revision, and how many rows it
+    supersedes. Rows at the same latest revision that disagree are all rejected (appended to ``rejects``)."""
+    best: dict[tuple[int, int], BillingRow] = {}
+    superseded = 0
+    conflicts: set[tuple[int, int]] = set()
+    for row in rows:
+        key = (row.premise_id, row.start)
+        have = best.get(key)
+        if have is None or row.revision > have.revision:
+            if have is not None:
+                superseded += 1
+            best[key] = row
+        elif row.revision == have.revision and (row.end, row.wh, row.estimated) != (
+            have.end,
+            have.wh,
+            have.estimated,
+        ):
+            conflicts.add(key)
+            rejects.append((row.line, "duplicate_conflict", ROW_REASONS["duplicate_conflict"], ""))
+        else:
+            superseded += 1
+    for key in conflicts:
+        row = best.pop(key)
+        rejects.append((row.line, "duplicate_conflict", ROW_REASONS["duplicate_conflict"], ""))
+    return best, superseded
+
+
+def _stored_periods(best: dict[tuple[int, int], BillingRow]) -> dict[tuple[int, int], BillingPeriod]:
+    """The stored periods of the file's premises by (premise, start day)."""
+    existing = {}
+    pids = sorted({k[0] for k in best})
+    for i in range(0, len(pids), 500):
+        for bp in BillingPeriod.objects.filter(premise_id__in=pids[i : i + 500]):
+            existing[(bp.premise_id, day_num(bp.start_date))] = bp
+    return existing

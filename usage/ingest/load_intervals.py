@@ -70,19 +70,7 @@ def load_intervals(report: IngestFile, stream: BinaryIO, *, tdu: Tdu, today: dat
             save_rejects(report, batch.rejects)
         if not batch.wh.size:
             continue
-        if int(batch.premise_id.max()) >= 2**31 or int(batch.line.max()) >= 2**32:  # pragma: no cover
-            raise RuntimeError("premise id or line number too large for the ingest arrays")
-        cols = {name: getattr(batch, "premise_id" if name == "premise" else name) for name in _FIELDS}
-        days = batch.day
-        if days[0] == days[-1] and np.all(days == days[0]):
-            groups = [(int(days[0]), None)]
-        else:
-            groups = [(int(d), np.flatnonzero(days == d)) for d in np.unique(days).tolist()]
-        for d, sel in groups:
-            bucket = buckets.setdefault(d, {name: [] for name in _FIELDS})
-            for name in _FIELDS:
-                arr = cols[name] if sel is None else cols[name][sel]
-                bucket[name].append(arr.astype(_DTYPES[name], copy=False))
+        _add_to_buckets(buckets, batch)
     report.header = header_holder[0].decode("utf-8", "replace") if header_holder else ""
     stored = superseded = 0
     conflict_rejects: list[tuple[int, str, str, str]] = []
@@ -102,6 +90,23 @@ def load_intervals(report: IngestFile, stream: BinaryIO, *, tdu: Tdu, today: dat
     report.rejected_by_reason = dict(reasons.most_common())
     if report.rows != report.stored + report.superseded + report.rejected:  # pragma: no cover - invariant
         raise RuntimeError(f"ingest totals do not add up for {report.name}")
+
+
+def _add_to_buckets(buckets: dict[int, dict[str, list[np.ndarray]]], batch: Batch) -> None:
+    """Append a batch's accepted readings to the buckets of their local days (once per batch)."""
+    if int(batch.premise_id.max()) >= 2**31 or int(batch.line.max()) >= 2**32:  # pragma: no cover
+        raise RuntimeError("premise id or line number too large for the ingest arrays")
+    cols = {name: getattr(batch, "premise_id" if name == "premise" else name) for name in _FIELDS}
+    days = batch.day
+    if days[0] == days[-1] and np.all(days == days[0]):
+        groups = [(int(days[0]), None)]
+    else:
+        groups = [(int(d), np.flatnonzero(days == d)) for d in np.unique(days).tolist()]
+    for d, sel in groups:
+        bucket = buckets.setdefault(d, {name: [] for name in _FIELDS})
+        for name in _FIELDS:
+            arr = cols[name] if sel is None else cols[name][sel]
+            bucket[name].append(arr.astype(_DTYPES[name], copy=False))
 
 
 PART_READINGS = 1_000_000
@@ -134,30 +139,7 @@ def _apply(acc: _Accumulated, file_id: int) -> tuple[int, int, list[tuple[int, s
     n = len(acc.wh)
     if not n:
         return 0, 0, []
-    dmin = int(acc.day.min())
-    # day-major packed key: whole daily files in premise order come already sorted
-    day_rel = acc.day.astype(np.int64) - dmin
-    key = ((day_rel << 31 | acc.premise.astype(np.int64)) << 2 | acc.channel.astype(np.int64)) << 7
-    key |= acc.slot.astype(np.int64)
-    if np.all(key[1:] > key[:-1]):
-        order = None  # already sorted, no duplicates (the usual TDU file)
-    else:
-        order = np.argsort(key, kind="stable")
-        key = key[order]
-        for name in ("premise", "channel", "day", "slot", "wh", "estimated", "revision", "line"):
-            setattr(acc, name, getattr(acc, name)[order])
-    superseded = 0
-    conflict_rejects: list[tuple[int, str, str, str]] = []
-    if order is not None:
-        dup = np.zeros(n, dtype=bool)
-        same = key[1:] == key[:-1]
-        dup[1:] |= same
-        dup[:-1] |= same
-        if dup.any():
-            keep, superseded, conflict_rejects = _resolve_duplicates(acc, key, dup)
-            for name in ("premise", "channel", "day", "slot", "wh", "estimated", "revision", "line"):
-                setattr(acc, name, getattr(acc, name)[keep])
-            key = key[keep]
+    key, superseded, conflict_rejects = _sorted_unique(acc)
     # group into (premise, channel, day)
     dkey = key >> 7
     starts = np.flatnonzero(np.concatenate(([True], dkey[1:] != dkey[:-1])))
@@ -179,21 +161,7 @@ def _apply(acc: _Accumulated, file_id: int) -> tuple[int, int, list[tuple[int, s
     existing = storage.fetch_day_blocks(g_premise, g_channel, g_day)
     exists = np.zeros(len(starts), dtype=bool)
     if existing:
-        index = {
-            k: i
-            for i, k in enumerate(zip(g_premise.tolist(), g_channel.tolist(), g_day.tolist(), strict=True))
-        }
-        keys = list(existing)
-        for k, block in zip(keys, codec.decode_many([existing[k] for k in keys]), strict=True):
-            i = index[k]
-            a, b = int(g_off[i]), int(g_off[i + 1])
-            if len(block) != b - a:
-                raise codec.CodecError(f"stored day {k} has {len(block)} slots, expected {b - a}")
-            values[a:b] = block.values
-            est[a:b] = block.estimated
-            missing[a:b] = block.missing
-            rev[a:b] = np.where(block.missing, MIN_REV, block.revisions)
-            exists[i] = True
+        _overlay_stored(existing, (g_premise, g_channel, g_day), g_off, values, est, missing, rev, exists)
     newer = acc.revision > rev[pos]
     stored = int(newer.sum())
     superseded += int((~newer).sum())
@@ -222,6 +190,64 @@ def _apply(acc: _Accumulated, file_id: int) -> tuple[int, int, list[tuple[int, s
             g_premise[sel], g_channel[sel], g_day[sel], blocks, source_file_id=file_id, replace=False
         )
     return stored, superseded, conflict_rejects
+
+
+def _sorted_unique(acc: _Accumulated) -> tuple[np.ndarray, int, list[tuple[int, str, str, str]]]:
+    """Sort ``acc`` in place by its packed interval key and drop the file's duplicate intervals. Returns
+    (key of each kept row, superseded, conflict rejects)."""
+    n = len(acc.wh)
+    dmin = int(acc.day.min())
+    # day-major packed key: whole daily files in premise order come already sorted
+    day_rel = acc.day.astype(np.int64) - dmin
+    key = ((day_rel << 31 | acc.premise.astype(np.int64)) << 2 | acc.channel.astype(np.int64)) << 7
+    key |= acc.slot.astype(np.int64)
+    if np.all(key[1:] > key[:-1]):
+        return key, 0, []  # already sorted, no duplicates (the usual TDU file)
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    for name in ("premise", "channel", "day", "slot", "wh", "estimated", "revision", "line"):
+        setattr(acc, name, getattr(acc, name)[order])
+    superseded = 0
+    conflict_rejects: list[tuple[int, str, str, str]] = []
+    dup = np.zeros(n, dtype=bool)
+    same = key[1:] == key[:-1]
+    dup[1:] |= same
+    dup[:-1] |= same
+    if dup.any():
+        keep, superseded, conflict_rejects = _resolve_duplicates(acc, key, dup)
+        for name in ("premise", "channel", "day", "slot", "wh", "estimated", "revision", "line"):
+            setattr(acc, name, getattr(acc, name)[keep])
+        key = key[keep]
+    return key, superseded, conflict_rejects
+
+
+def _overlay_stored(
+    existing: dict,
+    groups: tuple[np.ndarray, np.ndarray, np.ndarray],
+    g_off: np.ndarray,
+    values: np.ndarray,
+    est: np.ndarray,
+    missing: np.ndarray,
+    rev: np.ndarray,
+    exists: np.ndarray,
+) -> None:
+    """Write the stored day blocks into the merge arrays at their groups' offsets (in place) and mark
+    those groups in ``exists``. ``groups``: (premise, channel, day) of each group."""
+    g_premise, g_channel, g_day = groups
+    index = {
+        k: i for i, k in enumerate(zip(g_premise.tolist(), g_channel.tolist(), g_day.tolist(), strict=True))
+    }
+    keys = list(existing)
+    for k, block in zip(keys, codec.decode_many([existing[k] for k in keys]), strict=True):
+        i = index[k]
+        a, b = int(g_off[i]), int(g_off[i + 1])
+        if len(block) != b - a:
+            raise codec.CodecError(f"stored day {k} has {len(block)} slots, expected {b - a}")
+        values[a:b] = block.values
+        est[a:b] = block.estimated
+        missing[a:b] = block.missing
+        rev[a:b] = np.where(block.missing, MIN_REV, block.revisions)
+        exists[i] = True
 
 
 def _resolve_duplicates(acc: _Accumulated, key: np.ndarray, dup: np.ndarray):

@@ -78,7 +78,7 @@ class _HashingReader:
         return self._hash.hexdigest()
 
 
-class _Duplicate(Exception):  # noqa: N818 - control flow: roll the load back
+class _Duplicate(Exception):  # control flow: roll the load back
     def __init__(self, earlier: IngestFile):
         self.earlier = earlier
 
@@ -162,28 +162,18 @@ def ingest_stream(
                 return _duplicate_report(
                     name=name, sha256=sha256, size=size, received=received, started=started, earlier=earlier
                 )
-        with transaction.atomic():
-            report = IngestFile.objects.create(
-                name=name, sha256=sha256 or "", size_bytes=size, tdu=tdu, received_at=received
-            )
-            if _is_billing(stream):
-                report.kind = IngestFile.Kind.BILLING
-                load_billing(report, stream, tdu=tdu, today=today or timegrid.local_today())
-            else:
-                load_intervals(report, stream, tdu=tdu, today=today or timegrid.local_today())
-            if reader is not None:
-                report.sha256 = reader.hexdigest()
-                if not force:
-                    earlier = _earlier_load(report.sha256, tdu=tdu, exclude=report.pk)
-                    if earlier is not None:
-                        raise _Duplicate(earlier)
-            report.seconds = time.perf_counter() - started
-            report.finished_at = timezone.now()
-            report.status = (
-                IngestFile.Status.LOADED_WITH_REJECTS if report.rejected else IngestFile.Status.LOADED
-            )
-            report.save()
-        return report
+        return _load(
+            stream,
+            reader,
+            name=name,
+            sha256=sha256,
+            size=size,
+            force=force,
+            today=today,
+            tdu=tdu,
+            received=received,
+            started=started,
+        )
     except _Duplicate as dup:
         return _duplicate_report(
             name=name,
@@ -194,13 +184,56 @@ def ingest_stream(
             earlier=dup.earlier,
         )
     except FileRejected as exc:
-        sha = sha256 or ""
-        if reader is not None:
-            try:
-                sha = reader.hexdigest()
-            except (OSError, ValueError):
-                sha = ""
+        sha = _digest_so_far(sha256, reader)
         return _failed(name=name, sha=sha, size=size, received=received, tdu=tdu, exc=exc, started=started)
+
+
+def _load(
+    stream: BinaryIO,
+    reader: _HashingReader | None,
+    *,
+    name: str,
+    sha256: str | None,
+    size: int,
+    force: bool,
+    today: date | None,
+    tdu: Tdu,
+    received,
+    started: float,
+) -> IngestFile:
+    """The file's transaction: its report, its rows, and (when the digest is computed while reading) the
+    duplicate check, which raises ``_Duplicate`` to roll the load back."""
+    with transaction.atomic():
+        report = IngestFile.objects.create(
+            name=name, sha256=sha256 or "", size_bytes=size, tdu=tdu, received_at=received
+        )
+        if _is_billing(stream):
+            report.kind = IngestFile.Kind.BILLING
+            load_billing(report, stream, tdu=tdu, today=today or timegrid.local_today())
+        else:
+            load_intervals(report, stream, tdu=tdu, today=today or timegrid.local_today())
+        if reader is not None:
+            report.sha256 = reader.hexdigest()
+            if not force:
+                earlier = _earlier_load(report.sha256, tdu=tdu, exclude=report.pk)
+                if earlier is not None:
+                    raise _Duplicate(earlier)
+        report.seconds = time.perf_counter() - started
+        report.finished_at = timezone.now()
+        report.status = IngestFile.Status.LOADED_WITH_REJECTS if report.rejected else IngestFile.Status.LOADED
+        report.save()
+    return report
+
+
+def _digest_so_far(sha256: str | None, reader: _HashingReader | None) -> str:
+    """The digest for a failed file's report: the one given, else what was read so far, else blank."""
+    sha = sha256 or ""
+    if reader is not None:
+        try:
+            sha = reader.hexdigest()
+        except (OSError, ValueError):
+            sha = ""
+    return sha
 
 
 def _failed(*, name, sha, size, received, tdu, exc: FileRejected, started: float | None = None) -> IngestFile:

@@ -35,7 +35,7 @@ FILE_REASONS: dict[str, str] = {
 }
 
 
-class FileRejected(Exception):  # noqa: N818 - a rejection, not a programming error
+class FileRejected(Exception):  # a rejection, not a programming error
     """The whole file is rejected, with one clear reason."""
 
     def __init__(self, code: str, detail: str = ""):

@@ -1,4 +1,3 @@
-# ruff: noqa: S608 - the table name in SQL comes from model _meta, never from input
 """Rejected rows of a load: their raw text when they were found after parsing, and how they are saved."""
 
 from __future__ import annotations

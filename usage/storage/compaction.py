@@ -16,6 +16,7 @@ from usage.storage.days import as_date, day_num, mask_days, month_num, month_sta
 from usage.storage.db import is_postgres, pg_array, tables
 from usage.storage.locks import lock_tdus_days
 from usage.storage.writes import delete_months, write_day_blocks, write_month_blocks
+from usage.timegrid import local_today
 
 
 def uncompact_months(premise: np.ndarray, channel: np.ndarray, day: np.ndarray) -> int:
@@ -95,7 +96,7 @@ def compact_months(*, before: date | None = None, premise_batch: int = 500) -> d
     a revision that still comes later simply reopens that month. Runs in one transaction per batch of
     premises, so readers see either the day rows or the month row, never neither."""
     if before is None:
-        before = date.today() - timedelta(days=getattr(settings, "INTERVAL_SETTLE_DAYS", 45))
+        before = local_today() - timedelta(days=getattr(settings, "INTERVAL_SETTLE_DAYS", 45))
     cutoff = month_start(before)  # whole months before the month that contains ``before``
     day_t, month_t = tables()
     stats = {"months": 0, "days": 0}
@@ -107,6 +108,41 @@ def compact_months(*, before: date | None = None, premise_batch: int = 500) -> d
         with transaction.atomic():
             _compact_batch(part, cutoff, stats, day_t, month_t)
     return stats
+
+
+def _stored_month_days(month: date, mask: int, data: bytes) -> dict[int, tuple]:
+    """A stored meter-month block split into its days: day number -> (values, estimated, missing, revisions)."""
+    block = codec.decode(data)
+    mdays = mask_days(month, mask)
+    counts = slots_for_days(mdays)
+    out: dict[int, tuple] = {}
+    pos = 0
+    for d, n in zip(mdays.tolist(), counts.tolist(), strict=True):
+        out[d] = (
+            block.values[pos : pos + n],
+            block.estimated[pos : pos + n],
+            block.missing[pos : pos + n],
+            block.revisions[pos : pos + n],
+        )
+        pos += n
+    return out
+
+
+def _month_block(month: date, merged: dict[int, tuple]) -> tuple[int, bytes]:
+    """(day mask, encoded block) of a month's days (day number -> the four arrays), in day order."""
+    order = sorted(merged)
+    mask = 0
+    first = day_num(month)
+    for d in order:
+        mask |= 1 << (d - first)
+    data = codec.encode(
+        np.concatenate([merged[d][0] for d in order]),
+        estimated=np.concatenate([merged[d][1] for d in order]),
+        missing=np.concatenate([merged[d][2] for d in order]),
+        revisions=np.concatenate([merged[d][3] for d in order]),
+        compress=True,
+    )
+    return mask, data
 
 
 def _compact_batch(part: list[int], cutoff: date, stats: dict, day_t: str, month_t: str) -> None:
@@ -151,34 +187,11 @@ def _compact_batch(part: list[int], cutoff: date, stats: dict, day_t: str, month
         month = key[2]
         merged: dict[int, tuple] = {}
         if key in existing:
-            mask, data = existing[key]
-            block = codec.decode(data)
-            mdays = mask_days(month, mask)
-            counts = slots_for_days(mdays)
-            pos = 0
-            for d, n in zip(mdays.tolist(), counts.tolist(), strict=True):
-                merged[d] = (
-                    block.values[pos : pos + n],
-                    block.estimated[pos : pos + n],
-                    block.missing[pos : pos + n],
-                    block.revisions[pos : pos + n],
-                )
-                pos += n
+            merged.update(_stored_month_days(month, *existing[key]))
             replaced.append(key)
         for d, b in days.items():
             merged[d] = (b.values, b.estimated, b.missing, b.revisions)
-        order = sorted(merged)
-        mask = 0
-        first = day_num(month)
-        for d in order:
-            mask |= 1 << (d - first)
-        data = codec.encode(
-            np.concatenate([merged[d][0] for d in order]),
-            estimated=np.concatenate([merged[d][1] for d in order]),
-            missing=np.concatenate([merged[d][2] for d in order]),
-            revisions=np.concatenate([merged[d][3] for d in order]),
-            compress=True,
-        )
+        mask, data = _month_block(month, merged)
         new_rows.append((key[0], key[1], month, _signed_mask(mask), data))
         stats["months"] += 1
         stats["days"] += len(days)

@@ -9,11 +9,12 @@ from django.db import transaction
 
 from usage.models import BillingPeriod, IntervalDay, IntervalMonth
 from usage.storage.days import month_start
+from usage.timegrid import local_today
 
 
 def retention_cutoff(today: date | None = None) -> date:
     """The first local date still kept: ``INTERVAL_RETENTION_YEARS`` (default 7) before today."""
-    today = today or date.today()
+    today = today or local_today()
     years = int(getattr(settings, "INTERVAL_RETENTION_YEARS", 7))
     try:
         return today.replace(year=today.year - years)

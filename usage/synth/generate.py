@@ -232,14 +232,7 @@ def generate(
     the same for any number of workers).
     ``progress(done_days, days)`` is called after each day.
     """
-    if days < 0:
-        raise ValueError("days must not be negative")
-    if not 0.0 <= solar_share <= 1.0:
-        raise ValueError("solar_share must be between 0 and 1")
-    if not 0.0 <= error_rate <= 1.0:
-        raise ValueError("error_rate must be between 0 and 1")
-    if workers < 1:
-        raise ValueError("workers must be at least 1")
+    _check_arguments(days, solar_share, error_rate, workers)
     t0 = time.perf_counter()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -285,6 +278,17 @@ def generate(
             summary.bytes_written += path.stat().st_size
     summary.seconds = time.perf_counter() - t0
     return summary
+
+
+def _check_arguments(days: int, solar_share: float, error_rate: float, workers: int) -> None:
+    if days < 0:
+        raise ValueError("days must not be negative")
+    if not 0.0 <= solar_share <= 1.0:
+        raise ValueError("solar_share must be between 0 and 1")
+    if not 0.0 <= error_rate <= 1.0:
+        raise ValueError("error_rate must be between 0 and 1")
+    if workers < 1:
+        raise ValueError("workers must be at least 1")
 
 
 # --- corrupted rows ---------------------------------------------------------------------------------------------
@@ -339,36 +343,9 @@ def _corrupt(
         ]
         name = ERROR_KINDS[kind]
         if name == "malformed_line":
-            line = ",".join(fields)
-            if v % 3 == 0:
-                del fields[5]
-                text = ",".join(fields)
-            elif v % 3 == 1:
-                text = line[: 5 + v % (line.rindex(",") - 5)]
-            else:
-                text = "#### TRANSMISSION ERROR ####"
+            text = _malformed_line(fields, v)
         else:
-            if name == "bad_time":
-                fields[3] = _BAD_TIMES[v % len(_BAD_TIMES)]
-            elif name == "negative_kwh":
-                fields[5] = "-" + (fields[5] if fields[5] != "0.000" else "0.250")
-            elif name == "non_numeric_kwh":
-                fields[5] = _BAD_KWH[v % len(_BAD_KWH)]
-            elif name == "bad_flag":
-                fields[6] = _BAD_FLAGS[v % len(_BAD_FLAGS)]
-            elif name == "unknown_channel":
-                fields[7] = _BAD_CHANNELS[v % len(_BAD_CHANNELS)]
-            elif name == "unknown_esiid":
-                fields[0] = "'" + unknown_esiid(g.tdu, v)
-            elif name == "other_tdu_esiid":
-                if others:
-                    o = others[v % len(others)]
-                    fields[0] = "'" + o.esiids[v // len(others) % len(o.esiids)]
-                else:  # no other TDU in this run: an ESI ID that another TDU would issue
-                    o_tdu = next(t for t in TDUS if t is not g.tdu)
-                    fields[0] = "'" + esiid_for(o_tdu, o_tdu.esiid_prefixes[0], v)
-            elif name == "bad_esiid":
-                fields[0] = "'" + (g.esiids[j][:-2] if v % 2 else g.esiids[j][:-4] + "ABCD")
+            _corrupt_field(name, fields, v, g, j, others)
             text = ",".join(fields)
         data = np.frombuffer((text + "\r\n").encode("ascii"), dtype=np.uint8)
         assert data.size <= width
@@ -376,6 +353,48 @@ def _corrupt(
         buf[row, : data.size] = data
         counts[name] += 1
     return bad, counts
+
+
+def _malformed_line(fields: list[str], v: int) -> str:
+    """A good row's fields as a line with a field missing, truncated, or replaced by garbage."""
+    line = ",".join(fields)
+    if v % 3 == 0:
+        del fields[5]
+        return ",".join(fields)
+    if v % 3 == 1:
+        return line[: 5 + v % (line.rindex(",") - 5)]
+    return "#### TRANSMISSION ERROR ####"
+
+
+def _corrupt_field(
+    name: str, fields: list[str], v: int, g: _TduGroup, j: int, others: list[_TduGroup]
+) -> None:
+    """Spoil one field of a good row's ``fields`` (in place) the way error kind ``name`` says."""
+    if name == "bad_time":
+        fields[3] = _BAD_TIMES[v % len(_BAD_TIMES)]
+    elif name == "negative_kwh":
+        fields[5] = "-" + (fields[5] if fields[5] != "0.000" else "0.250")
+    elif name == "non_numeric_kwh":
+        fields[5] = _BAD_KWH[v % len(_BAD_KWH)]
+    elif name == "bad_flag":
+        fields[6] = _BAD_FLAGS[v % len(_BAD_FLAGS)]
+    elif name == "unknown_channel":
+        fields[7] = _BAD_CHANNELS[v % len(_BAD_CHANNELS)]
+    elif name == "unknown_esiid":
+        fields[0] = "'" + unknown_esiid(g.tdu, v)
+    elif name == "other_tdu_esiid":
+        fields[0] = "'" + _other_tdu_esiid(g, others, v)
+    elif name == "bad_esiid":
+        fields[0] = "'" + (g.esiids[j][:-2] if v % 2 else g.esiids[j][:-4] + "ABCD")
+
+
+def _other_tdu_esiid(g: _TduGroup, others: list[_TduGroup], v: int) -> str:
+    """A registered ESI ID of another TDU of this run, else one that another TDU would issue."""
+    if others:
+        o = others[v % len(others)]
+        return o.esiids[v // len(others) % len(o.esiids)]
+    o_tdu = next(t for t in TDUS if t is not g.tdu)
+    return esiid_for(o_tdu, o_tdu.esiid_prefixes[0], v)
 
 
 # --- billing ---------------------------------------------------------------------------------------------------

@@ -228,6 +228,26 @@ class Entry:
     parent: str | None = None
 
 
+def _make_entry(kind, key, uid, entry_title, self_href, up, related, content, when, parent=None) -> Entry:
+    """An Entry with its self and up links (then ``related``), published and updated at ``when``."""
+    links = [
+        _link("self", self_href, f"espi-entry/{kind}"),
+        _link("up", up, f"espi-feed/{kind}"),
+        *related,
+    ]
+    return Entry(
+        kind,
+        key,
+        uid,
+        self_href,
+        up,
+        when,
+        when,
+        _entry(uid, entry_title, links, content, when, when),
+        parent,
+    )
+
+
 def espi_entries(
     reads: Reads, *, site_url: str, usage_point_href: str | None = None, title: str | None = None
 ) -> list[Entry]:
@@ -241,106 +261,178 @@ def espi_entries(
     base = escape(f"{site_url.rstrip('/')}/espi/1_1/resource", {'"': "&quot;"})
     up_href = usage_point_href or f"{base}/UsagePoint/{esiid}"
     ltp_href = f"{base}/LocalTimeParameters/US-Central"
-    rng = reads.range
-    fallback = rng.last_epoch
+    fallback = reads.range.last_epoch
     latest = 0
-
-    def entry(kind, key, uid, entry_title, self_href, up, related, content, when, parent=None) -> Entry:
-        links = [
-            _link("self", self_href, f"espi-entry/{kind}"),
-            _link("up", up, f"espi-feed/{kind}"),
-            *related,
-        ]
-        return Entry(
-            kind,
-            key,
-            uid,
-            self_href,
-            up,
-            when,
-            when,
-            _entry(uid, entry_title, links, content, when, when),
-            parent,
-        )
 
     channel_parts = []
     for ch, key, name, flow in CHANNELS:
-        grid = reads.consumption if ch == 1 else reads.generation
-        values_series = reads.series_consumption if ch == 1 else reads.series_generation
-        if not grid.has_data and not (ch == 1 and g == "billing" and reads.billed):
-            continue
         mr_key = f"{key}-{g}"
         mr_href = f"{up_href}/MeterReading/{mr_key}"
-        rt_href = f"{base}/ReadingType/{mr_key}"
-        blocks: list[Entry] = []
-        mr_updated = 0
-        if not (g == "billing" and ch == 1):
-            # every delivered interval's text at once; row_offsets maps interval index -> reading row
-            keep_all = ~values_series.null
-            all_text, byte_offsets = _readings(
-                values_series.starts[keep_all],
-                values_series.ends[keep_all],
-                values_series.wh[keep_all],
-                values_series.estimated[keep_all],
-            )
-            row_offsets = np.zeros(len(values_series) + 1, dtype=np.int64)
-            np.cumsum(keep_all, out=row_offsets[1:])
-        block_list = _blocks(reads, values_series)
-        first = rng.first_epoch
-        block_revs = _block_revisions(
-            grid,
-            np.array([(x[1] - first) // 900 for x in block_list], dtype=np.int64),
-            np.array([(x[2] - first) // 900 for x in block_list], dtype=np.int64),
-        ).tolist()
-        title_prefix = f"{GRANULARITY_TITLES[g]} {name.lower()} "
-        for (bkey, bstart, bend, a, b), brev in zip(block_list, block_revs, strict=True):
-            if g == "billing" and ch == 1:
-                starts = values_series.starts[a:b].tolist()
-                ends = values_series.ends[a:b].tolist()
-                billed: list[BilledPeriod] = list(reads.billed[a:b])
-                keep = [i for i, p in enumerate(billed) if p.wh is not None]
-                body_text = _readings(
-                    np.array([starts[i] for i in keep], dtype=np.int64),
-                    np.array([ends[i] for i in keep], dtype=np.int64),
-                    np.array([billed[i].wh for i in keep], dtype=np.int64),
-                    np.array([billed[i].estimated for i in keep], dtype=bool),
-                )[0]
-                revs = [p.revised_at for p in billed if p.revised_at]
-                updated = max(revs) if revs else bend
-            else:
-                ra, rb = int(row_offsets[a]), int(row_offsets[b])
-                if ra == rb:  # nothing delivered in this block
-                    continue
-                body_text = all_text[int(byte_offsets[ra]) : int(byte_offsets[rb])]
-                updated = brev or min(bend, fallback)
-            mr_updated = max(mr_updated, updated)
-            content = b"".join(
-                (
-                    f'<IntervalBlock xmlns="{ESPI_NS}"><interval><duration>{bend - bstart}</duration>'
-                    f"<start>{bstart}</start></interval>".encode("ascii"),
-                    body_text,
-                    b"</IntervalBlock>",
-                )
-            )
-            blocks.append(
-                entry(
-                    "IntervalBlock",
-                    bkey,
-                    resource_uuid(esiid, "IntervalBlock", key, g, bkey),
-                    title_prefix + bkey,
-                    f"{mr_href}/IntervalBlock/{bkey}",
-                    f"{mr_href}/IntervalBlock",
-                    [],
-                    content,
-                    updated,
-                    parent=mr_key,
-                )
-            )
+        blocks, mr_updated = _interval_block_entries(reads, ch, key, name, mr_key, mr_href, fallback)
         if not blocks:
             continue
         latest = max(latest, mr_updated)
+        rt_href = f"{base}/ReadingType/{mr_key}"
         channel_parts.append((key, mr_key, name, flow, mr_href, rt_href, blocks, mr_updated))
 
+    summaries, summaries_updated = _usage_summary_entries(reads, up_href)
+    latest = max(latest, summaries_updated)
+
+    feed_updated = latest or fallback
+    up_related = [_link("related", f"{up_href}/MeterReading", "espi-feed/MeterReading")]
+    if summaries:
+        up_related.append(_link("related", f"{up_href}/UsageSummary", "espi-feed/UsageSummary"))
+    up_related.append(_link("related", ltp_href, "espi-entry/LocalTimeParameters"))
+    out = [
+        _make_entry(
+            "UsagePoint",
+            esiid,
+            resource_uuid(esiid, "UsagePoint"),
+            title or f"ESI ID {esiid}",
+            up_href,
+            up_href.rsplit("/", 1)[0],
+            up_related,
+            f'<UsagePoint xmlns="{ESPI_NS}"><ServiceCategory><kind>0</kind></ServiceCategory>'
+            "<status>1</status></UsagePoint>",
+            feed_updated,
+        ),
+        _make_entry(
+            "LocalTimeParameters",
+            "US-Central",
+            resource_uuid("LocalTimeParameters", "US-Central"),
+            "US Central Time (America/Chicago)",
+            ltp_href,
+            f"{base}/LocalTimeParameters",
+            [],
+            f'<LocalTimeParameters xmlns="{ESPI_NS}"><dstEndRule>{DST_END_RULE}</dstEndRule>'
+            f"<dstOffset>{DST_OFFSET}</dstOffset><dstStartRule>{DST_START_RULE}</dstStartRule>"
+            f"<tzOffset>{TZ_OFFSET}</tzOffset></LocalTimeParameters>",
+            feed_updated,
+        ),
+    ]
+    for key, mr_key, name, flow, mr_href, rt_href, blocks, mr_updated in channel_parts:
+        out.append(
+            _make_entry(
+                "MeterReading",
+                mr_key,
+                resource_uuid(esiid, "MeterReading", key, g),
+                f"{GRANULARITY_TITLES[g]} {name.lower()}",
+                mr_href,
+                f"{up_href}/MeterReading",
+                [
+                    _link("related", f"{mr_href}/IntervalBlock", "espi-feed/IntervalBlock"),
+                    _link("related", rt_href, "espi-entry/ReadingType"),
+                ],
+                f'<MeterReading xmlns="{ESPI_NS}"/>',
+                mr_updated,
+            )
+        )
+        out.append(
+            _make_entry(
+                "ReadingType",
+                mr_key,
+                resource_uuid("ReadingType", key, g),
+                f"{GRANULARITY_TITLES[g]} {name.lower()}, Wh",
+                rt_href,
+                f"{base}/ReadingType",
+                [],
+                _reading_type(flow, g),
+                mr_updated,
+            )
+        )
+        out.extend(blocks)
+    out.extend(summaries)
+    return out
+
+
+def _interval_block_entries(
+    reads: Reads, ch: int, key: str, name: str, mr_key: str, mr_href: str, fallback: int
+) -> tuple[list[Entry], int]:
+    """The IntervalBlock entries of one channel (none when it has no data) and the latest of their
+    ``updated`` (0 when none)."""
+    g = reads.granularity
+    grid = reads.consumption if ch == 1 else reads.generation
+    values_series = reads.series_consumption if ch == 1 else reads.series_generation
+    if not grid.has_data and not (ch == 1 and g == "billing" and reads.billed):
+        return [], 0
+    billing_consumption = g == "billing" and ch == 1
+    if not billing_consumption:
+        # every delivered interval's text at once; row_offsets maps interval index -> reading row
+        keep_all = ~values_series.null
+        all_text, byte_offsets = _readings(
+            values_series.starts[keep_all],
+            values_series.ends[keep_all],
+            values_series.wh[keep_all],
+            values_series.estimated[keep_all],
+        )
+        row_offsets = np.zeros(len(values_series) + 1, dtype=np.int64)
+        np.cumsum(keep_all, out=row_offsets[1:])
+    block_list = _blocks(reads, values_series)
+    first = reads.range.first_epoch
+    block_revs = _block_revisions(
+        grid,
+        np.array([(x[1] - first) // 900 for x in block_list], dtype=np.int64),
+        np.array([(x[2] - first) // 900 for x in block_list], dtype=np.int64),
+    ).tolist()
+    title_prefix = f"{GRANULARITY_TITLES[g]} {name.lower()} "
+    blocks: list[Entry] = []
+    mr_updated = 0
+    for (bkey, bstart, bend, a, b), brev in zip(block_list, block_revs, strict=True):
+        if billing_consumption:
+            body_text, updated = _billed_readings(reads, values_series, a, b, bend)
+        else:
+            ra, rb = int(row_offsets[a]), int(row_offsets[b])
+            if ra == rb:  # nothing delivered in this block
+                continue
+            body_text = all_text[int(byte_offsets[ra]) : int(byte_offsets[rb])]
+            updated = brev or min(bend, fallback)
+        mr_updated = max(mr_updated, updated)
+        content = b"".join(
+            (
+                f'<IntervalBlock xmlns="{ESPI_NS}"><interval><duration>{bend - bstart}</duration>'
+                f"<start>{bstart}</start></interval>".encode("ascii"),
+                body_text,
+                b"</IntervalBlock>",
+            )
+        )
+        blocks.append(
+            _make_entry(
+                "IntervalBlock",
+                bkey,
+                resource_uuid(reads.esiid, "IntervalBlock", key, g, bkey),
+                title_prefix + bkey,
+                f"{mr_href}/IntervalBlock/{bkey}",
+                f"{mr_href}/IntervalBlock",
+                [],
+                content,
+                updated,
+                parent=mr_key,
+            )
+        )
+    return blocks, mr_updated
+
+
+def _billed_readings(reads: Reads, values_series: Series, a: int, b: int, bend: int) -> tuple[bytes, int]:
+    """(IntervalReadings, updated) of billing periods ``a:b`` (those with a known kWh) of a block."""
+    starts = values_series.starts[a:b].tolist()
+    ends = values_series.ends[a:b].tolist()
+    billed: list[BilledPeriod] = list(reads.billed[a:b])
+    keep = [i for i, p in enumerate(billed) if p.wh is not None]
+    body_text = _readings(
+        np.array([starts[i] for i in keep], dtype=np.int64),
+        np.array([ends[i] for i in keep], dtype=np.int64),
+        np.array([billed[i].wh for i in keep], dtype=np.int64),
+        np.array([billed[i].estimated for i in keep], dtype=bool),
+    )[0]
+    revs = [p.revised_at for p in billed if p.revised_at]
+    updated = max(revs) if revs else bend
+    return body_text, updated
+
+
+def _usage_summary_entries(reads: Reads, up_href: str) -> tuple[list[Entry], int]:
+    """A UsageSummary entry per billing period, and the latest of their ``updated`` (0 when none)."""
+    esiid = reads.esiid
+    latest = 0
     summaries: list[Entry] = []
     for p in reads.billed:
         s_epoch = int(day_range(p.start_date, p.start_date).first_epoch)
@@ -363,7 +455,7 @@ def espi_entries(
         )
         skey = p.start_date.strftime("%Y%m%d")
         summaries.append(
-            entry(
+            _make_entry(
                 "UsageSummary",
                 skey,
                 resource_uuid(esiid, "UsageSummary", skey),
@@ -376,72 +468,7 @@ def espi_entries(
                 updated,
             )
         )
-
-    feed_updated = latest or fallback
-    up_related = [_link("related", f"{up_href}/MeterReading", "espi-feed/MeterReading")]
-    if summaries:
-        up_related.append(_link("related", f"{up_href}/UsageSummary", "espi-feed/UsageSummary"))
-    up_related.append(_link("related", ltp_href, "espi-entry/LocalTimeParameters"))
-    out = [
-        entry(
-            "UsagePoint",
-            esiid,
-            resource_uuid(esiid, "UsagePoint"),
-            title or f"ESI ID {esiid}",
-            up_href,
-            up_href.rsplit("/", 1)[0],
-            up_related,
-            f'<UsagePoint xmlns="{ESPI_NS}"><ServiceCategory><kind>0</kind></ServiceCategory>'
-            "<status>1</status></UsagePoint>",
-            feed_updated,
-        ),
-        entry(
-            "LocalTimeParameters",
-            "US-Central",
-            resource_uuid("LocalTimeParameters", "US-Central"),
-            "US Central Time (America/Chicago)",
-            ltp_href,
-            f"{base}/LocalTimeParameters",
-            [],
-            f'<LocalTimeParameters xmlns="{ESPI_NS}"><dstEndRule>{DST_END_RULE}</dstEndRule>'
-            f"<dstOffset>{DST_OFFSET}</dstOffset><dstStartRule>{DST_START_RULE}</dstStartRule>"
-            f"<tzOffset>{TZ_OFFSET}</tzOffset></LocalTimeParameters>",
-            feed_updated,
-        ),
-    ]
-    for key, mr_key, name, flow, mr_href, rt_href, blocks, mr_updated in channel_parts:
-        out.append(
-            entry(
-                "MeterReading",
-                mr_key,
-                resource_uuid(esiid, "MeterReading", key, g),
-                f"{GRANULARITY_TITLES[g]} {name.lower()}",
-                mr_href,
-                f"{up_href}/MeterReading",
-                [
-                    _link("related", f"{mr_href}/IntervalBlock", "espi-feed/IntervalBlock"),
-                    _link("related", rt_href, "espi-entry/ReadingType"),
-                ],
-                f'<MeterReading xmlns="{ESPI_NS}"/>',
-                mr_updated,
-            )
-        )
-        out.append(
-            entry(
-                "ReadingType",
-                mr_key,
-                resource_uuid("ReadingType", key, g),
-                f"{GRANULARITY_TITLES[g]} {name.lower()}, Wh",
-                rt_href,
-                f"{base}/ReadingType",
-                [],
-                _reading_type(flow, g),
-                mr_updated,
-            )
-        )
-        out.extend(blocks)
-    out.extend(summaries)
-    return out
+    return summaries, latest
 
 
 def espi_feed(

@@ -114,47 +114,7 @@ class Command(BaseCommand):
         if opts["no_intervals"]:
             step("interval data: skipped (--no-intervals)")
         else:
-            # One INFO line per file and task is too much for a few hundred files (-v 2 shows them).
-            quiet = [
-                logging.getLogger(name) for name in ("usage.tasks", "celery.app.trace", "kombu.connection")
-            ]
-            levels = [logger.level for logger in quiet]
-            if opts["verbosity"] < 2:
-                for logger in quiet:
-                    logger.setLevel(logging.ERROR)
-            try:
-                result = interval_data_ensure(
-                    premises=premises,
-                    start=start,
-                    days=days,
-                    seed=DEMO_SEED,
-                    solar_share=SOLAR_SHARE,
-                    inbox=settings.SMT_INBOX_DIR,
-                    load=not opts["no_load"],
-                    compress=not opts["plain_files"],
-                    progress=step,
-                )
-            finally:
-                for logger, level in zip(quiet, levels, strict=True):
-                    logger.setLevel(level)
-            if result.days_generated:
-                step(
-                    f"interval files: {result.files_written} files, {result.rows_written:,} rows for "
-                    f"{result.days_generated} days {start}..{end}, generated in {result.generate_seconds:.1f} s"
-                )
-            step(f"interval loading: {result.loader}")
-            if result.files_loaded:
-                rate = result.readings_stored / result.load_seconds if result.load_seconds else 0
-                step(
-                    f"loaded {result.files_loaded} files: {result.readings_stored:,} readings stored, "
-                    f"{result.readings_rejected:,} rejected, {result.load_seconds:.1f} s ({rate:,.0f} readings/s)"
-                )
-            if result.files_elsewhere:
-                step(
-                    f"{result.files_elsewhere} files were claimed by a running Celery worker, which loads them"
-                )
-            for failure in result.files_failed:
-                out.write(self.style.ERROR(f"  failed: {failure}"))
+            result = self._intervals(opts, premises, start=start, end=end, days=days, step=step)
 
         step("done")
         out.write("")
@@ -163,3 +123,47 @@ class Command(BaseCommand):
         call_command("demo_logins", stdout=out)
         if opts["no_intervals"] is False and result.files_failed:
             raise CommandError(f"{len(result.files_failed)} interval files could not be loaded (see above).")
+
+    def _intervals(self, opts, premises, *, start, end, days: int, step):
+        """Write (and unless --no-load, load) the interval files; report how it went; return the result."""
+        # One INFO line per file and task is too much for a few hundred files (-v 2 shows them).
+        quiet = [logging.getLogger(name) for name in ("usage.tasks", "celery.app.trace", "kombu.connection")]
+        levels = [logger.level for logger in quiet]
+        if opts["verbosity"] < 2:
+            for logger in quiet:
+                logger.setLevel(logging.ERROR)
+        try:
+            result = interval_data_ensure(
+                premises=premises,
+                start=start,
+                days=days,
+                seed=DEMO_SEED,
+                solar_share=SOLAR_SHARE,
+                inbox=settings.SMT_INBOX_DIR,
+                load=not opts["no_load"],
+                compress=not opts["plain_files"],
+                progress=step,
+            )
+        finally:
+            for logger, level in zip(quiet, levels, strict=True):
+                logger.setLevel(level)
+        self._report_intervals(result, start=start, end=end, step=step)
+        return result
+
+    def _report_intervals(self, result, *, start, end, step) -> None:
+        if result.days_generated:
+            step(
+                f"interval files: {result.files_written} files, {result.rows_written:,} rows for "
+                f"{result.days_generated} days {start}..{end}, generated in {result.generate_seconds:.1f} s"
+            )
+        step(f"interval loading: {result.loader}")
+        if result.files_loaded:
+            rate = result.readings_stored / result.load_seconds if result.load_seconds else 0
+            step(
+                f"loaded {result.files_loaded} files: {result.readings_stored:,} readings stored, "
+                f"{result.readings_rejected:,} rejected, {result.load_seconds:.1f} s ({rate:,.0f} readings/s)"
+            )
+        if result.files_elsewhere:
+            step(f"{result.files_elsewhere} files were claimed by a running Celery worker, which loads them")
+        for failure in result.files_failed:
+            self.stdout.write(self.style.ERROR(f"  failed: {failure}"))

@@ -6,6 +6,7 @@ import sys
 import time
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -34,6 +35,41 @@ def _share(name: str, value: float) -> float:
     return value
 
 
+def _check_sizes(meters: int, days: int, workers: int | None) -> None:
+    if meters < 1:
+        raise CommandError(f"--meters must be at least 1, not {meters}.")
+    if days < 1:
+        raise CommandError(f"--days must be at least 1, not {days}.")
+    if workers is None:
+        workers = 2 if (os.cpu_count() or 1) >= 2 and meters * days >= AUTO_WORKERS_METER_DAYS else 1
+    if workers < 1:
+        raise CommandError(f"--workers must be at least 1, not {workers}.")
+
+
+def _out_dir(out: Path) -> Path:
+    """The output directory, created if need be."""
+    if out.exists() and not out.is_dir():
+        raise CommandError(f"--out {out} exists and is not a directory.")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CommandError(f"Cannot create --out {out}: {exc.strerror}.") from exc
+    return out
+
+
+def _progress_bar(days: int):
+    """A tqdm bar over the days when writing to a terminal and there is more than one day, else None."""
+    if sys.stdout.isatty() and days > 1:
+        from tqdm import tqdm
+
+        return tqdm(total=days, unit="day", desc="generating", leave=False)
+    return None
+
+
+def _advance(bar, done: int, total: int) -> None:
+    bar.update(done - bar.n)
+
+
 class Command(BaseCommand):
     help = (
         "Write synthetic TDU interval files (one per TDU per day, the SMT CSV layout) and billing-period files "
@@ -58,15 +94,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **opts):
         meters, days = opts["meters"], opts["days"]
-        if meters < 1:
-            raise CommandError(f"--meters must be at least 1, not {meters}.")
-        if days < 1:
-            raise CommandError(f"--days must be at least 1, not {days}.")
-        workers = opts["workers"]
-        if workers is None:
-            workers = 2 if (os.cpu_count() or 1) >= 2 and meters * days >= AUTO_WORKERS_METER_DAYS else 1
-        if workers < 1:
-            raise CommandError(f"--workers must be at least 1, not {workers}.")
+        _check_sizes(meters, days, opts["workers"])
         start = _start_date(opts["start"])
         try:
             start + timedelta(days=days)
@@ -74,13 +102,7 @@ class Command(BaseCommand):
             raise CommandError(f"--start {start} plus {days} days is past the year 9999.") from exc
         solar_share = _share("--solar-share", opts["solar_share"])
         error_rate = _share("--error-rate", opts["error_rate"])
-        out = Path(opts["out"])
-        if out.exists() and not out.is_dir():
-            raise CommandError(f"--out {out} exists and is not a directory.")
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise CommandError(f"Cannot create --out {out}: {exc.strerror}.") from exc
+        out = _out_dir(Path(opts["out"]))
 
         t0 = time.perf_counter()
         premises = synth_premises(meters, opts["seed"], install_before=start)
@@ -88,15 +110,8 @@ class Command(BaseCommand):
         if not opts["no_register"]:
             registered = register_premises(premises)
 
-        progress = None
-        if sys.stdout.isatty() and days > 1:
-            from tqdm import tqdm
-
-            bar = tqdm(total=days, unit="day", desc="generating", leave=False)
-
-            def progress(done, total):
-                bar.update(done - bar.n)
-
+        bar = _progress_bar(days)
+        progress = None if bar is None else partial(_advance, bar)
         try:
             summary = generate(
                 out, premises, start, days, opts["seed"], solar_share, error_rate, progress=progress
@@ -104,7 +119,7 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(f"Cannot write into {out}: {exc}.") from exc
         finally:
-            if progress is not None:
+            if bar is not None:
                 bar.close()
         seconds = time.perf_counter() - t0
         today = local_today()
