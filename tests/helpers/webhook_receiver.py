@@ -11,7 +11,7 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 - http.server's naming
+            def do_POST(self):
                 length = int(self.headers.get("Content-Length", 0))
                 body = self.rfile.read(length)
                 receiver.requests.append(
@@ -21,7 +21,7 @@ class Receiver:
                 self.end_headers()
                 self.wfile.write(b"ok")
 
-            def do_GET(self):  # noqa: N802 - an OAuth redirect URI for browser tests
+            def do_GET(self):
                 receiver.requests.append(
                     {"path": self.path, "headers": self.headers, "body": b"", "method": "GET"}
                 )

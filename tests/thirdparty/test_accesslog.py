@@ -35,7 +35,7 @@ def test_pipelined_entry_is_committed_and_complete(django_user_model):
     params = connection.get_connection_params()
     with psycopg.connect(**params) as other:
         row = other.execute(
-            f"SELECT premise_id, organization_id, api_key_id, agreement_id, actor_kind, resource, "  # noqa: S608
+            f"SELECT premise_id, organization_id, api_key_id, agreement_id, actor_kind, resource, "
             f"range_start, range_end, granularity, data_format FROM {AccessLogEntry._meta.db_table}"
         ).fetchall()
     assert row == [

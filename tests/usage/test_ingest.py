@@ -24,6 +24,7 @@ from tests.helpers.ingest import (
 from usage import storage
 from usage.ingest.loader import ingest_file, ingest_reapply_rejects, ingest_stream
 from usage.models import IngestFile, RejectedRow
+from usage.timegrid import MARKET_TZ
 
 pytestmark = pytest.mark.django_db
 DAY = date(2025, 7, 1)
@@ -186,8 +187,8 @@ def test_identical_files_of_two_tdus_are_two_deliveries(oncor, tmp_path):
 
 
 def test_revisions_per_interval_in_any_order(oncor, tmp_path):
-    early = datetime(2025, 7, 2, 7, 0)
-    late = datetime(2025, 7, 3, 7, 0)
+    early = datetime(2025, 7, 2, 7, 0, tzinfo=MARKET_TZ)
+    late = datetime(2025, 7, 3, 7, 0, tzinfo=MARKET_TZ)
     revised = day_rows(ESI_1, DAY, revised=late, kwh=lambda s: 1.0)[10:20]
     # the revision arrives before the original
     r1 = ingest_file(path=write_file(tmp_path, revised, tag="rev"))
@@ -202,7 +203,7 @@ def test_revisions_per_interval_in_any_order(oncor, tmp_path):
         path=write_file(tmp_path, day_rows(ESI_1, DAY, revised=late, kwh=lambda s: 2.0)[10:12], tag="eq")
     )
     assert (r3.stored, r3.superseded) == (0, 2)
-    later = datetime(2025, 7, 4, 7, 0)
+    later = datetime(2025, 7, 4, 7, 0, tzinfo=MARKET_TZ)
     r4 = ingest_file(
         path=write_file(tmp_path, day_rows(ESI_1, DAY, revised=later, kwh=lambda s: 3.0)[5:6], tag="l")
     )
@@ -300,7 +301,7 @@ def test_generation_channel_and_read_channels(oncor, tmp_path):
 def test_fall_back_revision_of_the_cst_quarter_alone(oncor, tmp_path):
     day = date(2025, 11, 2)
     ingest_file(path=write_file(tmp_path, day_rows(ESI_1, day, kwh=lambda s: s / 1000), day=day))
-    later = datetime(2025, 11, 20, 8, 0)
+    later = datetime(2025, 11, 20, 8, 0, tzinfo=MARKET_TZ)
     # the CST 01:45-02:00 interval (slot 11) revised alone: its end time says which occurrence it is
     rows = [r for r in day_rows(ESI_1, day, revised=later, kwh=lambda s: 7.0) if ",01:45,02:00," in r]
     report = ingest_file(path=write_file(tmp_path, rows, day=day, tag="rev"))

@@ -12,6 +12,7 @@ from tests.helpers.ingest import ESI_1, day_rows, make_premise, make_tdus, write
 from usage import storage
 from usage.ingest.loader import ingest_file
 from usage.models import Channel
+from usage.timegrid import MARKET_TZ
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -67,8 +68,12 @@ def test_two_revisions_of_one_day_loaded_at_once_both_land(tmp_path, monkeypatch
     assert ingest_file(
         path=write_file(tmp_path, day_rows(ESI_1, DAY), tag="orig"), today=date(2026, 1, 1)
     ).stored
-    first = write_file(tmp_path, [_revision_of(3, 7.777, datetime(2025, 7, 5, 8))], tag="rev-a")
-    second = write_file(tmp_path, [_revision_of(7, 8.888, datetime(2025, 7, 6, 8))], tag="rev-b")
+    first = write_file(
+        tmp_path, [_revision_of(3, 7.777, datetime(2025, 7, 5, 8, tzinfo=MARKET_TZ))], tag="rev-a"
+    )
+    second = write_file(
+        tmp_path, [_revision_of(7, 8.888, datetime(2025, 7, 6, 8, tzinfo=MARKET_TZ))], tag="rev-b"
+    )
     results, a, b, go = _second_load_while_first_holds(monkeypatch, first, second)
     time.sleep(0.5)
     assert b.is_alive(), "the second load of the same day must wait for the first one's commit"
@@ -111,7 +116,9 @@ def test_compaction_waits_for_a_load_of_a_day_it_compacts(tmp_path, monkeypatch)
     for d in (DAY, date(2025, 7, 2)):
         path = write_file(tmp_path, day_rows(ESI_1, d), day=d, tag=f"orig-{d:%d}")
         assert ingest_file(path=path, today=date(2026, 1, 1)).stored == 96
-    revision = write_file(tmp_path, [_revision_of(5, 5.555, datetime(2025, 7, 9, 8))], tag="rev")
+    revision = write_file(
+        tmp_path, [_revision_of(5, 5.555, datetime(2025, 7, 9, 8, tzinfo=MARKET_TZ))], tag="rev"
+    )
     written, go = _hold_after_writing(monkeypatch, "load")
     results = {}
 

@@ -160,7 +160,7 @@ def test_billing_periods_sum_their_days():
     assert s.wh.tolist() == [int(daily.wh[6:36].sum()), int(daily.wh[36:65].sum())]
     assert iso_local(s.starts) == ["2025-01-07T00:00:00-06:00", "2025-02-06T00:00:00-06:00"]
     assert iso_local(s.ends) == ["2025-02-06T00:00:00-06:00", "2025-03-07T00:00:00-06:00"]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="outside the range"):
         reads(date(2025, 1, 10), date(2025, 3, 31), "billing", cons, billed=billed)
 
 
@@ -170,7 +170,7 @@ def test_stored_days_outside_the_range_are_ignored_and_bad_counts_rejected():
     a = int(cons.offsets[9])
     assert r.series_consumption.wh.tolist() == cons.values_wh[a : a + 192].tolist()
     bad = days_from({FALL: [1] * 96})
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="slot count does not match"):
         lay_on_grid(day_range(FALL, FALL), bad)
 
 

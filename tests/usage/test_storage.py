@@ -12,6 +12,7 @@ from tests.helpers.ingest import ESI_1, day_rows, make_premise, make_tdus, write
 from usage import storage
 from usage.ingest.loader import ingest_file
 from usage.models import IntervalDay, IntervalMonth
+from usage.timegrid import MARKET_TZ
 
 pytestmark = pytest.mark.django_db
 
@@ -58,9 +59,11 @@ def test_late_revision_reopens_a_compacted_month(premise, tmp_path):
     _load_days(tmp_path, date(2025, 10, 1), 31, "a")
     storage.compact_months(before=date(2025, 11, 20))
     assert IntervalMonth.objects.count() == 1 and IntervalDay.objects.count() == 0
-    late = datetime(2025, 11, 25, 8, 0)
+    late = datetime(2025, 11, 25, 8, 0, tzinfo=MARKET_TZ)
     rows = day_rows(ESI_1, date(2025, 10, 10), revised=late, kwh=lambda s: 5.0)[40:44]
-    old = day_rows(ESI_1, date(2025, 10, 11), revised=datetime(2025, 10, 1), kwh=lambda s: 9.0)[0:1]
+    old = day_rows(
+        ESI_1, date(2025, 10, 11), revised=datetime(2025, 10, 1, tzinfo=MARKET_TZ), kwh=lambda s: 9.0
+    )[0:1]
     report = ingest_file(path=write_file(tmp_path, rows + old, day=date(2025, 10, 10), tag="late"))
     assert (report.stored, report.superseded) == (4, 1)
     got = storage.read_channel_days(

@@ -27,7 +27,7 @@ from usage.synth import (
 from usage.synth.model import ProfileArrays, day_values
 from usage.synth.premises import _CITIES
 from usage.synth.weather import temperature_year
-from usage.timegrid import slot_wallclock, slots_in_day, wallclock_slot_table
+from usage.timegrid import MARKET_TZ, slot_wallclock, slots_in_day, wallclock_slot_table
 
 HEADER = [
     "ESIID",
@@ -50,10 +50,10 @@ FALL = date(2025, 11, 2)
 
 @lru_cache(maxsize=65536)
 def _revision(text: str) -> datetime:
-    return datetime.strptime(text, "%m/%d/%Y %H:%M:%S")
+    return datetime.strptime(text, "%m/%d/%Y %H:%M:%S").replace(tzinfo=MARKET_TZ)
 
 
-def row_problem(row: list[str], duns: str, day: date, known: set[str]) -> str | None:
+def row_problem(row: list[str], duns: str, day: date, known: set[str]) -> str | None:  # noqa: C901 - one check per layout rule
     """Why a row breaks the CONTRACTS layout for a file of TDU ``duns`` for ``day`` (None if it is good)."""
     if len(row) != 8:
         return "fields"
@@ -69,7 +69,7 @@ def row_problem(row: list[str], duns: str, day: date, known: set[str]) -> str | 
         return "usage_date"
     if not REVISION.match(revision):
         return "revision"
-    next_midnight = datetime.combine(day + timedelta(days=1), datetime.min.time())
+    next_midnight = datetime.combine(day + timedelta(days=1), datetime.min.time(), MARKET_TZ)
     if not next_midnight < _revision(revision) < next_midnight + timedelta(hours=12):
         return "revision_time"  # a few hours after the day
     if not HHMM.match(start) or not HHMM.match(end):
@@ -100,7 +100,7 @@ def interval_files(out: Path):
     for path in sorted(out.glob("*_INTERVAL.csv")):
         m = NAME.match(path.name)
         assert m, path.name
-        yield path, m.group(1), datetime.strptime(m.group(2), "%Y%m%d").date()
+        yield path, m.group(1), datetime.strptime(m.group(2), "%Y%m%d").replace(tzinfo=MARKET_TZ).date()
 
 
 def digest(out: Path) -> str:
@@ -321,8 +321,8 @@ def test_billing_totals_equal_interval_sums(tmp_path):
     by_esiid = defaultdict(list)
     for esiid_raw, first_s, last_s, kwh, flag, revision in rows:
         esiid = esiid_raw[1:]
-        first = datetime.strptime(first_s, "%m/%d/%Y").date()
-        last = datetime.strptime(last_s, "%m/%d/%Y").date()
+        first = datetime.strptime(first_s, "%m/%d/%Y").replace(tzinfo=MARKET_TZ).date()
+        last = datetime.strptime(last_s, "%m/%d/%Y").replace(tzinfo=MARKET_TZ).date()
         assert start <= first <= last < start + timedelta(days=days)
         assert REVISION.match(revision)
         by_esiid[esiid].append((first, last))

@@ -363,7 +363,7 @@ def test_csv_15min_parses_back_to_the_grid(start, span, seed, solar, max_wh):
     est = {k: np.zeros(r.range.n_slots, dtype=bool) for k in got}
     cursor = {}
     for row in rows:
-        day = datetime.strptime(row[1], "%m/%d/%Y").date()
+        day = datetime.strptime(row[1], "%m/%d/%Y").replace(tzinfo=MARKET_TZ).date()
         i = (day - start).days
         key = (i, row[7])
         # rows of a day and channel come in absolute-time order: find the slot by wall clock and order
