@@ -24,7 +24,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from thirdparty.models import AccessToken, Agreement, Application, Organization
-from thirdparty.services.agreements import agreement_is_live
 from usage.writers.espi import ATOM_NS, ESPI_NS, atom_time, resource_uuid
 
 ATOM = "application/atom+xml"
@@ -67,7 +66,7 @@ def _calling_application(request) -> Application | None:
             .filter(token_checksum=hashlib.sha256(value.strip().encode("utf-8")).hexdigest())
             .first()
         )
-        if token is None or token.is_expired() or not agreement_is_live(token.agreement):
+        if token is None or token.is_expired() or token.agreement is None or not token.agreement.is_live():
             return None
         return token.application
     return None
@@ -153,7 +152,7 @@ def application_information_xml(app: Application) -> str:
 
 def authorization_xml(agreement: Agreement) -> str:
     base = _base()
-    live = agreement_is_live(agreement)
+    live = agreement.is_live()
     history_start = timezone.datetime.combine(
         agreement.history_start, timezone.datetime.min.time(), tzinfo=timezone.get_default_timezone()
     )

@@ -6,9 +6,8 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from thirdparty.models import AccessLogEntry, AccessToken, Agreement, RefreshToken
+from thirdparty.models import AccessLogEntry, AccessToken, Agreement, RefreshToken, WebhookDelivery
 from thirdparty.services.agreements import agreements_expire_due, agreements_warn_expiring
-from thirdparty.webhooks.models import WebhookDelivery
 from thirdparty.webhooks.signing import SIGNATURE_HEADER, signature_verify
 
 from .consent_fixtures import *  # noqa: F403
