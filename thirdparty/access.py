@@ -419,7 +419,7 @@ def cache_generation() -> int | None:
 
 def cache_bump() -> None:
     """Void every cached credential and grant, in every process, now."""
-    _LOCAL.clear()
+    local_clear()
     try:
         try:
             cache.incr(GENERATION_KEY)
@@ -444,6 +444,11 @@ def cache_bump_on_commit() -> None:
     if any(func is cache_bump for _, func, _ in connection.run_on_commit):
         return
     transaction.on_commit(cache_bump, robust=True)
+
+
+def local_clear() -> None:
+    """Empty this process's cache (without voiding other processes': ``cache_bump`` does both)."""
+    _LOCAL.clear()
 
 
 def local_get(key, generation: int | None):

@@ -273,12 +273,11 @@ def agreements_warn_expiring(*, now: datetime | None = None) -> int:
     """E-mail the customer once, some days before an agreement expires. Returns how many warnings went out."""
     now = now or timezone.now()
     horizon = now + timedelta(days=getattr(settings, "AGREEMENT_EXPIRY_WARNING_DAYS", 14))
-    due = Agreement.objects.filter(
-        status=Agreement.Status.ACTIVE,
-        valid_until__gt=now,
-        valid_until__lte=horizon,
-        expiry_warning_sent_at__isnull=True,
-    ).select_related("customer", "organization", "application")
+    due = (
+        Agreement.objects.live(at=now)
+        .filter(valid_until__lte=horizon, expiry_warning_sent_at__isnull=True)
+        .select_related("customer", "organization", "application")
+    )
     count = 0
     for agreement in due:
         with transaction.atomic():
