@@ -3,14 +3,11 @@
 import logging
 
 from django.conf import settings
-from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from portal.models import PremiseRegistration, ServicePeriod
 from portal.signals import registration_code_rotated
 from thirdparty import webhooks
-from thirdparty.access import cache_bump
-from thirdparty.models import AccessToken, Agreement, AgreementPremise, ApiKey, Application, Organization
+from thirdparty.models import Organization
 
 log = logging.getLogger(__name__)
 
@@ -35,22 +32,3 @@ def notify_rep_of_new_code(sender, period, **kwargs):
         webhooks.webhook_send(organization=org, event=CODE_ROTATED_EVENT, data=data)
     except ValueError:
         log.warning("webhook event %s is not registered; REP %s not notified", CODE_ROTATED_EVENT, org.pk)
-
-
-def _connect_access_cache_invalidation():
-    """Any change to who may see what voids the cached credentials and grants in every process."""
-    for model in (
-        AccessToken,
-        Agreement,
-        AgreementPremise,
-        ApiKey,
-        Application,
-        Organization,
-        ServicePeriod,
-        PremiseRegistration,
-    ):
-        for name, sig in (("save", post_save), ("delete", post_delete)):
-            sig.connect(cache_bump, sender=model, dispatch_uid=f"api.access_cache.{name}.{model.__name__}")
-
-
-_connect_access_cache_invalidation()

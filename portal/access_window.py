@@ -30,6 +30,8 @@ __all__ = [
     "customer_windows",
     "market_today",
     "months_before",
+    "period_window",
+    "window_start",
 ]
 
 
@@ -63,7 +65,9 @@ def market_today() -> date:
 
 
 def months_before(day: date, months: int) -> date:
-    """The same day ``months`` calendar months earlier, clamped to the month's last day (Mar 31 − 1 → Feb 28/29)."""
+    """The same day ``months`` calendar months earlier, clamped to the month's last day (Mar 31 − 1 → Feb 28/29).
+
+    The project's one piece of calendar-month arithmetic; a negative ``months`` counts forward."""
     index = day.year * 12 + (day.month - 1) - months
     year, month0 = divmod(index, 12)
     last = calendar.monthrange(year, month0 + 1)[1]

@@ -1,6 +1,8 @@
 """People and the market: accounts, retail providers (REPs), who occupies a premise when, which accounts
 registered which occupancy, and the on-demand meter reads people ask for."""
 
+from datetime import date
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -86,6 +88,14 @@ class RepAlias(models.Model):
         super().save(*args, **kwargs)
 
 
+class ServicePeriodQuerySet(models.QuerySet):
+    def rep_of_record(self, rep, *, today: date):
+        """The periods whose REP of record is ``rep`` (a Rep or its id) on ``today``: the one definition of
+        "REP of record". A REP stays REP of record of a period while it is open or its move-out is still
+        ahead (``ends_on > today``); a REP that switched out, or whose customer moved out, is no longer."""
+        return self.filter(rep=rep).filter(Q(ends_on__isnull=True) | Q(ends_on__gt=today))
+
+
 class ServicePeriod(models.Model):
     """Who occupies a premise from move-in to move-out, the REP of record, and the bill's registration code.
 
@@ -104,6 +114,8 @@ class ServicePeriod(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True, editable=False)
     registration_code_encrypted = models.BinaryField(editable=False)
     code_rotated_at = models.DateTimeField(editable=False)
+
+    objects = ServicePeriodQuerySet.as_manager()
 
     class Meta:
         ordering = ["premise", "-starts_on"]

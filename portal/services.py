@@ -9,6 +9,7 @@ from django.utils import timezone
 from portal.codes import code_encrypt, code_generate
 from portal.models import Rep, RepAlias, ServicePeriod
 from portal.search import search_key
+from portal.signals import registration_code_rotated, rep_merged, service_period_ended
 from usage.models import Premise
 
 
@@ -59,7 +60,10 @@ def rep_alias_add(*, rep: Rep, name: str, kind: str = RepAlias.Kind.BRAND) -> Re
 
 @transaction.atomic
 def rep_merge(*, survivor: Rep, duplicate: Rep) -> Rep:
-    """Fold ``duplicate`` into ``survivor``: its names become aliases, its service periods move over."""
+    """Fold ``duplicate`` into ``survivor``: its names become aliases, its service periods move over.
+
+    ``rep_merged`` is sent inside the transaction, so what higher layers move with it (thirdparty: the REP
+    organization and its API keys, and voiding the access cache) commits or rolls back with the merge."""
     if survivor.pk == duplicate.pk:
         raise ValidationError("A REP cannot be merged into itself: choose two different entries.")
     if duplicate.status == Rep.Status.MERGED:
@@ -83,8 +87,6 @@ def rep_merge(*, survivor: Rep, duplicate: Rep) -> Rep:
     duplicate.merged_into = survivor
     duplicate.save()
     survivor.save()
-    from portal.signals import rep_merged
-
     rep_merged.send(sender=Rep, survivor=survivor, duplicate=duplicate)
     return survivor
 
@@ -151,8 +153,6 @@ def _end(period: ServicePeriod, ends_on: date) -> None:
     period.ends_on = ends_on
     period.ended_at = timezone.now()
     period.save(update_fields=["ends_on", "ended_at"])
-    from portal.signals import service_period_ended
-
     transaction.on_commit(lambda: service_period_ended.send(sender=ServicePeriod, period=period))
 
 
@@ -174,7 +174,5 @@ def registration_code_rotate(*, period: ServicePeriod) -> ServicePeriod:
     for name, value in _new_code_fields().items():
         setattr(period, name, value)
     period.save(update_fields=["registration_code_encrypted", "code_rotated_at"])
-    from portal.signals import registration_code_rotated
-
     transaction.on_commit(lambda: registration_code_rotated.send(sender=ServicePeriod, period=period))
     return period

@@ -127,9 +127,9 @@ def _cache_of_its_own(settings):
     settings.CACHES = {
         name: {**conf, "KEY_PREFIX": f"t{uuid.uuid4().hex[:12]}"} for name, conf in settings.CACHES.items()
     }
-    access._LOCAL.clear()
+    access.local_clear()
     yield
-    access._LOCAL.clear()
+    access.local_clear()
 
 
 @pytest.fixture(autouse=True)

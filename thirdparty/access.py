@@ -2,13 +2,17 @@
 
     customer     the windows of ``portal.access_window.customer_windows`` (own registered occupancy, the
                  ACCESS_WINDOW_MONTHS floor, never after today); every scope on their own data.
-    REP          a premise's service periods whose REP of record it is *now* (the period is open, or its
-                 move-out is still ahead), each giving ``[max(move-in, floor), min(move-out − 1, today)]``;
-                 the scopes of its API key. A REP that stopped being REP of record sees nothing.
-    third party  the live agreements of its organization (status active, valid_from <= now < valid_until)
-                 that grant this premise — only the token's own agreement for an OAuth token — each giving
-                 the granting customer's period window cut at the agreement's ``history_start``; the scopes
-                 the agreement grants and the credential carries.
+    REP          the premise's service periods it is REP of record of (``ServicePeriod.objects.rep_of_record``:
+                 the period is open, or its move-out is still ahead), each giving
+                 ``[max(move-in, floor), min(move-out − 1, today)]``; the scopes of its API key.
+    third party  the live agreements of its organization (``Agreement.objects.live``) that grant this
+                 premise — only the token's own agreement for an OAuth token — each giving the granting
+                 customer's period window cut at the agreement's ``history_start``; the scopes the agreement
+                 grants and the credential carries.
+
+Two paths find the grants: ``grants_on_premises`` (ORM; lists and bulk exports) and ``grants_on_esiid`` (one
+prepared SQL query; the API's per-request check). tests/thirdparty/test_access_parity.py holds them to the
+same grants on generated markets.
 
 Outcomes, as the API reports them: unknown premise or no grant at all → 404 (the same answer, so nobody
 learns which ESI IDs exist); an organization that is not approved → 403; a grant without the needed scope
@@ -22,14 +26,14 @@ import time
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from types import SimpleNamespace
 
 import orjson
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Q
+from django.db import transaction
 from django.utils import timezone
 
 from portal.access_window import customer_premises, customer_windows, market_today, period_window
@@ -178,9 +182,10 @@ class Decision:
 
 
 def _merge(windows: Iterable[Window]) -> tuple[Window, ...]:
-    """Windows sorted, with touching or overlapping ones joined (the first one's agreement is kept)."""
+    """Windows sorted, with touching or overlapping ones joined (the first one's agreement is kept: the
+    lowest id among windows with the same bounds, so every path names the same one)."""
     out: list[Window] = []
-    for w in sorted(windows, key=lambda w: (w.start, w.end)):
+    for w in sorted(windows, key=lambda w: (w.start, w.end, w.agreement_id or 0)):
         if out and w.start <= out[-1].end + timedelta(days=1):
             last = out[-1]
             if w.end > last.end:
@@ -198,81 +203,73 @@ def _period_window(starts_on: date, ends_on: date | None, today: date, *, floor:
     return (start, rng.end) if start <= rng.end else None
 
 
-def _live_agreements_q(prefix: str = "agreement__") -> Q:
-    now = timezone.now()
-    return Q(
-        **{
-            f"{prefix}status": Agreement.Status.ACTIVE,
-            f"{prefix}valid_from__lte": now,
-            f"{prefix}valid_until__gt": now,
-        }
-    )
+def _grant(actor: Actor, row: tuple, today: date) -> Grant:
+    """The grant of one row: (premise id, move-in, move-out) of a REP-of-record period, or (premise id,
+    move-in, move-out, agreement id, agreement scopes, history start) of a live agreement's premise."""
+    if actor.kind == REP:
+        w = _period_window(row[1], row[2], today)
+        return Grant(actor.scopes, Window(*w) if w else None)
+    w = _period_window(row[1], row[2], today, floor=row[5])
+    granted = scopes_expand(row[4]) & actor.scopes
+    return Grant(granted, Window(w[0], w[1], row[3]) if w else None)
 
 
-def _grants(
-    actor: Actor, premises: list[Premise] | None, today: date, *, esiid: str | None = None
-) -> tuple[dict[int, list[Grant]], dict[int, Premise]]:
-    """Every grant the actor holds on each of ``premises`` (or on the premise with ``esiid``), and those
-    premises by id. One query for REPs and third parties (the premise comes along in the same join)."""
-    out: dict[int, list[Grant]] = defaultdict(list)
-    found: dict[int, Premise] = {}
-    if premises is not None:
-        found = {p.pk: p for p in premises}
-        if not found:
-            return out, found
-    if actor.kind == CUSTOMER:
-        if premises is None:
-            p = Premise.objects.filter(esiid=esiid).first()
-            found = {p.pk: p} if p else {}
-        for p in found.values():
-            for rng in customer_windows(user=actor.user, premise=p, today=today):
-                out[p.pk].append(Grant(ALL_SCOPES, Window(rng.start, rng.end)))
-        return out, found
+def _no_grants(actor: Actor) -> bool:
+    """An organization credential that can hold no grant at all: no organization, a REP organization without
+    its REP, or an OAuth token without an agreement."""
     org = actor.organization
     if org is None or (actor.kind == REP and org.rep_id is None):
-        return out, found
-    if premises is None:
-        values = []
-        for row, premise in _grant_rows_by_esiid(actor, esiid, today):
-            found.setdefault(premise.pk, premise)
-            values.append(row)
+        return True
+    return actor.kind == THIRD_PARTY and actor.agreement_id is None and actor.application_id is not None
+
+
+def _agreement_premises(actor: Actor, now: datetime):
+    """The premises of the organization's live agreements (only the token's own agreement for a token)."""
+    live = Agreement.objects.live(at=now).filter(organization_id=actor.organization_id)
+    if actor.agreement_id is not None:
+        live = live.filter(pk=actor.agreement_id)
+    return AgreementPremise.objects.filter(agreement__in=live)
+
+
+def grants_on_premises(
+    *, actor: Actor, premises: list[Premise], today: date, now: datetime | None = None
+) -> dict[int, list[Grant]]:
+    """Every grant the actor holds on each of ``premises``, by premise id, through the ORM (premise lists and
+    bulk exports: one query). The organization's status is not looked at: callers check ``actor_blocked``."""
+    out: dict[int, list[Grant]] = defaultdict(list)
+    ids = [p.pk for p in premises]
+    if not ids:
+        return out
+    if actor.kind == CUSTOMER:
+        for p in premises:
+            for rng in customer_windows(user=actor.user, premise=p, today=today):
+                out[p.pk].append(Grant(ALL_SCOPES, Window(rng.start, rng.end)))
+        return out
+    if _no_grants(actor):
+        return out
+    if actor.kind == REP:
+        rows = ServicePeriod.objects.rep_of_record(actor.organization.rep_id, today=today)
+        names = ["premise_id", "starts_on", "ends_on"]
     else:
-        if actor.kind == REP:
-            rows = ServicePeriod.objects.filter(rep_id=org.rep_id).filter(
-                Q(ends_on__isnull=True) | Q(ends_on__gt=today)
-            )
-            names = ["premise_id", "starts_on", "ends_on"]
-        else:
-            rows = AgreementPremise.objects.filter(_live_agreements_q(), agreement__organization_id=org.pk)
-            if actor.agreement_id is not None:
-                rows = rows.filter(agreement_id=actor.agreement_id)
-            elif actor.application_id is not None:
-                rows = rows.none()  # an OAuth token without an agreement grants nothing
-            names = [
-                "premise_id",
-                "service_period__starts_on",
-                "service_period__ends_on",
-                "agreement_id",
-                "agreement__scopes",
-                "agreement__history_start",
-            ]
-        values = rows.filter(premise_id__in=list(found)).values_list(*names)
-    for row in values:
-        pid = row[0]
-        if actor.kind == REP:
-            w = _period_window(row[1], row[2], today)
-            out[pid].append(Grant(actor.scopes, Window(*w) if w else None))
-        else:
-            w = _period_window(row[1], row[2], today, floor=row[5])
-            granted = scopes_expand(row[4]) & actor.scopes
-            out[pid].append(Grant(granted, Window(w[0], w[1], row[3]) if w else None))
-    return out, found
+        rows = _agreement_premises(actor, now or timezone.now())
+        names = [
+            "premise_id",
+            "service_period__starts_on",
+            "service_period__ends_on",
+            "agreement_id",
+            "agreement__scopes",
+            "agreement__history_start",
+        ]
+    for row in rows.filter(premise_id__in=ids).values_list(*names):
+        out[row[0]].append(_grant(actor, row, today))
+    return out
 
 
 @lru_cache(maxsize=1)
 def _grant_sql() -> tuple[str, str, tuple]:
     """Prepared SQL of the grants on one ESI ID (the API's per-request check): (REP, third party, premise
-    fields). Same rules as the ORM queries of ``_grants``; tests hold the two paths to the same answers."""
+    fields). The same rules as ``ServicePeriod.objects.rep_of_record`` and ``Agreement.objects.live``, written
+    in SQL for speed; tests/thirdparty/test_access_parity.py holds the two paths to the same grants."""
     fields, cols = columns(Premise, "p")
     premise_t, period_t = Premise._meta.db_table, ServicePeriod._meta.db_table
     rep = (
@@ -284,31 +281,41 @@ def _grant_sql() -> tuple[str, str, tuple]:
         "SELECT ap.premise_id, sp.starts_on, sp.ends_on, ap.agreement_id, ag.scopes, ag.history_start, "  # noqa: S608
         f"{cols} FROM {AgreementPremise._meta.db_table} ap "
         f"JOIN {Agreement._meta.db_table} ag ON ag.id = ap.agreement_id "
+        f"JOIN {Organization._meta.db_table} o ON o.id = ag.organization_id "
         f"JOIN {premise_t} p ON p.id = ap.premise_id "
         f"JOIN {period_t} sp ON sp.id = ap.service_period_id "
-        "WHERE ag.status = %s AND ag.valid_from <= %s AND ag.valid_until > %s AND ag.organization_id = %s "
-        "AND p.esiid = %s AND (ap.agreement_id = %s OR %s)"
+        "WHERE ag.status = %s AND ag.valid_from <= %s AND ag.valid_until > %s AND o.status = %s "
+        "AND ag.organization_id = %s AND p.esiid = %s AND (ap.agreement_id = %s OR %s)"
     )
     return rep, third, fields
 
 
-def _grant_rows_by_esiid(actor: Actor, esiid: str, today: date) -> list[tuple[tuple, Premise]]:
-    """(row of ``_grants``'s columns, the premise) for one ESI ID, in one prepared query (the ORM took
-    twenty times the query's own time to build it)."""
+def grants_on_esiid(
+    *, actor: Actor, esiid: str, today: date, now: datetime | None = None
+) -> tuple[Premise | None, list[Grant]]:
+    """The premise with this (normalized) ESI ID, when the actor holds a grant on it, and those grants: the
+    API's per-request path, one prepared SQL query for REPs and third parties (the ORM took twenty times the
+    query's own time to build it). Same answers as ``grants_on_premises``."""
+    if actor.kind == CUSTOMER:
+        premise = Premise.objects.filter(esiid=esiid).first()
+        if premise is None:
+            return None, []
+        return premise, grants_on_premises(actor=actor, premises=[premise], today=today).get(premise.pk, [])
+    if _no_grants(actor):
+        return None, []
     rep_sql, third_sql, fields = _grant_sql()
     org = actor.organization
     if actor.kind == REP:
         rows = fetch_all(rep_sql, [org.rep_id, today, esiid])
         n = 3
     else:
-        if actor.agreement_id is None and actor.application_id is not None:
-            return []  # an OAuth token without an agreement grants nothing
-        now = timezone.now()
+        now = now or timezone.now()
         any_agreement = actor.agreement_id is None  # an API key: every live agreement of its organization
         params = [
             Agreement.Status.ACTIVE.value,
             now,
             now,
+            Organization.Status.APPROVED.value,
             org.pk,
             esiid,
             actor.agreement_id or 0,
@@ -318,7 +325,10 @@ def _grant_rows_by_esiid(actor: Actor, esiid: str, today: date) -> list[tuple[tu
         # jsonb arrives parsed from PostgreSQL's binary results, as text elsewhere
         rows = [(*r[:4], orjson.loads(r[4]) if isinstance(r[4], str | bytes) else r[4], *r[5:]) for r in rows]
         n = 6
-    return [(r[:n], instance(Premise, fields, list(r[n:]))) for r in rows]
+    if not rows:
+        return None, []
+    premise = instance(Premise, fields, list(rows[0][n:]))
+    return premise, [_grant(actor, r[:n], today) for r in rows]
 
 
 def _decide(
@@ -361,7 +371,10 @@ def _decide(
     )
 
 
-def _inactive(actor: Actor) -> Decision | None:
+def actor_blocked(actor: Actor) -> Decision | None:
+    """The refusal (403, ``ORGANIZATION_INACTIVE``) for an organization credential whose organization is not
+    approved (pending or suspended), or None when the actor may go on (customers always may). Every path
+    checks it before looking at grants."""
     org = actor.organization
     if actor.kind != CUSTOMER and org is not None and org.status != Organization.Status.APPROVED:
         what = "suspended" if org.status == Organization.Status.SUSPENDED else "not approved yet"
@@ -394,9 +407,9 @@ def cache_generation() -> int | None:
         return None
 
 
-def cache_bump(**kwargs) -> None:
-    """Void every cached credential and grant, in every process (signal receiver)."""
-    _LOCAL.clear()
+def cache_bump() -> None:
+    """Void every cached credential and grant, in every process, now."""
+    local_clear()
     try:
         try:
             cache.incr(GENERATION_KEY)
@@ -404,6 +417,28 @@ def cache_bump(**kwargs) -> None:
             cache.set(GENERATION_KEY, 1, None)
     except Exception:  # noqa: BLE001 - the cache is down: nothing is cached anywhere either
         logging.getLogger(__name__).warning("could not bump the access cache generation")
+
+
+def cache_bump_on_commit() -> None:
+    """Void every cached credential and grant now and again once the current transaction commits.
+
+    Called for every change to who may see what (``thirdparty.receivers`` for saves and deletes, services
+    after bulk updates). The bump at commit is the one that counts: until then other transactions still
+    read the old rows, and whatever they cached meanwhile is voided by it; it is queued once per
+    transaction however many rows change. The bump now serves reads later in the same transaction. Outside
+    a transaction the change is already committed and one bump is made."""
+    cache_bump()
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        return
+    if any(func is cache_bump for _, func, _ in connection.run_on_commit):
+        return
+    transaction.on_commit(cache_bump, robust=True)
+
+
+def local_clear() -> None:
+    """Empty this process's cache (without voiding other processes': ``cache_bump`` does both)."""
+    _LOCAL.clear()
 
 
 def local_get(key, generation: int | None):
@@ -447,7 +482,7 @@ def access_decide(
     With ``generation`` (``cache_generation()``, read once per request) the premise and grants found for
     (actor, ESI ID, today) are kept in this process for ACCESS_CACHE_SECONDS; any change to a token, key,
     agreement, grant, organization, occupancy or registration bumps the generation and voids them."""
-    blocked = _inactive(actor)
+    blocked = actor_blocked(actor)
     if blocked is not None:
         return blocked
     today = today or market_today()
@@ -472,11 +507,9 @@ def access_decide(
                 return _decide(actor, premise, grants, scope, start, end)
         if not normalized:
             return Decision(NOT_FOUND, detail="No premise with this ESI ID is available to you.")
-        by_premise, found = _grants(actor, None, today, esiid=normalized)
-        premise = next(iter(found.values()), None)
-        grants = by_premise.get(premise.pk, []) if premise is not None else []
+        premise, grants = grants_on_esiid(actor=actor, esiid=normalized, today=today)
     else:
-        grants = _grants(actor, [premise], today)[0].get(premise.pk, [])
+        grants = grants_on_premises(actor=actor, premises=[premise], today=today).get(premise.pk, [])
     if key is not None:
         local_put(key, generation, (premise, grants))
     return _decide(actor, premise, grants, scope, start, end)
@@ -493,7 +526,7 @@ def access_decide_many(
 ) -> dict[str, Decision]:
     """``access_decide`` for many ESI IDs (bulk exports) in two queries for REPs and third parties."""
     today = today or market_today()
-    blocked = _inactive(actor)
+    blocked = actor_blocked(actor)
     if blocked is not None:
         return dict.fromkeys(esiids, blocked)
     normalized: dict[str, str | None] = {}
@@ -507,7 +540,7 @@ def access_decide_many(
     for i in range(0, len(wanted), 5000):
         for p in Premise.objects.filter(esiid__in=wanted[i : i + 5000]):
             premises[p.esiid] = p
-    grants = _grants(actor, list(premises.values()), today)[0]
+    grants = grants_on_premises(actor=actor, premises=list(premises.values()), today=today)
     out = {}
     for e in esiids:
         p = premises.get(normalized[e] or "")
@@ -522,30 +555,21 @@ class VisiblePremise:
     scopes: frozenset[str]
 
 
-def access_premises_queryset(*, actor: Actor, today: date | None = None):
+def access_premises_queryset(*, actor: Actor, today: date | None = None, now: datetime | None = None):
     """The premises the actor holds any grant on, as a queryset ordered by ESI ID (for cursor pagination)."""
     today = today or market_today()
-    if _inactive(actor) is not None:
+    if actor_blocked(actor) is not None:
         return Premise.objects.none()
     qs = Premise.objects.select_related("tdu")
     if actor.kind == CUSTOMER:
         ids = [cp.premise.pk for cp in customer_premises(user=actor.user, today=today) if cp.windows]
         return qs.filter(pk__in=ids).order_by("esiid")
-    org = actor.organization
-    if org is None:
+    if _no_grants(actor):
         return Premise.objects.none()
     if actor.kind == REP:
-        if org.rep_id is None:
-            return Premise.objects.none()
-        periods = ServicePeriod.objects.filter(rep_id=org.rep_id).filter(
-            Q(ends_on__isnull=True) | Q(ends_on__gt=today)
-        )
+        periods = ServicePeriod.objects.rep_of_record(actor.organization.rep_id, today=today)
         return qs.filter(pk__in=periods.values("premise_id")).order_by("esiid")
-    grants = AgreementPremise.objects.filter(_live_agreements_q(), agreement__organization_id=org.pk)
-    if actor.agreement_id is not None:
-        grants = grants.filter(agreement_id=actor.agreement_id)
-    elif actor.application_id is not None:
-        return Premise.objects.none()
+    grants = _agreement_premises(actor, now or timezone.now())
     return qs.filter(pk__in=grants.values("premise_id")).order_by("esiid")
 
 
@@ -554,7 +578,7 @@ def access_visible(
 ) -> list[VisiblePremise]:
     """Windows and scopes of each of ``premises`` (a page of ``access_premises_queryset``)."""
     today = today or market_today()
-    grants = _grants(actor, premises, today)[0]
+    grants = grants_on_premises(actor=actor, premises=premises, today=today)
     out = []
     for p in premises:
         gs = grants.get(p.pk, [])

@@ -5,8 +5,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
-from django.utils import timezone
 
+from thirdparty.apikeys import apikeys_revoke
 from thirdparty.models import (
     AccessLogEntry,
     Agreement,
@@ -15,10 +15,11 @@ from thirdparty.models import (
     Application,
     Membership,
     Organization,
+    WebhookDelivery,
+    WebhookEndpoint,
 )
 from thirdparty.services.onboarding import organization_approve, organization_suspend
 from thirdparty.webhooks.delivery import webhook_replay
-from thirdparty.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 
 class MembershipInline(admin.TabularInline):
@@ -152,7 +153,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     @admin.action(description="Revoke selected keys now")
     def revoke(self, request, queryset):
-        n = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        n = apikeys_revoke(keys=queryset)
         self.message_user(request, f"Revoked {n} key(s).")
 
 

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from thirdparty.access import cache_bump_on_commit
 from thirdparty.models import ApiKey, Organization
 from thirdparty.scopes import METER_READ_REQUEST, SCOPES, scopes_validate
 
@@ -76,6 +77,14 @@ def apikey_revoke(*, key: ApiKey) -> ApiKey:
         key.revoked_at = timezone.now()
         key.save(update_fields=["revoked_at"])
     return key
+
+
+def apikeys_revoke(*, keys) -> int:
+    """Stop every key of the queryset ``keys`` at once (the admin's bulk action). Returns how many stopped."""
+    count = keys.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+    if count:
+        cache_bump_on_commit()  # a bulk update sends no signal
+    return count
 
 
 def apikey_authenticate(presented: str) -> ApiKey | None:

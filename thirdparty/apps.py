@@ -6,4 +6,4 @@ class ThirdpartyConfig(AppConfig):
     verbose_name = "Third parties and consent"
 
     def ready(self):
-        from thirdparty import receivers  # noqa: F401  (move-out ends agreements)
+        from thirdparty import receivers  # noqa: F401  (connects the receivers)

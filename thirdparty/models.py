@@ -1,11 +1,17 @@
-"""Organizations that receive data (third parties, REPs) and our own OAuth 2.0 models.
+"""Organizations that receive data (third parties, REPs), their consents (agreements), API keys, the access
+log, webhook settings and deliveries, and our own OAuth 2.0 models.
 
 django-oauth-toolkit's models are swapped for these from the first migration so that tokens and grants can
 carry the consent agreement they belong to.
 """
 
+import secrets
+import uuid
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from oauth2_provider.models import (
     AbstractAccessToken,
     AbstractApplication,
@@ -63,10 +69,6 @@ class Organization(models.Model):
     def __str__(self):
         return self.legal_name
 
-    @property
-    def is_active(self) -> bool:
-        return self.status == self.Status.APPROVED
-
 
 class Membership(models.Model):
     class Role(models.TextChoices):
@@ -84,6 +86,21 @@ class Membership(models.Model):
 
     def __str__(self):
         return f"{self.user} ({self.get_role_display()}) at {self.organization}"
+
+
+class AgreementQuerySet(models.QuerySet):
+    def live(self, *, at: datetime | None = None):
+        """The agreements that let their app read at ``at`` (default now): the one definition of "live".
+
+        Live means: status active, ``valid_from <= at < valid_until``, and the organization approved.
+        ``Agreement.is_live`` answers the same question for one loaded agreement."""
+        at = at or timezone.now()
+        return self.filter(
+            status=Agreement.Status.ACTIVE,
+            valid_from__lte=at,
+            valid_until__gt=at,
+            organization__status=Organization.Status.APPROVED,
+        )
 
 
 class Agreement(models.Model):
@@ -125,11 +142,23 @@ class Agreement(models.Model):
     expiry_warning_sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = AgreementQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at"]
 
     def __str__(self):
         return f"{self.organization} ← {self.customer} ({self.get_status_display()})"
+
+    def is_live(self, *, at: datetime | None = None) -> bool:
+        """Whether this agreement lets its app read at ``at`` (default now): ``Agreement.objects.live``'s
+        conditions checked on this instance (load ``organization`` with it to save a query)."""
+        at = at or timezone.now()
+        return (
+            self.status == self.Status.ACTIVE
+            and self.valid_from <= at < self.valid_until
+            and self.organization.status == Organization.Status.APPROVED
+        )
 
 
 class AgreementPremise(models.Model):
@@ -258,4 +287,73 @@ class DeviceGrant(AbstractDeviceGrant):
         swappable = "OAUTH2_PROVIDER_DEVICE_GRANT_MODEL"
 
 
-from thirdparty.webhooks.models import WebhookDelivery, WebhookEndpoint  # noqa: E402,F401  (issue 7)
+def webhook_secret_generate() -> str:
+    """A new webhook signing secret (``whsec_`` and 256 random bits)."""
+    return "whsec_" + secrets.token_urlsafe(32)
+
+
+class WebhookEndpoint(models.Model):
+    """Where and how an application receives events: the URL lives on the Application, the secret here."""
+
+    class Style(models.TextChoices):
+        JSON = "json", "Signed JSON events"
+        ESPI = "espi", "Green Button BatchList notification"
+
+    application = models.OneToOneField(
+        settings.OAUTH2_PROVIDER_APPLICATION_MODEL, on_delete=models.CASCADE, related_name="webhook_endpoint"
+    )
+    secret = models.CharField(max_length=80, default=webhook_secret_generate)
+    style = models.CharField(max_length=8, choices=Style.choices, default=Style.JSON)
+    espi_notify_url = models.URLField(
+        blank=True, help_text="Green Button notify URL; BatchList notifications go here when set."
+    )
+    rotated_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "webhook endpoint"
+
+    def __str__(self):
+        return f"Webhook of {self.application}"
+
+
+class WebhookDelivery(models.Model):
+    """One event sent (or being sent) to one application, with every attempt's outcome."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting to be sent"
+        RETRYING = "retrying", "Failed, will retry"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Gave up"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="webhook_deliveries"
+    )
+    application = models.ForeignKey(
+        settings.OAUTH2_PROVIDER_APPLICATION_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="webhook_deliveries",
+    )
+    event = models.CharField(max_length=40, db_index=True)
+    style = models.CharField(max_length=8, default="json")
+    url = models.URLField(max_length=500)
+    body = models.TextField(help_text="The exact bytes sent (UTF-8).")
+    content_type = models.CharField(max_length=60, default="application/json")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_status_code = models.PositiveIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    attempt_log = models.JSONField(default=list, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    replay_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "webhook deliveries"
+
+    def __str__(self):
+        return f"{self.event} → {self.url} ({self.get_status_display()})"

@@ -36,12 +36,7 @@ from oauthlib.oauth2.rfc6749 import errors as oauth2_errors
 from portal.access_window import market_today, months_before, window_start
 from thirdparty.models import AccessToken, Agreement, Grant, Organization, RefreshToken
 from thirdparty.scopes import SCOPES, function_block_scopes, scopes_describe, scopes_expand
-from thirdparty.services.agreements import (
-    agreement_create,
-    agreement_is_live,
-    max_months,
-    shareable_premises,
-)
+from thirdparty.services.agreements import agreement_create, max_months, shareable_premises
 
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
 
@@ -84,7 +79,7 @@ class AgreementOAuth2Validator(OAuth2Validator):
         if not super().validate_code(client_id, code, client, request, *args, **kwargs):
             return False
         grant = Grant.objects.select_related("agreement__organization").get(code=code, application=client)
-        if not agreement_is_live(grant.agreement):
+        if grant.agreement is None or not grant.agreement.is_live():
             return False
         request.agreement_id = grant.agreement_id
         return True
@@ -98,7 +93,7 @@ class AgreementOAuth2Validator(OAuth2Validator):
             if rt.agreement_id
             else None
         )
-        if not agreement_is_live(agreement):
+        if agreement is None or not agreement.is_live():
             return False
         request.agreement_id = agreement.pk
         return True
@@ -142,7 +137,7 @@ class AgreementOAuth2Validator(OAuth2Validator):
             if access_token.agreement_id
             else None
         )
-        if not agreement_is_live(agreement):
+        if agreement is None or not agreement.is_live():
             request.oauth2_error = OrderedDict(
                 [
                     ("error", "invalid_token"),
@@ -466,7 +461,8 @@ class AgreementIntrospectView(IntrospectTokenView):
         if (
             token is None
             or not token.is_valid()
-            or not agreement_is_live(token.agreement)
+            or token.agreement is None
+            or not token.agreement.is_live()
             or token.application.client_id != caller
         ):
             return JsonResponse({"active": False})

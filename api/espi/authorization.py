@@ -24,8 +24,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from thirdparty.models import AccessToken, Agreement, Application, Organization
-from thirdparty.services.agreements import agreement_is_live
-from usage.writers.espi import ATOM_NS, ESPI_NS, atom_time, resource_uuid
+from usage.writers.espi import ATOM_NS, ESPI_NS, atom_entry, atom_link, atom_time, resource_uuid
 
 ATOM = "application/atom+xml"
 
@@ -67,7 +66,7 @@ def _calling_application(request) -> Application | None:
             .filter(token_checksum=hashlib.sha256(value.strip().encode("utf-8")).hexdigest())
             .first()
         )
-        if token is None or token.is_expired() or not agreement_is_live(token.agreement):
+        if token is None or token.is_expired() or token.agreement is None or not token.agreement.is_live():
             return None
         return token.application
     return None
@@ -93,13 +92,12 @@ def _epoch(moment) -> int:
 def _entry(
     *, uid: str, title: str, self_href: str, up_href: str, kind: str, content: str, published, updated
 ) -> str:
-    return (
-        f"<entry><id>urn:uuid:{uid}</id>"
-        f'<link rel="self" href="{escape(self_href)}" type="espi-entry/{kind}"/>'
-        f'<link rel="up" href="{escape(up_href)}" type="espi-feed/{kind}"/>'
-        f"<title>{escape(title)}</title><content>{content}</content>"
-        f"<published>{atom_time(_epoch(published))}</published><updated>{atom_time(_epoch(updated))}</updated></entry>"
-    )
+    """One Atom entry, written by the same function as every other ESPI entry."""
+    links = [
+        atom_link("self", escape(self_href), f"espi-entry/{kind}"),
+        atom_link("up", escape(up_href), f"espi-feed/{kind}"),
+    ]
+    return atom_entry(uid, title, links, content, _epoch(published), _epoch(updated)).decode("utf-8")
 
 
 def application_information_xml(app: Application) -> str:
@@ -153,7 +151,7 @@ def application_information_xml(app: Application) -> str:
 
 def authorization_xml(agreement: Agreement) -> str:
     base = _base()
-    live = agreement_is_live(agreement)
+    live = agreement.is_live()
     history_start = timezone.datetime.combine(
         agreement.history_start, timezone.datetime.min.time(), tzinfo=timezone.get_default_timezone()
     )

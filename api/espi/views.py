@@ -285,14 +285,14 @@ class ReadingTypeView(EspiView):
         flow = 1 if rt.startswith("consumption-") else 19
         name = "consumption" if flow == 1 else "surplus generation"
         href = f"{_base()}/ReadingType/{rt}"
-        xml = writer._entry(
+        xml = writer.atom_entry(
             resource_uuid("ReadingType", rt.split("-")[0], g),
             f"{writer.GRANULARITY_TITLES[g]} {name}, Wh",
             [
-                writer._link("self", href, "espi-entry/ReadingType"),
-                writer._link("up", f"{_base()}/ReadingType", "espi-feed/ReadingType"),
+                writer.atom_link("self", href, "espi-entry/ReadingType"),
+                writer.atom_link("up", f"{_base()}/ReadingType", "espi-feed/ReadingType"),
             ],
-            writer._reading_type(flow, g),
+            writer.reading_type_xml(flow, g),
             STATIC_EPOCH,
             STATIC_EPOCH,
         )
@@ -309,12 +309,12 @@ class LocalTimeParametersView(EspiView):
         if ltp != "US-Central":
             raise ApiProblem(404, "The only LocalTimeParameters here is US-Central.")
         href = f"{_base()}/LocalTimeParameters/US-Central"
-        xml = writer._entry(
+        xml = writer.atom_entry(
             resource_uuid("LocalTimeParameters", "US-Central"),
             "US Central Time (America/Chicago)",
             [
-                writer._link("self", href, "espi-entry/LocalTimeParameters"),
-                writer._link("up", f"{_base()}/LocalTimeParameters", "espi-feed/LocalTimeParameters"),
+                writer.atom_link("self", href, "espi-entry/LocalTimeParameters"),
+                writer.atom_link("up", f"{_base()}/LocalTimeParameters", "espi-feed/LocalTimeParameters"),
             ],
             f'<LocalTimeParameters xmlns="{writer.ESPI_NS}"><dstEndRule>{writer.DST_END_RULE}</dstEndRule>'
             f"<dstOffset>{writer.DST_OFFSET}</dstOffset><dstStartRule>{writer.DST_START_RULE}</dstStartRule>"

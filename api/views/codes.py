@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -13,6 +12,7 @@ from api import params
 from api.base import ApiView, absolute_url
 from api.problems import ApiProblem
 from api.schema import ESIID_PARAM, problem_responses
+from portal.access_window import market_today
 from portal.codes import code_display
 from portal.models import ServicePeriod
 from thirdparty import access
@@ -27,7 +27,7 @@ def _require_rep(actor: access.Actor):
             slug="rep-only",
             title="REPs only",
         )
-    blocked = access._inactive(actor)
+    blocked = access.actor_blocked(actor)
     if blocked is not None:
         raise ApiProblem(403, blocked.detail, slug="organization-inactive", title="Organization not active")
     if PREMISES_READ not in actor.scopes:
@@ -53,10 +53,8 @@ def _code_body(request, period: ServicePeriod) -> dict:
 
 
 def _rep_periods(actor: access.Actor):
-    today = access.market_today()
-    return ServicePeriod.objects.filter(rep_id=actor.organization.rep_id).filter(
-        Q(ends_on__isnull=True) | Q(ends_on__gt=today)
-    )
+    """The occupancies whose REP of record this key's REP is today."""
+    return ServicePeriod.objects.rep_of_record(actor.organization.rep_id, today=market_today())
 
 
 class RegistrationCodeView(ApiView):

@@ -13,6 +13,7 @@ from api import data, params
 from api.base import ApiView, absolute_url
 from api.problems import ApiProblem
 from api.schema import END_PARAM, ESIID_PARAM, PROBLEM_RESPONSES, START_PARAM, problem_responses
+from portal.access_window import market_today
 from portal.models import ServicePeriod
 from thirdparty import access
 from thirdparty.accesslog import LoggedRead, access_log_record_many
@@ -55,7 +56,7 @@ def _premise_body(request, vp: access.VisiblePremise, current_periods: dict) -> 
             for m in p.meters.all()
         ]
         period = current_periods.get(p.pk)
-        today = access.market_today()
+        today = market_today()
         # the REP of record is shown only to someone whose window reaches today (the current occupancy)
         if period is not None and any(w.end >= today for w in vp.windows):
             body["rep_of_record"] = {"name": period.rep.legal_name, "since": period.starts_on.isoformat()}

@@ -11,9 +11,9 @@ from rest_framework.response import Response
 from api.base import ApiView, absolute_url
 from api.problems import ApiProblem
 from api.schema import ESIID_PARAM, problem_responses
+from portal.access_window import market_today
 from portal.models import MeterReadRequest
 from portal.reads.services import NoMeter, ReadLimitReached, read_request_create
-from thirdparty import access
 from thirdparty.scopes import METER_READ_REQUEST
 
 
@@ -49,7 +49,7 @@ class ReadRequestView(ApiView):
     )
     def post(self, request, esiid: str):
         d = self.decide(esiid=esiid, scope=METER_READ_REQUEST)
-        if not d.windows or d.windows[-1].end < access.market_today():
+        if not d.windows or d.windows[-1].end < market_today():
             raise ApiProblem(
                 403,
                 "Only the current occupancy's meter can be read on demand.",

@@ -12,7 +12,7 @@ from api.problems import ApiProblem
 from api.schema import problem_responses
 from thirdparty import access
 from thirdparty.models import Agreement
-from thirdparty.scopes import PROFILE_READ, SCOPES
+from thirdparty.scopes import PROFILE_READ, SCOPES, scopes_expand
 
 
 class ApiRootView(ApiView):
@@ -51,11 +51,9 @@ class MeView(ApiView):
             return Response(_profile(user) | {"kind": "customer", "scopes": sorted(actor.scopes)})
         if actor.application_id is not None:
             agreement = (
-                Agreement.objects.filter(access._live_agreements_q(prefix=""), pk=actor.agreement_id).first()
-                if actor.agreement_id
-                else None
+                Agreement.objects.live().filter(pk=actor.agreement_id).first() if actor.agreement_id else None
             )
-            granted = actor.scopes & (access.scopes_expand(agreement.scopes) if agreement else frozenset())
+            granted = actor.scopes & (scopes_expand(agreement.scopes) if agreement else frozenset())
             if PROFILE_READ not in granted:
                 raise ApiProblem(
                     403,

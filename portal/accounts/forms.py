@@ -12,8 +12,9 @@ from portal.accounts.ratelimit import Throttle
 from portal.accounts.services import (
     RegistrationRefused,
     esiid_clean,
+    premise_register,
+    premise_register_check,
     premise_registration_create,
-    registration_check,
 )
 from portal.models import PremiseRegistration
 
@@ -36,10 +37,10 @@ def client_ip(request) -> str | None:
 
 
 class EsiidCodeMixin:
-    """Two fields and one check: the ESI ID and registration code of a current service.
+    """Two fields, the ESI ID and registration code of a current service, checked by the accounts services.
 
-    After ``is_valid()`` the checked period is ``self.period``; when the attempt was refused because a limit is
-    used up, ``self.throttle`` says until when (the view answers 429 with Retry-After)."""
+    When an attempt was refused because a limit is used up, ``self.throttle`` says until when (the view
+    answers 429 with Retry-After)."""
 
     period = None
     throttle: Throttle | None = None
@@ -68,20 +69,16 @@ class EsiidCodeMixin:
         except RegistrationRefused as exc:
             raise forms.ValidationError(exc.message, code=exc.code) from exc
 
-    def _check_esiid_code(self, request):
-        esiid = self.cleaned_data.get("esiid")
-        code = self.cleaned_data.get("registration_code")
-        if not esiid or not code:
-            return
-        try:
-            self.period = registration_check(esiid=esiid, code=code, client_ip=client_ip(request))
-        except RegistrationRefused as exc:
-            self.throttle = exc.throttle
-            self.add_error(exc.field, forms.ValidationError(exc.message, code=exc.code))
+    def _refused(self, exc: RegistrationRefused) -> None:
+        """Show a refusal of the accounts services on the field it is about."""
+        self.throttle = exc.throttle
+        self.add_error(exc.field, forms.ValidationError(exc.message, code=exc.code))
 
 
 class SignupForm(EsiidCodeMixin, AllauthSignupForm):
-    """allauth's sign-up (username, e-mail, password) plus the ESI ID and code from the bill."""
+    """allauth's sign-up (username, e-mail, password) plus the ESI ID and code from the bill.
+
+    After ``is_valid()`` the checked period is ``self.period``; ``save`` registers the new account in it."""
 
     field_order = ["esiid", "registration_code", "username", "email", "password1", "password2"]
 
@@ -108,7 +105,14 @@ class SignupForm(EsiidCodeMixin, AllauthSignupForm):
 
     def clean(self):
         cleaned = super().clean()
-        self._check_esiid_code(context.request)
+        esiid, code = cleaned.get("esiid"), cleaned.get("registration_code")
+        if esiid and code:
+            try:
+                self.period = premise_register_check(
+                    user=None, esiid=esiid, code=code, client_ip=client_ip(context.request)
+                )
+            except RegistrationRefused as exc:
+                self._refused(exc)
         return cleaned
 
     def save(self, request):
@@ -128,28 +132,27 @@ def _min_length() -> int:
 
 
 class PremiseAddForm(EsiidCodeMixin, forms.Form):
-    """ "Add a premise" for a signed-in account: the ESI ID and code again."""
+    """ "Add a premise" for a signed-in account: the ESI ID and code again, registered by ``register``."""
 
     def __init__(self, *args, request=None, **kwargs):
         self.request = request
         super().__init__(*args, **kwargs)
         self._add_esiid_fields()
 
-    def clean(self):
-        cleaned = super().clean()
-        self._check_esiid_code(self.request)
-        if (
-            self.period is not None
-            and PremiseRegistration.objects.filter(user=self.request.user, period=self.period).exists()
-        ):
-            self.add_error(
-                "esiid",
-                forms.ValidationError(
-                    f"ESI ID {self.period.premise.esiid} is already on your account.",
-                    code="already_registered",
-                ),
+    def register(self) -> PremiseRegistration | None:
+        """After ``is_valid()``: add the premise to the account (``premise_register``), or None with the
+        refusal shown on the form."""
+        try:
+            return premise_register(
+                user=self.request.user,
+                esiid=self.cleaned_data["esiid"],
+                code=self.cleaned_data["registration_code"],
+                client_ip=client_ip(self.request),
+                source=PremiseRegistration.Source.ADD_PREMISE,
             )
-        return cleaned
+        except RegistrationRefused as exc:
+            self._refused(exc)
+            return None
 
 
 class AccountDeleteForm(forms.Form):

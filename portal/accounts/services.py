@@ -1,8 +1,9 @@
 """Registration with ESI ID + registration code, premises on an account, household notices, account deletion.
 
-The public entry points are ``registration_check`` (validate a typed ESI ID + code), ``premise_register``
-(add a premise to a signed-in account), ``premise_registration_create`` (link an account to a period without a
-code: administrators, demo data) and ``account_delete``.
+The public entry points are ``registration_check`` (validate a typed ESI ID + code), ``premise_register_check``
+(the same for an account: also refuses a premise already on it), ``premise_register`` (add a premise to a
+signed-in account), ``premise_registration_create`` (link an account to a period without a code:
+administrators, demo data, and sign-up once the account exists) and ``account_delete``.
 
 Enumeration: an unknown ESI ID, a premise without a current occupancy and a wrong code all get the same answer
 and all count against the per-ESI-ID and per-IP limits, so nobody without the bill learns whether an ESI ID
@@ -19,7 +20,7 @@ from django.db import transaction
 
 from portal.accounts.mail import email_send_template, url
 from portal.accounts.ratelimit import Throttle, registration_failure_record, registration_throttle
-from portal.accounts.signals import account_deleting, premise_registered
+from portal.accounts.signals import account_deleting
 from portal.codes import code_encrypt, code_matches, code_normalize
 from portal.models import PremiseRegistration, ServicePeriod
 from usage.esiid import InvalidEsiid, esiid_validate
@@ -134,6 +135,20 @@ def registration_check(*, esiid: str, code: str, client_ip: str | None = None) -
     return matched
 
 
+def premise_register_check(*, user, esiid: str, code: str, client_ip: str | None = None) -> ServicePeriod:
+    """The open service period ``user`` may register with ``esiid`` + ``code``, or RegistrationRefused:
+    ``registration_check``, then "already on your account" when ``user`` registered that period before.
+    ``user`` is None at sign-up (no account yet, so nothing is on it)."""
+    period = registration_check(esiid=esiid, code=code, client_ip=client_ip)
+    if user is not None and PremiseRegistration.objects.filter(user=user, period=period).exists():
+        raise RegistrationRefused(
+            f"ESI ID {period.premise.esiid} is already on your account.",
+            code="already_registered",
+            field="esiid",
+        )
+    return period
+
+
 def premise_register(
     *,
     user,
@@ -143,13 +158,7 @@ def premise_register(
     source: str = PremiseRegistration.Source.ADD_PREMISE,
 ) -> PremiseRegistration:
     """Add the premise of ``esiid`` to ``user``'s account for its current occupancy (code from the bill)."""
-    period = registration_check(esiid=esiid, code=code, client_ip=client_ip)
-    if PremiseRegistration.objects.filter(user=user, period=period).exists():
-        raise RegistrationRefused(
-            f"ESI ID {period.premise.esiid} is already on your account.",
-            code="already_registered",
-            field="esiid",
-        )
+    period = premise_register_check(user=user, esiid=esiid, code=code, client_ip=client_ip)
     return premise_registration_create(user=user, period=period, source=source)
 
 
@@ -161,12 +170,8 @@ def premise_registration_create(
     registration, created = PremiseRegistration.objects.get_or_create(
         user=user, period=period, defaults={"source": source}
     )
-    if created:
-        if notify:
-            household_notify(registration=registration)
-        transaction.on_commit(
-            lambda: premise_registered.send(sender=PremiseRegistration, registration=registration)
-        )
+    if created and notify:
+        household_notify(registration=registration)
     return registration
 
 

@@ -2,5 +2,4 @@
 
 from django.dispatch import Signal
 
-premise_registered = Signal()  # registration=PremiseRegistration, after commit
 account_deleting = Signal()  # user=User, inside the deletion's transaction, before the account goes

@@ -19,9 +19,8 @@ from portal.access_window import customer_premises
 from portal.accounts.forms import AccountDeleteForm, PremiseAddForm
 from portal.accounts.ratelimit import response_429
 from portal.accounts.selectors import account_data_export, household_members, household_members_by_period
-from portal.accounts.services import account_delete, premise_registration_create
+from portal.accounts.services import account_delete
 from portal.accounts.useragent import device_name
-from portal.models import PremiseRegistration
 
 
 @login_required
@@ -59,10 +58,8 @@ def overview(request):
 def premise_add(request):
     form = PremiseAddForm(request.POST or None, request=request)
     if request.method == "POST":
-        if form.is_valid():
-            registration = premise_registration_create(
-                user=request.user, period=form.period, source=PremiseRegistration.Source.ADD_PREMISE
-            )
+        registration = form.register() if form.is_valid() else None
+        if registration is not None:
             premise = registration.period.premise
             others = household_members(period=registration.period, exclude_user=request.user)
             note = f" We told the other accounts of your household ({', '.join(others)})." if others else ""

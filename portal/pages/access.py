@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.conf import settings
 from django.shortcuts import render
 
-from portal.access_window import customer_windows, market_today, months_before
+from portal.access_window import customer_windows, market_today, window_start
 from portal.pages.state import Window, explain_window
 from usage.esiid import esiid_normalize
 from usage.models import Premise
@@ -31,7 +30,7 @@ def premise_for_customer(request, esiid: str):
     if not ranges:
         raise NoAccess
     # Why each edge is where it is, from the rule itself: the window floor, today, or the occupancy.
-    floor = months_before(today, settings.ACCESS_WINDOW_MONTHS)
+    floor = window_start(today)
     windows = [
         explain_window(
             r.start,

@@ -6,12 +6,13 @@ customer may see. Pure apart from settings: testable without a database.
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from urllib.parse import urlencode
 
 from django.conf import settings
+
+from portal.access_window import months_before, window_start
 
 GRANULARITIES = ("15min", "hour", "day", "month", "billing")
 GRANULARITY_LABELS = {
@@ -92,18 +93,12 @@ class UsageState:
         )
 
 
-def months_before(day: date, months: int) -> date:
-    index = day.year * 12 + (day.month - 1) - months
-    year, month0 = divmod(index, 12)
-    return date(year, month0 + 1, min(day.day, calendar.monthrange(year, month0 + 1)[1]))
-
-
 def explain_window(
     start: date, end: date, *, period_start: date | None, period_end: date | None, today: date
 ):
     """A Window with the reasons for its edges, in words a customer understands."""
     months = settings.ACCESS_WINDOW_MONTHS
-    if period_start is not None and start == period_start and start != months_before(today, months):
+    if period_start is not None and start == period_start and start != window_start(today):
         start_reason = f"your service at this address began on {_d(start)} (move-in); earlier data belongs to the previous occupant"
     else:
         start_reason = f"data is kept available for {months} months, so {_d(start)} is the earliest date anyone can see today"

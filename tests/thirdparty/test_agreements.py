@@ -7,9 +7,8 @@ from django.core import mail
 from django.utils import timezone
 
 from tests.helpers.webhook_receiver import Receiver
-from thirdparty.models import AccessLogEntry, AccessToken, Agreement, RefreshToken
+from thirdparty.models import AccessLogEntry, AccessToken, Agreement, RefreshToken, WebhookDelivery
 from thirdparty.services.agreements import agreements_expire_due, agreements_warn_expiring
-from thirdparty.webhooks.models import WebhookDelivery
 from thirdparty.webhooks.signing import SIGNATURE_HEADER, signature_verify
 
 from .consent_fixtures import refresh, token_for

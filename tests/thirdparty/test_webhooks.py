@@ -7,9 +7,9 @@ import pytest
 from django.utils import timezone
 
 from tests.helpers.webhook_receiver import Receiver
+from thirdparty.models import WebhookDelivery, WebhookEndpoint
 from thirdparty.webhooks import webhook_send
 from thirdparty.webhooks.delivery import webhook_attempt, webhook_replay, webhook_retry_due
-from thirdparty.webhooks.models import WebhookDelivery, WebhookEndpoint
 from thirdparty.webhooks.signing import (
     SIGNATURE_HEADER,
     backoff_seconds,

@@ -14,9 +14,11 @@ from datetime import date, datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Max, Min
 from django.utils import timezone
 
 from portal.access_window import market_today, months_before, window_start
+from portal.accounts.mail import email_send_template, url
 from portal.models import PremiseRegistration, ServicePeriod
 from thirdparty.models import (
     AccessToken,
@@ -28,7 +30,8 @@ from thirdparty.models import (
     RefreshToken,
 )
 from thirdparty.scopes import SCOPES, scopes_expand
-from thirdparty.webhooks import webhook_send
+from thirdparty.webhooks.delivery import webhook_send
+from usage.models import IngestFile, IntervalDay
 
 log = logging.getLogger(__name__)
 
@@ -84,18 +87,6 @@ def shareable_premises(*, user, today: date | None = None) -> list[PremiseChoice
     return out
 
 
-def agreement_is_live(agreement: Agreement | None, *, now: datetime | None = None) -> bool:
-    """True while the agreement lets its app read: active, in its period, organization approved."""
-    if agreement is None:
-        return False
-    now = now or timezone.now()
-    return (
-        agreement.status == Agreement.Status.ACTIVE
-        and agreement.valid_from <= now < agreement.valid_until
-        and agreement.organization.status == Organization.Status.APPROVED
-    )
-
-
 def agreement_payload(agreement: Agreement) -> dict:
     """What webhooks say about an agreement (no customer identity: that is what ``profile:read`` is for)."""
     return {
@@ -115,8 +106,6 @@ def agreement_payload(agreement: Agreement) -> dict:
 
 
 def _notify_customer(agreement: Agreement, template: str, **extra) -> None:
-    from portal.accounts.mail import email_send_template, url
-
     if not agreement.customer.email:
         return
     try:
@@ -284,12 +273,11 @@ def agreements_warn_expiring(*, now: datetime | None = None) -> int:
     """E-mail the customer once, some days before an agreement expires. Returns how many warnings went out."""
     now = now or timezone.now()
     horizon = now + timedelta(days=getattr(settings, "AGREEMENT_EXPIRY_WARNING_DAYS", 14))
-    due = Agreement.objects.filter(
-        status=Agreement.Status.ACTIVE,
-        valid_until__gt=now,
-        valid_until__lte=horizon,
-        expiry_warning_sent_at__isnull=True,
-    ).select_related("customer", "organization", "application")
+    due = (
+        Agreement.objects.live(at=now)
+        .filter(valid_until__lte=horizon, expiry_warning_sent_at__isnull=True)
+        .select_related("customer", "organization", "application")
+    )
     count = 0
     for agreement in due:
         with transaction.atomic():
@@ -366,10 +354,6 @@ def data_available_for_file(*, file_id: int) -> int:
 
     Only the days inside the agreement's reach are announced (never before its history start or outside the
     granting customer's occupancy). Returns the number of events queued."""
-    from django.db.models import Max, Min
-
-    from usage.models import IngestFile, IntervalDay
-
     report = IngestFile.objects.filter(pk=file_id).only("tdu_id").first()
     if report is None:
         return 0
@@ -378,11 +362,7 @@ def data_available_for_file(*, file_id: int) -> int:
     # lookup then walks the interval primary key (premise, channel, day) for those premises only.
     grants = list(
         AgreementPremise.objects.filter(
-            premise__tdu_id=report.tdu_id,
-            agreement__status=Agreement.Status.ACTIVE,
-            agreement__valid_from__lte=now,
-            agreement__valid_until__gt=now,
-            agreement__organization__status=Organization.Status.APPROVED,
+            premise__tdu_id=report.tdu_id, agreement__in=Agreement.objects.live(at=now)
         )
         .select_related("agreement__organization", "agreement__application", "premise", "service_period")
         .order_by("agreement_id")

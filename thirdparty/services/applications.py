@@ -6,11 +6,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from oauth2_provider.generators import generate_client_secret
 
-from thirdparty.models import Application, Organization
+from thirdparty.models import Application, Organization, WebhookEndpoint, webhook_secret_generate
 from thirdparty.oauth import redirect_uri_is_safe
 from thirdparty.scopes import scopes_validate
 from thirdparty.webhooks.delivery import webhook_endpoint_for
-from thirdparty.webhooks.models import webhook_secret_generate
 
 
 def _clean_uris(redirect_uris) -> list[str]:
@@ -123,8 +122,6 @@ def application_webhook_secret_rotate(*, application: Application) -> str:
 @transaction.atomic
 def application_webhook_configure(*, application: Application, style: str, espi_notify_url: str = "") -> None:
     """Signed JSON events to the webhook URL, or Green Button BatchList notifications to an ESPI notify URL."""
-    from thirdparty.webhooks.models import WebhookEndpoint
-
     if style not in WebhookEndpoint.Style.values:
         raise ValidationError({"webhook_style": "Choose JSON events or Green Button notifications."})
     espi_notify_url = (espi_notify_url or "").strip()

@@ -1,7 +1,7 @@
 """Third-party onboarding: an organization signs up, an administrator approves or suspends it (reason e-mailed).
 
 Suspension stops the organization's every token and API key at once, and ends its active agreements
-with the status "organization suspended".
+with the status "organization suspended". A REP organization follows its REP through a registry merge.
 """
 
 from __future__ import annotations
@@ -12,13 +12,14 @@ from django.core.mail import mail_admins
 from django.db import transaction
 from django.utils import timezone
 
+from portal.accounts.mail import email_send_template, url
+from portal.models import Rep
+from thirdparty.access import cache_bump_on_commit
 from thirdparty.models import AccessToken, ApiKey, Grant, Membership, Organization, RefreshToken
 from thirdparty.services.agreements import agreements_suspend_for_organization
 
 
 def _mail_organization(organization: Organization, template: str, **context) -> None:
-    from portal.accounts.mail import email_send_template, url
-
     recipients = {organization.contact_email} | {
         m.user.email for m in organization.membership_set.select_related("user") if m.user.email
     }
@@ -101,9 +102,32 @@ def organization_suspend(*, organization: Organization, reason: str, by=None) ->
     AccessToken.objects.filter(application__in=apps).delete()
     Grant.objects.filter(application__in=apps).delete()
     ApiKey.objects.filter(organization=organization, revoked_at__isnull=True).update(revoked_at=now)
+    cache_bump_on_commit()  # the keys were revoked in bulk (no signal)
     agreements_suspend_for_organization(organization=organization, by=by, reason=reason.strip())
     _mail_organization(organization, "organization_suspended", reason=reason.strip())
     return organization
+
+
+@transaction.atomic
+def organization_follow_rep_merge(*, survivor: Rep, duplicate: Rep) -> Organization | None:
+    """After ``portal.services.rep_merge`` moved ``duplicate``'s service periods to ``survivor``: the REP
+    organization of ``duplicate`` goes on reading them. Returns the survivor's organization, if any.
+
+    When the survivor has no organization, the duplicate's moves to it whole (members, API keys,
+    applications). When it has one, the duplicate organization's API keys move to it, so the servers using
+    them keep working; its members stay where they are (membership of the survivor's organization is an
+    administrator's decision)."""
+    moved = Organization.objects.select_for_update().filter(rep=duplicate).first()
+    target = Organization.objects.select_for_update().filter(rep=survivor).first()
+    if moved is not None:
+        if target is None:
+            moved.rep = survivor
+            moved.save(update_fields=["rep"])
+            target = moved
+        else:
+            ApiKey.objects.filter(organization=moved).update(organization=target)
+    cache_bump_on_commit()  # the merge moved service periods (and maybe keys) in bulk: REP grants changed
+    return target
 
 
 def organization_of(user) -> Organization | None:

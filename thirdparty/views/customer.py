@@ -6,7 +6,7 @@ from datetime import UTC, date
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
@@ -143,8 +143,6 @@ def access_log(request):
 
 def organization_logo(request, pk):
     """An organization's logo for the consent page (served from storage; PNG or JPEG checked at upload)."""
-    from django.http import FileResponse, Http404
-
     org = get_object_or_404(Organization, pk=pk)
     if not org.logo:
         raise Http404("No logo.")

@@ -17,16 +17,22 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from thirdparty.apikeys import apikey_create, apikey_revoke
-from thirdparty.models import Agreement, ApiKey, Application, Organization
+from thirdparty.models import (
+    Agreement,
+    ApiKey,
+    Application,
+    Organization,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from thirdparty.scopes import PROFILE_READ, SCOPES, scopes_describe
 from thirdparty.selectors import customer_initials
 from thirdparty.services import applications as app_services
 from thirdparty.services import onboarding
 from thirdparty.services.agreements import agreement_terminate
 from thirdparty.services.onboarding import organization_of
-from thirdparty.webhooks.delivery import EVENTS, webhook_endpoint_for, webhook_replay
-from thirdparty.webhooks.models import WebhookDelivery, WebhookEndpoint
-from thirdparty.webhooks.signing import retry_schedule
+from thirdparty.webhooks.delivery import EVENTS, max_attempts, webhook_endpoint_for, webhook_replay
+from thirdparty.webhooks.signing import SIGNATURE_HEADER, retry_schedule
 
 SCOPE_CHOICES = [(name, f"{s.title} ({name})") for name, s in SCOPES.items()]
 
@@ -60,8 +66,6 @@ def _apply_errors(form, exc: ValidationError):
 
 
 def docs(request):
-    from thirdparty.webhooks.signing import SIGNATURE_HEADER
-
     return render(
         request,
         "thirdparty/dev/docs.html",
@@ -69,15 +73,9 @@ def docs(request):
             "scopes": SCOPES.values(),
             "events": EVENTS.items(),
             "signature_header": SIGNATURE_HEADER,
-            "retry_hours": round(sum(retry_schedule(_max_attempts())) / 3600, 1),
+            "retry_hours": round(sum(retry_schedule(max_attempts())) / 3600, 1),
         },
     )
-
-
-def _max_attempts():
-    from thirdparty.webhooks.delivery import max_attempts
-
-    return max_attempts()
 
 
 # --- Sign-up -----------------------------------------------------------------------------------------------

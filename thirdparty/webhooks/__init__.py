@@ -1,7 +1,6 @@
-"""Signed webhooks to third parties. ``webhook_send(*, organization, event, data)`` is the public entry point."""
+"""Signed webhooks to third parties. ``webhook_send(*, organization, event, data)`` is the public entry point
+(``delivery``: the delivery log, signed POSTs and retries; ``signing``: the signature scheme)."""
 
+from thirdparty.webhooks.delivery import webhook_send
 
-def webhook_send(*, organization, event: str, data: dict, application=None):
-    from thirdparty.webhooks.delivery import webhook_send as _send
-
-    return _send(organization=organization, event=event, data=data, application=application)
+__all__ = ["webhook_send"]

@@ -11,12 +11,13 @@ import uuid
 from datetime import timedelta
 from xml.sax.saxutils import escape
 
+from celery import current_app
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from thirdparty.webhooks.models import WebhookDelivery, WebhookEndpoint
+from thirdparty.models import WebhookDelivery, WebhookEndpoint
 from thirdparty.webhooks.signing import SIGNATURE_HEADER, backoff_seconds, signature_header
 
 log = logging.getLogger(__name__)
@@ -122,14 +123,16 @@ def webhook_send(*, organization, event: str, data: dict, application=None) -> l
     return deliveries
 
 
+DELIVER_TASK = "thirdparty.tasks.webhook_deliver"
+
+
 def _enqueue(delivery_id, attempt: int, countdown: int | None = None) -> None:
-    from thirdparty.tasks import webhook_deliver
+    """Queue attempt ``attempt`` of a delivery once the transaction commits (the task is named, not imported:
+    thirdparty.tasks imports this module)."""
 
     def send():
-        if countdown:
-            webhook_deliver.apply_async((str(delivery_id), attempt), countdown=countdown)
-        else:
-            webhook_deliver.delay(str(delivery_id), attempt)
+        task = current_app.tasks[DELIVER_TASK]
+        task.apply_async((str(delivery_id), attempt), countdown=countdown or None)
 
     transaction.on_commit(send)
 

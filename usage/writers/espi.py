@@ -71,7 +71,7 @@ def atom_time(epoch: int) -> str:
     return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _link(rel: str, href: str, kind: str) -> str:
+def atom_link(rel: str, href: str, kind: str) -> str:
     """An Atom link; ``href`` must already be XML-safe (the site URL is escaped once, the rest is ours)."""
     return f'<link rel="{rel}" href="{href}" type="{kind}"/>'
 
@@ -94,7 +94,7 @@ def _block_revisions(grid, slot_a: np.ndarray, slot_b: np.ndarray) -> np.ndarray
     return out
 
 
-def _entry(
+def atom_entry(
     uid: str, title: str, links: list[str], content: str | bytes, published: int, updated: int
 ) -> bytes:
     if isinstance(content, str):
@@ -107,7 +107,7 @@ def _entry(
     return b"".join((head.encode("utf-8"), content, tail.encode("utf-8")))
 
 
-def _reading_type(flow: int, granularity: str) -> str:
+def reading_type_xml(flow: int, granularity: str) -> str:
     length, time_attr, measuring = READING_TYPES[granularity]
     parts = [
         "<accumulationBehaviour>4</accumulationBehaviour>",
@@ -231,8 +231,8 @@ class Entry:
 def _make_entry(kind, key, uid, entry_title, self_href, up, related, content, when, parent=None) -> Entry:
     """An Entry with its self and up links (then ``related``), published and updated at ``when``."""
     links = [
-        _link("self", self_href, f"espi-entry/{kind}"),
-        _link("up", up, f"espi-feed/{kind}"),
+        atom_link("self", self_href, f"espi-entry/{kind}"),
+        atom_link("up", up, f"espi-feed/{kind}"),
         *related,
     ]
     return Entry(
@@ -243,7 +243,7 @@ def _make_entry(kind, key, uid, entry_title, self_href, up, related, content, wh
         up,
         when,
         when,
-        _entry(uid, entry_title, links, content, when, when),
+        atom_entry(uid, entry_title, links, content, when, when),
         parent,
     )
 
@@ -279,10 +279,10 @@ def espi_entries(
     latest = max(latest, summaries_updated)
 
     feed_updated = latest or fallback
-    up_related = [_link("related", f"{up_href}/MeterReading", "espi-feed/MeterReading")]
+    up_related = [atom_link("related", f"{up_href}/MeterReading", "espi-feed/MeterReading")]
     if summaries:
-        up_related.append(_link("related", f"{up_href}/UsageSummary", "espi-feed/UsageSummary"))
-    up_related.append(_link("related", ltp_href, "espi-entry/LocalTimeParameters"))
+        up_related.append(atom_link("related", f"{up_href}/UsageSummary", "espi-feed/UsageSummary"))
+    up_related.append(atom_link("related", ltp_href, "espi-entry/LocalTimeParameters"))
     out = [
         _make_entry(
             "UsagePoint",
@@ -320,8 +320,8 @@ def espi_entries(
                 mr_href,
                 f"{up_href}/MeterReading",
                 [
-                    _link("related", f"{mr_href}/IntervalBlock", "espi-feed/IntervalBlock"),
-                    _link("related", rt_href, "espi-entry/ReadingType"),
+                    atom_link("related", f"{mr_href}/IntervalBlock", "espi-feed/IntervalBlock"),
+                    atom_link("related", rt_href, "espi-entry/ReadingType"),
                 ],
                 f'<MeterReading xmlns="{ESPI_NS}"/>',
                 mr_updated,
@@ -336,7 +336,7 @@ def espi_entries(
                 rt_href,
                 f"{base}/ReadingType",
                 [],
-                _reading_type(flow, g),
+                reading_type_xml(flow, g),
                 mr_updated,
             )
         )
@@ -479,7 +479,7 @@ def espi_feed(
         "<?xml version='1.0' encoding='UTF-8'?>\n"
         f'<feed xmlns="{ATOM_NS}">\n'
         f"<id>urn:uuid:{feed_id}</id><title>{escape(title)}</title><updated>{atom_time(updated)}</updated>"
-        + _link("self", self_href, self_type)
+        + atom_link("self", self_href, self_type)
         + "\n"
     )
     return b"".join((head.encode("utf-8"), *(e.xml for e in entries), b"</feed>\n"))
