@@ -17,6 +17,7 @@ from http import HTTPStatus
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -180,7 +181,7 @@ def allauth_retry_after(request: HttpRequest) -> int:
                     cache_key = rl.get_cache_key(
                         request, app="allauth.account", action=action, rate=rate, key=key
                     )
-                except Exception:  # noqa: S112 - a key we cannot rebuild: fall back below
+                except (ImproperlyConfigured, PermissionDenied, ValueError):
                     continue
                 history = [ts for ts in cache.get(cache_key, []) if ts > now - rate.duration]
                 if len(history) >= rate.amount:
