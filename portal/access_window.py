@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 from django.conf import settings
 
 from portal.models import PremiseRegistration, ServicePeriod
 from usage.models import Premise
+from usage.timegrid import local_today
 
 __all__ = [
     "CustomerPremise",
@@ -53,15 +53,10 @@ class DateRange:
     def days(self) -> int:
         return (self.end - self.start).days + 1
 
-    def clamp(self, start: date, end: date) -> DateRange | None:
-        """The part of ``[start, end]`` inside this range, or None when they do not meet."""
-        lo, hi = max(start, self.start), min(end, self.end)
-        return DateRange(lo, hi) if lo <= hi else None
-
 
 def market_today() -> date:
-    """Today's local date in the market's time zone (America/Chicago)."""
-    return datetime.now(ZoneInfo(settings.MARKET_TIME_ZONE)).date()
+    """Today's local date in the market's time zone (America/Chicago): the time grid's, one definition."""
+    return local_today()
 
 
 def months_before(day: date, months: int) -> date:

@@ -222,7 +222,6 @@ MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "/media/"
 
 # --- Market and data settings.
-MARKET_TIME_ZONE = "America/Chicago"
 ACCESS_WINDOW_MONTHS = envint("ACCESS_WINDOW_MONTHS", 24)  # under 13 is a system-check error (smt.E004)
 INTERVAL_RETENTION_YEARS = envint("INTERVAL_RETENTION_YEARS", 7)
 # Interval compaction leaves days younger than this as day rows (usage.storage.compact_months).

@@ -161,7 +161,5 @@ def test_period_window_and_date_range_helpers(period):
     assert period_window(period, date(2024, 2, 1)) is None  # before the move-in
     rng = DateRange(date(2025, 1, 1), date(2025, 1, 31))
     assert rng.days == 31
-    assert rng.clamp(date(2024, 12, 1), date(2025, 1, 10)) == DateRange(date(2025, 1, 1), date(2025, 1, 10))
-    assert rng.clamp(date(2025, 2, 1), date(2025, 3, 1)) is None
     with pytest.raises(ValueError, match="empty range"):
         DateRange(date(2025, 1, 2), date(2025, 1, 1))

@@ -195,7 +195,7 @@ def test_switch_rep_keeps_the_occupancy_and_only_for_the_open_period(premise, re
 # --- Admin: adding a period is a move-in through the service; bad input shows on the form ---------------------------
 
 
-# The inline of registered accounts (portal.accounts.admin) posts its management form with the period.
+# The inline of registered accounts (portal.admin.registrations) posts its management form with the period.
 INLINE = {
     "registrations-TOTAL_FORMS": "0",
     "registrations-INITIAL_FORMS": "0",

@@ -1,11 +1,14 @@
+"""Admin of the market: users, REPs with their aliases and merges, service periods and their codes."""
+
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.html import format_html
 
+from portal.admin.forms import RepAdminForm, RepAliasInlineFormSet, ServicePeriodAdminForm
+from portal.admin.registrations import PremiseRegistrationInline
 from portal.codes import code_display
-from portal.forms_admin import RepAdminForm, RepAliasInlineFormSet, ServicePeriodAdminForm
 from portal.models import Rep, RepAlias, ServicePeriod, User
 from portal.search import search_key
 from portal.services import registration_code_rotate, rep_merge
@@ -70,6 +73,7 @@ class RepAdmin(admin.ModelAdmin):
 
 @admin.register(ServicePeriod)
 class ServicePeriodAdmin(admin.ModelAdmin):
+    inlines = [PremiseRegistrationInline]
     form = ServicePeriodAdminForm
     list_display = ("premise", "occupant_name", "rep", "starts_on", "ends_on", "code")
     list_filter = ("rep",)
@@ -100,6 +104,3 @@ class ServicePeriodAdmin(admin.ModelAdmin):
             except ValidationError as exc:
                 self.message_user(request, f"{period}: {' '.join(exc.messages)}", messages.WARNING)
         self.message_user(request, f"Rotated {rotated} registration code(s); the old codes no longer work.")
-
-
-import portal.accounts.admin  # noqa: E402, F401  (registrations; inline on service periods)

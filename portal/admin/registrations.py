@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from portal.models import PremiseRegistration, ServicePeriod
+from portal.models import PremiseRegistration
 
 
 @admin.register(PremiseRegistration)
@@ -38,12 +38,3 @@ class PremiseRegistrationInline(admin.TabularInline):
     readonly_fields = ("source", "created_at")
     verbose_name = "registered account"
     verbose_name_plural = "Registered accounts (household)"
-
-
-def _attach_inline():
-    period_admin = admin.site._registry.get(ServicePeriod)
-    if period_admin is not None and PremiseRegistrationInline not in period_admin.inlines:
-        period_admin.inlines = [*period_admin.inlines, PremiseRegistrationInline]
-
-
-_attach_inline()
