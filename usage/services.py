@@ -10,6 +10,7 @@ from django.db import transaction
 
 from usage.esiid import InvalidEsiid, esiid_validate
 from usage.models import Meter, Premise, Tdu
+from usage.synth.premises import SynthPremise
 
 # The five TDUs of the ERCOT market with the ESI ID prefixes they issue.
 TEXAS_TDUS = (
@@ -167,3 +168,31 @@ def premises_register_bulk(*, specs: Sequence[PremiseSpec]) -> int:
         ignore_conflicts=True,
     )
     return len(new)
+
+
+REGISTER_BATCH = 5000
+
+
+def synthetic_premises_register(*, premises: Sequence[SynthPremise]) -> int:
+    """Register generated premises and their meters (the demo's and ``generate_tdu_files``') through the bulk
+    service, in batches; idempotent. Returns how many premises were new."""
+    tdus_ensure()
+    specs = [
+        PremiseSpec(
+            esiid=p.esiid,
+            tdu_duns=p.tdu_duns,
+            address_line1=p.address_line1,
+            city=p.city,
+            zip_code=p.zip_code,
+            meter_number=p.meter_number,
+            installed_on=p.meter_installed_on,
+            kind=p.kind,
+            starting_register_kwh=Decimal(p.starting_register_kwh),
+            han_capable=p.han_capable,
+        )
+        for p in premises
+    ]
+    return sum(
+        premises_register_bulk(specs=specs[i : i + REGISTER_BATCH])
+        for i in range(0, len(specs), REGISTER_BATCH)
+    )

@@ -195,15 +195,14 @@ def test_interval_data_ensure_delivers_history_and_daily_files_and_fills_only_ga
     from datetime import date
 
     from demo import intervals
-    from demo.management.commands.seed_demo import register_premises
-    from usage.services import tdus_ensure
+    from usage.services import synthetic_premises_register, tdus_ensure
     from usage.synth import synth_premises
 
     settings.SMT_INBOX_DIR = tmp_path / "inbox"
     monkeypatch.setattr(intervals, "DAILY_DAYS", 2)
     tdus_ensure()
     premises = synth_premises(6, 7, install_before=date(2025, 1, 1))
-    register_premises(premises)
+    synthetic_premises_register(premises=premises)
 
     result = intervals.interval_data_ensure(premises=premises, start=date(2025, 1, 29), days=5, seed=7)
     assert result.files_failed == []

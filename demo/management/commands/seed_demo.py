@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 import time
 from datetime import timedelta
-from decimal import Decimal
 
 from django.conf import settings
 from django.core.management import call_command
@@ -18,32 +17,12 @@ from demo.customers import DEVELOPER, demo_customers_ensure, demo_plan, service_
 from demo.intervals import interval_data_ensure
 from demo.reps import demo_reps_ensure
 from demo.thirdparty import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, demo_third_party_ensure
-from usage.services import PremiseSpec, premises_register_bulk, tdus_ensure
+from usage.services import synthetic_premises_register, tdus_ensure
 from usage.synth import synth_premises
 from usage.timegrid import local_today
 
 DEMO_SEED = 2026  # the synthetic premises and their data: same seed, same ESI IDs and bytes everywhere
 SOLAR_SHARE = 0.1
-
-
-def register_premises(premises) -> int:
-    """Register the synthetic premises and meters through the registry's bulk service (idempotent)."""
-    specs = [
-        PremiseSpec(
-            esiid=p.esiid,
-            tdu_duns=p.tdu_duns,
-            address_line1=p.address_line1,
-            city=p.city,
-            zip_code=p.zip_code,
-            meter_number=p.meter_number,
-            installed_on=p.meter_installed_on,
-            kind=p.kind,
-            starting_register_kwh=Decimal(p.starting_register_kwh),
-            han_capable=p.han_capable,
-        )
-        for p in premises
-    ]
-    return sum(premises_register_bulk(specs=specs[i : i + 5000]) for i in range(0, len(specs), 5000))
 
 
 class Command(BaseCommand):
@@ -90,7 +69,7 @@ class Command(BaseCommand):
         step(f"REPs: {len(reps)} with their brand names and look-alike names as aliases")
 
         premises = synth_premises(meters, DEMO_SEED, install_before=start)
-        new = register_premises(premises)
+        new = synthetic_premises_register(premises=premises)
         step(f"premises and meters: {len(premises)} ({new} new)")
 
         plan = demo_plan(premises, solar_share=SOLAR_SHARE)

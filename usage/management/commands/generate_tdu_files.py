@@ -5,18 +5,16 @@ import re
 import sys
 import time
 from datetime import date, timedelta
-from decimal import Decimal
 from functools import partial
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from usage.services import PremiseSpec, premises_register_bulk, tdus_ensure
+from usage.services import synthetic_premises_register
 from usage.synth import generate, synth_premises
 from usage.timegrid import local_today
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-REGISTER_BATCH = 5000
 AUTO_WORKERS_METER_DAYS = 50_000  # below this, starting a second process costs more than it saves
 
 
@@ -108,7 +106,7 @@ class Command(BaseCommand):
         premises = synth_premises(meters, opts["seed"], install_before=start)
         registered = None
         if not opts["no_register"]:
-            registered = register_premises(premises)
+            registered = synthetic_premises_register(premises=premises)
 
         bar = _progress_bar(days)
         progress = None if bar is None else partial(_advance, bar)
@@ -133,27 +131,3 @@ class Command(BaseCommand):
             f"{summary.billing_periods:,} billing periods, {meters:,} meters x {days} day{'s' if days != 1 else ''}, {reg}, "
             f"{seconds:.1f} s, into {out}"
         )
-
-
-def register_premises(premises) -> int:
-    """Register the premises and their meters through the registry's bulk service (idempotent)."""
-    tdus_ensure()
-    specs = [
-        PremiseSpec(
-            esiid=p.esiid,
-            tdu_duns=p.tdu_duns,
-            address_line1=p.address_line1,
-            city=p.city,
-            zip_code=p.zip_code,
-            meter_number=p.meter_number,
-            installed_on=p.meter_installed_on,
-            kind=p.kind,
-            starting_register_kwh=Decimal(p.starting_register_kwh),
-            han_capable=p.han_capable,
-        )
-        for p in premises
-    ]
-    new = 0
-    for i in range(0, len(specs), REGISTER_BATCH):
-        new += premises_register_bulk(specs=specs[i : i + REGISTER_BATCH])
-    return new
