@@ -16,7 +16,7 @@ from portal.accounts.services import premise_registration_create
 from portal.accounts.useragent import device_name
 from portal.models import PremiseRegistration
 from portal.services import service_period_move_in
-from tests.clock import short_date
+from tests.helpers.clock import short_date
 from tests.portal.accounts_fixtures import PASSWORD, links_in, mail_code, signup_data
 
 User = get_user_model()

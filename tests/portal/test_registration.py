@@ -10,7 +10,7 @@ from django.core import mail
 from portal.access_window import market_today
 from portal.models import PremiseRegistration
 from portal.services import registration_code_rotate, service_period_move_in, service_period_move_out
-from tests.clock import long_date
+from tests.helpers.clock import long_date
 from tests.portal.accounts_fixtures import PASSWORD, links_in, mail_code, signup_data
 
 User = get_user_model()

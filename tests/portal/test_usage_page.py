@@ -11,7 +11,7 @@ import pytest
 from portal.access_window import months_before
 from portal.pages.data import TABLE_MAX_ROWS
 from portal.services import service_period_move_in, service_period_move_out
-from tests.clock import last_fall_back, last_spring_forward, ordinary_day
+from tests.helpers.clock import last_fall_back, last_spring_forward, ordinary_day
 from tests.helpers.portal_usage import (
     ESI_HOME,
     ESI_SOLAR,
