@@ -20,6 +20,10 @@ SECRET_KEY = envstr("SECRET_KEY") or "dev-only-insecure-key-set-SECRET_KEY-in-pr
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver" if DEBUG else "")
 SITE_URL = envstr("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", SITE_URL)
+# Proxies in front of the app that append to X-Forwarded-For (smt/clientip.py); every per-IP limit reads the
+# client's address through them. 0 = clients connect directly (the header is then ignored).
+TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0)
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -263,6 +267,9 @@ OAUTH2_PROVIDER = {
     # Tokens carry their agreement and stop when it ends; exact redirect URIs (thirdparty/oauth.py).
     "OAUTH2_VALIDATOR_CLASS": "thirdparty.oauth.AgreementOAuth2Validator",
 }
+
+# Per client IP on the OAuth token, revoke and introspect endpoints (thirdparty/oauthlimit.py).
+OAUTH_REQUESTS_PER_MINUTE_PER_IP = envint("OAUTH_REQUESTS_PER_MINUTE_PER_IP", 120)
 
 # --- Third parties (thirdparty/): consent agreements and signed webhooks.
 AGREEMENT_MAX_MONTHS = envint("AGREEMENT_MAX_MONTHS", 36)

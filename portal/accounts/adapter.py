@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 
 from portal.accounts.mail import absolute_url, email_enqueue
+from smt.clientip import client_ip
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -62,10 +63,8 @@ class AccountAdapter(DefaultAccountAdapter):
         return absolute_url(path.replace("UID-KEY", quote(key)))
 
     def get_client_ip(self, request) -> str:
-        try:
-            return super().get_client_ip(request)
-        except Exception:  # noqa: BLE001 - tests and odd proxies: fall back to the socket address
-            return request.META.get("REMOTE_ADDR", "0.0.0.0")  # noqa: S104
+        """The project's one client address (TRUSTED_PROXY_COUNT), for allauth's limits and sessions too."""
+        return client_ip(request)
 
 
 def pending_next_url(request) -> str | None:

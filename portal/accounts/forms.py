@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from allauth.account.adapter import get_adapter
 from allauth.account.forms import SignupForm as AllauthSignupForm
 from allauth.core import context
 from django import forms
@@ -17,6 +16,7 @@ from portal.accounts.services import (
     premise_registration_create,
 )
 from portal.models import PremiseRegistration
+from smt.clientip import client_ip as request_client_ip
 
 ESIID_HELP = (
     "17 or 22 digits, printed on your electricity bill near your address. Spaces and dashes are fine."
@@ -28,12 +28,7 @@ CODE_HELP = (
 
 
 def client_ip(request) -> str | None:
-    if request is None:
-        return None
-    try:
-        return get_adapter().get_client_ip(request)
-    except Exception:  # noqa: BLE001 - no address: the per-ESI-ID limit still applies
-        return request.META.get("REMOTE_ADDR")
+    return None if request is None else request_client_ip(request)
 
 
 class EsiidCodeMixin:
