@@ -48,6 +48,7 @@ def _code_body(request, period: ServicePeriod) -> dict:
         "display": code_display(code) if code else None,
         "rotated_at": period.code_rotated_at.isoformat(),
         "occupancy_start": period.starts_on.isoformat(),
+        "rep_since": period.rep_since.isoformat(),
         "url": absolute_url(request, reverse("api:registration-code", args=[period.premise.esiid])),
     }
 

@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from portal.admin.forms import RepAdminForm, RepAliasInlineFormSet, ServicePeriodAdminForm
 from portal.admin.registrations import PremiseRegistrationInline
@@ -79,11 +79,22 @@ class ServicePeriodAdmin(admin.ModelAdmin):
     list_filter = ("rep",)
     search_fields = ("premise__esiid", "occupant_name")
     raw_id_fields = ("premise",)
-    readonly_fields = ("code", "code_rotated_at", "ended_at")
+    readonly_fields = ("rep_since", "rep_history", "code", "code_rotated_at", "ended_at")
     actions = ["rotate_codes"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("premise", "rep")
+
+    @admin.display(description="REPs of record")
+    def rep_history(self, period):
+        """Each REP's tenure, oldest first (changing the REP above is a switch today: it starts a new one)."""
+        if not period.pk:
+            return "-"
+        return format_html_join(
+            format_html("<br>"),
+            "{} from {} to {}",
+            ((t.rep, t.starts_on, t.ends_on or "now") for t in period.rep_tenures.select_related("rep")),
+        )
 
     @admin.display(description="Registration code")
     def code(self, period):
