@@ -160,12 +160,16 @@ ACCOUNT_EMAIL_VERIFICATION_SUPPORTS_CHANGE = 2  # fix a mistyped address while c
 ACCOUNT_RATE_LIMITS = {
     "login": envstr("RATE_LIMIT_LOGIN", "30/m/ip"),
     "login_failed": envstr("RATE_LIMIT_LOGIN_FAILED", "10/m/ip,5/5m/key"),
-    "signup": envstr("RATE_LIMIT_SIGNUP", "30/h/ip"),
+    # sign-up: failures are limited (SIGNUP_FAILURES_PER_IP_PER_HOUR), not every post; this is a flood guard
+    "signup": envstr("RATE_LIMIT_SIGNUP", "300/h/ip"),
     "reset_password": envstr("RATE_LIMIT_RESET_PASSWORD", "20/h/ip,5/h/key"),
     "reset_password_from_key": envstr("RATE_LIMIT_RESET_PASSWORD_FROM_KEY", "20/m/ip"),
 }
-REGISTRATION_ATTEMPTS_PER_ESIID_PER_HOUR = envint("REGISTRATION_ATTEMPTS_PER_ESIID_PER_HOUR", 5)
+# Wrong registration codes: per client IP, and per client IP on one ESI ID; never per ESI ID alone (anyone
+# could then lock a public ESI ID). Failed sign-ups per IP (docs/accounts.md).
+REGISTRATION_ATTEMPTS_PER_IP_ESIID_PER_HOUR = envint("REGISTRATION_ATTEMPTS_PER_IP_ESIID_PER_HOUR", 5)
 REGISTRATION_ATTEMPTS_PER_IP_PER_HOUR = envint("REGISTRATION_ATTEMPTS_PER_IP_PER_HOUR", 20)
+SIGNUP_FAILURES_PER_IP_PER_HOUR = envint("SIGNUP_FAILURES_PER_IP_PER_HOUR", 30)
 USERSESSIONS_TRACK_ACTIVITY = True
 SESSION_IDLE_TIMEOUT = envint("SESSION_IDLE_TIMEOUT", 2 * 3600)  # seconds without a request; 0 = off
 SESSION_ABSOLUTE_TIMEOUT = envint("SESSION_ABSOLUTE_TIMEOUT", 14 * 24 * 3600)  # seconds after sign-in

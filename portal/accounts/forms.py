@@ -7,7 +7,7 @@ from allauth.core import context
 from django import forms
 from django.db import transaction
 
-from portal.accounts.ratelimit import Throttle
+from portal.accounts.ratelimit import Throttle, signup_failure_record, signup_throttle
 from portal.accounts.services import (
     RegistrationRefused,
     esiid_clean,
@@ -98,8 +98,18 @@ class SignupForm(EsiidCodeMixin, AllauthSignupForm):
                 "ideal. Not a common password, and not containing your username or e-mail."
             )
 
+    def full_clean(self):
+        """Validate; a sign-up that fails counts against SIGNUP_FAILURES_PER_IP_PER_HOUR (not every post does)."""
+        super().full_clean()
+        if self.is_bound and self._errors and self.throttle is None:
+            signup_failure_record(ip=client_ip(context.request))
+
     def clean(self):
         cleaned = super().clean()
+        throttle = signup_throttle(ip=client_ip(context.request))
+        if throttle is not None:
+            self.throttle = throttle
+            raise forms.ValidationError(throttle.message, code="throttled")
         esiid, code = cleaned.get("esiid"), cleaned.get("registration_code")
         if esiid and code:
             try:

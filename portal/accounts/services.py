@@ -6,7 +6,7 @@ signed-in account), ``premise_registration_create`` (link an account to a period
 administrators, demo data, and sign-up once the account exists) and ``account_delete``.
 
 Enumeration: an unknown ESI ID, a premise without a current occupancy and a wrong code all get the same answer
-and all count against the per-ESI-ID and per-IP limits, so nobody without the bill learns whether an ESI ID
+and all count against the per-IP and per-IP-and-ESI-ID limits, so nobody without the bill learns whether an ESI ID
 exists. Only someone who typed a code that *was* right learns more (the occupancy ended; no smart meter yet).
 """
 
@@ -52,8 +52,8 @@ def _no_match_message(attempts_left: int) -> str:
     )
     if attempts_left <= 2:
         message += (
-            f" {attempts_left} more attempt{'s' if attempts_left != 1 else ''} this hour before registration "
-            "for this ESI ID is paused."
+            f" {attempts_left} more attempt{'s' if attempts_left != 1 else ''} this hour from your network "
+            "before you have to wait."
         )
     return message
 
@@ -90,8 +90,10 @@ def esiid_clean(raw: str) -> str:
 def registration_check(*, esiid: str, code: str, client_ip: str | None = None) -> ServicePeriod:
     """The open service period that ``esiid`` + ``code`` register, or RegistrationRefused.
 
-    Failed attempts count against REGISTRATION_ATTEMPTS_PER_ESIID_PER_HOUR and ..._PER_IP_PER_HOUR; once
-    either is used up, every attempt is refused (code "throttled", with the Throttle) without being checked."""
+    Failed attempts count against REGISTRATION_ATTEMPTS_PER_IP_PER_HOUR and ..._PER_IP_ESIID_PER_HOUR; once
+    either is used up, attempts from that address are refused (code "throttled", with the Throttle) without
+    being checked. Nobody else's failures count against an address, so the right code always works for a
+    person within their own limits."""
     esiid = esiid_clean(esiid)
     if not code_normalize(code):
         raise RegistrationRefused(

@@ -5,6 +5,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from portal.admin.forms import RepAdminForm, RepAliasInlineFormSet, ServicePeriodAdminForm
 from portal.admin.registrations import PremiseRegistrationInline
@@ -91,7 +92,7 @@ class ServicePeriodAdmin(admin.ModelAdmin):
         if not period.pk:
             return "-"
         return format_html_join(
-            format_html("<br>"),
+            mark_safe("<br>"),
             "{} from {} to {}",
             ((t.rep, t.starts_on, t.ends_on or "now") for t in period.rep_tenures.select_related("rep")),
         )
