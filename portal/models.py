@@ -195,6 +195,7 @@ class PremiseRegistration(models.Model):
         SIGNUP = "signup", "Sign-up"
         ADD_PREMISE = "add_premise", "Added from the account page"
         ADMIN = "admin", "Added by an administrator"
+        APPROVED = "approved", "Approved by a household member"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="premise_registrations"
@@ -211,6 +212,28 @@ class PremiseRegistration(models.Model):
 
     def __str__(self):
         return f"{self.user} → {self.period}"
+
+
+class MembershipRequest(models.Model):
+    """An account that typed a registration code issued *before* the newest member of the occupancy joined asks
+    to join it; an existing member approves (a ``PremiseRegistration`` is made) or declines. A code issued after
+    the newest member joined admits its holder at once (portal.accounts.services.premise_join)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership_requests"
+    )
+    period = models.ForeignKey(ServicePeriod, on_delete=models.CASCADE, related_name="membership_requests")
+    source = models.CharField(max_length=12, choices=PremiseRegistration.Source.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["period", "created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "period"], name="membership_request_unique_per_period")
+        ]
+
+    def __str__(self):
+        return f"{self.user} asks to join {self.period}"
 
 
 class MeterReadRequest(models.Model):

@@ -11,11 +11,11 @@ from portal.accounts.ratelimit import Throttle, signup_failure_record, signup_th
 from portal.accounts.services import (
     RegistrationRefused,
     esiid_clean,
+    premise_join,
     premise_register,
     premise_register_check,
-    premise_registration_create,
 )
-from portal.models import PremiseRegistration
+from portal.models import MembershipRequest, PremiseRegistration
 from smt.clientip import client_ip as request_client_ip
 
 ESIID_HELP = (
@@ -124,9 +124,7 @@ class SignupForm(EsiidCodeMixin, AllauthSignupForm):
         with transaction.atomic():
             user = super().save(request)
             if user is not None and self.period is not None:
-                premise_registration_create(
-                    user=user, period=self.period, source=PremiseRegistration.Source.SIGNUP
-                )
+                premise_join(user=user, period=self.period, source=PremiseRegistration.Source.SIGNUP)
         return user
 
 
@@ -144,9 +142,9 @@ class PremiseAddForm(EsiidCodeMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self._add_esiid_fields()
 
-    def register(self) -> PremiseRegistration | None:
-        """After ``is_valid()``: add the premise to the account (``premise_register``), or None with the
-        refusal shown on the form."""
+    def register(self) -> PremiseRegistration | MembershipRequest | None:
+        """After ``is_valid()``: add the premise to the account (``premise_register``: a registration, or a
+        request a household member approves), or None with the refusal shown on the form."""
         try:
             return premise_register(
                 user=self.request.user,

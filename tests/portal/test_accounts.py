@@ -58,7 +58,25 @@ def test_every_link_in_every_email_answers_200(client, send, period, settings):
     send("post", "/accounts/signup/", {**signup_data(period), "next": "/accounts/"})
     follow_links(mail.outbox[-1], client, Client())
     send("post", "/accounts/confirm-email/", {"code": mail_code(mail.outbox[-1])})
-    # 2. household notice, when a second account registers the same occupancy
+    # 2. household: a request to join (the bill's code, older than maria), its answer, then a member who
+    # joins with a fresh code, and a removal
+    mail.outbox.clear()
+    send(
+        "post",
+        "/accounts/signup/",
+        signup_data(period, username="ana2", email="ana2@example.com"),
+        client_=Client(),
+    )
+    asks = [m for m in mail.outbox if "asks to join" in m.subject]
+    assert len(asks) == 1
+    follow_links(asks[0], client, Client())
+    from portal.models import MembershipRequest
+
+    mail.outbox.clear()
+    send("post", f"/accounts/household/requests/{MembershipRequest.objects.get().pk}/decline/")
+    follow_links(mail.outbox[-1], client, Client())
+    send("post", f"/accounts/household/{period.pk}/new-code/")
+    period.refresh_from_db()
     mail.outbox.clear()
     send(
         "post",
@@ -69,6 +87,14 @@ def test_every_link_in_every_email_answers_200(client, send, period, settings):
     notices = [m for m in mail.outbox if "registered ESI ID" in m.subject]
     assert len(notices) == 1
     follow_links(notices[0], client, Client())
+    mail.outbox.clear()
+    send(
+        "post",
+        f"/accounts/household/members/{PremiseRegistration.objects.get(user__username='luis').pk}/remove/",
+    )
+    removed = [m for m in mail.outbox if "removed" in m.subject]
+    assert len(removed) == 2
+    follow_links(removed[0], client, Client())
     # 3. password reset (to an address two accounts share)
     confirmed_user("ana", "maria@example.com")
     mail.outbox.clear()
@@ -249,7 +275,7 @@ def test_add_premise_for_a_signed_in_account(client, send, signed_up, another_pr
 
 
 def test_add_premise_errors_are_400_and_limits_429(client, signed_up, another_premise, rep, settings):
-    settings.REGISTRATION_ATTEMPTS_PER_ESIID_PER_HOUR = 2
+    settings.REGISTRATION_ATTEMPTS_PER_IP_ESIID_PER_HOUR = 2
     service_period_move_in(premise=another_premise, rep=rep, starts_on=market_today() - timedelta(days=300))
     response = client.post("/accounts/premises/add/", {"esiid": "123", "registration_code": "X"})
     assert response.status_code == 400
@@ -276,6 +302,10 @@ def test_adding_a_premise_twice_says_it_is_already_there(client, signed_up, peri
 
 
 def test_household_members_are_told_and_listed(client, send, signed_up, period):
+    from portal.services import registration_code_rotate
+
+    registration_code_rotate(period=period)  # maria hands luis a fresh code
+    period.refresh_from_db()
     luis = Client()
     response = send(
         "post",
