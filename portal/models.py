@@ -236,6 +236,25 @@ class MembershipRequest(models.Model):
         return f"{self.user} asks to join {self.period}"
 
 
+class KnownDevice(models.Model):
+    """A browser an account has signed in from (a random id in a long-lived cookie, stored hashed); a sign-in
+    from a browser not listed here e-mails the account holder (portal.accounts.devices)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="known_devices")
+    key_hash = models.CharField(max_length=64)
+    label = models.CharField(max_length=200, blank=True)
+    first_seen_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key_hash"], name="known_device_unique_per_user")
+        ]
+
+    def __str__(self):
+        return f"{self.user} on {self.label}"
+
+
 class MeterReadRequest(models.Model):
     """One "read my meter now" request and the head-end's answer (a register reading, or why not)."""
 

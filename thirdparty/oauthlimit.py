@@ -7,23 +7,25 @@ in a fixed window in the cache; over the limit, an RFC 6749-style JSON error wit
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from functools import wraps
 from http import HTTPStatus
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from smt.clientip import client_ip
 
 WINDOW_SECONDS = 60
 
 
-def oauth_limited(view):
+def oauth_limited(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Wrap an OAuth endpoint view with the per-IP limit OAUTH_REQUESTS_PER_MINUTE_PER_IP."""
 
     @wraps(view)
-    def wrapped(request, *args, **kwargs):
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         limit = settings.OAUTH_REQUESTS_PER_MINUTE_PER_IP
         now = time.time()
         window = int(now // WINDOW_SECONDS)

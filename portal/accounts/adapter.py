@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 
 from portal.accounts.mail import absolute_url, email_enqueue
+from portal.accounts.passwords import PASSWORD_CHANGE_REQUIRED, password_problem
 from smt.clientip import client_ip
 
 
@@ -61,6 +62,17 @@ class AccountAdapter(DefaultAccountAdapter):
     def get_reset_password_from_key_url(self, key: str) -> str:
         path = reverse("account_reset_password_from_key", kwargs={"uidb36": "UID", "key": "KEY"})
         return absolute_url(path.replace("UID-KEY", quote(key)))
+
+    def authenticate(self, request, **credentials):
+        """allauth's check; a password that today's rules refuse (NIST SP 800-63B-4: too short for the account's
+        factors, blocklisted, predictable) signs in, but the person must change it before doing anything else
+        (``PasswordChangeRequiredMiddleware``)."""
+        user = super().authenticate(request, **credentials)
+        password = credentials.get("password")
+        signing_in = user is not None and password and request is not None and hasattr(request, "session")
+        if signing_in and password_problem(password, user) is not None:
+            request.session[PASSWORD_CHANGE_REQUIRED] = True
+        return user
 
     def get_client_ip(self, request) -> str:
         """The project's one client address (TRUSTED_PROXY_COUNT), for allauth's limits and sessions too."""

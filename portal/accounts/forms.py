@@ -95,7 +95,8 @@ class SignupForm(EsiidCodeMixin, AllauthSignupForm):
             self.fields["password1"].widget.attrs.pop("placeholder", None)
             self.fields["password1"].help_text = (
                 f"At least {_min_length()} characters; any characters, spaces welcome — a passphrase of a few words is "
-                "ideal. Not a common password, and not containing your username or e-mail."
+                "ideal. Not a common, breached, repetitive or sequential password, and not containing your "
+                "username or e-mail."
             )
 
     def full_clean(self):
