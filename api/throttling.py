@@ -19,6 +19,8 @@ from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 
+from smt.clientip import client_ip as request_client_ip
+
 DEFAULT_PROFILES = {
     # Ordinary use: generous for scripts, firm against runaway loops.
     "default": {
@@ -164,4 +166,4 @@ def headers_for(states: list[Counted]) -> dict[str, str]:
 
 
 def client_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+    return request_client_ip(request)

@@ -204,6 +204,7 @@ def _seed_accounts(tdu, move_in: date) -> list:
                     premise=p,
                     rep=rep,
                     starts_on=move_in,
+                    rep_since=move_in,
                     registration_code_encrypted=code,
                     code_rotated_at=now,
                 )

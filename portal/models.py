@@ -111,6 +111,11 @@ class ServicePeriod(models.Model):
     )
     starts_on = models.DateField("move-in date")
     ends_on = models.DateField("move-out date", null=True, blank=True)
+    rep_since = models.DateField(
+        "REP of record since",
+        editable=False,
+        help_text="When the current REP of record's tenure began: the move-in, or the latest switch.",
+    )
     ended_at = models.DateTimeField(null=True, blank=True, editable=False)
     registration_code_encrypted = models.BinaryField(editable=False)
     code_rotated_at = models.DateTimeField(editable=False)
@@ -135,6 +140,11 @@ class ServicePeriod(models.Model):
         until = self.ends_on.isoformat() if self.ends_on else "now"
         return f"{self.premise.esiid} {self.starts_on.isoformat()} – {until}"
 
+    def save(self, *args, **kwargs):
+        if self.rep_since is None:
+            self.rep_since = self.starts_on  # the first REP's tenure starts at move-in
+        super().save(*args, **kwargs)
+
     @property
     def is_open(self) -> bool:
         return self.ends_on is None
@@ -144,6 +154,34 @@ class ServicePeriod(models.Model):
         from portal.codes import code_decrypt
 
         return code_decrypt(self.registration_code_encrypted)
+
+
+class RepTenure(models.Model):
+    """One REP's time as REP of record of one service period: the move-in starts the first, each switch ends
+    the current one and starts the next (history kept). A REP reads a premise from its own tenure's start
+    (``ServicePeriod.rep_since`` holds the current one's), never from before it served the occupant."""
+
+    period = models.ForeignKey(ServicePeriod, on_delete=models.CASCADE, related_name="rep_tenures")
+    rep = models.ForeignKey(Rep, on_delete=models.PROTECT, related_name="tenures", verbose_name="REP")
+    starts_on = models.DateField()
+    ends_on = models.DateField(null=True, blank=True, help_text="The switch date; empty while current.")
+
+    class Meta:
+        ordering = ["period", "starts_on", "id"]
+        verbose_name = "REP tenure"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period"], condition=Q(ends_on__isnull=True), name="one_current_rep_tenure_per_period"
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")),
+                name="rep_tenure_ends_after_start",
+            ),
+        ]
+
+    def __str__(self):
+        until = self.ends_on.isoformat() if self.ends_on else "now"
+        return f"{self.rep} {self.starts_on.isoformat()} – {until}"
 
 
 class PremiseRegistration(models.Model):
@@ -157,6 +195,7 @@ class PremiseRegistration(models.Model):
         SIGNUP = "signup", "Sign-up"
         ADD_PREMISE = "add_premise", "Added from the account page"
         ADMIN = "admin", "Added by an administrator"
+        APPROVED = "approved", "Approved by a household member"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="premise_registrations"
@@ -173,6 +212,47 @@ class PremiseRegistration(models.Model):
 
     def __str__(self):
         return f"{self.user} → {self.period}"
+
+
+class MembershipRequest(models.Model):
+    """An account that typed a registration code issued *before* the newest member of the occupancy joined asks
+    to join it; an existing member approves (a ``PremiseRegistration`` is made) or declines. A code issued after
+    the newest member joined admits its holder at once (portal.accounts.services.premise_join)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership_requests"
+    )
+    period = models.ForeignKey(ServicePeriod, on_delete=models.CASCADE, related_name="membership_requests")
+    source = models.CharField(max_length=12, choices=PremiseRegistration.Source.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["period", "created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "period"], name="membership_request_unique_per_period")
+        ]
+
+    def __str__(self):
+        return f"{self.user} asks to join {self.period}"
+
+
+class KnownDevice(models.Model):
+    """A browser an account has signed in from (a random id in a long-lived cookie, stored hashed); a sign-in
+    from a browser not listed here e-mails the account holder (portal.accounts.devices)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="known_devices")
+    key_hash = models.CharField(max_length=64)
+    label = models.CharField(max_length=200, blank=True)
+    first_seen_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key_hash"], name="known_device_unique_per_user")
+        ]
+
+    def __str__(self):
+        return f"{self.user} on {self.label}"
 
 
 class MeterReadRequest(models.Model):

@@ -6,8 +6,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from portal.access_window import market_today
 from portal.codes import code_encrypt, code_generate
-from portal.models import Rep, RepAlias, ServicePeriod
+from portal.models import Rep, RepAlias, RepTenure, ServicePeriod
 from portal.search import search_key
 from portal.signals import registration_code_rotated, rep_merged, service_period_ended
 from usage.models import Premise
@@ -79,6 +80,7 @@ def rep_merge(*, survivor: Rep, duplicate: Rep) -> Rep:
             rep_alias_add(rep=survivor, name=name, kind=kind)
     duplicate.aliases.all().delete()
     ServicePeriod.objects.filter(rep=duplicate).update(rep=survivor)
+    RepTenure.objects.filter(rep=duplicate).update(rep=survivor)
     for field in ("puct_certificate", "duns", "website"):
         if not getattr(survivor, field) and getattr(duplicate, field):
             setattr(survivor, field, getattr(duplicate, field))
@@ -122,9 +124,15 @@ def service_period_move_in(
     if current is not None:
         _end(current, starts_on)
     period = ServicePeriod(
-        premise=premise, rep=rep, starts_on=starts_on, occupant_name=occupant_name, **_new_code_fields()
+        premise=premise,
+        rep=rep,
+        starts_on=starts_on,
+        rep_since=starts_on,
+        occupant_name=occupant_name,
+        **_new_code_fields(),
     )
     period.save()
+    RepTenure.objects.create(period=period, rep=rep, starts_on=starts_on)
     return period
 
 
@@ -136,6 +144,11 @@ def service_period_check_move_out(*, premise: Premise, ends_on: date) -> Service
     if ends_on <= current.starts_on:
         raise ValidationError(
             f"Move-out date {ends_on:%m/%d/%Y} must be after the move-in date ({current.starts_on:%m/%d/%Y})."
+        )
+    if ends_on < current.rep_since:
+        raise ValidationError(
+            f"Move-out date {ends_on:%m/%d/%Y} is before the current REP became REP of record "
+            f"({current.rep_since:%m/%d/%Y})."
         )
     return current
 
@@ -153,15 +166,33 @@ def _end(period: ServicePeriod, ends_on: date) -> None:
     period.ends_on = ends_on
     period.ended_at = timezone.now()
     period.save(update_fields=["ends_on", "ended_at"])
+    RepTenure.objects.filter(period=period, ends_on__isnull=True).update(ends_on=ends_on)
     transaction.on_commit(lambda: service_period_ended.send(sender=ServicePeriod, period=period))
 
 
-def service_period_switch_rep(*, period: ServicePeriod, rep: Rep) -> ServicePeriod:
-    """A customer changed provider without moving: same occupancy, new REP of record."""
+@transaction.atomic
+def service_period_switch_rep(*, period: ServicePeriod, rep: Rep, on: date | None = None) -> ServicePeriod:
+    """A customer changed provider without moving: same occupancy, new REP of record from ``on`` (the switch
+    date, today by default). The outgoing REP's tenure ends there and is kept; the new REP reads the premise
+    from ``on``, never from when another REP served the occupant."""
     if not period.is_open:
         raise ValidationError("Only the current occupancy can change its REP of record.")
+    on = on or market_today()
+    if on < period.rep_since:
+        raise ValidationError(
+            f"The switch date {on:%m/%d/%Y} is before the current REP's tenure began ({period.rep_since:%m/%d/%Y})."
+        )
+    if on > market_today():
+        raise ValidationError("Record a switch on the day it takes effect, not before.")
+    if rep.status != Rep.Status.ACTIVE:
+        raise ValidationError(f"{rep} is not an active REP and cannot be REP of record.")
+    if rep.pk == period.rep_id:
+        return period
+    RepTenure.objects.filter(period=period, ends_on__isnull=True).update(ends_on=on)
+    RepTenure.objects.create(period=period, rep=rep, starts_on=on)
     period.rep = rep
-    period.save(update_fields=["rep"])
+    period.rep_since = on
+    period.save(update_fields=["rep", "rep_since"])
     return period
 
 

@@ -20,6 +20,10 @@ SECRET_KEY = envstr("SECRET_KEY") or "dev-only-insecure-key-set-SECRET_KEY-in-pr
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver" if DEBUG else "")
 SITE_URL = envstr("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", SITE_URL)
+# Proxies in front of the app that append to X-Forwarded-For (smt/clientip.py); every per-IP limit reads the
+# client's address through them. 0 = clients connect directly (the header is then ignored).
+TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0)
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -59,6 +63,9 @@ MIDDLEWARE = [
     "allauth.usersessions.middleware.UserSessionsMiddleware",
     "portal.accounts.middleware.SessionTimeoutMiddleware",
     "portal.accounts.middleware.FormStatusMiddleware",
+    "portal.accounts.middleware.PasswordChangeRequiredMiddleware",
+    "portal.accounts.middleware.SecondFactorRequiredMiddleware",
+    "portal.accounts.middleware.DeviceCookieMiddleware",
 ]
 
 ROOT_URLCONF = "smt.urls"
@@ -113,17 +120,19 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
-PASSWORD_MIN_LENGTH = envint("PASSWORD_MIN_LENGTH", 12)
+# NIST SP 800-63B-4 (portal/accounts/passwords.py): 15 characters as the only factor, 8 with a second factor;
+# never blocklisted (Django's and zxcvbn's lists, and the operator's breach filter), repetitive or sequential.
+PASSWORD_MIN_LENGTH = envint("PASSWORD_MIN_LENGTH", 15)
+PASSWORD_MIN_LENGTH_WITH_MFA = envint("PASSWORD_MIN_LENGTH_WITH_MFA", 8)
+PASSWORD_BREACH_FILTER = envstr(
+    "PASSWORD_BREACH_FILTER"
+)  # from `manage.py password_breach_filter`; "" = none
 AUTH_PASSWORD_VALIDATORS = [
-    {
-        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-        "OPTIONS": {"min_length": PASSWORD_MIN_LENGTH},
-    },
+    {"NAME": "portal.accounts.passwords.NistPasswordValidator"},
     {
         "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
         "OPTIONS": {"user_attributes": ("username", "email")},
     },
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
@@ -156,12 +165,16 @@ ACCOUNT_EMAIL_VERIFICATION_SUPPORTS_CHANGE = 2  # fix a mistyped address while c
 ACCOUNT_RATE_LIMITS = {
     "login": envstr("RATE_LIMIT_LOGIN", "30/m/ip"),
     "login_failed": envstr("RATE_LIMIT_LOGIN_FAILED", "10/m/ip,5/5m/key"),
-    "signup": envstr("RATE_LIMIT_SIGNUP", "30/h/ip"),
+    # sign-up: failures are limited (SIGNUP_FAILURES_PER_IP_PER_HOUR), not every post; this is a flood guard
+    "signup": envstr("RATE_LIMIT_SIGNUP", "300/h/ip"),
     "reset_password": envstr("RATE_LIMIT_RESET_PASSWORD", "20/h/ip,5/h/key"),
     "reset_password_from_key": envstr("RATE_LIMIT_RESET_PASSWORD_FROM_KEY", "20/m/ip"),
 }
-REGISTRATION_ATTEMPTS_PER_ESIID_PER_HOUR = envint("REGISTRATION_ATTEMPTS_PER_ESIID_PER_HOUR", 5)
+# Wrong registration codes: per client IP, and per client IP on one ESI ID; never per ESI ID alone (anyone
+# could then lock a public ESI ID). Failed sign-ups per IP (docs/accounts.md).
+REGISTRATION_ATTEMPTS_PER_IP_ESIID_PER_HOUR = envint("REGISTRATION_ATTEMPTS_PER_IP_ESIID_PER_HOUR", 5)
 REGISTRATION_ATTEMPTS_PER_IP_PER_HOUR = envint("REGISTRATION_ATTEMPTS_PER_IP_PER_HOUR", 20)
+SIGNUP_FAILURES_PER_IP_PER_HOUR = envint("SIGNUP_FAILURES_PER_IP_PER_HOUR", 30)
 USERSESSIONS_TRACK_ACTIVITY = True
 SESSION_IDLE_TIMEOUT = envint("SESSION_IDLE_TIMEOUT", 2 * 3600)  # seconds without a request; 0 = off
 SESSION_ABSOLUTE_TIMEOUT = envint("SESSION_ABSOLUTE_TIMEOUT", 14 * 24 * 3600)  # seconds after sign-in
@@ -263,6 +276,9 @@ OAUTH2_PROVIDER = {
     # Tokens carry their agreement and stop when it ends; exact redirect URIs (thirdparty/oauth.py).
     "OAUTH2_VALIDATOR_CLASS": "thirdparty.oauth.AgreementOAuth2Validator",
 }
+
+# Per client IP on the OAuth token, revoke and introspect endpoints (thirdparty/oauthlimit.py).
+OAUTH_REQUESTS_PER_MINUTE_PER_IP = envint("OAUTH_REQUESTS_PER_MINUTE_PER_IP", 120)
 
 # --- Third parties (thirdparty/): consent agreements and signed webhooks.
 AGREEMENT_MAX_MONTHS = envint("AGREEMENT_MAX_MONTHS", 36)

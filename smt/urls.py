@@ -1,7 +1,12 @@
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
 from smt.health import healthz
+
+# The admin signs in through allauth (with its second factor), never through Django's own form;
+# SecondFactorRequiredMiddleware keeps staff without a second factor out of it.
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),

@@ -135,3 +135,12 @@ def _cache_of_its_own(settings):
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def admin_user(admin_user):
+    """pytest-django's superuser, with the second factor the admin requires (SecondFactorRequiredMiddleware)."""
+    from allauth.mfa.models import Authenticator
+
+    Authenticator.objects.get_or_create(user=admin_user, type=Authenticator.Type.TOTP, defaults={"data": {}})
+    return admin_user

@@ -4,7 +4,9 @@
                  ACCESS_WINDOW_MONTHS floor, never after today); every scope on their own data.
     REP          the premise's service periods it is REP of record of (``ServicePeriod.objects.rep_of_record``:
                  the period is open, or its move-out is still ahead), each giving
-                 ``[max(move-in, floor), min(move-out − 1, today)]``; the scopes of its API key.
+                 ``[max(rep_since, floor), min(move-out − 1, today)]`` where ``rep_since`` is the start of the
+                 REP's own tenure (the move-in, or the switch that made it REP of record); the scopes of its
+                 API key.
     third party  the live agreements of its organization (``Agreement.objects.live``) that grant this
                  premise — only the token's own agreement for an OAuth token — each giving the granting
                  customer's period window cut at the agreement's ``history_start``; the scopes the agreement
@@ -204,7 +206,7 @@ def _period_window(starts_on: date, ends_on: date | None, today: date, *, floor:
 
 
 def _grant(actor: Actor, row: tuple, today: date) -> Grant:
-    """The grant of one row: (premise id, move-in, move-out) of a REP-of-record period, or (premise id,
+    """The grant of one row: (premise id, REP tenure start, move-out) of a REP-of-record period, or (premise id,
     move-in, move-out, agreement id, agreement scopes, history start) of a live agreement's premise."""
     if actor.kind == REP:
         w = _period_window(row[1], row[2], today)
@@ -249,7 +251,7 @@ def grants_on_premises(
         return out
     if actor.kind == REP:
         rows = ServicePeriod.objects.rep_of_record(actor.organization.rep_id, today=today)
-        names = ["premise_id", "starts_on", "ends_on"]
+        names = ["premise_id", "rep_since", "ends_on"]  # the REP's own tenure, not the occupant's move-in
     else:
         rows = _agreement_premises(actor, now or timezone.now())
         names = [
@@ -273,7 +275,7 @@ def _grant_sql() -> tuple[str, str, tuple]:
     fields, cols = columns(Premise, "p")
     premise_t, period_t = Premise._meta.db_table, ServicePeriod._meta.db_table
     rep = (
-        f"SELECT sp.premise_id, sp.starts_on, sp.ends_on, {cols} FROM {period_t} sp "  # noqa: S608
+        f"SELECT sp.premise_id, sp.rep_since, sp.ends_on, {cols} FROM {period_t} sp "  # noqa: S608
         f"JOIN {premise_t} p ON p.id = sp.premise_id "
         "WHERE sp.rep_id = %s AND (sp.ends_on IS NULL OR sp.ends_on > %s) AND p.esiid = %s"
     )

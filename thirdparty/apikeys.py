@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from thirdparty.access import cache_bump_on_commit
+from thirdparty.credential_mail import credential_created_notify
 from thirdparty.models import ApiKey, Organization
 from thirdparty.scopes import METER_READ_REQUEST, SCOPES, scopes_validate
 
@@ -65,6 +66,9 @@ def apikey_create(
                     scopes=scopes,
                     created_by=created_by,
                 )
+            credential_created_notify(
+                organization=organization, what=f"API key “{row.name}” ({row.prefix}…)", by=created_by
+            )
             return row, key
         except IntegrityError:  # a prefix collision: astronomically rare, try again
             continue

@@ -34,6 +34,7 @@ from oauth2_provider.views import AuthorizationView, IntrospectTokenView, OAuthS
 from oauthlib.oauth2.rfc6749 import errors as oauth2_errors
 
 from portal.access_window import market_today, months_before, window_start
+from smt.middleware import csp_form_action_allow
 from thirdparty.models import AccessToken, Agreement, Grant, Organization, RefreshToken
 from thirdparty.scopes import SCOPES, function_block_scopes, scopes_describe, scopes_expand
 from thirdparty.services.agreements import agreement_create, max_months, shareable_premises
@@ -338,6 +339,8 @@ class ConsentView(AuthorizationView):
             client_id = form.data.get("client_id") or form.initial.get("client_id")
             application = get_application_model().objects.filter(client_id=client_id).first()
             context["application"] = application
+        if application is not None and form is not None:
+            self._form_action_allow(application, form)
         setup = getattr(self, "_setup", None)
         if setup and application is not None:
             context.update(
@@ -357,6 +360,13 @@ class ConsentView(AuthorizationView):
                 max_months=max_months(),
             )
         return context
+
+    def _form_action_allow(self, application, form) -> None:
+        """CSP form-action: Approve and Decline end in a redirect to this request's registered redirect URI."""
+        uri = form.data.get("redirect_uri") or form.initial.get("redirect_uri") or ""
+        if uri and redirect_uri_registered(application, uri):
+            parts = urlsplit(uri)
+            csp_form_action_allow(self.request, f"{parts.scheme}://{parts.netloc}")
 
     def create_authorization_response(self, request, scopes, credentials, allow):
         agreement = getattr(self, "_agreement", None)

@@ -8,6 +8,7 @@ from django.urls import include, path
 from oauth2_provider import views as dot_views
 
 from thirdparty import oauth
+from thirdparty.oauthlimit import oauth_limited
 from thirdparty.views import customer, developer
 
 oauth_patterns = [
@@ -15,9 +16,9 @@ oauth_patterns = [
         ".well-known/oauth-authorization-server", oauth.MetadataView.as_view(), name="oauth-server-metadata"
     ),
     path("o/authorize/", oauth.ConsentView.as_view(), name="authorize"),
-    path("o/token/", dot_views.TokenView.as_view(), name="token"),
-    path("o/revoke_token/", dot_views.RevokeTokenView.as_view(), name="revoke-token"),
-    path("o/introspect/", oauth.AgreementIntrospectView.as_view(), name="introspect"),
+    path("o/token/", oauth_limited(dot_views.TokenView.as_view()), name="token"),
+    path("o/revoke_token/", oauth_limited(dot_views.RevokeTokenView.as_view()), name="revoke-token"),
+    path("o/introspect/", oauth_limited(oauth.AgreementIntrospectView.as_view()), name="introspect"),
 ]
 
 page_patterns = [

@@ -13,8 +13,10 @@ from api.base import ApiView, absolute_url
 from api.problems import ApiProblem
 from api.schema import ESIID_PARAM, problem_responses
 from portal.access_window import market_today
+from portal.accounts.services import household_reset
 from portal.codes import code_display
 from portal.models import ServicePeriod
+from portal.services import registration_code_rotate
 from thirdparty import access
 from thirdparty.scopes import PREMISES_READ
 
@@ -48,6 +50,7 @@ def _code_body(request, period: ServicePeriod) -> dict:
         "display": code_display(code) if code else None,
         "rotated_at": period.code_rotated_at.isoformat(),
         "occupancy_start": period.starts_on.isoformat(),
+        "rep_since": period.rep_since.isoformat(),
         "url": absolute_url(request, reverse("api:registration-code", args=[period.premise.esiid])),
     }
 
@@ -78,6 +81,38 @@ class RegistrationCodeView(ApiView):
         if period is None:
             raise ApiProblem(404, "No premise with this ESI ID has you as REP of record.")
         return Response(_code_body(request, period))
+
+    @extend_schema(
+        summary="Issue a new registration code, optionally ending every membership (REPs)",
+        description=(
+            "To settle a household dispute: the REP of record issues a new code for the current occupancy "
+            "(the old one stops working at once). With `end_memberships: true` every account registered for "
+            "the occupancy (and every pending request to join) is removed too, and each is told by e-mail; the "
+            "occupant then registers again with the new code. Answers the new code."
+        ),
+        parameters=[ESIID_PARAM],
+        request=OpenApiTypes.OBJECT,
+        responses={200: OpenApiTypes.OBJECT, **problem_responses(400, 401, 403, 404)},
+    )
+    def post(self, request, esiid: str):
+        _require_rep(self.actor)
+        end = request.data.get("end_memberships", False) if hasattr(request.data, "get") else None
+        if not isinstance(end, bool):
+            raise ApiProblem(400, "end_memberships must be true or false.", parameter="end_memberships")
+        period = _rep_periods(self.actor).filter(premise__esiid=esiid, ends_on__isnull=True).first()
+        if period is None:
+            raise ApiProblem(404, "No premise with this ESI ID has you as REP of record.")
+        org = self.actor.organization
+        by = f"Your retail electric provider ({org.legal_name})" if org else "Your retail electric provider"
+        if end:
+            ended = household_reset(period=period, by=by)
+        else:
+            registration_code_rotate(period=period)
+            ended = 0
+        period.refresh_from_db()
+        body = _code_body(request, ServicePeriod.objects.select_related("premise").get(pk=period.pk))
+        body["memberships_ended"] = ended
+        return Response(body)
 
 
 class CodeCursor(CursorPagination):

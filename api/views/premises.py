@@ -59,7 +59,7 @@ def _premise_body(request, vp: access.VisiblePremise, current_periods: dict) -> 
         today = market_today()
         # the REP of record is shown only to someone whose window reaches today (the current occupancy)
         if period is not None and any(w.end >= today for w in vp.windows):
-            body["rep_of_record"] = {"name": period.rep.legal_name, "since": period.starts_on.isoformat()}
+            body["rep_of_record"] = {"name": period.rep.legal_name, "since": period.rep_since.isoformat()}
         else:
             body["rep_of_record"] = None
     return body

@@ -14,6 +14,8 @@ from django.urls import reverse
 from django.utils.http import urlencode
 
 from portal.accounts.mail import absolute_url, email_enqueue
+from portal.accounts.passwords import PASSWORD_CHANGE_REQUIRED, password_problem
+from smt.clientip import client_ip
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -61,11 +63,20 @@ class AccountAdapter(DefaultAccountAdapter):
         path = reverse("account_reset_password_from_key", kwargs={"uidb36": "UID", "key": "KEY"})
         return absolute_url(path.replace("UID-KEY", quote(key)))
 
+    def authenticate(self, request, **credentials):
+        """allauth's check; a password that today's rules refuse (NIST SP 800-63B-4: too short for the account's
+        factors, blocklisted, predictable) signs in, but the person must change it before doing anything else
+        (``PasswordChangeRequiredMiddleware``)."""
+        user = super().authenticate(request, **credentials)
+        password = credentials.get("password")
+        signing_in = user is not None and password and request is not None and hasattr(request, "session")
+        if signing_in and password_problem(password, user) is not None:
+            request.session[PASSWORD_CHANGE_REQUIRED] = True
+        return user
+
     def get_client_ip(self, request) -> str:
-        try:
-            return super().get_client_ip(request)
-        except Exception:  # noqa: BLE001 - tests and odd proxies: fall back to the socket address
-            return request.META.get("REMOTE_ADDR", "0.0.0.0")  # noqa: S104
+        """The project's one client address (TRUSTED_PROXY_COUNT), for allauth's limits and sessions too."""
+        return client_ip(request)
 
 
 def pending_next_url(request) -> str | None:

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from allauth.account.adapter import get_adapter
 from allauth.account.forms import SignupForm as AllauthSignupForm
 from allauth.core import context
 from django import forms
 from django.db import transaction
 
-from portal.accounts.ratelimit import Throttle
+from portal.accounts.ratelimit import Throttle, signup_failure_record, signup_throttle
 from portal.accounts.services import (
     RegistrationRefused,
     esiid_clean,
+    premise_join,
     premise_register,
     premise_register_check,
-    premise_registration_create,
 )
-from portal.models import PremiseRegistration
+from portal.models import MembershipRequest, PremiseRegistration
+from smt.clientip import client_ip as request_client_ip
 
 ESIID_HELP = (
     "17 or 22 digits, printed on your electricity bill near your address. Spaces and dashes are fine."
@@ -28,12 +28,7 @@ CODE_HELP = (
 
 
 def client_ip(request) -> str | None:
-    if request is None:
-        return None
-    try:
-        return get_adapter().get_client_ip(request)
-    except Exception:  # noqa: BLE001 - no address: the per-ESI-ID limit still applies
-        return request.META.get("REMOTE_ADDR")
+    return None if request is None else request_client_ip(request)
 
 
 class EsiidCodeMixin:
@@ -100,11 +95,22 @@ class SignupForm(EsiidCodeMixin, AllauthSignupForm):
             self.fields["password1"].widget.attrs.pop("placeholder", None)
             self.fields["password1"].help_text = (
                 f"At least {_min_length()} characters; any characters, spaces welcome — a passphrase of a few words is "
-                "ideal. Not a common password, and not containing your username or e-mail."
+                "ideal. Not a common, breached, repetitive or sequential password, and not containing your "
+                "username or e-mail."
             )
+
+    def full_clean(self):
+        """Validate; a sign-up that fails counts against SIGNUP_FAILURES_PER_IP_PER_HOUR (not every post does)."""
+        super().full_clean()
+        if self.is_bound and self._errors and self.throttle is None:
+            signup_failure_record(ip=client_ip(context.request))
 
     def clean(self):
         cleaned = super().clean()
+        throttle = signup_throttle(ip=client_ip(context.request))
+        if throttle is not None:
+            self.throttle = throttle
+            raise forms.ValidationError(throttle.message, code="throttled")
         esiid, code = cleaned.get("esiid"), cleaned.get("registration_code")
         if esiid and code:
             try:
@@ -119,9 +125,7 @@ class SignupForm(EsiidCodeMixin, AllauthSignupForm):
         with transaction.atomic():
             user = super().save(request)
             if user is not None and self.period is not None:
-                premise_registration_create(
-                    user=user, period=self.period, source=PremiseRegistration.Source.SIGNUP
-                )
+                premise_join(user=user, period=self.period, source=PremiseRegistration.Source.SIGNUP)
         return user
 
 
@@ -139,9 +143,9 @@ class PremiseAddForm(EsiidCodeMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self._add_esiid_fields()
 
-    def register(self) -> PremiseRegistration | None:
-        """After ``is_valid()``: add the premise to the account (``premise_register``), or None with the
-        refusal shown on the form."""
+    def register(self) -> PremiseRegistration | MembershipRequest | None:
+        """After ``is_valid()``: add the premise to the account (``premise_register``: a registration, or a
+        request a household member approves), or None with the refusal shown on the form."""
         try:
             return premise_register(
                 user=self.request.user,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from http import HTTPStatus
 
+from allauth.account.signals import password_changed, password_reset, password_set
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -22,6 +23,8 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
 
+from portal.accounts.devices import device_cookie_set
+from portal.accounts.passwords import PASSWORD_CHANGE_REQUIRED, has_second_factor
 from portal.accounts.ratelimit import allauth_retry_after
 
 RATE_LIMIT_ERROR_CODES = {"throttled", "too_many_login_attempts", "rate_limited"}
@@ -106,6 +109,89 @@ class SessionTimeoutMiddleware:
         if seen_at is None or now - seen_at >= SEEN_WRITE_EVERY:
             session[SESSION_SEEN_AT] = now
         return None
+
+
+PASSWORD_CHANGE_ALLOWED = (
+    "/accounts/password/change/",
+    "/accounts/logout/",
+    "/accounts/2fa/",
+    "/accounts/reauthenticate/",
+    "/static/",
+)
+
+
+class PasswordChangeRequiredMiddleware:
+    """A person who signed in with a password today's rules refuse (docs/accounts.md "Passwords") sees the
+    change-password page, and nothing else of the site, until they change it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and request.session.get(PASSWORD_CHANGE_REQUIRED)
+            and not request.path.startswith(PASSWORD_CHANGE_ALLOWED + NO_REDIRECT_PREFIXES)
+        ):
+            messages.warning(
+                request,
+                f"Your password no longer meets our rules (at least {settings.PASSWORD_MIN_LENGTH} characters, or "
+                f"{settings.PASSWORD_MIN_LENGTH_WITH_MFA} with two-factor sign-in; not common, breached, repetitive "
+                "or sequential). Please choose a new one to continue.",
+            )
+            return redirect("account_change_password")
+        return self.get_response(request)
+
+
+class DeviceCookieMiddleware:
+    """Gives a browser that signed in its device cookie (portal.accounts.devices: new-device e-mails)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        device_cookie_set(request, response)
+        return response
+
+
+SECOND_FACTOR_PREFIXES = ("/admin/",)
+SECOND_FACTOR_EXEMPT = ("/admin/login/", "/admin/logout/")
+
+
+class SecondFactorRequiredMiddleware:
+    """Django admin staff must have a second factor before the admin opens (docs/accounts.md)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if (
+            request.path.startswith(SECOND_FACTOR_PREFIXES)
+            and not request.path.startswith(SECOND_FACTOR_EXEMPT)
+            and user is not None
+            and user.is_authenticated
+            and user.is_staff
+            and not has_second_factor(user)
+        ):
+            messages.warning(
+                request,
+                "The admin reaches everyone's data: turn on two-factor sign-in before you use it.",
+            )
+            return redirect(f"{reverse('mfa_activate_totp')}?{urlencode({'next': request.get_full_path()})}")
+        return self.get_response(request)
+
+
+def _password_replaced(sender, request=None, **kwargs):
+    if request is not None and hasattr(request, "session"):
+        request.session.pop(PASSWORD_CHANGE_REQUIRED, None)
+
+
+for _signal in (password_changed, password_set, password_reset):
+    _signal.connect(_password_replaced, dispatch_uid=f"portal.accounts.password_replaced.{id(_signal)}")
 
 
 def _stamp_sign_in(sender, request, user, **kwargs):

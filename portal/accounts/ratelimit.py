@@ -1,4 +1,9 @@
-"""Limits on failed registration-code attempts (per ESI ID and per client IP), and honest 429 responses.
+"""Limits on failed registration-code attempts (per client IP, and per client IP + ESI ID) and on failed
+sign-ups (per client IP), and honest 429 responses.
+
+Never per ESI ID alone: an ESI ID is public (printed on bills, guessable), so a per-ESI-ID limit let any
+stranger lock its registration, the right code included. The code's entropy does the protecting instead
+(docs/accounts.md: 31^10 codes against 20 tries per IP per hour).
 
 Failed attempts are kept in the Django cache (Redis in production) as a sliding window of timestamps, so
 the exact moment the next attempt is allowed is known: it goes out as ``Retry-After`` and on the page.
@@ -29,7 +34,7 @@ WINDOW_SECONDS = 3600
 class Throttle:
     """Why and until when an action is refused."""
 
-    scope: str  # "esiid", "ip" or an allauth action name
+    scope: str  # "ip_esiid", "ip", "signup" or an allauth action name
     retry_after: int  # seconds
 
     @property
@@ -39,16 +44,21 @@ class Throttle:
     @property
     def message(self) -> str:
         when = _when(self)
-        if self.scope == "esiid":
+        if self.scope == "ip_esiid":
             return (
-                "Too many wrong registration codes were tried for this ESI ID. To protect the account holder, "
-                f"registration for it is paused until {when}. Meanwhile, find the code on your most recent "
-                "bill (it changes when a new occupant moves in), or ask your retail electric provider for it."
+                "Too many wrong registration codes were tried for this ESI ID from your network. "
+                f"You can try again at {when}. Meanwhile, find the code on your most recent bill (it changes "
+                "when a new occupant moves in), or ask your retail electric provider for it."
             )
         if self.scope == "ip":
             return (
                 "Too many wrong ESI IDs or registration codes were tried from your network. "
                 f"You can try again at {when}. Meanwhile, check both numbers against your most recent bill."
+            )
+        if self.scope == "signup":
+            return (
+                "Too many sign-ups failed from your network in the last hour (a taken username, a refused "
+                f"password, a wrong code). You can try again at {when}."
             )
         return f"Too many attempts. You can try again at {when}."
 
@@ -62,8 +72,9 @@ def _when(throttle: Throttle) -> str:
 
 def _limits() -> dict[str, int]:
     return {
-        "esiid": settings.REGISTRATION_ATTEMPTS_PER_ESIID_PER_HOUR,
+        "ip_esiid": settings.REGISTRATION_ATTEMPTS_PER_IP_ESIID_PER_HOUR,
         "ip": settings.REGISTRATION_ATTEMPTS_PER_IP_PER_HOUR,
+        "signup": settings.SIGNUP_FAILURES_PER_IP_PER_HOUR,
     }
 
 
@@ -77,18 +88,21 @@ def _history(key: str, now: float) -> list[float]:
 
 
 def _subjects(esiid: str, ip: str | None) -> list[tuple[str, str]]:
-    subjects = [("esiid", esiid)]
-    if ip:
-        subjects.append(("ip", ip))
-    return subjects
+    ip = ip or "unknown"
+    return [("ip_esiid", f"{ip}|{esiid}"), ("ip", ip)]
 
 
 def registration_throttle(*, esiid: str, ip: str | None) -> Throttle | None:
-    """The throttle in force for this ESI ID or client IP, or None when another attempt is allowed."""
+    """The throttle in force for this client IP (or this IP on this ESI ID), or None when another attempt is
+    allowed. Others' failures never count against someone else's address."""
+    return _throttle(_subjects(esiid, ip))
+
+
+def _throttle(subjects: list[tuple[str, str]]) -> Throttle | None:
     now = time.time()
     blocked = []
     limits = _limits()
-    for scope, value in _subjects(esiid, ip):
+    for scope, value in subjects:
         history = _history(_cache_key(scope, value), now)
         if len(history) >= limits[scope]:
             oldest_that_counts = sorted(history)[-limits[scope]]
@@ -97,11 +111,24 @@ def registration_throttle(*, esiid: str, ip: str | None) -> Throttle | None:
 
 
 def registration_failure_record(*, esiid: str, ip: str | None) -> int:
-    """Count one failed attempt against the ESI ID and the IP; return the attempts left (the smaller)."""
+    """Count one failed attempt against the IP and the IP + ESI ID; return the attempts left (the smaller)."""
+    return _record(_subjects(esiid, ip))
+
+
+def signup_throttle(*, ip: str | None) -> Throttle | None:
+    """The throttle in force on sign-ups from this IP: failed sign-ups only count, not every post."""
+    return _throttle([("signup", ip or "unknown")])
+
+
+def signup_failure_record(*, ip: str | None) -> int:
+    return _record([("signup", ip or "unknown")])
+
+
+def _record(subjects: list[tuple[str, str]]) -> int:
     now = time.time()
     limits = _limits()
     left = []
-    for scope, value in _subjects(esiid, ip):
+    for scope, value in subjects:
         key = _cache_key(scope, value)
         history = _history(key, now)
         history.append(now)

@@ -9,7 +9,7 @@ from portal.access_window import (  # noqa: F401 (re-export)
     customer_premises,
     customer_windows,
 )
-from portal.models import PremiseRegistration, ServicePeriod
+from portal.models import MembershipRequest, PremiseRegistration, ServicePeriod
 
 
 def household_members(*, period: ServicePeriod, exclude_user=None) -> list[str]:
@@ -32,6 +32,24 @@ def household_members_by_period(*, user) -> dict[int, list[str]]:
     for period_id, username in rows:
         out.setdefault(period_id, []).append(username)
     return {k: sorted(v) for k, v in out.items()}
+
+
+def household_rows(*, user) -> dict:
+    """For the account page: per period ``user`` is a member of, the members (registrations, ``user`` too)
+    and the pending requests to join; and ``user``'s own pending requests ("mine")."""
+    periods = PremiseRegistration.objects.filter(user=user).values("period_id")
+    members: dict[int, list[PremiseRegistration]] = {}
+    for reg in (
+        PremiseRegistration.objects.filter(period_id__in=periods)
+        .select_related("user")
+        .order_by("created_at")
+    ):
+        members.setdefault(reg.period_id, []).append(reg)
+    requests: dict[int, list[MembershipRequest]] = {}
+    for req in MembershipRequest.objects.filter(period_id__in=periods).select_related("user"):
+        requests.setdefault(req.period_id, []).append(req)
+    mine = list(MembershipRequest.objects.filter(user=user).select_related("period__premise"))
+    return {"members": members, "requests": requests, "mine": mine}
 
 
 def account_data_export(*, user) -> dict:

@@ -6,7 +6,7 @@ signed-in account), ``premise_registration_create`` (link an account to a period
 administrators, demo data, and sign-up once the account exists) and ``account_delete``.
 
 Enumeration: an unknown ESI ID, a premise without a current occupancy and a wrong code all get the same answer
-and all count against the per-ESI-ID and per-IP limits, so nobody without the bill learns whether an ESI ID
+and all count against the per-IP and per-IP-and-ESI-ID limits, so nobody without the bill learns whether an ESI ID
 exists. Only someone who typed a code that *was* right learns more (the occupancy ended; no smart meter yet).
 """
 
@@ -17,12 +17,14 @@ from functools import cache as memoize
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Max
 
 from portal.accounts.mail import email_send_template, url
 from portal.accounts.ratelimit import Throttle, registration_failure_record, registration_throttle
 from portal.accounts.signals import account_deleting
 from portal.codes import code_encrypt, code_matches, code_normalize
-from portal.models import PremiseRegistration, ServicePeriod
+from portal.models import MembershipRequest, PremiseRegistration, ServicePeriod
+from portal.services import registration_code_rotate
 from usage.esiid import InvalidEsiid, esiid_validate
 from usage.models import Premise, Tdu
 
@@ -52,8 +54,8 @@ def _no_match_message(attempts_left: int) -> str:
     )
     if attempts_left <= 2:
         message += (
-            f" {attempts_left} more attempt{'s' if attempts_left != 1 else ''} this hour before registration "
-            "for this ESI ID is paused."
+            f" {attempts_left} more attempt{'s' if attempts_left != 1 else ''} this hour from your network "
+            "before you have to wait."
         )
     return message
 
@@ -90,8 +92,10 @@ def esiid_clean(raw: str) -> str:
 def registration_check(*, esiid: str, code: str, client_ip: str | None = None) -> ServicePeriod:
     """The open service period that ``esiid`` + ``code`` register, or RegistrationRefused.
 
-    Failed attempts count against REGISTRATION_ATTEMPTS_PER_ESIID_PER_HOUR and ..._PER_IP_PER_HOUR; once
-    either is used up, every attempt is refused (code "throttled", with the Throttle) without being checked."""
+    Failed attempts count against REGISTRATION_ATTEMPTS_PER_IP_PER_HOUR and ..._PER_IP_ESIID_PER_HOUR; once
+    either is used up, attempts from that address are refused (code "throttled", with the Throttle) without
+    being checked. Nobody else's failures count against an address, so the right code always works for a
+    person within their own limits."""
     esiid = esiid_clean(esiid)
     if not code_normalize(code):
         raise RegistrationRefused(
@@ -146,6 +150,13 @@ def premise_register_check(*, user, esiid: str, code: str, client_ip: str | None
             code="already_registered",
             field="esiid",
         )
+    if user is not None and MembershipRequest.objects.filter(user=user, period=period).exists():
+        raise RegistrationRefused(
+            f"You already asked to join the household of ESI ID {period.premise.esiid}; a member has to "
+            "approve it (they were told by e-mail).",
+            code="already_requested",
+            field="esiid",
+        )
     return period
 
 
@@ -156,10 +167,39 @@ def premise_register(
     code: str,
     client_ip: str | None = None,
     source: str = PremiseRegistration.Source.ADD_PREMISE,
-) -> PremiseRegistration:
-    """Add the premise of ``esiid`` to ``user``'s account for its current occupancy (code from the bill)."""
+) -> PremiseRegistration | MembershipRequest:
+    """Add the premise of ``esiid`` to ``user``'s account for its current occupancy (code from the bill): at once
+    with a fresh code, else as a request a member approves (``premise_join``)."""
     period = premise_register_check(user=user, esiid=esiid, code=code, client_ip=client_ip)
-    return premise_registration_create(user=user, period=period, source=source)
+    return premise_join(user=user, period=period, source=source)
+
+
+def code_admits_freely(*, period: ServicePeriod) -> bool:
+    """True when the period's current code was issued after its newest member joined (or it has no member):
+    whoever holds it is the first registration, or was handed a fresh code by the occupant."""
+    newest = PremiseRegistration.objects.filter(period=period).aggregate(newest=Max("created_at"))["newest"]
+    return newest is None or period.code_rotated_at > newest
+
+
+@transaction.atomic
+def premise_join(
+    *, user, period: ServicePeriod, source: str = PremiseRegistration.Source.SIGNUP
+) -> PremiseRegistration | MembershipRequest:
+    """Join ``period`` with its code: a code issued after the newest member joined admits ``user`` at once; an
+    older one makes a ``MembershipRequest`` that an existing member approves or declines (they are e-mailed)."""
+    ServicePeriod.objects.select_for_update().filter(pk=period.pk).first()
+    if code_admits_freely(period=period):
+        return premise_registration_create(user=user, period=period, source=source)
+    request, created = MembershipRequest.objects.get_or_create(
+        user=user, period=period, defaults={"source": source}
+    )
+    if created:
+        _household_mail(
+            period=period,
+            template="household_join_requested",
+            context={"requester": user.username},
+        )
+    return request
 
 
 @transaction.atomic
@@ -204,6 +244,136 @@ def household_notify(*, registration: PremiseRegistration) -> int:
         )
         told += 1
     return told
+
+
+class HouseholdRefused(Exception):
+    """A household action the account may not take (not a member, not found)."""
+
+
+def _member_registration(*, member, period_id: int) -> PremiseRegistration:
+    registration = PremiseRegistration.objects.filter(user=member, period_id=period_id).first()
+    if registration is None:
+        raise HouseholdRefused("Only a member of this household can do that.")
+    return registration
+
+
+def _household_mail(*, period: ServicePeriod, template: str, context: dict, extra_users=()) -> int:
+    """E-mail every member of ``period`` (and ``extra_users``) one of the household templates."""
+    members = list(
+        get_user_model().objects.filter(premise_registrations__period=period, is_active=True).distinct()
+    )
+    recipients = {u.pk: u for u in [*members, *extra_users] if u.email}
+    names = sorted(u.username for u in members)
+    for user in recipients.values():
+        email_send_template(
+            template_prefix=f"portal/accounts/email/{template}",
+            to=[user.email],
+            context={
+                "recipient": user,
+                "premise": period.premise,
+                "members": names,
+                "account_url": url("account_overview"),
+                **context,
+            },
+        )
+    return len(recipients)
+
+
+@transaction.atomic
+def membership_approve(*, member, request_id: int) -> PremiseRegistration:
+    """A member lets a pending requester into the household; the requester and the others are told."""
+    request = (
+        MembershipRequest.objects.select_related("user", "period__premise").filter(pk=request_id).first()
+    )
+    if request is None:
+        raise HouseholdRefused("That request was already answered or withdrawn.")
+    _member_registration(member=member, period_id=request.period_id)
+    requester, period = request.user, request.period
+    request.delete()
+    registration = premise_registration_create(
+        user=requester, period=period, source=PremiseRegistration.Source.APPROVED
+    )
+    _answer_mail(requester=requester, period=period, approved=True, by=member)
+    return registration
+
+
+@transaction.atomic
+def membership_decline(*, member, request_id: int) -> None:
+    request = (
+        MembershipRequest.objects.select_related("user", "period__premise").filter(pk=request_id).first()
+    )
+    if request is None:
+        raise HouseholdRefused("That request was already answered or withdrawn.")
+    _member_registration(member=member, period_id=request.period_id)
+    request.delete()
+    _answer_mail(requester=request.user, period=request.period, approved=False, by=member)
+
+
+def _answer_mail(*, requester, period: ServicePeriod, approved: bool, by) -> None:
+    if requester.email:
+        email_send_template(
+            template_prefix="portal/accounts/email/household_join_answered",
+            to=[requester.email],
+            context={
+                "recipient": requester,
+                "premise": period.premise,
+                "approved": approved,
+                "by": by.username,
+                "account_url": url("account_overview"),
+            },
+        )
+
+
+@transaction.atomic
+def membership_remove(*, member, registration_id: int) -> ServicePeriod:
+    """Any member removes another (or leaves): the code is rotated, so the removed account cannot rejoin with
+    the code it held, and every member (the removed one too) is told by e-mail."""
+    registration = (
+        PremiseRegistration.objects.select_related("user", "period__premise")
+        .filter(pk=registration_id)
+        .first()
+    )
+    if registration is None:
+        raise HouseholdRefused("That account is no longer in the household.")
+    _member_registration(member=member, period_id=registration.period_id)
+    period, removed = registration.period, registration.user
+    registration.delete()
+    if period.is_open:
+        registration_code_rotate(period=period)
+    _household_mail(
+        period=period,
+        template="household_member_removed",
+        context={"removed": removed.username, "by": member.username},
+        extra_users=[removed],
+    )
+    return period
+
+
+@transaction.atomic
+def household_code_renew(*, member, period_id: int) -> str:
+    """A member gets a fresh code for the current occupancy, to hand to someone joining the household: a code
+    issued after the newest member joined admits its holder without approval. The bill's code stops working."""
+    registration = _member_registration(member=member, period_id=period_id)
+    period = registration.period
+    if not period.is_open:
+        raise HouseholdRefused("This occupancy has ended; it has no registration code any more.")
+    registration_code_rotate(period=period)
+    period.refresh_from_db()
+    return period.registration_code or ""
+
+
+@transaction.atomic
+def household_reset(*, period: ServicePeriod, by: str) -> int:
+    """Settle a dispute (the REP of record or an administrator): end every membership and pending request of
+    the occupancy and rotate its code; the occupant registers again with the new code. Returns how many
+    memberships ended; every member is told by e-mail."""
+    members = list(get_user_model().objects.filter(premise_registrations__period=period).distinct())
+    ended, _ = PremiseRegistration.objects.filter(period=period).delete()
+    MembershipRequest.objects.filter(period=period).delete()
+    if period.is_open:
+        registration_code_rotate(period=period)
+    _household_mail(period=period, template="household_reset", context={"by": by}, extra_users=members)
+    return ended
 
 
 def account_delete(*, user) -> None:

@@ -12,6 +12,10 @@ urlpatterns = [
     path("accounts/", views.overview, name="account_overview"),
     path("accounts/premises/add/", views.premise_add, name="account_premise_add"),
     path("accounts/export/", views.export, name="account_export"),
+    path("accounts/household/requests/<int:pk>/approve/", views.household_approve, name="household_approve"),
+    path("accounts/household/requests/<int:pk>/decline/", views.household_decline, name="household_decline"),
+    path("accounts/household/members/<int:pk>/remove/", views.household_remove, name="household_remove"),
+    path("accounts/household/<int:pk>/new-code/", views.household_new_code, name="household_new_code"),
     path("accounts/delete/", views.delete, name="account_delete"),
     re_path(
         r"^accounts/confirm-email/(?P<key>[-:\w]+)/$", views.email_link_confirm, name="account_confirm_email"

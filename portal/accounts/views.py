@@ -13,22 +13,39 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.access_window import customer_premises
 from portal.accounts.forms import AccountDeleteForm, PremiseAddForm
 from portal.accounts.ratelimit import response_429
-from portal.accounts.selectors import account_data_export, household_members, household_members_by_period
-from portal.accounts.services import account_delete
+from portal.accounts.selectors import (
+    account_data_export,
+    household_members,
+    household_members_by_period,
+    household_rows,
+)
+from portal.accounts.services import (
+    HouseholdRefused,
+    account_delete,
+    household_code_renew,
+    membership_approve,
+    membership_decline,
+    membership_remove,
+)
 from portal.accounts.useragent import device_name
+from portal.codes import code_display
+from portal.models import MembershipRequest
 
 
 @login_required
 def overview(request):
     premises = customer_premises(user=request.user)
     household = household_members_by_period(user=request.user)
+    rows = household_rows(user=request.user)
     for cp in premises:
         cp.household = household.get(cp.latest_period.pk, [])
+        cp.members = rows["members"].get(cp.latest_period.pk, [])
+        cp.requests = rows["requests"].get(cp.latest_period.pk, [])
     emails = EmailAddress.objects.filter(user=request.user).order_by("-primary", "email")
     sessions = []
     try:
@@ -49,8 +66,65 @@ def overview(request):
             "emails": emails,
             "sessions": sessions,
             "has_totp": has_totp,
+            "my_requests": rows["mine"],
         },
     )
+
+
+def _household_action(request, action) -> HttpResponse:
+    try:
+        message = action()
+    except HouseholdRefused as exc:
+        messages.error(request, str(exc))
+        return redirect("account_overview")
+    messages.success(request, message)
+    return redirect("account_overview")
+
+
+@login_required
+@require_POST
+def household_approve(request, pk: int):
+    def act():
+        registration = membership_approve(member=request.user, request_id=pk)
+        return f"{registration.user.username} joined your household; everyone was told by e-mail."
+
+    return _household_action(request, act)
+
+
+@login_required
+@require_POST
+def household_decline(request, pk: int):
+    def act():
+        membership_decline(member=request.user, request_id=pk)
+        return "Declined. They were told by e-mail; they can still ask you for a fresh code."
+
+    return _household_action(request, act)
+
+
+@login_required
+@require_POST
+def household_remove(request, pk: int):
+    def act():
+        membership_remove(member=request.user, registration_id=pk)
+        return (
+            "Removed. The registration code changed (the one on your bill no longer works), and every member "
+            "was told by e-mail. Your retail electric provider prints the new code on the next bill."
+        )
+
+    return _household_action(request, act)
+
+
+@login_required
+@require_POST
+def household_new_code(request, pk: int):
+    def act():
+        code = household_code_renew(member=request.user, period_id=pk)
+        return (
+            f"New registration code: {code_display(code)}. Give it to the person joining your household: it "
+            "lets them in without approval. The code on your bill no longer works."
+        )
+
+    return _household_action(request, act)
 
 
 @login_required
@@ -59,6 +133,15 @@ def premise_add(request):
     form = PremiseAddForm(request.POST or None, request=request)
     if request.method == "POST":
         registration = form.register() if form.is_valid() else None
+        if isinstance(registration, MembershipRequest):
+            premise = registration.period.premise
+            messages.info(
+                request,
+                f"ESI ID {premise.esiid} already has a household on this site, and the code you typed is older "
+                "than its newest member. We asked its members to approve you; you will get an e-mail. (A member "
+                "can also give you a fresh code from their account page, which lets you in at once.)",
+            )
+            return redirect("account_overview")
         if registration is not None:
             premise = registration.period.premise
             others = household_members(period=registration.period, exclude_user=request.user)

@@ -10,6 +10,7 @@ from portal.services import (
     service_period_check_move_out,
     service_period_move_in,
     service_period_move_out,
+    service_period_switch_rep,
 )
 
 
@@ -47,7 +48,12 @@ class ServicePeriodAdminForm(forms.ModelForm):
                 raise ValidationError({"rep": "Only the current occupancy can change its REP of record."})
         elif data.get("ends_on"):
             service_period_check_move_out(premise=original.premise, ends_on=data["ends_on"])
+        self._check_switch(data.get("rep"), original)
         return data
+
+    def _check_switch(self, rep, original) -> None:
+        if self._was_open and rep is not None and rep != original.rep and rep.status != Rep.Status.ACTIVE:
+            raise ValidationError({"rep": f"{rep} is not an active REP and cannot be REP of record."})
 
     def save(self, commit=True):
         # The services save at once, whatever ``commit`` says; the admin's later save() of the returned object
@@ -62,6 +68,11 @@ class ServicePeriodAdminForm(forms.ModelForm):
                 occupant_name=data.get("occupant_name", ""),
             )
             return self._become(period)
+        original = ServicePeriod.objects.get(pk=self.instance.pk)
+        if self._was_open and data.get("rep") != original.rep:
+            # a switch: ends the outgoing REP's tenure today and starts the new REP's
+            switched = service_period_switch_rep(period=original, rep=data["rep"])
+            self.instance.rep_since = switched.rep_since
         if data.get("ends_on") and self._was_open:
             ends_on = data["ends_on"]
             self.instance.ends_on = None

@@ -4,8 +4,10 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
+from portal.accounts.services import household_reset
 from portal.admin.forms import RepAdminForm, RepAliasInlineFormSet, ServicePeriodAdminForm
 from portal.admin.registrations import PremiseRegistrationInline
 from portal.codes import code_display
@@ -79,11 +81,22 @@ class ServicePeriodAdmin(admin.ModelAdmin):
     list_filter = ("rep",)
     search_fields = ("premise__esiid", "occupant_name")
     raw_id_fields = ("premise",)
-    readonly_fields = ("code", "code_rotated_at", "ended_at")
-    actions = ["rotate_codes"]
+    readonly_fields = ("rep_since", "rep_history", "code", "code_rotated_at", "ended_at")
+    actions = ["rotate_codes", "reset_households"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("premise", "rep")
+
+    @admin.display(description="REPs of record")
+    def rep_history(self, period):
+        """Each REP's tenure, oldest first (changing the REP above is a switch today: it starts a new one)."""
+        if not period.pk:
+            return "-"
+        return format_html_join(
+            mark_safe("<br>"),
+            "{} from {} to {}",
+            ((t.rep, t.starts_on, t.ends_on or "now") for t in period.rep_tenures.select_related("rep")),
+        )
 
     @admin.display(description="Registration code")
     def code(self, period):
@@ -93,6 +106,15 @@ class ServicePeriodAdmin(admin.ModelAdmin):
             return "ended (no longer works)"
         value = period.registration_code
         return format_html("<code>{}</code>", code_display(value)) if value else "unreadable: key changed"
+
+    @admin.action(description="Settle a dispute: end every membership and rotate the code")
+    def reset_households(self, request, queryset):
+        ended = sum(
+            household_reset(period=p, by="An administrator") for p in queryset.select_related("premise")
+        )
+        self.message_user(
+            request, f"Ended {ended} membership(s); open periods got a new code; members were told."
+        )
 
     @admin.action(description="Rotate the registration code of the selected open periods")
     def rotate_codes(self, request, queryset):

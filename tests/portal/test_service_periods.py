@@ -179,9 +179,10 @@ def test_a_period_that_ends_before_it_starts_is_refused_by_the_database(premise,
 def test_switch_rep_keeps_the_occupancy_and_only_for_the_open_period(premise, reliant, txu):
     period = service_period_move_in(premise=premise, rep=reliant, starts_on=date(2024, 3, 1))
     code = period.registration_code
-    service_period_switch_rep(period=period, rep=txu)
+    service_period_switch_rep(period=period, rep=txu, on=date(2024, 4, 1))
     period.refresh_from_db()
     assert period.rep == txu
+    assert period.rep_since == date(2024, 4, 1)
     assert period.registration_code == code
     service_period_move_out(premise=premise, ends_on=date(2024, 6, 1))
     period.refresh_from_db()

@@ -8,6 +8,7 @@ from datetime import timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
+from allauth.mfa.models import Authenticator
 
 from portal.access_window import market_today
 from portal.models import PremiseRegistration
@@ -92,6 +93,8 @@ def org(db, django_user_model):
         puct_registration="TP-1234",
     )
     o.membership_set.create(user=dev)
+    # the member creates API keys and OAuth clients: that needs a second factor
+    Authenticator.objects.create(user=dev, type=Authenticator.Type.TOTP, data={})
     return organization_approve(organization=o)
 
 

@@ -155,6 +155,7 @@ def _build(statics: Statics, spec: dict):
                 premise=statics.premises[p],
                 rep=statics.reps[rep],
                 starts_on=BASE + timedelta(days=start),
+                rep_since=BASE + timedelta(days=start),
                 ends_on=None if end is None else BASE + timedelta(days=end),
                 registration_code_encrypted=b"",
                 code_rotated_at=BASE_AT,

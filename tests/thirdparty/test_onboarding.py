@@ -55,7 +55,7 @@ def test_signup_errors_are_shown_with_a_400(client):
     response = client.post("/developers/signup/", {**SIGNUP, "password": "short", "privacy_policy_url": ""})
     assert response.status_code == 400
     html = response.content.decode()
-    assert "This field is required." in html and "too short" in html
+    assert "This field is required." in html and "Use at least 15 characters" in html
     assert not Organization.objects.exists()
 
 
@@ -228,6 +228,12 @@ def test_a_rep_organization_manages_its_keys_on_the_developer_pages(client, djan
     user = django_user_model.objects.create_user(username="repdev", password="x" * 16)
     org.membership_set.create(user=user)
     client.force_login(user)
+    # without a second factor the member cannot create a key (the attack: a stolen password minting keys)
+    refused = client.post("/developers/keys/", {"name": "billing", "scopes": ["usage:read"]})
+    assert refused.status_code == 403 and "two-factor" in refused.content.decode()
+    from allauth.mfa.models import Authenticator
+
+    Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP, data={})
     home = client.get("/developers/").content.decode()
     assert "retail provider" in home and "/developers/agreements/" not in home
     response = client.post("/developers/keys/", {"name": "billing", "scopes": ["usage:read"]})

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from oauth2_provider.generators import generate_client_secret
 
+from thirdparty.credential_mail import credential_created_notify
 from thirdparty.models import Application, Organization, WebhookEndpoint, webhook_secret_generate
 from thirdparty.oauth import redirect_uri_is_safe
 from thirdparty.scopes import scopes_validate
@@ -79,6 +80,9 @@ def application_register(
     )
     app.save()
     webhook_endpoint_for(app)
+    credential_created_notify(
+        organization=organization, what=f"the OAuth app “{app.name}” (client secret)", by=by
+    )
     return app, secret
 
 
@@ -102,20 +106,30 @@ def application_update(
 
 
 @transaction.atomic
-def application_secret_rotate(*, application: Application) -> str:
+def application_secret_rotate(*, application: Application, by=None) -> str:
     """A new client secret (returned in clear once); the old one stops working now. Tokens keep working."""
     secret = generate_client_secret()
     application.client_secret = secret
     application.hash_client_secret = True
     application.save(update_fields=["client_secret", "hash_client_secret"])
+    credential_created_notify(
+        organization=application.organization,
+        what=f"a new client secret for the app “{application.name}”",
+        by=by,
+    )
     return secret
 
 
 @transaction.atomic
-def application_webhook_secret_rotate(*, application: Application) -> str:
+def application_webhook_secret_rotate(*, application: Application, by=None) -> str:
     endpoint = webhook_endpoint_for(application)
     endpoint.secret = webhook_secret_generate()
     endpoint.save(update_fields=["secret"])
+    credential_created_notify(
+        organization=application.organization,
+        what=f"a new webhook signing secret for the app “{application.name}”",
+        by=by,
+    )
     return endpoint.secret
 
 

@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from portal.accounts.passwords import has_second_factor
 from thirdparty.apikeys import apikey_create, apikey_revoke
 from thirdparty.models import (
     Agreement,
@@ -50,6 +51,27 @@ def organization_required(*, approved: bool = True):
             if approved and org.status != Organization.Status.APPROVED:
                 return render(request, "thirdparty/dev/not_approved.html", {"org": org}, status=403)
             return view(request, *args, org=org, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def second_factor_required(*, methods: tuple[str, ...] = ("POST",)):
+    """Creating or changing a credential (API key, OAuth client, webhook secret) needs a member whose account
+    has a second factor: the damage of a stolen password is largest here. Other methods pass."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if request.method in methods and not has_second_factor(request.user):
+                return render(
+                    request,
+                    "thirdparty/dev/second_factor_required.html",
+                    {"org": kwargs.get("org")},
+                    status=403,
+                )
+            return view(request, *args, **kwargs)
 
         return wrapper
 
@@ -312,6 +334,7 @@ def applications(request, org):
 
 @organization_required()
 @require_http_methods(["GET", "POST"])
+@second_factor_required(methods=("GET", "POST"))
 def application_new(request, org):
     form = ApplicationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -344,6 +367,7 @@ def application_new(request, org):
 
 @organization_required()
 @require_http_methods(["GET", "POST"])
+@second_factor_required()
 def application_detail(request, pk, org):
     app = get_object_or_404(Application, pk=pk, organization=org)
     endpoint = webhook_endpoint_for(app)
@@ -387,17 +411,19 @@ def application_detail(request, pk, org):
 
 @organization_required()
 @require_POST
+@second_factor_required()
 def application_secret_rotate(request, pk, org):
     app = get_object_or_404(Application, pk=pk, organization=org)
-    secret = app_services.application_secret_rotate(application=app)
+    secret = app_services.application_secret_rotate(application=app, by=request.user)
     return render(request, "thirdparty/dev/app_secret.html", {"org": org, "app": app, "secret": secret})
 
 
 @organization_required()
 @require_POST
+@second_factor_required()
 def application_webhook_secret_rotate(request, pk, org):
     app = get_object_or_404(Application, pk=pk, organization=org)
-    secret = app_services.application_webhook_secret_rotate(application=app)
+    secret = app_services.application_webhook_secret_rotate(application=app, by=request.user)
     return render(
         request, "thirdparty/dev/app_secret.html", {"org": org, "app": app, "webhook_secret": secret}
     )
@@ -413,6 +439,7 @@ class ApiKeyForm(forms.Form):
 
 @organization_required()
 @require_http_methods(["GET", "POST"])
+@second_factor_required()
 def api_keys(request, org):
     form = ApiKeyForm(request.POST or None)
     created = None
