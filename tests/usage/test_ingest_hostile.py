@@ -70,3 +70,45 @@ def test_inbox_task_moves_a_file_with_an_unexpected_error_to_failed(oncor, tmp_p
     assert [p.name for p in dirs["failed"].iterdir()] == [path.name]
     assert not list(dirs["processing"].iterdir())
     assert IngestFile.objects.get(pk=result["report"]).rejected_by_reason == {"internal_error": 0}
+
+
+def _revised(row: str, revision: str) -> str:
+    fields = row.split(",")
+    fields[2] = revision
+    return ",".join(fields)
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_revision_times_out_of_range_are_rejected(oncor, tmp_path, monkeypatch, fast):
+    from usage.ingest import intervals
+
+    if not fast:
+        monkeypatch.setattr(intervals, "parse_chunk_fast", lambda *a, **k: None)
+    rows = day_rows(ESI_1, DAY)
+    rows[0] = _revised(rows[0], "12/31/9999 23:59:59")  # would freeze the interval against every correction
+    rows[1] = _revised(rows[1], "06/30/2025 23:59:59")  # before the usage day began
+    rows[2] = _revised(rows[2], "07/01/2025 00:00:00")  # the day's start: fine
+    path = write_file(tmp_path, rows)
+    report = ingest_file(path=path)
+    assert report.rejected_by_reason == {"revision_out_of_range": 2}, list(
+        report.rejected_rows.values_list("raw", "message")
+    )
+    assert report.stored == 94
+    lines = sorted(report.rejected_rows.values_list("line_number", "message"))
+    assert [n for n, _ in lines] == [2, 3]
+    assert "12/31/9999 23:59:59" in lines[0][1]
+
+
+def test_revision_a_little_ahead_is_fine_but_not_past_the_setting(oncor, tmp_path, settings):
+    from datetime import datetime, timedelta
+
+    from usage.timegrid import MARKET_TZ
+
+    soon = datetime.now(MARKET_TZ) + timedelta(hours=2)
+    rows = [_revised(r, f"{soon:%m/%d/%Y %H:%M:%S}") for r in day_rows(ESI_1, DAY)]
+    settings.INGEST_REVISION_MAX_AHEAD_HOURS = 24
+    assert ingest_file(path=write_file(tmp_path, rows, tag="a")).stored == 96
+    settings.INGEST_REVISION_MAX_AHEAD_HOURS = 1
+    rows = [r.replace(",A,", ",E,") for r in rows]  # other bytes: not a duplicate of the first file
+    report = ingest_file(path=write_file(tmp_path, rows, tag="b"))
+    assert report.rejected_by_reason == {"revision_out_of_range": 96}

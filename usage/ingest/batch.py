@@ -59,6 +59,23 @@ def _day_table(day: int) -> tuple[np.ndarray, np.ndarray, bool]:
     return slot_of, end, n == 100
 
 
+@lru_cache(maxsize=4096)
+def day_start(day: int) -> int:
+    """Unix seconds of the local midnight that starts day number ``day``."""
+    return timegrid.day_start_epoch(timegrid.num_day(day))
+
+
+def revision_in_range(revision: np.ndarray, day: np.ndarray, max_revision: int | None) -> np.ndarray:
+    """Rows whose revision time is not before the start of their local day and, when ``max_revision`` is
+    given, not after it. ``day`` must hold real day numbers."""
+    udays, inv = np.unique(day, return_inverse=True)
+    starts = np.array([day_start(d) for d in udays.tolist()], dtype=np.int64)
+    ok = revision >= starts[inv.reshape(-1)]
+    if max_revision is not None:
+        ok &= revision <= max_revision
+    return ok
+
+
 class DayTables:
     """Slot lookup per local day, built from usage.timegrid (every DST decision is made there)."""
 
@@ -76,9 +93,10 @@ class ParseState:
     """What the parse of one file remembers from chunk to chunk: resolved ESI IDs, decoded dates and
     revision hours, day tables, and how often each fall-back hour's start was seen."""
 
-    def __init__(self, *, lookup: Lookup, today: int):
+    def __init__(self, *, lookup: Lookup, today: int, max_revision: int | None = None):
         self.lookup = lookup
         self.today = today
+        self.max_revision = max_revision  # Unix seconds; a later REVISION_DATE is out of range
         self.esiids: dict[bytes, tuple[int, int, str | None, int]] = {}  # raw -> premise, code, msg, install
         self.by_norm: dict[str, tuple[int, int, str | None, int]] = {}  # normalised ESI ID -> the same
         self.date_cache: dict[int, int] = {}

@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from usage import timegrid
-from usage.ingest.batch import Batch, ParseState, occurrence_by_end
+from usage.ingest.batch import Batch, ParseState, occurrence_by_end, revision_in_range
 from usage.ingest.fastpath import parse_chunk_fast
 from usage.ingest.fields import CODE, CODES, NO_DAY, Lookup, norm_esiid, parse_date, parse_kwh, parse_revision
 from usage.ingest.reasons import ROW_REASONS, FileRejected
@@ -176,10 +176,12 @@ def parse_interval_file(
     today: date,
     chunk_bytes: int = CHUNK_BYTES,
     header_out: list[bytes] | None = None,
+    max_revision: int | None = None,
 ) -> Iterator[Batch]:
     """Yield one Batch per chunk of the file. Raises FileRejected for a file-level problem (possibly
     after some batches: the caller applies a file all or nothing). The header line is appended to
-    ``header_out`` when given."""
+    ``header_out`` when given. A ``REVISION_DATE`` before the start of its ``USAGE_DATE`` or later than
+    ``max_revision`` (Unix seconds) is rejected as ``revision_out_of_range``."""
     chunks = line_chunks(stream, chunk_bytes)
     first = next(chunks, b"")
     if first.startswith(b"\xef\xbb\xbf"):
@@ -193,7 +195,7 @@ def parse_interval_file(
         header_out.append(header.rstrip(b"\r\n"))
     ncols = positions[-1]
     wanted = positions[:-1]
-    state = ParseState(lookup=lookup, today=timegrid.day_num(today))
+    state = ParseState(lookup=lookup, today=timegrid.day_num(today), max_revision=max_revision)
     next_line = 2
     pending = rest
     while True:
@@ -334,6 +336,11 @@ def _parse_chunk(chunk: bytes, first_line: int, ncols: int, wanted: list[int], s
     rev = rev_of[rdate.indices] if len(rev_of) else np.zeros(nrows, np.int64)
     if len(revok_of):
         mark(~revok_of[rdate.indices], "bad_revision")
+    dated = np.flatnonzero(code == 0)
+    if dated.size:
+        out = np.zeros(nrows, dtype=bool)
+        out[dated] = ~revision_in_range(rev[dated], day[dated], state.max_revision)
+        mark(out, "revision_out_of_range")
 
     code[blank] = 0
     accept = (code == 0) & ~blank
@@ -390,7 +397,7 @@ def _detail(name: str, r: int, cols: list[_Dict], state: ParseState) -> str:
         return f"{base}: {_text(flag, r)!r}"
     if name == "bad_channel":
         return f"{base}: {_text(chan, r)!r}"
-    if name == "bad_revision":
+    if name in ("bad_revision", "revision_out_of_range"):
         return f"{base}: {_text(rdate, r)!r}"
     return base
 

@@ -3,12 +3,14 @@ merge with the stored days per interval (a later revision wins), write the days 
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from typing import BinaryIO
 
 import numpy as np
+from django.conf import settings
 
 from usage import codec, storage
 from usage.ingest.batch import Batch
@@ -63,7 +65,11 @@ def load_intervals(report: IngestFile, stream: BinaryIO, *, tdu: Tdu, today: dat
     reasons: Counter = Counter()
     header_holder: list[bytes] = []
     batch: Batch
-    for batch in parse_interval_file(stream, lookup=EsiidLookup(tdu), today=today, header_out=header_holder):
+    max_revision = int(time.time()) + settings.INGEST_REVISION_MAX_AHEAD_HOURS * 3600
+    batches = parse_interval_file(
+        stream, lookup=EsiidLookup(tdu), today=today, header_out=header_holder, max_revision=max_revision
+    )
+    for batch in batches:
         rows += batch.rows
         if batch.rejects:  # written as they come (same transaction): memory stays bounded for bad files
             reasons.update(r[1] for r in batch.rejects)

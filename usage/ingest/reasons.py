@@ -16,6 +16,7 @@ ROW_REASONS: dict[str, str] = {
     "bad_flag": "ESTIMATED_ACTUAL is not A or E",
     "bad_channel": "CONSUMPTION_SURPLUSGENERATION is not Consumption or Surplus Generation",
     "bad_revision": "REVISION_DATE is not a valid MM/DD/YYYY HH:MM:SS time",
+    "revision_out_of_range": "REVISION_DATE is before the start of USAGE_DATE or too far after the load time",
     "duplicate_conflict": "The same interval appears again in the file with the same revision time "
     "and a different value",
 }
