@@ -112,3 +112,31 @@ def test_revision_a_little_ahead_is_fine_but_not_past_the_setting(oncor, tmp_pat
     rows = [r.replace(",A,", ",E,") for r in rows]  # other bytes: not a duplicate of the first file
     report = ingest_file(path=write_file(tmp_path, rows, tag="b"))
     assert report.rejected_by_reason == {"revision_out_of_range": 96}
+
+
+def test_rejects_are_counted_exactly_but_sampled(oncor, tmp_path, settings):
+    settings.INGEST_REJECT_SAMPLES = 5
+    good = day_rows(ESI_1, DAY)
+    unknown = day_rows("10443720000000009", DAY) * 3  # 288 unknown_esiid
+    bad_kwh = [r.replace(",0.", ",x.") for r in good if ",0." in r]
+    # the same interval twice at the same revision with another value: both copies are conflicts
+    conflicts = [r.replace(",A,", ",E,") for r in day_rows(ESI_1, date(2025, 7, 2))] + day_rows(
+        ESI_1, date(2025, 7, 2)
+    )
+    report = ingest_file(path=write_file(tmp_path, good + unknown + bad_kwh + conflicts))
+    assert report.rejected_by_reason == {
+        "unknown_esiid": 288,
+        "bad_kwh": len(bad_kwh),
+        "duplicate_conflict": 192,
+    }
+    assert report.rows == report.stored + report.superseded + report.rejected
+    by_reason = {}
+    for reason, line, raw in report.rejected_rows.values_list("reason", "line_number", "raw"):
+        by_reason.setdefault(reason, []).append((line, raw))
+    assert {k: len(v) for k, v in by_reason.items()} == {
+        "unknown_esiid": 5,
+        "bad_kwh": 5,
+        "duplicate_conflict": 5,
+    }
+    assert [line for line, _ in sorted(by_reason["unknown_esiid"])] == [98, 99, 100, 101, 102]
+    assert all(raw for _, raw in by_reason["duplicate_conflict"])

@@ -27,6 +27,8 @@ class Batch:
     line: np.ndarray  # int64: line number in the file (header = 1)
     rows: int = 0  # non-blank data lines read in this chunk
     rejects: list[tuple[int, str, str, str]] = field(default_factory=list)  # line, code, message, raw
+    # every reject of the chunk by reason (exact); ``rejects`` holds only the samples the state allowed
+    reject_counts: dict[str, int] = field(default_factory=dict)
 
 
 def occurrence_by_end(slot_of: np.ndarray, end_tab: np.ndarray, start: int, end: int) -> int | None:
@@ -93,8 +95,12 @@ class ParseState:
     """What the parse of one file remembers from chunk to chunk: resolved ESI IDs, decoded dates and
     revision hours, day tables, and how often each fall-back hour's start was seen."""
 
-    def __init__(self, *, lookup: Lookup, today: int, max_revision: int | None = None):
+    def __init__(
+        self, *, lookup: Lookup, today: int, max_revision: int | None = None, samples: int | None = None
+    ):
         self.lookup = lookup
+        self.samples = samples  # rejected rows kept per reason per file (None: all)
+        self.sampled: dict[str, int] = {}
         self.today = today
         self.max_revision = max_revision  # Unix seconds; a later REVISION_DATE is out of range
         self.esiids: dict[bytes, tuple[int, int, str | None, int]] = {}  # raw -> premise, code, msg, install
@@ -103,6 +109,15 @@ class ParseState:
         self.rev_cache: dict[int, tuple[int, bool]] = {}
         self.days = DayTables()
         self.fallback_seen: dict[tuple[int, int, int, int], int] = {}
+
+    def take_samples(self, name: str, n: int) -> int:
+        """How many of ``n`` more rejects of reason ``name`` are kept as sample rows."""
+        if self.samples is None:
+            return n
+        got = self.sampled.get(name, 0)
+        k = max(0, min(n, self.samples - got))
+        self.sampled[name] = got + k
+        return k
 
     def resolve(self, norms: list[str]) -> list[tuple[int, int, str | None, int]]:
         """Premise, reject code (0 = fine), message and install day of each normalised ESI ID."""

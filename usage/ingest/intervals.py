@@ -177,11 +177,13 @@ def parse_interval_file(
     chunk_bytes: int = CHUNK_BYTES,
     header_out: list[bytes] | None = None,
     max_revision: int | None = None,
+    samples: int | None = None,
 ) -> Iterator[Batch]:
     """Yield one Batch per chunk of the file. Raises FileRejected for a file-level problem (possibly
     after some batches: the caller applies a file all or nothing). The header line is appended to
     ``header_out`` when given. A ``REVISION_DATE`` before the start of its ``USAGE_DATE`` or later than
-    ``max_revision`` (Unix seconds) is rejected as ``revision_out_of_range``."""
+    ``max_revision`` (Unix seconds) is rejected as ``revision_out_of_range``. With ``samples``, only that
+    many rejected rows per reason are returned as rows (``Batch.reject_counts`` counts them all)."""
     chunks = line_chunks(stream, chunk_bytes)
     first = next(chunks, b"")
     if first.startswith(b"\xef\xbb\xbf"):
@@ -195,7 +197,9 @@ def parse_interval_file(
         header_out.append(header.rstrip(b"\r\n"))
     ncols = positions[-1]
     wanted = positions[:-1]
-    state = ParseState(lookup=lookup, today=timegrid.day_num(today), max_revision=max_revision)
+    state = ParseState(
+        lookup=lookup, today=timegrid.day_num(today), max_revision=max_revision, samples=samples
+    )
     next_line = 2
     pending = rest
     while True:
@@ -357,23 +361,50 @@ def _parse_chunk(chunk: bytes, first_line: int, ncols: int, wanted: list[int], s
     )
     rejected_idx = np.flatnonzero(code != 0)
     if bad or rejected_idx.size:
-        raw_lines = chunk.split(b"\n")
-
-        def raw_of(line_no: int) -> str:
-            return raw_lines[line_no - first_line].rstrip(b"\r").decode("utf-8", "replace")
-
-        for b in bad:
-            line_no = b + first_line - 1
-            batch.rejects.append(
-                (line_no, "malformed", f"Expected {ncols} comma-separated fields", raw_of(line_no))
-            )
-        for r in rejected_idx.tolist():
-            name = CODES[int(code[r]) - 1]
-            line_no = int(lines[r])
-            detail = _detail(name, r, cols, state)
-            batch.rejects.append((line_no, name, detail, raw_of(line_no)))
-        batch.rejects.sort(key=lambda t: t[0])
+        _add_rejects(batch, chunk, first_line, ncols, bad, (rejected_idx, code, lines), cols, state)
     return batch, nlines
+
+
+def _add_rejects(
+    batch: Batch,
+    chunk: bytes,
+    first_line: int,
+    ncols: int,
+    bad: list[int],
+    coded: tuple[np.ndarray, np.ndarray, np.ndarray],
+    cols: list[_Dict],
+    state: ParseState,
+) -> None:
+    """Count every reject of the chunk by reason and keep the samples the state allows (line, code,
+    message, raw), so that a file of millions of bad rows costs counts, not rows."""
+    rejected_idx, code, lines = coded
+    counts: dict[str, int] = {}
+    if bad:
+        counts["malformed"] = len(bad)
+    codes = code[rejected_idx].astype(np.int64)
+    for c in np.unique(codes).tolist():
+        counts[CODES[c - 1]] = counts.get(CODES[c - 1], 0) + int((codes == c).sum())
+    batch.reject_counts = counts
+    raw_lines: list[bytes] | None = None
+
+    def raw_of(line_no: int) -> str:
+        nonlocal raw_lines
+        if raw_lines is None:
+            raw_lines = chunk.split(b"\n")
+        return raw_lines[line_no - first_line].rstrip(b"\r").decode("utf-8", "replace")
+
+    for b in bad[: state.take_samples("malformed", len(bad))]:
+        line_no = b + first_line - 1
+        batch.rejects.append(
+            (line_no, "malformed", f"Expected {ncols} comma-separated fields", raw_of(line_no))
+        )
+    for c in np.unique(codes).tolist():
+        name = CODES[c - 1]
+        rows = rejected_idx[codes == c]
+        for r in rows[: state.take_samples(name, rows.size)].tolist():
+            line_no = int(lines[r])
+            batch.rejects.append((line_no, name, _detail(name, r, cols, state), raw_of(line_no)))
+    batch.rejects.sort(key=lambda t: t[0])
 
 
 def _text(col: _Dict, r: int) -> str:

@@ -67,12 +67,17 @@ def load_intervals(report: IngestFile, stream: BinaryIO, *, tdu: Tdu, today: dat
     batch: Batch
     max_revision = int(time.time()) + settings.INGEST_REVISION_MAX_AHEAD_HOURS * 3600
     batches = parse_interval_file(
-        stream, lookup=EsiidLookup(tdu), today=today, header_out=header_holder, max_revision=max_revision
+        stream,
+        lookup=EsiidLookup(tdu),
+        today=today,
+        header_out=header_holder,
+        max_revision=max_revision,
+        samples=settings.INGEST_REJECT_SAMPLES,
     )
     for batch in batches:
         rows += batch.rows
-        if batch.rejects:  # written as they come (same transaction): memory stays bounded for bad files
-            reasons.update(r[1] for r in batch.rejects)
+        reasons.update(batch.reject_counts)  # exact counts; sample rows only, written as they come
+        if batch.rejects:
             save_rejects(report, batch.rejects)
         if not batch.wh.size:
             continue
@@ -82,12 +87,13 @@ def load_intervals(report: IngestFile, stream: BinaryIO, *, tdu: Tdu, today: dat
     conflict_rejects: list[tuple[int, str, str, str]] = []
     storage.lock_tdu_days(tdu_id=tdu.pk, days=buckets)  # concurrent loads of the same days take turns
     for part in _day_parts(buckets):
-        s, p, c = _apply(part, report.pk)
+        s, p, (n_conflicts, c) = _apply(part, report.pk)
         stored += s
         superseded += p
-        conflict_rejects += c
+        if n_conflicts:
+            reasons["duplicate_conflict"] += n_conflicts
+            conflict_rejects = sorted(conflict_rejects + c)[: settings.INGEST_REJECT_SAMPLES]
     if conflict_rejects:
-        reasons.update(r[1] for r in conflict_rejects)
         save_rejects(report, with_raw_lines(stream, conflict_rejects))
     report.rows = rows
     report.stored = stored
@@ -139,12 +145,15 @@ def _day_parts(buckets: dict[int, dict[str, list[np.ndarray]]]):
             group, size = [], 0
 
 
-def _apply(acc: _Accumulated, file_id: int) -> tuple[int, int, list[tuple[int, str, str, str]]]:
+_Conflicts = tuple[int, list[tuple[int, str, str, str]]]  # how many, and the first (by line) as samples
+
+
+def _apply(acc: _Accumulated, file_id: int) -> tuple[int, int, _Conflicts]:
     """Deduplicate within the file, merge with stored data per interval, write. Returns (stored,
     superseded, conflict rejects)."""
     n = len(acc.wh)
     if not n:
-        return 0, 0, []
+        return 0, 0, (0, [])
     key, superseded, conflict_rejects = _sorted_unique(acc)
     # group into (premise, channel, day)
     dkey = key >> 7
@@ -198,7 +207,7 @@ def _apply(acc: _Accumulated, file_id: int) -> tuple[int, int, list[tuple[int, s
     return stored, superseded, conflict_rejects
 
 
-def _sorted_unique(acc: _Accumulated) -> tuple[np.ndarray, int, list[tuple[int, str, str, str]]]:
+def _sorted_unique(acc: _Accumulated) -> tuple[np.ndarray, int, _Conflicts]:
     """Sort ``acc`` in place by its packed interval key and drop the file's duplicate intervals. Returns
     (key of each kept row, superseded, conflict rejects)."""
     n = len(acc.wh)
@@ -208,13 +217,13 @@ def _sorted_unique(acc: _Accumulated) -> tuple[np.ndarray, int, list[tuple[int, 
     key = ((day_rel << 31 | acc.premise.astype(np.int64)) << 2 | acc.channel.astype(np.int64)) << 7
     key |= acc.slot.astype(np.int64)
     if np.all(key[1:] > key[:-1]):
-        return key, 0, []  # already sorted, no duplicates (the usual TDU file)
+        return key, 0, (0, [])  # already sorted, no duplicates (the usual TDU file)
     order = np.argsort(key, kind="stable")
     key = key[order]
     for name in ("premise", "channel", "day", "slot", "wh", "estimated", "revision", "line"):
         setattr(acc, name, getattr(acc, name)[order])
     superseded = 0
-    conflict_rejects: list[tuple[int, str, str, str]] = []
+    conflict_rejects: _Conflicts = (0, [])
     dup = np.zeros(n, dtype=bool)
     same = key[1:] == key[:-1]
     dup[1:] |= same
@@ -279,5 +288,6 @@ def _resolve_duplicates(acc: _Accumulated, key: np.ndarray, dup: np.ndarray):
     rejected_rows = o[in_conflict & at_top]
     superseded = int(len(o) - winners.sum() - len(rejected_rows))
     msg = ROW_REASONS["duplicate_conflict"]
-    rejects = [(int(acc.line[r]), "duplicate_conflict", msg, "") for r in rejected_rows.tolist()]
-    return keep, superseded, rejects
+    first_lines = np.sort(acc.line[rejected_rows])[: settings.INGEST_REJECT_SAMPLES]
+    rejects = [(int(line), "duplicate_conflict", msg, "") for line in first_lines.tolist()]
+    return keep, superseded, (len(rejected_rows), rejects)
