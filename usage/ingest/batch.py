@@ -26,6 +26,7 @@ class Batch:
     revision: np.ndarray  # int64: Unix seconds
     line: np.ndarray  # int64: line number in the file (header = 1)
     rows: int = 0  # non-blank data lines read in this chunk
+    blank: int = 0  # blank lines in this chunk (not rows)
     rejects: list[tuple[int, str, str, str]] = field(default_factory=list)  # line, code, message, raw
     # every reject of the chunk by reason (exact); ``rejects`` holds only the samples the state allowed
     reject_counts: dict[str, int] = field(default_factory=dict)
@@ -76,6 +77,21 @@ def revision_in_range(revision: np.ndarray, day: np.ndarray, max_revision: int |
     if max_revision is not None:
         ok &= revision <= max_revision
     return ok
+
+
+def empty_batch(blank: int = 0) -> Batch:
+    z = np.zeros(0, dtype=np.int64)
+    return Batch(
+        premise_id=z,
+        channel=z.astype(np.int8),
+        day=z.astype(np.int32),
+        slot=z.astype(np.int16),
+        wh=z,
+        estimated=z.astype(bool),
+        revision=z,
+        line=z,
+        blank=blank,
+    )
 
 
 class DayTables:

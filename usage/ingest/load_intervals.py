@@ -16,8 +16,9 @@ from usage import codec, storage
 from usage.ingest.batch import Batch
 from usage.ingest.intervals import parse_interval_file
 from usage.ingest.lookup import EsiidLookup
-from usage.ingest.reasons import ROW_REASONS
+from usage.ingest.reasons import ROW_REASONS, FileRejected
 from usage.ingest.rejects import save_rejects, with_raw_lines
+from usage.ingest.source import SizeLimits
 from usage.models import IngestFile, Tdu
 from usage.storage.days import gather_ranges
 
@@ -73,9 +74,14 @@ def load_intervals(report: IngestFile, stream: BinaryIO, *, tdu: Tdu, today: dat
         header_out=header_holder,
         max_revision=max_revision,
         samples=settings.INGEST_REJECT_SAMPLES,
+        limits=size_limits(),
     )
+    blank = 0
     for batch in batches:
         rows += batch.rows
+        blank += batch.blank
+        if rows > settings.INGEST_MAX_ROWS:
+            raise FileRejected("too_many_rows", f"more than {settings.INGEST_MAX_ROWS:,} rows")
         reasons.update(batch.reject_counts)  # exact counts; sample rows only, written as they come
         if batch.rejects:
             save_rejects(report, batch.rejects)
@@ -83,6 +89,7 @@ def load_intervals(report: IngestFile, stream: BinaryIO, *, tdu: Tdu, today: dat
             continue
         _add_to_buckets(buckets, batch)
     report.header = header_holder[0].decode("utf-8", "replace") if header_holder else ""
+    check_shares(rows=rows, blank=blank, reasons=reasons)
     stored = superseded = 0
     conflict_rejects: list[tuple[int, str, str, str]] = []
     storage.lock_tdu_days(tdu_id=tdu.pk, days=buckets)  # concurrent loads of the same days take turns
@@ -102,6 +109,31 @@ def load_intervals(report: IngestFile, stream: BinaryIO, *, tdu: Tdu, today: dat
     report.rejected_by_reason = dict(reasons.most_common())
     if report.rows != report.stored + report.superseded + report.rejected:  # pragma: no cover - invariant
         raise RuntimeError(f"ingest totals do not add up for {report.name}")
+
+
+def size_limits() -> SizeLimits:
+    return SizeLimits(
+        max_bytes=settings.INGEST_MAX_BYTES,
+        max_ratio=settings.INGEST_MAX_GZIP_RATIO,
+        ratio_min_bytes=settings.INGEST_RATIO_MIN_BYTES,
+    )
+
+
+def check_shares(*, rows: int, blank: int, reasons: Counter) -> None:
+    """Refuse a file that is mostly blank lines or mostly rejected rows (past INGEST_SHARE_MIN_LINES lines,
+    so small files always load what they can)."""
+    lines = rows + blank
+    if lines < settings.INGEST_SHARE_MIN_LINES:
+        return
+    if blank * 100 > settings.INGEST_MAX_BLANK_PERCENT * lines:
+        raise FileRejected("mostly_blank", f"{blank:,} of {lines:,} lines are blank")
+    rejected = sum(reasons.values())
+    if rows and rejected * 100 > settings.INGEST_MAX_REJECT_PERCENT * rows:
+        raise FileRejected(
+            "mostly_rejected",
+            f"{rejected:,} of {rows:,} rows are rejected",
+            counts=dict(reasons.most_common()),
+        )
 
 
 def _add_to_buckets(buckets: dict[int, dict[str, list[np.ndarray]]], batch: Batch) -> None:

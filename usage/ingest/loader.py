@@ -266,7 +266,7 @@ def _failed(*, name, sha, size, received, tdu, exc: FileRejected, started: float
         finished_at=timezone.now(),
         status=IngestFile.Status.FAILED,
         message=exc.message,
-        rejected_by_reason={exc.code: 0},
+        rejected_by_reason={exc.code: 0, **exc.counts},
         seconds=(time.perf_counter() - started) if started else 0.0,
     )
 
