@@ -140,3 +140,35 @@ def test_rejects_are_counted_exactly_but_sampled(oncor, tmp_path, settings):
     }
     assert [line for line, _ in sorted(by_reason["unknown_esiid"])] == [98, 99, 100, 101, 102]
     assert all(raw for _, raw in by_reason["duplicate_conflict"])
+
+
+def test_a_large_day_is_merged_in_parts_of_whole_premises(oncor, tmp_path, monkeypatch):
+    from tests.helpers.ingest import ESI_2
+    from usage import storage
+    from usage.ingest import load_intervals
+    from usage.models import Premise
+
+    monkeypatch.setattr(load_intervals, "PART_READINGS", 100)
+    make_premise(ESI_2, oncor)
+    make_premise("10443720000000003", oncor)
+    rows = []
+    for esi in ("10443720000000003", ESI_1, ESI_2):  # not in premise order
+        rows += day_rows(esi, DAY)
+    rows += [r.replace(",07:37:", ",08:37:") for r in day_rows(ESI_1, DAY)[:10]]  # later revisions
+    report = ingest_file(path=write_file(tmp_path, rows))
+    assert (report.stored, report.superseded, report.rejected) == (288, 10, 0), report.message
+    for esi in ("10443720000000003", ESI_1, ESI_2):
+        pid = Premise.objects.get(esiid=esi).pk
+        got = storage.read_channel_days(premise_id=pid, channel=1, start=DAY, end=DAY)
+        assert got.values_wh.size == 96 and not got.missing.any()
+
+
+def test_one_meter_day_repeated_past_reason_is_refused(oncor, tmp_path, monkeypatch):
+    from usage.ingest import load_intervals
+
+    monkeypatch.setattr(load_intervals, "PART_READINGS", 100)
+    monkeypatch.setattr(load_intervals, "MAX_ROWS_PER_METER_DAY", 150)
+    report = ingest_file(path=write_file(tmp_path, day_rows(ESI_1, DAY) * 2))
+    assert report.status == IngestFile.Status.FAILED
+    assert report.rejected_by_reason == {"too_many_rows": 0}
+    assert "one meter on one day" in report.message

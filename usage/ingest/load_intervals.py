@@ -92,7 +92,8 @@ def load_intervals(report: IngestFile, stream: BinaryIO, *, tdu: Tdu, today: dat
     check_shares(rows=rows, blank=blank, reasons=reasons)
     stored = superseded = 0
     conflict_rejects: list[tuple[int, str, str, str]] = []
-    storage.lock_tdu_days(tdu_id=tdu.pk, days=buckets)  # concurrent loads of the same days take turns
+    # concurrent loads of the same premises and days take turns; parts of a TDU-day run side by side
+    storage.lock_tdu_day_premises(tdu_id=tdu.pk, ranges=_premise_ranges(buckets))
     for part in _day_parts(buckets):
         s, p, (n_conflicts, c) = _apply(part, report.pk)
         stored += s
@@ -136,6 +137,15 @@ def check_shares(*, rows: int, blank: int, reasons: Counter) -> None:
         )
 
 
+def _premise_ranges(buckets: dict[int, dict[str, list[np.ndarray]]]) -> dict[int, tuple[int, int]]:
+    """Each day's lowest and highest premise id."""
+    return {
+        d: (min(int(a.min()) for a in b["premise"]), max(int(a.max()) for a in b["premise"]))
+        for d, b in buckets.items()
+        if b["premise"]
+    }
+
+
 def _add_to_buckets(buckets: dict[int, dict[str, list[np.ndarray]]], batch: Batch) -> None:
     """Append a batch's accepted readings to the buckets of their local days (once per batch)."""
     if int(batch.premise_id.max()) >= 2**31 or int(batch.line.max()) >= 2**32:  # pragma: no cover
@@ -154,27 +164,61 @@ def _add_to_buckets(buckets: dict[int, dict[str, list[np.ndarray]]], batch: Batc
 
 
 PART_READINGS = 1_000_000
+# a meter-day has at most 100 intervals on 2 channels; more rows than this for one meter on one day in one
+# file is no delivery (say, one row repeated millions of times) and would defeat the bounded merge
+MAX_ROWS_PER_METER_DAY = 20_000
 
 
 def _day_parts(buckets: dict[int, dict[str, list[np.ndarray]]]):
-    """Whole days, a few at a time (about PART_READINGS readings), as arrays; each day's buffers are
-    released once handed over, so memory stays near the compact size of the file's readings."""
+    """Whole days, a few at a time (about PART_READINGS readings), as arrays; a larger day (one part of a
+    TDU-day) is cut into ranges of whole premises instead. Each day's buffers are released once handed over,
+    so memory stays near the compact size of the file's readings."""
     days = sorted(buckets)
     group: list[int] = []
     size = 0
     for i, d in enumerate(days):
+        day_size = sum(len(a) for a in buckets[d]["wh"])
+        if day_size > PART_READINGS:
+            yield from _premise_parts(_take([d], buckets))
+            continue
         group.append(d)
-        size += sum(len(a) for a in buckets[d]["wh"])
+        size += day_size
         if size >= PART_READINGS or i == len(days) - 1:
-            part = {}
-            for name in _FIELDS:
-                part[name] = _concat([a for g in group for a in buckets[g][name]], _DTYPES[name])
-                for g in group:
-                    buckets[g][name].clear()
-            for g in group:
-                del buckets[g]
-            yield _Accumulated(**part)
+            yield _take(group, buckets)
             group, size = [], 0
+    if group:
+        yield _take(group, buckets)
+
+
+def _take(group: list[int], buckets: dict[int, dict[str, list[np.ndarray]]]) -> _Accumulated:
+    part = {}
+    for name in _FIELDS:
+        part[name] = _concat([a for g in group for a in buckets[g][name]], _DTYPES[name])
+        for g in group:
+            buckets[g][name].clear()
+    for g in group:
+        del buckets[g]
+    return _Accumulated(**part)
+
+
+def _premise_parts(acc: _Accumulated):
+    """One large day cut into parts of whole premises of about PART_READINGS readings."""
+    premise = acc.premise
+    order = None if np.all(premise[1:] >= premise[:-1]) else np.argsort(premise, kind="stable")
+    sorted_premise = premise if order is None else premise[order]
+    bounds = np.flatnonzero(sorted_premise[1:] != sorted_premise[:-1]) + 1
+    edges = np.concatenate(([0], bounds, [len(sorted_premise)]))
+    longest = int(np.diff(edges).max())
+    if longest > MAX_ROWS_PER_METER_DAY:
+        raise FileRejected(
+            "too_many_rows", f"{longest:,} rows for one meter on one day (at most {MAX_ROWS_PER_METER_DAY:,})"
+        )
+    del sorted_premise, bounds
+    cuts = edges[np.searchsorted(edges, np.arange(PART_READINGS, len(premise), PART_READINGS))]
+    cuts = np.unique(np.concatenate(([0], cuts, [len(premise)])))
+    for lo, hi in zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True):
+        sel = slice(lo, hi) if order is None else order[lo:hi]
+        yield _Accumulated(**{name: getattr(acc, name)[sel] for name in _FIELDS})
 
 
 _Conflicts = tuple[int, list[tuple[int, str, str, str]]]  # how many, and the first (by line) as samples
