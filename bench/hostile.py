@@ -11,6 +11,7 @@ others. Files:
 - row-gz: a gzip of one valid row repeated to 2 GiB;
 - bad-gz: a gzip of one bad row repeated to 2 GiB;
 - blank-plain: 256 MiB of blank lines, plain;
+- row-plain: one valid row repeated to 2 GiB, plain (no ratio to catch it);
 - valid-plain: 1 GiB of distinct valid rows (400 meters x about 330 days), plain: it loads.
 """
 
@@ -149,6 +150,7 @@ def main() -> None:
         "row-gz": lambda p: _write(p, valid, 2 * GIB, gz=True),
         "bad-gz": lambda p: _write(p, bad, 2 * GIB, gz=True),
         "blank-plain": lambda p: _write(p, b"\n", 256 * MIB, gz=False),
+        "row-plain": lambda p: _write(p, valid, 2 * GIB, gz=False),
         "valid-plain": lambda p: _valid_plain(p, GIB),
     }
     with tempfile.TemporaryDirectory(dir=args.keep) as tmp:

@@ -68,11 +68,13 @@ def _refused(path, reason, env=None, seconds=20.0):
         ("blank-gz-noratio", True, b"\n", 40 * MB, {"INGEST_MAX_GZIP_RATIO": "100000"}, "mostly_blank"),
         # plain file of blank lines
         ("blank-plain", False, b"\r\n", 16 * MB, {}, "mostly_blank"),
-        # one valid row repeated, gzip: the ratio refuses it; without the ratio, the row limit
-        ("row-gz", True, GOOD_ROW, 2_000_000, {"INGEST_MAX_ROWS": "10000000"}, "gzip_ratio"),
+        # one valid row repeated, gzip: one meter-day past its bound (20,000 rows) refuses it first
+        ("row-gz", True, GOOD_ROW, 2_000_000, {"INGEST_MAX_ROWS": "10000000"}, "too_many_rows"),
         ("row-gz-rows", True, GOOD_ROW, 400_000, {"INGEST_MAX_GZIP_RATIO": "100000"}, "too_many_rows"),
-        # plain valid rows past the expanded-bytes limit
-        ("rows-plain", False, GOOD_ROW, 700_000, {"INGEST_MAX_ROWS": "10000000"}, "too_large"),
+        # one valid row repeated, plain (no ratio): one meter-day past its bound, refused before the copies pile up
+        ("row-plain", False, GOOD_ROW, 300_000, {"INGEST_MAX_ROWS": "10000000"}, "too_many_rows"),
+        # plain rows past the expanded-bytes limit
+        ("rows-plain", False, BAD_ROW, 700_000, {"INGEST_MAX_ROWS": "10000000"}, "too_large"),
         # one bad row repeated: ratio; plain and under the limits: mostly rejected
         ("bad-gz", True, BAD_ROW, 2_000_000, {"INGEST_MAX_ROWS": "10000000"}, "gzip_ratio"),
         ("bad-plain", False, BAD_ROW, 150_000, {}, "mostly_rejected"),

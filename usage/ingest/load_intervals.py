@@ -77,6 +77,7 @@ def load_intervals(report: IngestFile, stream: BinaryIO, *, tdu: Tdu, today: dat
         limits=size_limits(),
     )
     blank = 0
+    meter_days: dict[int, int] = {}
     for batch in batches:
         rows += batch.rows
         blank += batch.blank
@@ -87,6 +88,7 @@ def load_intervals(report: IngestFile, stream: BinaryIO, *, tdu: Tdu, today: dat
             save_rejects(report, batch.rejects)
         if not batch.wh.size:
             continue
+        _count_meter_days(meter_days, batch)
         _add_to_buckets(buckets, batch)
     report.header = header_holder[0].decode("utf-8", "replace") if header_holder else ""
     check_shares(rows=rows, blank=blank, reasons=reasons)
@@ -144,6 +146,25 @@ def _premise_ranges(buckets: dict[int, dict[str, list[np.ndarray]]]) -> dict[int
         for d, b in buckets.items()
         if b["premise"]
     }
+
+
+def _count_meter_days(counts: dict[int, int], batch: Batch) -> None:
+    """Count accepted rows per meter-day as they come, and refuse the file as soon as one meter-day has
+    more than MAX_ROWS_PER_METER_DAY (one row repeated millions of times), before its copies fill memory.
+    Counted by runs of equal (day, premise), so a file in meter order costs a few numpy passes a chunk."""
+    key = (batch.day.astype(np.int64) << 32) | batch.premise_id.astype(np.int64)
+    starts = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
+    lengths = np.diff(np.append(starts, len(key)))
+    keys, inverse = np.unique(key[starts], return_inverse=True)
+    sums = np.bincount(inverse.reshape(-1), weights=lengths).astype(np.int64)
+    for k, n in zip(keys.tolist(), sums.tolist(), strict=True):
+        total = counts.get(k, 0) + n
+        counts[k] = total
+        if total > MAX_ROWS_PER_METER_DAY:
+            raise FileRejected(
+                "too_many_rows",
+                f"{total:,} rows for one meter on one day (at most {MAX_ROWS_PER_METER_DAY:,})",
+            )
 
 
 def _add_to_buckets(buckets: dict[int, dict[str, list[np.ndarray]]], batch: Batch) -> None:
