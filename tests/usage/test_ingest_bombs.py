@@ -55,6 +55,7 @@ def _refused(path, reason, env=None, seconds=20.0):
     assert reason in report.rejected_by_reason, (report.rejected_by_reason, out)
     assert took < seconds, (took, out)
     assert rss < RSS_BOUND_MB, rss
+    print(f"{path.name}: {reason} in {took:.2f} s, peak RSS {rss:.0f} MB")  # the figures, with -s
     return report, took, rss
 
 
