@@ -36,6 +36,11 @@ app.conf.beat_schedule["thirdparty-webhook-retries"] = {
     "task": "thirdparty.tasks.webhook_retry_due",
     "schedule": 60.0,
 }
+# data.available of loads whose announcement could not be enqueued at commit (broker down)
+app.conf.beat_schedule["thirdparty-data-available-sweep"] = {
+    "task": "thirdparty.tasks.data_available_sweep",
+    "schedule": 120.0,
+}
 app.conf.beat_schedule["thirdparty-expire-agreements"] = {
     "task": "thirdparty.tasks.agreements_expire",
     "schedule": 300.0,

@@ -240,6 +240,16 @@ INTERVAL_RETENTION_YEARS = envint("INTERVAL_RETENTION_YEARS", 7)
 # Interval compaction leaves days younger than this as day rows (usage.storage.compact_months).
 INTERVAL_SETTLE_DAYS = envint("INTERVAL_SETTLE_DAYS", 45)
 SMT_INBOX_DIR = Path(envstr("SMT_INBOX_DIR", str(VAR_DIR / "inbox")))
+# Bounded work per TDU file (docs/ingest.md, "Limits"): a file past a limit is refused with a file-level reason.
+INGEST_MAX_BYTES = envint("INGEST_MAX_BYTES", 3 * 1024**3)  # expanded (decompressed) bytes
+INGEST_MAX_ROWS = envint("INGEST_MAX_ROWS", 30_000_000)  # 28 bytes a reading held: under 1 GB
+INGEST_MAX_GZIP_RATIO = envint("INGEST_MAX_GZIP_RATIO", 40)  # expanded / compressed bytes
+INGEST_RATIO_MIN_BYTES = envint("INGEST_RATIO_MIN_BYTES", 64 * 1024**2)  # the ratio counts past this size
+INGEST_SHARE_MIN_LINES = envint("INGEST_SHARE_MIN_LINES", 100_000)  # blank/reject shares count past this
+INGEST_MAX_BLANK_PERCENT = envint("INGEST_MAX_BLANK_PERCENT", 50)  # of the lines
+INGEST_MAX_REJECT_PERCENT = envint("INGEST_MAX_REJECT_PERCENT", 90)  # of the rows
+INGEST_REJECT_SAMPLES = envint("INGEST_REJECT_SAMPLES", 1000)  # rejected rows kept per reason per file
+INGEST_REVISION_MAX_AHEAD_HOURS = envint("INGEST_REVISION_MAX_AHEAD_HOURS", 24)  # after the load time
 REGISTRATION_CODE_KEY = envstr("REGISTRATION_CODE_KEY")
 REGISTRATION_CODE_LENGTH = envint("REGISTRATION_CODE_LENGTH", 10)
 

@@ -1,6 +1,8 @@
 """What thirdparty does when lower layers announce something, and when who-may-see-what changes
 (connected in ThirdpartyConfig.ready)."""
 
+import logging
+
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
@@ -14,6 +16,9 @@ from thirdparty.services.agreements import agreements_end_by_move_out, agreement
 from thirdparty.services.onboarding import organization_follow_rep_merge
 from thirdparty.tasks import data_available_for_file
 from usage.models import IngestFile
+
+log = logging.getLogger(__name__)
+PENDING_NOTE = "data.available is queued for the announcement sweep (the broker was unreachable)"
 
 # Saving or deleting any of these changes who may see what: the access cache (thirdparty.access) is voided.
 ACCESS_MODELS = (
@@ -65,5 +70,19 @@ def announce_new_data(sender, instance, created, **kwargs):
         return
     if not instance.finished_at or instance.stored == 0:
         return
-    file_id = instance.pk
-    transaction.on_commit(lambda: data_available_for_file.delay(file_id))
+    transaction.on_commit(lambda: enqueue_data_available(instance))
+
+
+def enqueue_data_available(report: IngestFile) -> bool:
+    """Enqueue the announcement of a committed load. The load is stored whatever happens here: when the
+    broker cannot take the task, the file stays unannounced (``announced_at`` empty) and the sweep
+    (``thirdparty.tasks.data_available_sweep``) sends it later; the report says so."""
+    try:
+        data_available_for_file.delay(report.pk)
+    except Exception:  # noqa: BLE001 - any broker or transport error: the load is committed, the sweep announces it
+        log.warning("could not enqueue data.available for ingest file %s", report.pk, exc_info=True)
+        note = f"{report.message} {PENDING_NOTE}".strip() if report.message else PENDING_NOTE
+        IngestFile.objects.filter(pk=report.pk).update(message=note)
+        report.message = note
+        return False
+    return True

@@ -131,6 +131,12 @@ class IngestFile(models.Model):
     seconds = models.FloatField(default=0)
     duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL)
     header = models.TextField(blank=True, help_text="The file's header line, to re-apply rejected rows.")
+    announced_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When data.available was sent for this file; empty while the announcement is pending "
+        "(a sweep sends it when the broker was unreachable at load time).",
+    )
 
     class Meta:
         ordering = ["-received_at", "-id"]

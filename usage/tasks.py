@@ -90,9 +90,14 @@ def load_inbox_file(path: str) -> dict:
     target = _free_name(folder, source.name)
     shutil.move(str(source), target)
     log.info(
-        "ingested %s: %s, %s stored, %s rejected", source.name, report.status, report.stored, report.rejected
+        "ingested %s: %s, %s stored, %s rejected%s",
+        source.name,
+        report.status,
+        report.stored,
+        report.rejected,
+        f" ({report.message})" if report.message else "",
     )
-    return {"path": str(target), "status": report.status, "report": report.pk}
+    return {"path": str(target), "status": report.status, "report": report.pk, "message": report.message}
 
 
 @shared_task(

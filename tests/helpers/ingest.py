@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -79,3 +80,61 @@ def write_file(
     path = directory / name
     path.write_bytes(gzip.compress(data) if gz else data)
     return path
+
+
+def stream_file(path: Path, header: str, line: bytes, repeat: int, *, gz: bool, block: int = 1 << 16) -> Path:
+    """Write ``header`` then ``line`` ``repeat`` times, plain or gzip, without holding the file in memory."""
+    with contextlib.ExitStack() as stack:
+        fh = stack.enter_context(path.open("wb"))
+        if gz:
+            fh = stack.enter_context(gzip.GzipFile(fileobj=fh, mode="wb", compresslevel=6))
+        fh.write(header.encode() + b"\n")
+        full, rest = divmod(repeat, block)
+        chunk = line * block
+        for _ in range(full):
+            fh.write(chunk)
+        fh.write(line * rest)
+    return path
+
+
+def run_loader(path: Path, *, env: dict[str, str], timeout: float = 120) -> tuple[int, str, float, float]:
+    """Run ``manage.py load_intervals`` on ``path`` in a child process against the test database (the
+    test must commit its data: ``django_db(transaction=True)``). Returns (exit code, stdout, seconds,
+    peak RSS of the child in MB, from wait4)."""
+    import os
+    import subprocess
+    import sys
+    import time
+    from urllib.parse import quote
+
+    from django.db import connection
+
+    sd = connection.settings_dict
+    auth = quote(sd["USER"] or "") + (f":{quote(sd['PASSWORD'])}" if sd.get("PASSWORD") else "")
+    url = f"postgres://{auth}@{sd['HOST'] or '127.0.0.1'}:{sd['PORT'] or 5432}/{sd['NAME']}"
+    child_env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "smt.settings", **env}
+    child_env.pop("REDIS_URL", None)
+    root = Path(__file__).resolve().parents[2]
+    log = path.with_name(path.name + ".out")
+    started = time.perf_counter()
+    with log.open("wb") as sink:
+        proc = subprocess.Popen(
+            [sys.executable, str(root / "manage.py"), "load_intervals", "--no-progress", str(path)],
+            env=child_env,
+            cwd=root,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = started + timeout
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.perf_counter() > deadline:
+            proc.kill()
+            pid, status, usage = os.wait4(proc.pid, 0)
+            break
+        time.sleep(0.05)
+    seconds = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return proc.returncode, log.read_text("utf-8", "replace"), seconds, usage.ru_maxrss / 1024

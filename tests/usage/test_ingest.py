@@ -269,9 +269,12 @@ def test_atomic_rollback_on_error(oncor, tmp_path, monkeypatch):
         raise RuntimeError("killed")
 
     monkeypatch.setattr(storage, "write_day_blocks", boom)
-    with pytest.raises(RuntimeError):
-        ingest_file(path=path)
-    assert IngestFile.objects.count() == 0
+    failed = ingest_file(path=path)
+    assert failed.status == IngestFile.Status.FAILED and failed.rejected_by_reason == {"internal_error": 0}
+    assert IngestFile.objects.count() == 1
+    from usage.models import IntervalDay
+
+    assert not IntervalDay.objects.exists()
     monkeypatch.undo()
     report = ingest_file(path=path)
     assert report.status == IngestFile.Status.LOADED and report.stored == 96

@@ -38,3 +38,15 @@ def test_report_pages_and_reapply_action(admin_client, tmp_path):
     assert "96 rows now stored, 0 still rejected" in response.content.decode()
     assert RejectedRow.objects.filter(file=report, reapplied_at__isnull=True).count() == 0
     assert IngestFile.objects.count() == 2
+
+
+def test_a_refused_file_shows_its_reason(admin_client, tmp_path, settings):
+    oncor, _ = make_tdus()
+    make_premise(ESI_1, oncor)
+    settings.INGEST_MAX_ROWS = 50
+    report = ingest_file(path=write_file(tmp_path, day_rows(ESI_1, date(2025, 7, 1))))
+    assert report.status == IngestFile.Status.FAILED
+    listing = admin_client.get(reverse("admin:usage_ingestfile_changelist")).content.decode()
+    assert "too_many_rows" in listing
+    detail = admin_client.get(reverse("admin:usage_ingestfile_change", args=[report.pk])).content.decode()
+    assert "more rows than one file may have" in detail

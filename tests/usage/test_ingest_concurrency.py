@@ -143,3 +143,22 @@ def test_compaction_waits_for_a_load_of_a_day_it_compacts(tmp_path, monkeypatch)
     assert IntervalMonth.objects.filter(premise=premise).count() == 1
     day = storage.read_channels(premise_id=premise.pk, start=DAY, end=DAY)[int(Channel.CONSUMPTION)]
     assert day.values_wh[5] == 5555  # the load's revision is in the compacted month
+
+
+@pytest.mark.postgres
+def test_parts_of_one_tdu_day_with_other_meters_load_side_by_side(tmp_path, monkeypatch):
+    from tests.helpers.ingest import ESI_2
+    from usage.storage import locks
+
+    monkeypatch.setattr(locks, "PREMISE_BUCKET_SHIFT", 0)  # one premise per range: ESI_1 and ESI_2 apart
+    oncor, _ = make_tdus()
+    make_premise(ESI_1, oncor)
+    make_premise(ESI_2, oncor)
+    first = write_file(tmp_path, day_rows(ESI_1, DAY), tag="001")
+    second = write_file(tmp_path, day_rows(ESI_2, DAY), tag="002")
+    results, a, b, go = _second_load_while_first_holds(monkeypatch, first, second)
+    b.join(10)
+    assert not b.is_alive() and results["b"].stored == 96  # the other part did not wait for the first
+    go.set()
+    a.join(10)
+    assert results["a"].stored == 96

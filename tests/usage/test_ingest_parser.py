@@ -4,6 +4,7 @@ general parser agree; totals add up."""
 from __future__ import annotations
 
 import gzip
+import io
 from datetime import date, datetime, timedelta
 
 import numpy as np
@@ -184,3 +185,79 @@ def test_columns_in_any_order_and_extra_columns():
 
 def test_spring_and_fall_days_by_timegrid():
     assert np.array_equal(DayTables().get(day_num(date(2025, 3, 9)))[1][7:9], [180, 195])
+
+
+VALID_ROW = b"'10443720000000001,07/01/2025,07/02/2025 07:37:17,00:00,00:15,0.580,A,Consumption"
+FIELD_MUTANTS = [
+    b"",
+    b"9" * 5000,
+    b"-" + b"9" * 5000,
+    b"9" * 5000 + b".5",
+    b"1e308",
+    b"NaN",
+    b"inf",
+    b"12/31/9999 23:59:59",
+    b"01/01/0001 00:00:00",
+    b"00/00/0000",
+    b"99:99",
+    b"'" + b"1" * 4000,
+    b"\x00\xff\xfe",
+    b'"a,b"',
+    b"\r",
+    "é".encode(),
+]
+
+
+@st.composite
+def mutated_files(draw):
+    rows = []
+    for _ in range(draw(st.integers(1, 12))):
+        fields = VALID_ROW.split(b",")
+        for _ in range(draw(st.integers(0, 3))):
+            i = draw(st.integers(0, len(fields) - 1))
+            op = draw(st.sampled_from(["field", "bytes", "drop", "dup"]))
+            if op == "field":
+                fields[i] = draw(st.sampled_from(FIELD_MUTANTS))
+            elif op == "bytes":
+                fields[i] = fields[i] + draw(st.binary(max_size=8))
+            elif op == "drop":
+                fields.pop(i)
+                if not fields:
+                    fields = [b""]
+            else:
+                fields.insert(i, fields[i])
+        rows.append(b",".join(fields))
+        rows.extend([b""] * draw(st.integers(0, 2)))
+    return HEADER.encode() + b"\n" + b"\n".join(rows) + draw(st.sampled_from([b"", b"\n", b"\r\n"]))
+
+
+@given(mutated_files(), st.sampled_from([128, 1 << 16]), st.sampled_from([None, 2]))
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_mutated_rows_never_raise_and_every_row_is_accounted_for(data, chunk_bytes, samples):
+    max_rev = int(datetime(2026, 11, 28, tzinfo=timegrid.MARKET_TZ).timestamp())
+    code = None
+    try:
+        batches = list(
+            intervals.parse_interval_file(
+                io.BytesIO(data),
+                lookup=lookup,
+                today=TODAY,
+                chunk_bytes=chunk_bytes,
+                max_revision=max_rev,
+                samples=samples,
+            )
+        )
+    except FileRejected as exc:
+        code = exc.code
+        batches = []
+    assert code is None or code in FILE_REASONS
+    for b in batches:
+        assert b.rows == len(b.wh) + sum(b.reject_counts.values())
+        assert all(code in ROW_REASONS for _, code, _, _ in b.rejects)
+        assert (b.revision <= max_rev).all()
+    kept = {}
+    for b in batches:
+        for _, code, _, _ in b.rejects:
+            kept[code] = kept.get(code, 0) + 1
+    if samples is not None:
+        assert all(n <= samples for n in kept.values())

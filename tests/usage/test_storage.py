@@ -62,7 +62,7 @@ def test_late_revision_reopens_a_compacted_month(premise, tmp_path):
     late = datetime(2025, 11, 25, 8, 0, tzinfo=MARKET_TZ)
     rows = day_rows(ESI_1, date(2025, 10, 10), revised=late, kwh=lambda s: 5.0)[40:44]
     old = day_rows(
-        ESI_1, date(2025, 10, 11), revised=datetime(2025, 10, 1, tzinfo=MARKET_TZ), kwh=lambda s: 9.0
+        ESI_1, date(2025, 10, 11), revised=datetime(2025, 10, 11, 1, 0, tzinfo=MARKET_TZ), kwh=lambda s: 9.0
     )[0:1]
     report = ingest_file(path=write_file(tmp_path, rows + old, day=date(2025, 10, 10), tag="late"))
     assert (report.stored, report.superseded) == (4, 1)

@@ -16,6 +16,7 @@ class IngestFileAdmin(admin.ModelAdmin):
         "name",
         "tdu",
         "status",
+        "file_reason",
         "received_at",
         "rows",
         "stored",
@@ -23,11 +24,18 @@ class IngestFileAdmin(admin.ModelAdmin):
         "superseded",
         "seconds",
     )
-    list_filter = ("status", "kind", "tdu")
+    list_filter = ("status", "kind", "tdu", "announced_at")
     search_fields = ("name", "sha256")
     date_hierarchy = "received_at"
     readonly_fields = [f.name for f in IngestFile._meta.fields]
     actions = ["reapply_rejected_rows"]
+
+    @admin.display(description="file reason")
+    def file_reason(self, obj):
+        """Why a failed file was refused (its file-level reason code), blank for loaded files."""
+        if obj.status != IngestFile.Status.FAILED:
+            return ""
+        return next(iter(obj.rejected_by_reason or {}), "")
 
     @admin.display(description="rejected rows")
     def rejected_rows_link(self, obj):
@@ -35,7 +43,7 @@ class IngestFileAdmin(admin.ModelAdmin):
         return format_html('<a href="{}">{} rejected rows</a>', url, obj.rejected)
 
     def get_readonly_fields(self, request, obj=None):
-        return [*self.readonly_fields, "rejected_rows_link"]
+        return [*self.readonly_fields, "file_reason", "rejected_rows_link"]
 
     def has_add_permission(self, request):
         return False

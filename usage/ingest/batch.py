@@ -26,7 +26,10 @@ class Batch:
     revision: np.ndarray  # int64: Unix seconds
     line: np.ndarray  # int64: line number in the file (header = 1)
     rows: int = 0  # non-blank data lines read in this chunk
+    blank: int = 0  # blank lines in this chunk (not rows)
     rejects: list[tuple[int, str, str, str]] = field(default_factory=list)  # line, code, message, raw
+    # every reject of the chunk by reason (exact); ``rejects`` holds only the samples the state allowed
+    reject_counts: dict[str, int] = field(default_factory=dict)
 
 
 def occurrence_by_end(slot_of: np.ndarray, end_tab: np.ndarray, start: int, end: int) -> int | None:
@@ -59,6 +62,38 @@ def _day_table(day: int) -> tuple[np.ndarray, np.ndarray, bool]:
     return slot_of, end, n == 100
 
 
+@lru_cache(maxsize=4096)
+def day_start(day: int) -> int:
+    """Unix seconds of the local midnight that starts day number ``day``."""
+    return timegrid.day_start_epoch(timegrid.num_day(day))
+
+
+def revision_in_range(revision: np.ndarray, day: np.ndarray, max_revision: int | None) -> np.ndarray:
+    """Rows whose revision time is not before the start of their local day and, when ``max_revision`` is
+    given, not after it. ``day`` must hold real day numbers."""
+    udays, inv = np.unique(day, return_inverse=True)
+    starts = np.array([day_start(d) for d in udays.tolist()], dtype=np.int64)
+    ok = revision >= starts[inv.reshape(-1)]
+    if max_revision is not None:
+        ok &= revision <= max_revision
+    return ok
+
+
+def empty_batch(blank: int = 0) -> Batch:
+    z = np.zeros(0, dtype=np.int64)
+    return Batch(
+        premise_id=z,
+        channel=z.astype(np.int8),
+        day=z.astype(np.int32),
+        slot=z.astype(np.int16),
+        wh=z,
+        estimated=z.astype(bool),
+        revision=z,
+        line=z,
+        blank=blank,
+    )
+
+
 class DayTables:
     """Slot lookup per local day, built from usage.timegrid (every DST decision is made there)."""
 
@@ -76,15 +111,29 @@ class ParseState:
     """What the parse of one file remembers from chunk to chunk: resolved ESI IDs, decoded dates and
     revision hours, day tables, and how often each fall-back hour's start was seen."""
 
-    def __init__(self, *, lookup: Lookup, today: int):
+    def __init__(
+        self, *, lookup: Lookup, today: int, max_revision: int | None = None, samples: int | None = None
+    ):
         self.lookup = lookup
+        self.samples = samples  # rejected rows kept per reason per file (None: all)
+        self.sampled: dict[str, int] = {}
         self.today = today
+        self.max_revision = max_revision  # Unix seconds; a later REVISION_DATE is out of range
         self.esiids: dict[bytes, tuple[int, int, str | None, int]] = {}  # raw -> premise, code, msg, install
         self.by_norm: dict[str, tuple[int, int, str | None, int]] = {}  # normalised ESI ID -> the same
         self.date_cache: dict[int, int] = {}
         self.rev_cache: dict[int, tuple[int, bool]] = {}
         self.days = DayTables()
         self.fallback_seen: dict[tuple[int, int, int, int], int] = {}
+
+    def take_samples(self, name: str, n: int) -> int:
+        """How many of ``n`` more rejects of reason ``name`` are kept as sample rows."""
+        if self.samples is None:
+            return n
+        got = self.sampled.get(name, 0)
+        k = max(0, min(n, self.samples - got))
+        self.sampled[name] = got + k
+        return k
 
     def resolve(self, norms: list[str]) -> list[tuple[int, int, str | None, int]]:
         """Premise, reject code (0 = fine), message and install day of each normalised ESI ID."""

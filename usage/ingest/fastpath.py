@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from usage.ingest.batch import Batch, ParseState, occurrence_by_end
+from usage.ingest.batch import Batch, ParseState, day_start, occurrence_by_end
 from usage.ingest.fields import NO_DAY, parse_date, parse_revision
 
 _CONSUMPTION = np.frombuffer(b"Consumption", np.uint8)
@@ -105,7 +105,7 @@ def parse_chunk_fast(
     if not (np.all(m[:, 2] == 47) and np.all(m[:, 5] == 47) and _digits_ok(m, [0, 1, 3, 4, 6, 7, 8, 9])):
         return None
     key = _num(m, [6, 7, 8, 9, 0, 1, 3, 4])
-    rs, ro = _runs(key)
+    rs, day_run_of = _runs(key)
     day_runs = []
     for r in rs.tolist():
         k = int(key[r])
@@ -114,7 +114,7 @@ def parse_chunk_fast(
             d = parse_date(m[r].tobytes())
             state.date_cache[k] = d
         day_runs.append(d)
-    day = np.array(day_runs, dtype=np.int64)[ro]
+    day = np.array(day_runs, dtype=np.int64)[day_run_of]
     if np.any(day == NO_DAY) or np.any(day > state.today) or np.any(day < install):
         return None
 
@@ -150,6 +150,10 @@ def parse_chunk_fast(
             return None
         base_runs.append(got[0])
     revision = np.array(base_runs, dtype=np.int64)[ro] + secs
+    if np.any(revision < np.array([day_start(d) for d in day_runs], dtype=np.int64)[day_run_of]):
+        return None
+    if state.max_revision is not None and np.any(revision > state.max_revision):
+        return None
 
     # times HH:MM on the quarter hour
     minutes = []

@@ -27,6 +27,7 @@ Lookup = Callable[[list[str]], list[tuple[int, str | None, str | None, int]]]
 _DATE = re.compile(rb"\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*")
 _REV = re.compile(rb"\s*(\d{1,2})/(\d{1,2})/(\d{4})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*")
 _KWH = re.compile(rb"\s*(\d+)(?:\.(\d{0,3}))?\s*|\s*\.(\d{1,3})\s*")
+KWH_MAX_WHOLE_DIGITS = 7  # 2,000,000 kWh is the largest value taken; longer digit runs are never converted
 _NEG = re.compile(rb"\s*-\s*(\d+(\.\d*)?|\.\d+)\s*")
 
 
@@ -68,11 +69,16 @@ def parse_revision(raw: bytes) -> tuple[int, bool]:
 
 def parse_kwh(raw: bytes) -> tuple[int, int]:
     """(Wh, code): code 0 ok, else a reason code."""
+    if len(raw) > 64:  # bounded before any conversion (Python refuses int() of > 4300 digits)
+        return 0, CODE["bad_kwh"]
     m = _KWH.fullmatch(raw)
     if m:
         if m[3] is not None:
             return int(m[3].ljust(3, b"0")), 0
-        whole = int(m[1])
+        digits = m[1].lstrip(b"0") or b"0"
+        if len(digits) > KWH_MAX_WHOLE_DIGITS:
+            return 0, CODE["bad_kwh"]
+        whole = int(digits)
         if whole > 2_000_000:  # Wh must fit 32 bits; 2 GWh in 15 minutes is no meter
             return 0, CODE["bad_kwh"]
         return whole * 1000 + int((m[2] or b"").ljust(3, b"0") or b"0"), 0

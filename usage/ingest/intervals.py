@@ -22,11 +22,11 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from usage import timegrid
-from usage.ingest.batch import Batch, ParseState, occurrence_by_end
+from usage.ingest.batch import Batch, ParseState, empty_batch, occurrence_by_end, revision_in_range
 from usage.ingest.fastpath import parse_chunk_fast
 from usage.ingest.fields import CODE, CODES, NO_DAY, Lookup, norm_esiid, parse_date, parse_kwh, parse_revision
 from usage.ingest.reasons import ROW_REASONS, FileRejected
-from usage.ingest.source import line_chunks
+from usage.ingest.source import SizeLimits, line_chunks
 
 COLUMNS = (
     "ESIID",
@@ -176,11 +176,17 @@ def parse_interval_file(
     today: date,
     chunk_bytes: int = CHUNK_BYTES,
     header_out: list[bytes] | None = None,
+    max_revision: int | None = None,
+    samples: int | None = None,
+    limits: SizeLimits | None = None,
 ) -> Iterator[Batch]:
     """Yield one Batch per chunk of the file. Raises FileRejected for a file-level problem (possibly
     after some batches: the caller applies a file all or nothing). The header line is appended to
-    ``header_out`` when given."""
-    chunks = line_chunks(stream, chunk_bytes)
+    ``header_out`` when given. A ``REVISION_DATE`` before the start of its ``USAGE_DATE`` or later than
+    ``max_revision`` (Unix seconds) is rejected as ``revision_out_of_range``. With ``samples``, only that
+    many rejected rows per reason are returned as rows (``Batch.reject_counts`` counts them all). Blank
+    lines cost a count (``Batch.blank``); ``limits`` bound the expanded bytes and the gzip ratio."""
+    chunks = line_chunks(stream, chunk_bytes, limits)
     first = next(chunks, b"")
     if first.startswith(b"\xef\xbb\xbf"):
         first = first[3:]
@@ -193,17 +199,58 @@ def parse_interval_file(
         header_out.append(header.rstrip(b"\r\n"))
     ncols = positions[-1]
     wanted = positions[:-1]
-    state = ParseState(lookup=lookup, today=timegrid.day_num(today))
+    state = ParseState(
+        lookup=lookup, today=timegrid.day_num(today), max_revision=max_revision, samples=samples
+    )
     next_line = 2
     pending = rest
     while True:
         if pending:
-            batch, nlines = _parse_chunk(pending, next_line, ncols, wanted, state)
+            kept, line_map, blank, nlines = _drop_blank_lines(pending)
+            if kept:
+                batch, _ = _parse_chunk(kept, next_line, ncols, wanted, state)
+                if line_map is not None:
+                    _renumber(batch, line_map + next_line, next_line)
+                batch.blank += blank
+            else:
+                batch = empty_batch(blank)
             next_line += nlines
             yield batch
         pending = next(chunks, None)
         if pending is None:
             return
+
+
+_BLANK_HINTS = (b"\n\n", b"\n\r\n")
+
+
+def _drop_blank_lines(chunk: bytes) -> tuple[bytes, np.ndarray | None, int, int]:
+    """The chunk without its empty lines (only ``\\r`` or nothing), so that blank lines cost a count and
+    not a parse: (kept bytes, chunk-relative 0-based line index of each kept line or None when nothing
+    was dropped, blank lines dropped, lines in the chunk)."""
+    nlines = chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
+    if not chunk.startswith((b"\n", b"\r\n")) and not any(h in chunk for h in _BLANK_HINTS):
+        return chunk, None, 0, nlines
+    if not chunk.strip(b"\r\n"):
+        return b"", None, nlines, nlines
+    if not chunk.endswith(b"\n"):
+        chunk += b"\n"
+    a = np.frombuffer(chunk, dtype=np.uint8)
+    nl = np.flatnonzero(a == 10)
+    starts = np.empty(nl.size, dtype=np.int64)
+    starts[0] = 0
+    starts[1:] = nl[:-1] + 1
+    length = nl - starts  # without the newline
+    blank = (length == 0) | ((length == 1) & (a[np.maximum(nl - 1, 0)] == 13))
+    keep_lines = np.flatnonzero(~blank)
+    keep_bytes = np.repeat(~blank, length + 1)
+    return a[keep_bytes].tobytes(), keep_lines, int(blank.sum()), nlines
+
+
+def _renumber(batch: Batch, file_line: np.ndarray, first_line: int) -> None:
+    """Line numbers of a batch parsed from a chunk without its blank lines, back to the file's."""
+    batch.line = file_line[batch.line - first_line]
+    batch.rejects = [(int(file_line[ln - first_line]), c, m, r) for ln, c, m, r in batch.rejects]
 
 
 def _parse_chunk(chunk: bytes, first_line: int, ncols: int, wanted: list[int], state: ParseState):
@@ -334,6 +381,11 @@ def _parse_chunk(chunk: bytes, first_line: int, ncols: int, wanted: list[int], s
     rev = rev_of[rdate.indices] if len(rev_of) else np.zeros(nrows, np.int64)
     if len(revok_of):
         mark(~revok_of[rdate.indices], "bad_revision")
+    dated = np.flatnonzero(code == 0)
+    if dated.size:
+        out = np.zeros(nrows, dtype=bool)
+        out[dated] = ~revision_in_range(rev[dated], day[dated], state.max_revision)
+        mark(out, "revision_out_of_range")
 
     code[blank] = 0
     accept = (code == 0) & ~blank
@@ -347,26 +399,54 @@ def _parse_chunk(chunk: bytes, first_line: int, ncols: int, wanted: list[int], s
         revision=rev[accept],
         line=lines[accept],
         rows=int(nrows - blank.sum()) + len(bad),
+        blank=int(blank.sum()),
     )
     rejected_idx = np.flatnonzero(code != 0)
     if bad or rejected_idx.size:
-        raw_lines = chunk.split(b"\n")
-
-        def raw_of(line_no: int) -> str:
-            return raw_lines[line_no - first_line].rstrip(b"\r").decode("utf-8", "replace")
-
-        for b in bad:
-            line_no = b + first_line - 1
-            batch.rejects.append(
-                (line_no, "malformed", f"Expected {ncols} comma-separated fields", raw_of(line_no))
-            )
-        for r in rejected_idx.tolist():
-            name = CODES[int(code[r]) - 1]
-            line_no = int(lines[r])
-            detail = _detail(name, r, cols, state)
-            batch.rejects.append((line_no, name, detail, raw_of(line_no)))
-        batch.rejects.sort(key=lambda t: t[0])
+        _add_rejects(batch, chunk, first_line, ncols, bad, (rejected_idx, code, lines), cols, state)
     return batch, nlines
+
+
+def _add_rejects(
+    batch: Batch,
+    chunk: bytes,
+    first_line: int,
+    ncols: int,
+    bad: list[int],
+    coded: tuple[np.ndarray, np.ndarray, np.ndarray],
+    cols: list[_Dict],
+    state: ParseState,
+) -> None:
+    """Count every reject of the chunk by reason and keep the samples the state allows (line, code,
+    message, raw), so that a file of millions of bad rows costs counts, not rows."""
+    rejected_idx, code, lines = coded
+    counts: dict[str, int] = {}
+    if bad:
+        counts["malformed"] = len(bad)
+    codes = code[rejected_idx].astype(np.int64)
+    for c in np.unique(codes).tolist():
+        counts[CODES[c - 1]] = counts.get(CODES[c - 1], 0) + int((codes == c).sum())
+    batch.reject_counts = counts
+    raw_lines: list[bytes] | None = None
+
+    def raw_of(line_no: int) -> str:
+        nonlocal raw_lines
+        if raw_lines is None:
+            raw_lines = chunk.split(b"\n")
+        return raw_lines[line_no - first_line].rstrip(b"\r").decode("utf-8", "replace")
+
+    for b in bad[: state.take_samples("malformed", len(bad))]:
+        line_no = b + first_line - 1
+        batch.rejects.append(
+            (line_no, "malformed", f"Expected {ncols} comma-separated fields", raw_of(line_no))
+        )
+    for c in np.unique(codes).tolist():
+        name = CODES[c - 1]
+        rows = rejected_idx[codes == c]
+        for r in rows[: state.take_samples(name, rows.size)].tolist():
+            line_no = int(lines[r])
+            batch.rejects.append((line_no, name, _detail(name, r, cols, state), raw_of(line_no)))
+    batch.rejects.sort(key=lambda t: t[0])
 
 
 def _text(col: _Dict, r: int) -> str:
@@ -390,7 +470,7 @@ def _detail(name: str, r: int, cols: list[_Dict], state: ParseState) -> str:
         return f"{base}: {_text(flag, r)!r}"
     if name == "bad_channel":
         return f"{base}: {_text(chan, r)!r}"
-    if name == "bad_revision":
+    if name in ("bad_revision", "revision_out_of_range"):
         return f"{base}: {_text(rdate, r)!r}"
     return base
 

@@ -3,19 +3,22 @@ merge with the stored days per interval (a later revision wins), write the days 
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from typing import BinaryIO
 
 import numpy as np
+from django.conf import settings
 
 from usage import codec, storage
 from usage.ingest.batch import Batch
 from usage.ingest.intervals import parse_interval_file
 from usage.ingest.lookup import EsiidLookup
-from usage.ingest.reasons import ROW_REASONS
+from usage.ingest.reasons import ROW_REASONS, FileRejected
 from usage.ingest.rejects import save_rejects, with_raw_lines
+from usage.ingest.source import SizeLimits
 from usage.models import IngestFile, Tdu
 from usage.storage.days import gather_ranges
 
@@ -63,25 +66,44 @@ def load_intervals(report: IngestFile, stream: BinaryIO, *, tdu: Tdu, today: dat
     reasons: Counter = Counter()
     header_holder: list[bytes] = []
     batch: Batch
-    for batch in parse_interval_file(stream, lookup=EsiidLookup(tdu), today=today, header_out=header_holder):
+    max_revision = int(time.time()) + settings.INGEST_REVISION_MAX_AHEAD_HOURS * 3600
+    batches = parse_interval_file(
+        stream,
+        lookup=EsiidLookup(tdu),
+        today=today,
+        header_out=header_holder,
+        max_revision=max_revision,
+        samples=settings.INGEST_REJECT_SAMPLES,
+        limits=size_limits(),
+    )
+    blank = 0
+    meter_days: dict[int, int] = {}
+    for batch in batches:
         rows += batch.rows
-        if batch.rejects:  # written as they come (same transaction): memory stays bounded for bad files
-            reasons.update(r[1] for r in batch.rejects)
+        blank += batch.blank
+        if rows > settings.INGEST_MAX_ROWS:
+            raise FileRejected("too_many_rows", f"more than {settings.INGEST_MAX_ROWS:,} rows")
+        reasons.update(batch.reject_counts)  # exact counts; sample rows only, written as they come
+        if batch.rejects:
             save_rejects(report, batch.rejects)
         if not batch.wh.size:
             continue
+        _count_meter_days(meter_days, batch)
         _add_to_buckets(buckets, batch)
     report.header = header_holder[0].decode("utf-8", "replace") if header_holder else ""
+    check_shares(rows=rows, blank=blank, reasons=reasons)
     stored = superseded = 0
     conflict_rejects: list[tuple[int, str, str, str]] = []
-    storage.lock_tdu_days(tdu_id=tdu.pk, days=buckets)  # concurrent loads of the same days take turns
+    # concurrent loads of the same premises and days take turns; parts of a TDU-day run side by side
+    storage.lock_tdu_day_premises(tdu_id=tdu.pk, ranges=_premise_ranges(buckets))
     for part in _day_parts(buckets):
-        s, p, c = _apply(part, report.pk)
+        s, p, (n_conflicts, c) = _apply(part, report.pk)
         stored += s
         superseded += p
-        conflict_rejects += c
+        if n_conflicts:
+            reasons["duplicate_conflict"] += n_conflicts
+            conflict_rejects = sorted(conflict_rejects + c)[: settings.INGEST_REJECT_SAMPLES]
     if conflict_rejects:
-        reasons.update(r[1] for r in conflict_rejects)
         save_rejects(report, with_raw_lines(stream, conflict_rejects))
     report.rows = rows
     report.stored = stored
@@ -90,6 +112,59 @@ def load_intervals(report: IngestFile, stream: BinaryIO, *, tdu: Tdu, today: dat
     report.rejected_by_reason = dict(reasons.most_common())
     if report.rows != report.stored + report.superseded + report.rejected:  # pragma: no cover - invariant
         raise RuntimeError(f"ingest totals do not add up for {report.name}")
+
+
+def size_limits() -> SizeLimits:
+    return SizeLimits(
+        max_bytes=settings.INGEST_MAX_BYTES,
+        max_ratio=settings.INGEST_MAX_GZIP_RATIO,
+        ratio_min_bytes=settings.INGEST_RATIO_MIN_BYTES,
+    )
+
+
+def check_shares(*, rows: int, blank: int, reasons: Counter) -> None:
+    """Refuse a file that is mostly blank lines or mostly rejected rows (past INGEST_SHARE_MIN_LINES lines,
+    so small files always load what they can)."""
+    lines = rows + blank
+    if lines < settings.INGEST_SHARE_MIN_LINES:
+        return
+    if blank * 100 > settings.INGEST_MAX_BLANK_PERCENT * lines:
+        raise FileRejected("mostly_blank", f"{blank:,} of {lines:,} lines are blank")
+    rejected = sum(reasons.values())
+    if rows and rejected * 100 > settings.INGEST_MAX_REJECT_PERCENT * rows:
+        raise FileRejected(
+            "mostly_rejected",
+            f"{rejected:,} of {rows:,} rows are rejected",
+            counts=dict(reasons.most_common()),
+        )
+
+
+def _premise_ranges(buckets: dict[int, dict[str, list[np.ndarray]]]) -> dict[int, tuple[int, int]]:
+    """Each day's lowest and highest premise id."""
+    return {
+        d: (min(int(a.min()) for a in b["premise"]), max(int(a.max()) for a in b["premise"]))
+        for d, b in buckets.items()
+        if b["premise"]
+    }
+
+
+def _count_meter_days(counts: dict[int, int], batch: Batch) -> None:
+    """Count accepted rows per meter-day as they come, and refuse the file as soon as one meter-day has
+    more than MAX_ROWS_PER_METER_DAY (one row repeated millions of times), before its copies fill memory.
+    Counted by runs of equal (day, premise), so a file in meter order costs a few numpy passes a chunk."""
+    key = (batch.day.astype(np.int64) << 32) | batch.premise_id.astype(np.int64)
+    starts = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
+    lengths = np.diff(np.append(starts, len(key)))
+    keys, inverse = np.unique(key[starts], return_inverse=True)
+    sums = np.bincount(inverse.reshape(-1), weights=lengths).astype(np.int64)
+    for k, n in zip(keys.tolist(), sums.tolist(), strict=True):
+        total = counts.get(k, 0) + n
+        counts[k] = total
+        if total > MAX_ROWS_PER_METER_DAY:
+            raise FileRejected(
+                "too_many_rows",
+                f"{total:,} rows for one meter on one day (at most {MAX_ROWS_PER_METER_DAY:,})",
+            )
 
 
 def _add_to_buckets(buckets: dict[int, dict[str, list[np.ndarray]]], batch: Batch) -> None:
@@ -110,35 +185,72 @@ def _add_to_buckets(buckets: dict[int, dict[str, list[np.ndarray]]], batch: Batc
 
 
 PART_READINGS = 1_000_000
+# a meter-day has at most 100 intervals on 2 channels; more rows than this for one meter on one day in one
+# file is no delivery (say, one row repeated millions of times) and would defeat the bounded merge
+MAX_ROWS_PER_METER_DAY = 20_000
 
 
 def _day_parts(buckets: dict[int, dict[str, list[np.ndarray]]]):
-    """Whole days, a few at a time (about PART_READINGS readings), as arrays; each day's buffers are
-    released once handed over, so memory stays near the compact size of the file's readings."""
+    """Whole days, a few at a time (about PART_READINGS readings), as arrays; a larger day (one part of a
+    TDU-day) is cut into ranges of whole premises instead. Each day's buffers are released once handed over,
+    so memory stays near the compact size of the file's readings."""
     days = sorted(buckets)
     group: list[int] = []
     size = 0
     for i, d in enumerate(days):
+        day_size = sum(len(a) for a in buckets[d]["wh"])
+        if day_size > PART_READINGS:
+            yield from _premise_parts(_take([d], buckets))
+            continue
         group.append(d)
-        size += sum(len(a) for a in buckets[d]["wh"])
+        size += day_size
         if size >= PART_READINGS or i == len(days) - 1:
-            part = {}
-            for name in _FIELDS:
-                part[name] = _concat([a for g in group for a in buckets[g][name]], _DTYPES[name])
-                for g in group:
-                    buckets[g][name].clear()
-            for g in group:
-                del buckets[g]
-            yield _Accumulated(**part)
+            yield _take(group, buckets)
             group, size = [], 0
+    if group:
+        yield _take(group, buckets)
 
 
-def _apply(acc: _Accumulated, file_id: int) -> tuple[int, int, list[tuple[int, str, str, str]]]:
+def _take(group: list[int], buckets: dict[int, dict[str, list[np.ndarray]]]) -> _Accumulated:
+    part = {}
+    for name in _FIELDS:
+        part[name] = _concat([a for g in group for a in buckets[g][name]], _DTYPES[name])
+        for g in group:
+            buckets[g][name].clear()
+    for g in group:
+        del buckets[g]
+    return _Accumulated(**part)
+
+
+def _premise_parts(acc: _Accumulated):
+    """One large day cut into parts of whole premises of about PART_READINGS readings."""
+    premise = acc.premise
+    order = None if np.all(premise[1:] >= premise[:-1]) else np.argsort(premise, kind="stable")
+    sorted_premise = premise if order is None else premise[order]
+    bounds = np.flatnonzero(sorted_premise[1:] != sorted_premise[:-1]) + 1
+    edges = np.concatenate(([0], bounds, [len(sorted_premise)]))
+    longest = int(np.diff(edges).max())
+    if longest > MAX_ROWS_PER_METER_DAY:
+        raise FileRejected(
+            "too_many_rows", f"{longest:,} rows for one meter on one day (at most {MAX_ROWS_PER_METER_DAY:,})"
+        )
+    del sorted_premise, bounds
+    cuts = edges[np.searchsorted(edges, np.arange(PART_READINGS, len(premise), PART_READINGS))]
+    cuts = np.unique(np.concatenate(([0], cuts, [len(premise)])))
+    for lo, hi in zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True):
+        sel = slice(lo, hi) if order is None else order[lo:hi]
+        yield _Accumulated(**{name: getattr(acc, name)[sel] for name in _FIELDS})
+
+
+_Conflicts = tuple[int, list[tuple[int, str, str, str]]]  # how many, and the first (by line) as samples
+
+
+def _apply(acc: _Accumulated, file_id: int) -> tuple[int, int, _Conflicts]:
     """Deduplicate within the file, merge with stored data per interval, write. Returns (stored,
     superseded, conflict rejects)."""
     n = len(acc.wh)
     if not n:
-        return 0, 0, []
+        return 0, 0, (0, [])
     key, superseded, conflict_rejects = _sorted_unique(acc)
     # group into (premise, channel, day)
     dkey = key >> 7
@@ -192,7 +304,7 @@ def _apply(acc: _Accumulated, file_id: int) -> tuple[int, int, list[tuple[int, s
     return stored, superseded, conflict_rejects
 
 
-def _sorted_unique(acc: _Accumulated) -> tuple[np.ndarray, int, list[tuple[int, str, str, str]]]:
+def _sorted_unique(acc: _Accumulated) -> tuple[np.ndarray, int, _Conflicts]:
     """Sort ``acc`` in place by its packed interval key and drop the file's duplicate intervals. Returns
     (key of each kept row, superseded, conflict rejects)."""
     n = len(acc.wh)
@@ -202,13 +314,13 @@ def _sorted_unique(acc: _Accumulated) -> tuple[np.ndarray, int, list[tuple[int, 
     key = ((day_rel << 31 | acc.premise.astype(np.int64)) << 2 | acc.channel.astype(np.int64)) << 7
     key |= acc.slot.astype(np.int64)
     if np.all(key[1:] > key[:-1]):
-        return key, 0, []  # already sorted, no duplicates (the usual TDU file)
+        return key, 0, (0, [])  # already sorted, no duplicates (the usual TDU file)
     order = np.argsort(key, kind="stable")
     key = key[order]
     for name in ("premise", "channel", "day", "slot", "wh", "estimated", "revision", "line"):
         setattr(acc, name, getattr(acc, name)[order])
     superseded = 0
-    conflict_rejects: list[tuple[int, str, str, str]] = []
+    conflict_rejects: _Conflicts = (0, [])
     dup = np.zeros(n, dtype=bool)
     same = key[1:] == key[:-1]
     dup[1:] |= same
@@ -273,5 +385,6 @@ def _resolve_duplicates(acc: _Accumulated, key: np.ndarray, dup: np.ndarray):
     rejected_rows = o[in_conflict & at_top]
     superseded = int(len(o) - winners.sum() - len(rejected_rows))
     msg = ROW_REASONS["duplicate_conflict"]
-    rejects = [(int(acc.line[r]), "duplicate_conflict", msg, "") for r in rejected_rows.tolist()]
-    return keep, superseded, rejects
+    first_lines = np.sort(acc.line[rejected_rows])[: settings.INGEST_REJECT_SAMPLES]
+    rejects = [(int(line), "duplicate_conflict", msg, "") for line in first_lines.tolist()]
+    return keep, superseded, (len(rejected_rows), rejects)

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import re
 import time
 from datetime import date
 from pathlib import Path
 from typing import BinaryIO
 
-from django.db import transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from usage import timegrid
@@ -29,6 +30,10 @@ from usage.ingest.source import line_chunks
 from usage.models import IngestFile, RejectedRow, Tdu
 
 __all__ = ["ingest_file", "ingest_reapply_rejects", "ingest_stream"]
+
+log = logging.getLogger(__name__)
+# database trouble that a retry can cure: raised to the caller (the Celery task retries), never a report
+TRANSIENT_ERRORS = (OperationalError, InterfaceError, IntegrityError)
 
 FILE_NAME = re.compile(r"^(?P<duns>\d{9,13})_(?P<ymd>\d{8})_.*\.csv(\.gz)?$", re.IGNORECASE)
 
@@ -186,6 +191,21 @@ def ingest_stream(
     except FileRejected as exc:
         sha = _digest_so_far(sha256, reader)
         return _failed(name=name, sha=sha, size=size, received=received, tdu=tdu, exc=exc, started=started)
+    except TRANSIENT_ERRORS:
+        raise
+    except Exception as exc:  # any bug or surprise fails this file with a report, never the caller
+        log.exception("ingest of %s failed with an unexpected error", name)
+        sha = _digest_so_far(sha256, reader)
+        detail = f"{type(exc).__name__}: {exc}"[:500]
+        return _failed(
+            name=name,
+            sha=sha,
+            size=size,
+            received=received,
+            tdu=tdu,
+            exc=FileRejected("internal_error", detail),
+            started=started,
+        )
 
 
 def _load(
@@ -231,7 +251,7 @@ def _digest_so_far(sha256: str | None, reader: _HashingReader | None) -> str:
     if reader is not None:
         try:
             sha = reader.hexdigest()
-        except (OSError, ValueError):
+        except (OSError, ValueError, io.UnsupportedOperation):
             sha = ""
     return sha
 
@@ -246,7 +266,7 @@ def _failed(*, name, sha, size, received, tdu, exc: FileRejected, started: float
         finished_at=timezone.now(),
         status=IngestFile.Status.FAILED,
         message=exc.message,
-        rejected_by_reason={exc.code: 0},
+        rejected_by_reason={exc.code: 0, **exc.counts},
         seconds=(time.perf_counter() - started) if started else 0.0,
     )
 

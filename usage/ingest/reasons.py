@@ -16,6 +16,7 @@ ROW_REASONS: dict[str, str] = {
     "bad_flag": "ESTIMATED_ACTUAL is not A or E",
     "bad_channel": "CONSUMPTION_SURPLUSGENERATION is not Consumption or Surplus Generation",
     "bad_revision": "REVISION_DATE is not a valid MM/DD/YYYY HH:MM:SS time",
+    "revision_out_of_range": "REVISION_DATE is before the start of USAGE_DATE or too far after the load time",
     "duplicate_conflict": "The same interval appears again in the file with the same revision time "
     "and a different value",
 }
@@ -32,14 +33,20 @@ FILE_REASONS: dict[str, str] = {
     "line_too_long": "A line is longer than any valid row could be",
     "io_error": "The file could not be read",
     "internal_error": "The file could not be processed (internal error)",
+    "too_large": "The file's data is larger than one file may be (send a TDU-day as several parts)",
+    "gzip_ratio": "The gzip data expands far more than TDU files do (a compression bomb?)",
+    "too_many_rows": "The file has more rows than one file may have (send a TDU-day as several parts)",
+    "mostly_blank": "Most lines of the file are blank",
+    "mostly_rejected": "Most rows of the file are rejected",
 }
 
 
 class FileRejected(Exception):  # a rejection, not a programming error
     """The whole file is rejected, with one clear reason."""
 
-    def __init__(self, code: str, detail: str = ""):
+    def __init__(self, code: str, detail: str = "", counts: dict[str, int] | None = None):
         self.code = code
+        self.counts = counts or {}  # rejected rows by reason, when the file was refused for them
         base = FILE_REASONS.get(code, code)
         self.message = f"{base}: {detail}" if detail else base
         super().__init__(self.message)

@@ -83,13 +83,15 @@ class Command(BaseCommand):
                 out.write(self.style.ERROR(f"{r.name}: FAILED, {r.message}"))
             elif r.status == IngestFile.Status.DUPLICATE:
                 out.write(f"{r.name}: already loaded, {r.message}")
-            elif r.rejected:
+            elif r.rejected or r.message:
                 reasons = ", ".join(f"{k} {v}" for k, v in r.rejected_by_reason.items())
                 first = r.rejected_rows.order_by("line_number").first() if r.pk else None
                 example = f"; first: line {first.line_number}, {first.message}" if first else ""
+                note = f"; {r.message}" if r.message else ""
                 out.write(
                     self.style.WARNING(
-                        f"{r.name}: {r.stored:,} stored, {r.rejected:,} rejected ({reasons}){example}"
+                        f"{r.name}: {r.get_status_display().lower()}, {r.stored:,} stored, {r.rejected:,} "
+                        f"rejected ({reasons or 'none'}){example}{note}"
                     )
                 )
         out.write(
