@@ -1,10 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from smt.health import healthz
+from smt.health import healthz, readyz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("", include("portal.accounts.urls")),
@@ -15,4 +16,5 @@ urlpatterns = [
     ),  # /o/ (OAuth), /.well-known/oauth-authorization-server, /developers/
 ]
 
+handler500 = "smt.errors.server_error"  # an outage of the database or Redis answers 503 (smt/outage.py)
 handler429 = "portal.accounts.ratelimit.handler429"  # allauth calls it; ours adds Retry-After
