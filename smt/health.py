@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import logging
 
-import redis
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from kombu import Connection
 
-from smt.outage import REDIS_ERRORS
+from smt.outage import REDIS_ERRORS, redis_answers
 
 log = logging.getLogger("smt.health")
 
@@ -37,17 +36,7 @@ def database_state() -> str:
 
 
 def _redis_ping(url: str) -> str:
-    client = redis.Redis.from_url(
-        url, socket_connect_timeout=PROBE_TIMEOUT_SECONDS, socket_timeout=PROBE_TIMEOUT_SECONDS
-    )
-    try:
-        client.ping()
-    except REDIS_ERRORS:
-        log.warning("health check: Redis at %s did not answer", url.rsplit("@", 1)[-1])
-        return DOWN
-    finally:
-        client.close()
-    return UP
+    return UP if redis_answers(url, timeout=PROBE_TIMEOUT_SECONDS) else DOWN
 
 
 def redis_state() -> str:

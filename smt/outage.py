@@ -39,6 +39,32 @@ def dependency_down(exc: BaseException | None) -> str | None:
     return None
 
 
+def redis_answers(url: str, *, timeout: float = 1.0) -> bool:
+    """Whether the Redis at ``url`` answers PING within ``timeout`` seconds."""
+    client = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
+    try:
+        client.ping()
+    except REDIS_ERRORS:
+        log.warning("Redis at %s did not answer", url.rsplit("@", 1)[-1])
+        return False
+    finally:
+        client.close()
+    return True
+
+
+def broker_down() -> bool:
+    """Whether queued work cannot reach the Celery broker now (False when tasks run in-process)."""
+    from celery import current_app
+
+    conf = current_app.conf
+    url = str(conf.broker_url or "")
+    if conf.task_always_eager or not url or url.startswith("memory://"):
+        return False
+    if url.startswith(("redis://", "rediss://")):
+        return not redis_answers(url)
+    return False  # another broker: enqueue errors are handled where they happen
+
+
 API_PREFIXES = ("/api/", "/espi/", "/commonapi/", "/o/", "/.well-known/", "/healthz", "/readyz")
 
 
