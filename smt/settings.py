@@ -121,6 +121,7 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_max": 1,
 }
 CELERY_TIMEZONE = "America/Chicago"
+CELERY_TASK_DEFAULT_QUEUE = envstr("CELERY_QUEUE", "celery")
 
 # --- Auth: our own user model, argon2, NIST SP 800-63B passwords.
 AUTH_USER_MODEL = "portal.User"
@@ -286,6 +287,9 @@ WEBHOOK_TIMEOUT_SECONDS = envint("WEBHOOK_TIMEOUT_SECONDS", 10)
 WEBHOOK_MAX_ATTEMPTS = envint("WEBHOOK_MAX_ATTEMPTS", 13)  # 1 min doubling to 6 h: the last try after 26.5 h
 WEBHOOK_BACKOFF_BASE_SECONDS = envint("WEBHOOK_BACKOFF_BASE_SECONDS", 60)
 WEBHOOK_BACKOFF_CAP_SECONDS = envint("WEBHOOK_BACKOFF_CAP_SECONDS", 6 * 3600)
+# An attempt claimed this long ago without an outcome is taken as lost (its worker died) and sent again by the
+# sweep; longer than the delivery task's hard time limit (120 s, thirdparty/tasks.py).
+WEBHOOK_CLAIM_STALE_SECONDS = envint("WEBHOOK_CLAIM_STALE_SECONDS", 300)
 # SSRF guard: webhooks never go to private, loopback or link-local addresses, except in development.
 WEBHOOK_ALLOW_PRIVATE_ADDRESSES = envbool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", DEBUG)
 

@@ -10,32 +10,8 @@ from datetime import timedelta
 import pytest
 from django.test import Client
 
-import smt.cache
 from api.models import ExportJob
-from tests.helpers.faults import private_redis
 from tests.helpers.market import ESIID
-
-
-@pytest.fixture
-def private_cache(settings, monkeypatch):
-    """Cache and broker on a private Redis (which the test may stop), tasks queued rather than run in-process."""
-    from smt.celery import app
-
-    monkeypatch.setattr(smt.cache, "REDIS_RETRY_SECONDS", 0.5)
-    with private_redis() as server:
-        settings.REDIS_URL = server.url
-        settings.CACHES = {
-            "default": {"BACKEND": "smt.cache.FailoverRedisCache", "LOCATION": server.url, "KEY_PREFIX": "t"}
-        }
-        saved = {
-            "CELERY_BROKER_URL": app.conf.broker_url,
-            "CELERY_TASK_ALWAYS_EAGER": app.conf.task_always_eager,
-        }
-        app.conf.update(CELERY_BROKER_URL=server.url, CELERY_TASK_ALWAYS_EAGER=False)
-        try:
-            yield server
-        finally:
-            app.conf.update(**saved)
 
 
 def _export(client, market):

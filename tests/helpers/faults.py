@@ -16,6 +16,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
 PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
 
 
@@ -172,3 +174,102 @@ def django_database_at(*, port: int, name: str = "postgres", user: str = "postgr
             connection.close()
         connection.settings_dict.clear()
         connection.settings_dict.update(saved)
+
+
+def celery_connections_reset(app) -> None:
+    """Drop pooled broker connections (Celery's and kombu's global producer pools), so the next publish
+    connects to the broker the configuration names now."""
+    import kombu.pools
+
+    app.close()
+    kombu.pools.reset()
+    app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def private_cache(settings, monkeypatch):
+    """Cache and Celery broker on a private Redis the test may stop and start; tasks are queued (not run
+    in-process) while it runs. Yields the ``PrivateRedis``."""
+    import smt.cache
+    from smt.celery import app
+
+    monkeypatch.setattr(smt.cache, "REDIS_RETRY_SECONDS", 0.5)
+    with private_redis() as server:
+        settings.REDIS_URL = server.url
+        settings.CACHES = {
+            "default": {"BACKEND": "smt.cache.FailoverRedisCache", "LOCATION": server.url, "KEY_PREFIX": "t"}
+        }
+        saved = {
+            "CELERY_BROKER_URL": app.conf.broker_url,
+            "CELERY_TASK_ALWAYS_EAGER": app.conf.task_always_eager,
+        }
+        app.conf.update(CELERY_BROKER_URL=server.url, CELERY_TASK_ALWAYS_EAGER=False)
+        celery_connections_reset(app)
+        try:
+            yield server
+        finally:
+            app.conf.update(**saved)
+            celery_connections_reset(app)
+
+
+class CeleryWorker:
+    """A real ``celery worker`` process (solo pool) for this test database and a private broker; ``kill()`` is
+    SIGKILL, as the out-of-memory killer or a lost machine would do."""
+
+    def __init__(self, *, broker_url: str, queue: str, env: dict[str, str] | None = None) -> None:
+        from django.db import connection
+
+        db = connection.settings_dict
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+            "REDIS_URL": broker_url,
+            "CELERY_QUEUE": queue,
+            **(env or {}),
+        }
+        self.queue = queue
+        self.process: subprocess.Popen | None = None
+        self.log = Path(tempfile.gettempdir()) / f"smt-worker-{queue}.log"
+
+    def start(self) -> None:
+        import sys
+
+        root = Path(__file__).resolve().parent.parent.parent
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "smt",
+                "worker",
+                "-P",
+                "solo",
+                "-Q",
+                self.queue,
+                "--without-heartbeat",
+                "--without-gossip",
+                "--without-mingle",
+                "-l",
+                "warning",
+            ],
+            cwd=root,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=open(self.log, "ab"),  # noqa: SIM115 - the child holds it
+        )
+
+    def kill(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+            self.process = None
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+            self.process = None
