@@ -109,11 +109,25 @@ CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = False
+# Dead workers (docs/operations.md): a task is acknowledged only when it finished, and one whose worker process
+# died is handed back to the broker at once. Every acks-late task has a hard time limit (a TDU file at the row
+# limit loads in well under a minute); the broker hands an unacknowledged task to another worker after the
+# visibility timeout, longer than that limit, so a live task is never run twice; the inbox's stale-claim window
+# is at least as long. Periodic sweeps (compaction, retention) acknowledge early: beat sends them again.
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_TASK_TIME_LIMIT = envint("CELERY_TASK_TIME_LIMIT", 900)
+CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 60
+CELERY_BROKER_VISIBILITY_TIMEOUT = CELERY_TASK_TIME_LIMIT + 300
+INGEST_STALE_CLAIM_SECONDS = envint("INGEST_STALE_CLAIM_SECONDS", CELERY_BROKER_VISIBILITY_TIMEOUT)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Enqueueing while the broker is down fails within seconds (the work is in the database; sweeps pick it up).
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT,
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+}
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 2,
     "interval_start": 0,
