@@ -62,3 +62,26 @@ def server_error(request: HttpRequest) -> HttpResponse:
         )
     html = loader.render_to_string("500.html")
     return HttpResponse(html, status=500, content_type="text/html; charset=utf-8")
+
+
+SHED_RETRY_AFTER_SECONDS = 2
+
+
+def overloaded_response(request: HttpRequest, *, waited_ms: float) -> HttpResponse:
+    """503 for a request shed after queueing too long: cheap to make (no template, no database)."""
+    headers = {"Retry-After": str(SHED_RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
+    detail = (
+        f"The server is busy: this request waited {waited_ms / 1000:.1f} s in line. "
+        f"Please try again in {SHED_RETRY_AFTER_SECONDS} seconds."
+    )
+    if wants_problem_json(request.path):
+        return _problem(503, "service-unavailable", "Service unavailable", detail, headers)
+    html = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Busy · Open Smart Meter Texas</title>'
+        f'<link rel="stylesheet" href="/static/css/site.css"></head><body><main class="wrap"><h1>We are very busy'
+        f"</h1><p>{detail}</p></main></body></html>"
+    )
+    response = HttpResponse(html, status=503, content_type="text/html; charset=utf-8")
+    for name, value in headers.items():
+        response[name] = value
+    return response

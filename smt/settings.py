@@ -49,6 +49,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "smt.middleware.SecurityHeadersMiddleware",
+    "smt.middleware.QueueTimeoutMiddleware",  # a request that queued too long is shed before any real work
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -330,6 +331,9 @@ SPECTACULAR_SETTINGS = {
         "api.schema.postprocess",
     ],
 }
+
+# Overload is shed, not queued: the front proxy stamps X-Request-Start (docs/operations.md).
+REQUEST_QUEUE_TIMEOUT_MS = envint("REQUEST_QUEUE_TIMEOUT_MS", 1000)
 
 # --- Security: secure by default outside DEBUG; `check --deploy` clean with production variables.
 SECURE_CONTENT_TYPE_NOSNIFF = True
