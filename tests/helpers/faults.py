@@ -181,7 +181,11 @@ def celery_connections_reset(app) -> None:
     connects to the broker the configuration names now."""
     import kombu.pools
 
-    app.close()
+    # Not app.close(): that also deregisters the app, and current_app (which shared tasks use) falls back
+    # to a default app without our tasks.
+    if app._pool is not None:
+        app._pool.force_close_all()
+        app._pool = None
     kombu.pools.reset()
     app.amqp._producer_pool = None
 
