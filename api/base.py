@@ -6,6 +6,7 @@ import hashlib
 
 import orjson
 from django.conf import settings
+from django.core.cache import cache
 from django.http import Http404
 from django.urls import Resolver404, resolve
 from rest_framework import exceptions, permissions
@@ -20,6 +21,7 @@ from api.authentication import (
     CustomerSessionAuthentication,
 )
 from api.problems import ApiProblem
+from smt.outage import RETRY_AFTER_SECONDS, broker_down
 from thirdparty.access import GENERATION_KEY as ACCESS_GEN_KEY
 from thirdparty.access import Actor, access_decide
 from thirdparty.access import cache_seconds as access_cache_seconds
@@ -103,6 +105,8 @@ class ApiView(APIView):
     throttle_classes = []
     #: extra rate-limit buckets counted on unsafe methods (e.g. "exports")
     write_buckets: tuple[str, ...] = ()
+    #: unsafe methods queue work for a Celery worker: refused with 503 while the broker is down (fail closed)
+    needs_broker = False
 
     @property
     def actor(self) -> Actor:
@@ -110,6 +114,14 @@ class ApiView(APIView):
 
     def initial(self, request, *args, **kwargs):
         self.format_kwarg = None
+        if self.needs_broker and request.method not in permissions.SAFE_METHODS and broker_down():
+            raise ApiProblem(
+                503,
+                "We cannot queue this work right now; nothing was created. "
+                f"Please try again in {RETRY_AFTER_SECONDS} seconds.",
+                slug="service-unavailable",
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            )
         # one cache round trip before anything else: the rate-limit counters (per client IP and per
         # presented credential) and the access-cache generation that authentication and access use
         hits = [("ip", throttling.client_ip(request))]
@@ -120,6 +132,9 @@ class ApiView(APIView):
                 hits.extend((b, ident) for b in self.write_buckets)
         caching = access_cache_seconds() > 0
         states, generation = throttling.count(hits, read_key=ACCESS_GEN_KEY if caching else None)
+        caching = caching and not getattr(
+            cache, "degraded", False
+        )  # Redis down: no access caching (smt/cache.py)
         request._ratelimit_states = states
         request._access_generation = int(generation or 0) if caching else None
         for s in states:

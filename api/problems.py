@@ -15,6 +15,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from rest_framework import exceptions
 
+from smt.outage import RETRY_AFTER_SECONDS, dependency_down
+
 log = logging.getLogger(__name__)
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -33,6 +35,7 @@ TITLES = {
     422: "Outside your access window",
     429: "Too many requests",
     500: "Internal server error",
+    503: "Service unavailable",
 }
 
 SLUGS = {
@@ -49,6 +52,7 @@ SLUGS = {
     422: "outside-window",
     429: "rate-limited",
     500: "server-error",
+    503: "service-unavailable",
 }
 
 
@@ -129,6 +133,15 @@ def exception_handler(exc, context):
         return problem_response(403, "You may not do this.")
     if isinstance(exc, exceptions.APIException):
         return _api_exception_problem(exc, context)
+    dependency = dependency_down(exc)
+    if dependency is not None:
+        log.warning("API request met an outage of the %s", dependency, exc_info=exc)
+        return problem_response(
+            503,
+            f"A service we depend on ({dependency}) is not answering. "
+            f"Nothing was lost; please try again in {RETRY_AFTER_SECONDS} seconds.",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"},
+        )
     log.exception("unhandled error in API view", exc_info=exc)
     return problem_response(500, "Something went wrong on our side; it has been logged. Please try again.")
 

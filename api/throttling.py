@@ -20,6 +20,7 @@ from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 
 from smt.clientip import client_ip as request_client_ip
+from smt.outage import REDIS_ERRORS
 
 DEFAULT_PROFILES = {
     # Ordinary use: generous for scripts, firm against runaway loops.
@@ -114,37 +115,49 @@ def count(hits: list[tuple[str, str]], *, read_key: str | None = None) -> tuple[
         reset = max(1, int((window + 1) * period - now + 0.999))
         key = cache.make_and_validate_key(f"smt:rl:{bucket}:{ident}:{window}")
         todo.append((bucket, int(spec["limit"]), period, key, reset, f"smt:rl:{bucket}:{ident}:{window}"))
-    client = _redis_client()
-    counts: list[int]
-    value = None
-    if client is not None:
-        pipe = client.pipeline(transaction=False)
-        for _, _, period, key, _, _ in todo:
-            pipe.incr(key)
-            pipe.expire(key, period + 1)
-        if read_key is not None:
-            pipe.get(cache.make_and_validate_key(read_key))
-        res = pipe.execute()
-        counts = [int(res[i * 2]) for i in range(len(todo))]
-        if read_key is not None:
-            raw = res[-1]
-            value = None if raw is None else caches["default"]._cache._serializer.loads(raw)
-    else:
-        counts = []
-        for _, _, period, _, _, plain in todo:
-            cache.add(plain, 0, timeout=period + 1)
-            try:
-                counts.append(int(cache.incr(plain)))
-            except ValueError:  # expired between add and incr
-                cache.set(plain, 1, timeout=period + 1)
-                counts.append(1)
-        if read_key is not None:
-            value = cache.get(read_key)
+    client = None if getattr(cache, "degraded", False) else _redis_client()
+    counted = _count_in_redis(client, todo, read_key) if client is not None else None
+    counts, value = counted if counted is not None else _count_in_cache(todo, read_key)
     states = [
         Counted(bucket, limit, period, c, reset)
         for (bucket, limit, period, _, reset, _), c in zip(todo, counts, strict=True)
     ]
     return states, value
+
+
+def _count_in_redis(client, todo: list, read_key: str | None) -> tuple[list[int], object] | None:
+    """One pipelined round trip; None when Redis does not answer (then the cache's fallback counts)."""
+    pipe = client.pipeline(transaction=False)
+    for _, _, period, key, _, _ in todo:
+        pipe.incr(key)
+        pipe.expire(key, period + 1)
+    if read_key is not None:
+        pipe.get(cache.make_and_validate_key(read_key))
+    try:
+        res = pipe.execute()
+    except REDIS_ERRORS as exc:  # Redis down: count in this process instead (smt/cache.py), never not at all
+        mark_down = getattr(caches["default"], "mark_down", None)
+        if mark_down is not None:
+            mark_down(exc)
+        return None
+    value = None
+    if read_key is not None:
+        raw = res[-1]
+        value = None if raw is None else caches["default"]._cache._serializer.loads(raw)
+    return [int(res[i * 2]) for i in range(len(todo))], value
+
+
+def _count_in_cache(todo: list, read_key: str | None) -> tuple[list[int], object]:
+    """The generic cache API: another backend, or the in-process fallback while Redis is down."""
+    counts = []
+    for _, _, period, _, _, plain in todo:
+        cache.add(plain, 0, timeout=period + 1)
+        try:
+            counts.append(int(cache.incr(plain)))
+        except ValueError:  # expired between add and incr
+            cache.set(plain, 1, timeout=period + 1)
+            counts.append(1)
+    return counts, (cache.get(read_key) if read_key is not None else None)
 
 
 def tightest(states: list[Counted]) -> Counted | None:

@@ -53,6 +53,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "smt.middleware.SecurityHeadersMiddleware",
+    "smt.middleware.QueueTimeoutMiddleware",  # a request that queued too long is shed before any real work
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -90,6 +91,11 @@ TEMPLATES = [
 DATABASE_URL = envstr("DATABASE_URL")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=envint("DB_CONN_MAX_AGE", 60))}
+    if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        # A database that is down answers in seconds, not after the kernel's TCP timeout (docs/operations.md).
+        DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+            "connect_timeout", envint("DB_CONNECT_TIMEOUT", 5)
+        )
 else:
     DATABASES = {
         "default": {
@@ -103,16 +109,41 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache and Celery: Redis from REDIS_URL, else local memory and tasks run in-process.
 REDIS_URL = envstr("REDIS_URL")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Redis, with an in-process fallback while it is down (smt/cache.py; docs/operations.md).
+    CACHES = {"default": {"BACKEND": "smt.cache.FailoverRedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = False
+# Dead workers (docs/operations.md): a task is acknowledged only when it finished, and one whose worker process
+# died is handed back to the broker at once. Every acks-late task has a hard time limit (a TDU file at the row
+# limit loads in well under a minute); the broker hands an unacknowledged task to another worker after the
+# visibility timeout, longer than that limit, so a live task is never run twice; the inbox's stale-claim window
+# is at least as long. Periodic sweeps (compaction, retention) acknowledge early: beat sends them again.
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_TASK_TIME_LIMIT = envint("CELERY_TASK_TIME_LIMIT", 900)
+CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 60
+CELERY_BROKER_VISIBILITY_TIMEOUT = CELERY_TASK_TIME_LIMIT + 300
+INGEST_STALE_CLAIM_SECONDS = envint("INGEST_STALE_CLAIM_SECONDS", CELERY_BROKER_VISIBILITY_TIMEOUT)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Enqueueing while the broker is down fails within seconds (the work is in the database; sweeps pick it up).
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT,
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 1,
+}
 CELERY_TIMEZONE = "America/Chicago"
+CELERY_TASK_DEFAULT_QUEUE = envstr("CELERY_QUEUE", "celery")
 
 # --- Auth: our own user model, argon2, NIST SP 800-63B passwords.
 AUTH_USER_MODEL = "portal.User"
@@ -297,6 +328,9 @@ WEBHOOK_TIMEOUT_SECONDS = envint("WEBHOOK_TIMEOUT_SECONDS", 10)
 WEBHOOK_MAX_ATTEMPTS = envint("WEBHOOK_MAX_ATTEMPTS", 13)  # 1 min doubling to 6 h: the last try after 26.5 h
 WEBHOOK_BACKOFF_BASE_SECONDS = envint("WEBHOOK_BACKOFF_BASE_SECONDS", 60)
 WEBHOOK_BACKOFF_CAP_SECONDS = envint("WEBHOOK_BACKOFF_CAP_SECONDS", 6 * 3600)
+# An attempt claimed this long ago without an outcome is taken as lost (its worker died) and sent again by the
+# sweep; longer than the delivery task's hard time limit (120 s, thirdparty/tasks.py).
+WEBHOOK_CLAIM_STALE_SECONDS = envint("WEBHOOK_CLAIM_STALE_SECONDS", 300)
 # SSRF guard: webhooks never go to private, loopback or link-local addresses, except in development.
 WEBHOOK_ALLOW_PRIVATE_ADDRESSES = envbool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", DEBUG)
 
@@ -323,6 +357,9 @@ SPECTACULAR_SETTINGS = {
         "api.schema.postprocess",
     ],
 }
+
+# Overload is shed, not queued: the front proxy stamps X-Request-Start (docs/operations.md).
+REQUEST_QUEUE_TIMEOUT_MS = envint("REQUEST_QUEUE_TIMEOUT_MS", 1000)
 
 # --- Security: secure by default outside DEBUG; `check --deploy` clean with production variables.
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -2,7 +2,7 @@ from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
-from smt.health import healthz
+from smt.health import healthz, readyz
 
 # The admin signs in through allauth (with its second factor), never through Django's own form;
 # SecondFactorRequiredMiddleware keeps staff without a second factor out of it.
@@ -10,6 +10,7 @@ admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-a
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("", include("portal.accounts.urls")),
@@ -20,4 +21,5 @@ urlpatterns = [
     ),  # /o/ (OAuth), /.well-known/oauth-authorization-server, /developers/
 ]
 
+handler500 = "smt.errors.server_error"  # an outage of the database or Redis answers 503 (smt/outage.py)
 handler429 = "portal.accounts.ratelimit.handler429"  # allauth calls it; ours adds Retry-After

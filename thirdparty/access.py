@@ -404,9 +404,13 @@ def cache_generation() -> int | None:
     if cache_seconds() <= 0:
         return None
     try:
-        return int(cache.get(GENERATION_KEY) or 0)
+        generation = int(cache.get(GENERATION_KEY) or 0)
     except Exception:  # noqa: BLE001 - no cache, no caching
         return None
+    if getattr(cache, "degraded", False):  # Redis is down (smt/cache.py): a bump elsewhere would go unseen
+        local_clear()
+        return None
+    return generation
 
 
 def cache_bump() -> None:

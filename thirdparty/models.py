@@ -308,6 +308,9 @@ class WebhookEndpoint(models.Model):
         blank=True, help_text="Green Button notify URL; BatchList notifications go here when set."
     )
     rotated_at = models.DateTimeField(auto_now_add=True)
+    last_sequence = models.PositiveBigIntegerField(
+        default=0, help_text="The sequence number of the last event queued for this application."
+    )
 
     class Meta:
         verbose_name = "webhook endpoint"
@@ -349,6 +352,9 @@ class WebhookDelivery(models.Model):
     attempt_log = models.JSONField(default=list, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     replay_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    sequence = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="Per application (subscription), in the order events were queued."
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:

@@ -14,7 +14,9 @@ from thirdparty.services import agreements
 from thirdparty.webhooks import delivery
 
 
-@shared_task(acks_late=True, ignore_result=True)
+@shared_task(
+    acks_late=True, reject_on_worker_lost=True, ignore_result=True, soft_time_limit=90, time_limit=120
+)
 def webhook_deliver(delivery_id: str, attempt: int) -> None:
     """Attempt ``attempt`` of one webhook delivery; failures schedule the next attempt with backoff."""
     delivery.webhook_attempt(delivery_id=delivery_id, attempt=attempt)

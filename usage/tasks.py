@@ -6,6 +6,7 @@ Thin: each calls one service. Schedules live in smt/celery.py.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import time
 from pathlib import Path
@@ -19,7 +20,17 @@ from usage.ingest.loader import ingest_file
 from usage.models import IngestFile
 
 log = logging.getLogger(__name__)
-STALE_CLAIM_SECONDS = 3600
+
+
+def stale_claim_seconds() -> int:
+    """A file claimed this long ago and still in processing/ lost its worker; at least the broker's visibility
+    timeout, which is longer than the load task's hard time limit (smt/settings.py)."""
+    return int(getattr(settings, "INGEST_STALE_CLAIM_SECONDS", 1200))
+
+
+# Retries while the database is away: 15 s, 30 s, 1, 2, 4 min, then every 5 min; eight of them ride out about
+# 20 minutes. No jitter: Celery's jitter draws from [0, delay], which spent six of eight retries in six seconds.
+LOAD_RETRY = {"retry_backoff": 15, "retry_backoff_max": 300, "retry_jitter": False, "max_retries": 8}
 
 
 def inbox_dirs() -> dict[str, Path]:
@@ -47,8 +58,8 @@ def _free_name(directory: Path, name: str) -> Path:
 
 @shared_task(name="usage.scan_inbox")
 def scan_inbox() -> list[str]:
-    """Claim every file in the inbox (move it to processing/) and enqueue one load task per file.
-    Files whose claim is older than an hour (a worker died) are enqueued again."""
+    """Claim every file in the inbox (move it to processing/, stamping the claim time) and enqueue one load task
+    per file. Files whose claim is older than ``INGEST_STALE_CLAIM_SECONDS`` (a worker died) are enqueued again."""
     dirs = inbox_dirs()
     claimed = []
     for path in sorted(dirs["inbox"].iterdir()):
@@ -59,11 +70,14 @@ def scan_inbox() -> list[str]:
             path.rename(target)
         except OSError:  # another scanner took it
             continue
+        # The claim time is the file's mtime in processing/, stamped now: a file copied in with its old
+        # timestamp must not look stale (it was queued two and three times when the copy's mtime counted).
+        os.utime(target)
         claimed.append(str(target))
     now = time.time()
     for path in sorted(dirs["processing"].iterdir()):
-        if str(path) not in claimed and path.is_file() and now - path.stat().st_mtime > STALE_CLAIM_SECONDS:
-            path.touch()
+        if str(path) not in claimed and path.is_file() and now - path.stat().st_mtime > stale_claim_seconds():
+            path.touch()  # claimed again, now
             claimed.append(str(path))
     for path in claimed:
         load_inbox_file.delay(path)
@@ -74,10 +88,9 @@ def scan_inbox() -> list[str]:
     name="usage.load_inbox_file",
     # IntegrityError: two loads wrote the same new day at once; on retry the day exists and merges
     autoretry_for=(OperationalError, InterfaceError, IntegrityError),
-    retry_backoff=True,
-    retry_backoff_max=300,
-    max_retries=8,
+    **LOAD_RETRY,
     acks_late=True,
+    reject_on_worker_lost=True,
 )
 def load_inbox_file(path: str) -> dict:
     """Load one claimed file and move it to processed/ (or failed/ when the file was rejected)."""
@@ -101,7 +114,13 @@ def load_inbox_file(path: str) -> dict:
 
 
 @shared_task(
-    name="usage.compact_intervals", autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3
+    name="usage.compact_intervals",
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+    acks_late=False,  # a periodic sweep: beat sends it again; no visibility timeout to outlast
+    time_limit=4 * 3600,
+    soft_time_limit=4 * 3600 - 60,
 )
 def compact_intervals() -> dict:
     """Compact settled day rows into meter-month rows."""
@@ -109,7 +128,13 @@ def compact_intervals() -> dict:
 
 
 @shared_task(
-    name="usage.purge_expired_intervals", autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3
+    name="usage.purge_expired_intervals",
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+    acks_late=False,  # a periodic sweep: beat sends it again; no visibility timeout to outlast
+    time_limit=4 * 3600,
+    soft_time_limit=4 * 3600 - 60,
 )
 def purge_expired_intervals() -> dict:
     """Delete interval data older than INTERVAL_RETENTION_YEARS."""

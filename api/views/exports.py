@@ -73,6 +73,7 @@ def _job_body(request, job: ExportJob) -> dict:
 
 class ExportListView(ApiView):
     write_buckets = ("exports",)
+    needs_broker = True
 
     @extend_schema(
         summary="Start a bulk export",

@@ -35,6 +35,7 @@ def _read_body(request, read, esiid: str) -> dict:
 
 class ReadRequestView(ApiView):
     write_buckets = ("meter-reads",)
+    needs_broker = True
 
     @extend_schema(
         summary="Ask the meter for a fresh reading",

@@ -8,6 +8,9 @@ class Receiver:
     def __init__(self, status: int = 200):
         self.status = status
         self.requests: list[dict] = []
+        #: set to make the next POST hang (as a slow receiver would) until ``release`` is set or 30 s pass
+        self.hold_next = False
+        self.release = threading.Event()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -17,6 +20,11 @@ class Receiver:
                 receiver.requests.append(
                     {"path": self.path, "headers": self.headers, "body": body, "method": "POST"}
                 )
+                if receiver.hold_next:
+                    receiver.hold_next = False
+                    receiver.release.wait(timeout=30)
+                    self.close_connection = True
+                    return  # the sender gave up or died meanwhile: no answer
                 self.send_response(receiver.status)
                 self.end_headers()
                 self.wfile.write(b"ok")

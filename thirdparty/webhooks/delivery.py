@@ -15,8 +15,10 @@ from celery import current_app
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
+from smt.outage import REDIS_ERRORS
 from thirdparty.models import WebhookDelivery, WebhookEndpoint
 from thirdparty.webhooks.signing import SIGNATURE_HEADER, backoff_seconds, signature_header
 
@@ -50,11 +52,12 @@ def webhook_endpoint_for(application) -> WebhookEndpoint:
     return endpoint
 
 
-def _json_body(*, event: str, data: dict, delivery_id: uuid.UUID, created) -> str:
+def _json_body(*, event: str, data: dict, delivery_id: uuid.UUID, created, sequence: int) -> str:
     payload = {
         "id": str(delivery_id),
         "type": event,
         "created": created.isoformat(timespec="seconds"),
+        "sequence": sequence,
         "data": data,
     }
     return json.dumps(payload, separators=(",", ":"), sort_keys=True, default=str)
@@ -91,7 +94,7 @@ def webhook_send(*, organization, event: str, data: dict, application=None) -> l
     for app in apps:
         endpoint = WebhookEndpoint.objects.filter(application=app).first()
         style = endpoint.style if endpoint else WebhookEndpoint.Style.JSON
-        if style == WebhookEndpoint.Style.ESPI and endpoint.espi_notify_url:
+        if style == WebhookEndpoint.Style.ESPI and endpoint is not None and endpoint.espi_notify_url:
             resources = _espi_resources(event, data)
             if not resources:
                 continue
@@ -115,7 +118,12 @@ def webhook_send(*, organization, event: str, data: dict, application=None) -> l
                 url=app.webhook_url,
                 content_type="application/json",
             )
-            delivery.body = _json_body(event=event, data=data, delivery_id=delivery.id, created=now)
+            delivery.sequence = _next_sequence(app)
+            delivery.body = _json_body(
+                event=event, data=data, delivery_id=delivery.id, created=now, sequence=delivery.sequence
+            )
+        if delivery.sequence is None:
+            delivery.sequence = _next_sequence(app)
         delivery.next_attempt_at = now
         delivery.save()
         deliveries.append(delivery)
@@ -123,18 +131,33 @@ def webhook_send(*, organization, event: str, data: dict, application=None) -> l
     return deliveries
 
 
+def _next_sequence(app) -> int:
+    """The application's next sequence number: one counter per subscription, taken under the endpoint's row lock,
+    so events of one application are numbered in the order their transactions queued them."""
+    endpoint = webhook_endpoint_for(app)
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(last_sequence=F("last_sequence") + 1)
+    return WebhookEndpoint.objects.values_list("last_sequence", flat=True).get(pk=endpoint.pk)
+
+
 DELIVER_TASK = "thirdparty.tasks.webhook_deliver"
 
 
 def _enqueue(delivery_id, attempt: int, countdown: int | None = None) -> None:
     """Queue attempt ``attempt`` of a delivery once the transaction commits (the task is named, not imported:
-    thirdparty.tasks imports this module)."""
+    thirdparty.tasks imports this module).
+
+    The delivery is already in the database, so a broker that does not answer costs nothing but time: the
+    failure is logged and the sweep (``webhook_retry_due``) sends it; it never turns the committed action that
+    queued it (a revoke, a consent) into an error page."""
 
     def send():
         task = current_app.tasks[DELIVER_TASK]
-        task.apply_async((str(delivery_id), attempt), countdown=countdown or None)
+        try:
+            task.apply_async((str(delivery_id), attempt), countdown=countdown or None)
+        except REDIS_ERRORS as exc:
+            log.warning("webhook delivery %s not queued (%s); the retry sweep will send it", delivery_id, exc)
 
-    transaction.on_commit(send)
+    transaction.on_commit(send, robust=True)
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -199,6 +222,8 @@ def webhook_attempt(*, delivery_id, attempt: int) -> WebhookDelivery | None:
         "SMT-Event": delivery.event,
         "SMT-Delivery": str(delivery.pk),
     }
+    if delivery.sequence is not None:
+        headers["SMT-Sequence"] = str(delivery.sequence)
     if delivery.application_id is not None:
         endpoint = webhook_endpoint_for(delivery.application)
         headers[SIGNATURE_HEADER] = signature_header(secret=endpoint.secret, body=body)
@@ -239,12 +264,37 @@ def webhook_attempt(*, delivery_id, attempt: int) -> WebhookDelivery | None:
     return delivery
 
 
+def claim_stale_seconds() -> int:
+    """After this long, a claimed attempt whose outcome was never written is taken as lost (its worker died)."""
+    return getattr(settings, "WEBHOOK_CLAIM_STALE_SECONDS", 300)
+
+
 def webhook_retry_due(*, now=None) -> int:
-    """Send every retry whose time has come (the safety net behind countdown retries). Returns how many."""
+    """The safety net behind countdown retries; returns how many attempts it made. It sends
+
+    - deliveries due (``pending`` ones whose first attempt was never queued or got lost, ``retrying`` ones whose
+      countdown task got lost) that no attempt has claimed since they fell due, and
+    - stale claims: an attempt claimed more than ``WEBHOOK_CLAIM_STALE_SECONDS`` ago whose outcome was never
+      written (the worker was killed mid-POST); the next attempt goes out.
+
+    An attempt claims its delivery by raising ``attempts`` and stamping ``last_attempt_at``; writing its outcome
+    moves ``next_attempt_at`` past the claim (or clears it). So ``last_attempt_at >= next_attempt_at`` means
+    "claimed, outcome not written yet"."""
     now = now or timezone.now()
-    due = WebhookDelivery.objects.filter(
-        status=WebhookDelivery.Status.RETRYING, next_attempt_at__lte=now - timedelta(seconds=30)
-    ).values_list("pk", "attempts")[:500]
+    open_statuses = [WebhookDelivery.Status.PENDING, WebhookDelivery.Status.RETRYING]
+    unclaimed_due = Q(next_attempt_at__lte=now - timedelta(seconds=30)) & (
+        Q(last_attempt_at__isnull=True) | Q(last_attempt_at__lt=F("next_attempt_at"))
+    )
+    stale_claim = Q(
+        last_attempt_at__gte=F("next_attempt_at"),
+        last_attempt_at__lte=now - timedelta(seconds=claim_stale_seconds()),
+    )
+    due = (
+        WebhookDelivery.objects.filter(status__in=open_statuses)
+        .filter(unclaimed_due | stale_claim)
+        .order_by("next_attempt_at")
+        .values_list("pk", "attempts")[:500]
+    )
     count = 0
     for pk, attempts in due:
         if webhook_attempt(delivery_id=pk, attempt=attempts + 1) is not None:
@@ -268,6 +318,7 @@ def webhook_replay(*, delivery: WebhookDelivery, organization) -> WebhookDeliver
         content_type=delivery.content_type,
         next_attempt_at=timezone.now(),
         replay_of=delivery,
+        sequence=delivery.sequence,  # the same event: receivers order it where it was
     )
     _enqueue(copy.pk, 1)
     return copy

@@ -1,0 +1,87 @@
+"""The project's 500 handler: a dependency outage becomes 503 with ``Retry-After``, anything else a 500.
+
+Django calls ``handler500`` inside its ``except`` block for any exception that escapes a view or a
+middleware, so ``sys.exc_info()`` tells which it was. DRF views answer their own errors through
+``api.problems.exception_handler``, which makes the same decision.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import orjson
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.template import loader
+
+from smt.outage import RETRY_AFTER_SECONDS, dependency_down, wants_problem_json
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+
+def _problem(status: int, slug: str, title: str, detail: str, headers: dict[str, str]) -> HttpResponse:
+    base = getattr(settings, "API_PROBLEM_TYPE_BASE", None) or (settings.SITE_URL + "/api/docs/#problem-")
+    body = {"type": f"{base}{slug}", "title": title, "status": status, "detail": detail}
+    response = HttpResponse(orjson.dumps(body), status=status, content_type=PROBLEM_CONTENT_TYPE)
+    for name, value in headers.items():
+        response[name] = value
+    return response
+
+
+def unavailable_response(request: HttpRequest, dependency: str) -> HttpResponse:
+    """503 for a request that met an outage: problem+json for the API, the "back soon" page otherwise."""
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
+    if wants_problem_json(request.path):
+        return _problem(
+            503,
+            "service-unavailable",
+            "Service unavailable",
+            f"A service we depend on ({dependency}) is not answering. "
+            f"Nothing was lost; please try again in {RETRY_AFTER_SECONDS} seconds.",
+            headers,
+        )
+    # Rendered without the request: the page must not touch the session or the user (the database).
+    html = loader.render_to_string("503.html", {"retry_after": RETRY_AFTER_SECONDS})
+    response = HttpResponse(html, status=503, content_type="text/html; charset=utf-8")
+    for name, value in headers.items():
+        response[name] = value
+    return response
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    dependency = dependency_down(sys.exc_info()[1])
+    if dependency is not None:
+        return unavailable_response(request, dependency)
+    if wants_problem_json(request.path):
+        return _problem(
+            500,
+            "server-error",
+            "Internal server error",
+            "Something went wrong on our side; it has been logged. Please try again.",
+            {},
+        )
+    html = loader.render_to_string("500.html")
+    return HttpResponse(html, status=500, content_type="text/html; charset=utf-8")
+
+
+SHED_RETRY_AFTER_SECONDS = 2
+
+
+def overloaded_response(request: HttpRequest, *, waited_ms: float) -> HttpResponse:
+    """503 for a request shed after queueing too long: cheap to make (no template, no database)."""
+    headers = {"Retry-After": str(SHED_RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
+    detail = (
+        f"The server is busy: this request waited {waited_ms / 1000:.1f} s in line. "
+        f"Please try again in {SHED_RETRY_AFTER_SECONDS} seconds."
+    )
+    if wants_problem_json(request.path):
+        return _problem(503, "service-unavailable", "Service unavailable", detail, headers)
+    html = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Busy · Open Smart Meter Texas</title>'
+        f'<link rel="stylesheet" href="/static/css/site.css"></head><body><main class="wrap"><h1>We are very busy'
+        f"</h1><p>{detail}</p></main></body></html>"
+    )
+    response = HttpResponse(html, status=503, content_type="text/html; charset=utf-8")
+    for name, value in headers.items():
+        response[name] = value
+    return response
