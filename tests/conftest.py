@@ -34,6 +34,16 @@ def pytest_configure(config):
         config.add_cleanup(traveller.stop)
 
 
+def pytest_collection_modifyitems(config, items):
+    """A shifted run leaves out the tests whose subprocesses keep the real clock (marked ``real_clock``)."""
+    if not config.getoption("--clock-shift-days"):
+        return
+    kept = [item for item in items if item.get_closest_marker("real_clock") is None]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+        items[:] = kept
+
+
 def pytest_report_header(config):
     days = config.getoption("--clock-shift-days")
     return f"clock shifted by {days} days: today is {datetime.now(UTC).date()}" if days else None

@@ -112,6 +112,7 @@ def test_the_promised_26_and_a_half_hours_of_retries_hold(settings):
     assert 26.5 * 3600 <= sum(schedule) < 26.6 * 3600
 
 
+@pytest.mark.real_clock
 @pytest.mark.redis
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
