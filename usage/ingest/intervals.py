@@ -206,19 +206,29 @@ def parse_interval_file(
     pending = rest
     while True:
         if pending:
-            kept, line_map, blank, nlines = _drop_blank_lines(pending)
-            if kept:
-                batch, _ = _parse_chunk(kept, next_line, ncols, wanted, state)
-                if line_map is not None:
-                    _renumber(batch, line_map + next_line, next_line)
-                batch.blank += blank
-            else:
-                batch = empty_batch(blank)
+            batch, nlines = _parse_pending(pending, next_line, ncols, wanted, state)
             next_line += nlines
             yield batch
         pending = next(chunks, None)
         if pending is None:
             return
+
+
+def _parse_pending(chunk: bytes, first_line: int, ncols: int, wanted: list[int], state: ParseState):
+    """One chunk: a clean one goes straight to the fast path (which refuses any chunk with a blank line), so
+    only the others pay for finding blank lines; those are dropped and counted, never parsed."""
+    fast = parse_chunk_fast(chunk, first_line, ncols, wanted, state)
+    if fast is not None:
+        return fast, chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
+    kept, line_map, blank, nlines = _drop_blank_lines(chunk)
+    if not kept:
+        return empty_batch(blank), nlines
+    # without blank lines the fast path may take the chunk now; with nothing dropped it already said no
+    batch, _ = _parse_chunk(kept, first_line, ncols, wanted, state, try_fast=line_map is not None)
+    if line_map is not None:
+        _renumber(batch, line_map + first_line, first_line)
+    batch.blank += blank
+    return batch, nlines
 
 
 _BLANK_HINTS = (b"\n\n", b"\n\r\n")
@@ -253,9 +263,11 @@ def _renumber(batch: Batch, file_line: np.ndarray, first_line: int) -> None:
     batch.rejects = [(int(file_line[ln - first_line]), c, m, r) for ln, c, m, r in batch.rejects]
 
 
-def _parse_chunk(chunk: bytes, first_line: int, ncols: int, wanted: list[int], state: ParseState):
+def _parse_chunk(
+    chunk: bytes, first_line: int, ncols: int, wanted: list[int], state: ParseState, *, try_fast: bool = True
+):
     nlines = chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
-    fast = parse_chunk_fast(chunk, first_line, ncols, wanted, state)
+    fast = parse_chunk_fast(chunk, first_line, ncols, wanted, state) if try_fast else None
     if fast is not None:
         return fast, nlines
     try:
