@@ -8,6 +8,7 @@ origin with ``csp_form_action_allow(request, origin)``.
 
 import time
 
+from django.conf import settings
 from django.utils.cache import patch_vary_headers
 
 CSP_BASE = (
@@ -61,8 +62,6 @@ class QueueTimeoutMiddleware:
     EXEMPT = ("/healthz", "/readyz")
 
     def __init__(self, get_response):
-        from django.conf import settings
-
         self.get_response = get_response
         self.timeout_ms = int(getattr(settings, "REQUEST_QUEUE_TIMEOUT_MS", 1000))
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from portal.accounts.mail import email_send_template, url
+from thirdparty.mail import organization_mail
 from thirdparty.models import Organization
 
 
@@ -16,20 +16,10 @@ def credential_created_notify(*, organization: Organization | None, what: str, b
     """E-mail the organization that ``what`` ("API key “billing”", …) was created, by whom and when."""
     if organization is None:
         return
-    recipients = {organization.contact_email} | {
-        m.user.email for m in organization.membership_set.select_related("user") if m.user.email
-    }
-    recipients.discard("")
-    if not recipients:
-        return
-    email_send_template(
-        template_prefix="thirdparty/email/credential_created",
-        to=sorted(recipients),
-        context={
-            "organization": organization,
-            "what": what,
-            "by": getattr(by, "username", "") or "an administrator or a script",
-            "when": timezone.localtime(),
-            "dev_url": url("thirdparty:dev_home"),
-        },
+    organization_mail(
+        organization,
+        "credential_created",
+        what=what,
+        by=getattr(by, "username", "") or "an administrator or a script",
+        when=timezone.localtime(),
     )

@@ -12,25 +12,11 @@ from django.core.mail import mail_admins
 from django.db import transaction
 from django.utils import timezone
 
-from portal.accounts.mail import email_send_template, url
 from portal.models import Rep
 from thirdparty.access import cache_bump_on_commit
+from thirdparty.mail import organization_mail
 from thirdparty.models import AccessToken, ApiKey, Grant, Membership, Organization, RefreshToken
 from thirdparty.services.agreements import agreements_suspend_for_organization
-
-
-def _mail_organization(organization: Organization, template: str, **context) -> None:
-    recipients = {organization.contact_email} | {
-        m.user.email for m in organization.membership_set.select_related("user") if m.user.email
-    }
-    recipients.discard("")
-    if not recipients:
-        return
-    email_send_template(
-        template_prefix=f"thirdparty/email/{template}",
-        to=sorted(recipients),
-        context={"organization": organization, "dev_url": url("thirdparty:dev_home"), **context},
-    )
 
 
 @transaction.atomic
@@ -63,7 +49,7 @@ def organization_signup(
     organization.full_clean(exclude=["rep", "logo"])
     organization.save()
     Membership.objects.create(organization=organization, user=user, role=Membership.Role.ADMIN)
-    _mail_organization(organization, "organization_received")
+    organization_mail(organization, "organization_received")
     transaction.on_commit(
         lambda: mail_admins(
             f"Third party waiting for approval: {organization.legal_name}",
@@ -82,7 +68,7 @@ def organization_approve(*, organization: Organization, by=None, reason: str = "
     organization.approved_at = organization.approved_at or timezone.now()
     organization.suspended_at = None
     organization.save(update_fields=["status", "status_reason", "approved_at", "suspended_at"])
-    _mail_organization(organization, "organization_approved", reason=reason)
+    organization_mail(organization, "organization_approved", reason=reason)
     return organization
 
 
@@ -104,7 +90,7 @@ def organization_suspend(*, organization: Organization, reason: str, by=None) ->
     ApiKey.objects.filter(organization=organization, revoked_at__isnull=True).update(revoked_at=now)
     cache_bump_on_commit()  # the keys were revoked in bulk (no signal)
     agreements_suspend_for_organization(organization=organization, by=by, reason=reason.strip())
-    _mail_organization(organization, "organization_suspended", reason=reason.strip())
+    organization_mail(organization, "organization_suspended", reason=reason.strip())
     return organization
 
 
