@@ -76,6 +76,7 @@ def _assert_back_soon_page(response):
     assert "site.css" in page  # styled like the rest of the portal
 
 
+@pytest.mark.postgres  # a closed PostgreSQL port: SQLite has no port to close
 def test_database_at_a_closed_port_answers_503_everywhere(django_db_blocker):
     """The app's answer while PostgreSQL refuses connections (the recovery test below stops a real one)."""
     probe = Client(raise_request_exception=False)  # a load balancer: no cookies
