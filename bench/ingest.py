@@ -198,6 +198,7 @@ def main() -> None:
         default=os.cpu_count() or 1,
         help="loader processes for the file sets (one file per task, as a Celery worker of this concurrency)",
     )
+    ap.add_argument("--parts-only", action="store_true", help="only the parts-of-one-TDU-day figure")
     ap.add_argument("--child-load", nargs="+")
     ap.add_argument("--child-compact")
     opts = ap.parse_args()
@@ -259,6 +260,9 @@ def run_steps(opts, env: dict, work: Path, psycopg) -> None:
         )
 
     generate(d1, opts.meters, p1, opts.days, 1)
+    if opts.parts_only:
+        parts_of_tdu_days(opts, env, work, d1, psycopg, info)
+        return
     scale = {"meters": opts.meters, "days": opts.days, **info}
     if opts.workers > 1:
         # for comparison: the same set through one loader process, then the tables emptied again
@@ -388,6 +392,8 @@ def run_steps(opts, env: dict, work: Path, psycopg) -> None:
         **info,
     )
 
+    parts_of_tdu_days(opts, env, work, d1, psycopg, info)
+
     if opts.big_file:
         duns = "1039940674000"
         big = work / f"{duns}_{p1:%Y%m%d}_BIG.csv"
@@ -418,6 +424,63 @@ def run_steps(opts, env: dict, work: Path, psycopg) -> None:
             case="one file of one TDU, new days",
             **info,
         )
+
+
+def split_interleaved(source: Path, out_dir: Path, parts: int) -> list[Path]:
+    """Cut one TDU-day file into ``parts`` files by meter, dealing the meters out in turn (the way a TDU's
+    own meter order may interleave with ours), each part with the file's header."""
+    head, _, body = source.read_bytes().partition(b"\r\n")
+    duns, day = source.name.split("_")[:2]
+    by_meter: dict[bytes, int] = {}
+    outs: list[list[bytes]] = [[] for _ in range(parts)]
+    for line in body.split(b"\r\n"):
+        if line:
+            esiid = line.split(b",", 1)[0]
+            outs[by_meter.setdefault(esiid, len(by_meter) % parts)].append(line)
+    paths = []
+    for i, lines in enumerate(outs):
+        path = out_dir / f"{duns}_{day}_INTERVAL_PART{i + 1:03d}.csv"
+        path.write_bytes(head + b"\r\n" + b"\r\n".join(lines) + b"\r\n")
+        paths.append(path)
+    return paths
+
+
+def parts_of_tdu_days(opts, env: dict, work: Path, d1: Path, psycopg, info: dict) -> None:
+    """The parts of one TDU-day load side by side: each day of the largest TDU cut into interleaved parts,
+    loaded by one process and then by ``--workers`` processes (parts of the same day at the same time)."""
+    if opts.workers < 2:
+        return
+    files = sorted(d1.glob("*INTERVAL*"))
+    largest_duns = max(
+        {f.name.split("_")[0] for f in files},
+        key=lambda d: sum(f.stat().st_size for f in files if f.name.startswith(d)),
+    )
+    parts_dir = work / "parts"
+    parts_dir.mkdir()
+    for f in files:
+        if f.name.startswith(largest_duns):
+            split_interleaved(f, parts_dir, opts.workers)
+    results = {}
+    for workers in (1, opts.workers):
+        with psycopg.connect(env["DATABASE_URL"], autocommit=True) as conn:
+            conn.execute("TRUNCATE usage_intervalday, usage_intervalmonth, usage_rejectedrow")
+            conn.execute("UPDATE usage_ingestfile SET status = 'failed'")
+            conn.execute("VACUUM ANALYZE")
+        results[workers] = load(env, parts_dir, workers=workers)
+    alone, side = results[1], results[opts.workers]
+    emit(
+        "ingest_tdu_day_parts_readings_per_s",
+        side["rows"] / side["seconds"],
+        "readings/s",
+        one_process_readings_per_s=round(alone["rows"] / alone["seconds"]),
+        speedup=round(alone["seconds"] / side["seconds"], 2),
+        readings=side["rows"],
+        files=side["files"],
+        parts_per_day=opts.workers,
+        workers=opts.workers,
+        case="each TDU-day of the largest TDU in interleaved parts, parts of one day loaded at the same time",
+        **info,
+    )
 
 
 if __name__ == "__main__":

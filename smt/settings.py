@@ -274,6 +274,9 @@ SMT_INBOX_DIR = Path(envstr("SMT_INBOX_DIR", str(VAR_DIR / "inbox")))
 # Bounded work per TDU file (docs/ingest.md, "Limits"): a file past a limit is refused with a file-level reason.
 INGEST_MAX_BYTES = envint("INGEST_MAX_BYTES", 3 * 1024**3)  # expanded (decompressed) bytes
 INGEST_MAX_ROWS = envint("INGEST_MAX_ROWS", 30_000_000)  # 28 bytes a reading held: under 1 GB
+# a billing file holds the periods that closed that day (about one meter in 21 of a TDU); its rows are parsed
+# one by one in Python (about 500 bytes each while loading), so its own, lower, row limit
+INGEST_MAX_BILLING_ROWS = envint("INGEST_MAX_BILLING_ROWS", 2_000_000)
 INGEST_MAX_GZIP_RATIO = envint("INGEST_MAX_GZIP_RATIO", 40)  # expanded / compressed bytes
 INGEST_RATIO_MIN_BYTES = envint("INGEST_RATIO_MIN_BYTES", 64 * 1024**2)  # the ratio counts past this size
 INGEST_SHARE_MIN_LINES = envint("INGEST_SHARE_MIN_LINES", 100_000)  # blank/reject shares count past this

@@ -104,3 +104,35 @@ def test_blank_lines_between_rows_cost_nothing_and_keep_line_numbers(oncor, tmp_
     reject = RejectedRow.objects.get(file=report)
     assert reject.raw == bad and reject.line_number == body.count("\n")
     assert report.seconds < 5
+
+
+BILLING_HEADER = "ESIID,START_DATE,END_DATE,KWH,ESTIMATED_ACTUAL,REVISION_DATE"
+BILLING_ROW = f"'{ESI_1},01/15/2025,02/14/2025,1083.417,A,02/16/2025 07:12:45\n".encode()
+BILLING_BAD_ROW = BILLING_ROW.replace(b",A,", b",Q,")
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    ("tag", "gz", "line", "repeat", "env", "reason"),
+    [
+        ("billing-blank-gz", True, b"\n", 128 * MB, {}, "gzip_ratio"),
+        ("billing-blank-plain", False, b"\r\n", 16 * MB, {}, "mostly_blank"),
+        ("billing-rows", False, BILLING_ROW, 60_000, {"INGEST_MAX_BILLING_ROWS": "50000"}, "too_many_rows"),
+        ("billing-bad", False, BILLING_BAD_ROW, 150_000, {}, "mostly_rejected"),
+        (
+            "billing-large",
+            False,
+            BILLING_BAD_ROW,
+            900_000,
+            {"INGEST_MAX_BILLING_ROWS": "10000000"},
+            "too_large",
+        ),
+    ],
+)
+def test_hostile_billing_file_is_refused_fast_in_bounded_memory(
+    oncor, tmp_path, tag, gz, line, repeat, env, reason
+):
+    """Billing-period files (parsed row by row) are bounded by the same limits, and by their own row limit."""
+    path = stream_file(_name(tmp_path, tag, gz), BILLING_HEADER, line, repeat, gz=gz)
+    _refused(path, reason, env)
+    assert not RejectedRow.objects.exists()

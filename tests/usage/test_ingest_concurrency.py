@@ -146,19 +146,38 @@ def test_compaction_waits_for_a_load_of_a_day_it_compacts(tmp_path, monkeypatch)
 
 
 @pytest.mark.postgres
-def test_parts_of_one_tdu_day_with_other_meters_load_side_by_side(tmp_path, monkeypatch):
-    from tests.helpers.ingest import ESI_2
-    from usage.storage import locks
-
-    monkeypatch.setattr(locks, "PREMISE_BUCKET_SHIFT", 0)  # one premise per range: ESI_1 and ESI_2 apart
+def test_parts_of_one_tdu_day_with_interleaved_meters_load_side_by_side(tmp_path, monkeypatch):
+    """A TDU splits a day by its own meter order, which need not follow ours: each part's premises are
+    scattered among the other part's, and still neither part waits for the other."""
     oncor, _ = make_tdus()
-    make_premise(ESI_1, oncor)
-    make_premise(ESI_2, oncor)
-    first = write_file(tmp_path, day_rows(ESI_1, DAY), tag="001")
-    second = write_file(tmp_path, day_rows(ESI_2, DAY), tag="002")
+    esiids = [f"104437200000000000{n:04d}" for n in range(8)]
+    for esiid in esiids:
+        make_premise(esiid, oncor)  # premise ids alternate between the two parts below
+    first = write_file(tmp_path, [r for e in esiids[0::2] for r in day_rows(e, DAY)], tag="001")
+    second = write_file(tmp_path, [r for e in esiids[1::2] for r in day_rows(e, DAY)], tag="002")
     results, a, b, go = _second_load_while_first_holds(monkeypatch, first, second)
     b.join(10)
-    assert not b.is_alive() and results["b"].stored == 96  # the other part did not wait for the first
+    assert not b.is_alive() and results["b"].stored == 4 * 96  # the other part did not wait for the first
     go.set()
     a.join(10)
-    assert results["a"].stored == 96
+    assert results["a"].stored == 4 * 96
+
+
+@pytest.mark.postgres
+def test_two_loads_creating_the_same_meter_day_at_once_both_land(tmp_path, monkeypatch):
+    """Neither load finds the day stored: the second one's insert waits for the first one's commit, loses
+    the race, and merges again with what the first stored (its savepoint undoes only its own write)."""
+    oncor, _ = make_tdus()
+    premise = make_premise(ESI_1, oncor)
+    first = write_file(tmp_path, day_rows(ESI_1, DAY)[:48], tag="am")
+    second = write_file(tmp_path, day_rows(ESI_1, DAY)[40:], tag="pm")  # slots 40-47 in both
+    results, a, b, go = _second_load_while_first_holds(monkeypatch, first, second)
+    time.sleep(0.5)
+    assert b.is_alive(), "the second load of the same new meter-day must wait for the first one's commit"
+    go.set()
+    a.join(10)
+    b.join(10)
+    assert results["a"].stored == 48
+    assert results["b"].stored == 48 and results["b"].superseded == 8  # the shared slots were already there
+    day = storage.read_channels(premise_id=premise.pk, start=DAY, end=DAY)[int(Channel.CONSUMPTION)]
+    assert not day.missing.any() and len(day.values_wh) == 96

@@ -3,26 +3,29 @@
 Layout: ``ESIID,START_DATE,END_DATE,KWH,ESTIMATED_ACTUAL,REVISION_DATE`` (any column order, BOM, CRLF,
 whitespace and a leading apostrophe on the ESI ID allowed). ``KWH`` may be ``NA``: the read is missing,
 stored as unknown (never as zero). Files are small (one row per premise and month), so rows are handled one
-by one with the csv module.
+by one with the csv module; a hostile file is still bounded like an interval file: expanded bytes and gzip
+ratio (``SizeLimits``), rows (``max_rows``), and sample rows kept per reject reason (``samples``; the counts
+per reason stay exact).
 """
 
 from __future__ import annotations
 
 import csv
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from typing import BinaryIO
 
 from usage.ingest.fields import CODES, NO_DAY, Lookup, norm_esiid, parse_date, parse_kwh, parse_revision
 from usage.ingest.reasons import ROW_REASONS, FileRejected
-from usage.ingest.source import line_chunks
+from usage.ingest.source import SizeLimits, line_chunks
 from usage.timegrid import day_num
 
 BILLING_COLUMNS = ("ESIID", "START_DATE", "END_DATE", "KWH", "ESTIMATED_ACTUAL", "REVISION_DATE")
 BILLING_HEADER = ",".join(BILLING_COLUMNS)
 
 
-@dataclass
+@dataclass(slots=True)
 class BillingRow:
     line: int
     premise_id: int
@@ -36,9 +39,17 @@ class BillingRow:
 @dataclass
 class BillingParse:
     rows: list[BillingRow] = field(default_factory=list)
-    rejects: list[tuple[int, str, str, str]] = field(default_factory=list)
+    rejects: list[tuple[int, str, str, str]] = field(default_factory=list)  # samples, per reason capped
+    reject_counts: Counter = field(default_factory=Counter)  # exact
     read: int = 0
+    blank: int = 0
     header: str = ""
+    samples: int = 1000
+
+    def reject(self, line: int, code: str, message: str, text: str) -> None:
+        self.reject_counts[code] += 1
+        if self.reject_counts[code] <= self.samples:
+            self.rejects.append((line, code, message, text))
 
 
 def header_names(line: bytes) -> list[str]:
@@ -56,14 +67,22 @@ def is_billing_header(line: bytes) -> bool:
     return "KWH" in names and "START_DATE" in names and "USAGE_KWH" not in names
 
 
-def parse_billing_file(stream: BinaryIO, *, lookup: Lookup, today: date) -> BillingParse:
-    out = BillingParse()
+def parse_billing_file(
+    stream: BinaryIO,
+    *,
+    lookup: Lookup,
+    today: date,
+    limits: SizeLimits | None = None,
+    max_rows: int | None = None,
+    samples: int = 1000,
+) -> BillingParse:
+    out = BillingParse(samples=samples)
     positions: list[int] | None = None
     ncols = 0
     line_no = 0
     cache: dict[str, tuple[int, str | None, str | None, int]] = {}
     pending: list[tuple[int, list[str], str]] = []
-    for chunk in line_chunks(stream, 1 << 20):
+    for chunk in line_chunks(stream, 1 << 20, limits):
         for raw in chunk.split(b"\n"):
             line_no += 1
             if positions is None:
@@ -83,26 +102,49 @@ def parse_billing_file(stream: BinaryIO, *, lookup: Lookup, today: date) -> Bill
                 continue
             text = raw.rstrip(b"\r").decode("utf-8", "replace")
             if not text.strip(" ,"):
+                out.blank += 1
                 continue
             out.read += 1
+            if max_rows is not None and out.read > max_rows:
+                raise FileRejected("too_many_rows", f"more than {max_rows:,} rows")
             try:
                 fields = next(csv.reader([text]), [])
             except csv.Error:
                 fields = []
             if len(fields) != ncols or "\ufffd" in text:
-                out.rejects.append((line_no, "malformed", f"Expected {ncols} comma-separated fields", text))
+                out.reject(line_no, "malformed", f"Expected {ncols} comma-separated fields", text)
                 continue
             pending.append((line_no, [fields[i] for i in positions], text))
+            if len(pending) >= VALIDATE_BATCH:
+                _validate(pending, out, lookup=lookup, cache=cache, today_num=day_num(today))
+                pending = []
     if positions is None:
         raise FileRejected("empty")
-    norms = sorted({n for _, f, _ in pending if (n := norm_esiid(f[0].encode())) is not None})
+    _validate(pending, out, lookup=lookup, cache=cache, today_num=day_num(today))
+    return out
+
+
+# rows are held as text only this many at a time (then validated into compact BillingRows), so a file at the
+# row limit stays well under the loader's memory bound
+VALIDATE_BATCH = 50_000
+
+
+def _validate(
+    pending: list[tuple[int, list[str], str]],
+    out: BillingParse,
+    *,
+    lookup: Lookup,
+    cache: dict[str, tuple[int, str | None, str | None, int]],
+    today_num: int,
+) -> None:
+    """Check a batch of split rows: valid ones become ``out.rows``, the others rejects."""
+    norms = sorted({n for _, f, _ in pending if (n := norm_esiid(f[0].encode())) is not None} - cache.keys())
     for norm, answer in zip(norms, lookup(norms) if norms else [], strict=True):
         cache[norm] = answer
-    today_num = day_num(today)
     for line, (esi, start_s, end_s, kwh_s, flag_s, rev_s), text in pending:
 
         def reject(code: str, detail: str, line=line, text=text) -> None:
-            out.rejects.append((line, code, f"{ROW_REASONS[code]}: {detail}", text))
+            out.reject(line, code, f"{ROW_REASONS[code]}: {detail}", text)
 
         norm = norm_esiid(esi.encode())
         if norm is None:
@@ -110,7 +152,7 @@ def parse_billing_file(stream: BinaryIO, *, lookup: Lookup, today: date) -> Bill
             continue
         pid, reason, msg, install = cache[norm]
         if reason:
-            out.rejects.append((line, reason, msg or ROW_REASONS[reason], text))
+            out.reject(line, reason, msg or ROW_REASONS[reason], text)
             continue
         start = parse_date(start_s.encode())
         end = parse_date(end_s.encode())
@@ -140,4 +182,3 @@ def parse_billing_file(stream: BinaryIO, *, lookup: Lookup, today: date) -> Bill
             reject("bad_revision", repr(rev_s.strip()))
             continue
         out.rows.append(BillingRow(line, pid, start, end, wh, flag == "E", rev))
-    return out

@@ -6,8 +6,11 @@ from collections import Counter
 from datetime import UTC, date, datetime
 from typing import BinaryIO
 
+from django.conf import settings
+
 from usage import storage
 from usage.ingest.billing import BillingRow, parse_billing_file
+from usage.ingest.load_intervals import check_shares, size_limits
 from usage.ingest.lookup import EsiidLookup
 from usage.ingest.reasons import ROW_REASONS
 from usage.ingest.rejects import save_rejects, with_raw_lines
@@ -18,16 +21,24 @@ from usage.timegrid import day_num, num_day
 def load_billing(report: IngestFile, stream: BinaryIO, *, tdu: Tdu, today: date) -> None:
     """Billing periods: per (premise, start date) a later revision replaces the stored period; an equal
     or older one changes nothing; NA is stored as unknown (wh = None)."""
-    parsed = parse_billing_file(stream, lookup=EsiidLookup(tdu), today=today)
-    storage.lock_tdu_days(tdu_id=tdu.pk, days=[storage.BILLING_LOCK])  # read-compare-write of stored periods
+    parsed = parse_billing_file(
+        stream,
+        lookup=EsiidLookup(tdu),
+        today=today,
+        limits=size_limits(),
+        max_rows=settings.INGEST_MAX_BILLING_ROWS,
+        samples=settings.INGEST_REJECT_SAMPLES,
+    )
     report.header = parsed.header
+    reasons = Counter(parsed.reject_counts)
+    check_shares(rows=parsed.read, blank=parsed.blank, reasons=reasons)
+    storage.lock_tdu_days(tdu_id=tdu.pk, days=[storage.BILLING_LOCK])  # read-compare-write of stored periods
     rejects = list(parsed.rejects)
-    best, superseded = _latest_per_period(parsed.rows, rejects)
-    if any(r[1] == "duplicate_conflict" for r in rejects):
-        conflict_rejects = [r for r in rejects if r[1] == "duplicate_conflict"]
-        rejects = [r for r in rejects if r[1] != "duplicate_conflict"] + with_raw_lines(
-            stream, conflict_rejects
-        )
+    conflicts: list = []
+    best, superseded = _latest_per_period(parsed.rows, conflicts)
+    if conflicts:
+        reasons["duplicate_conflict"] += len(conflicts)
+        rejects += with_raw_lines(stream, sorted(conflicts)[: settings.INGEST_REJECT_SAMPLES])
     existing = _stored_periods(best)
     create, update = [], []
     stored = 0
@@ -58,8 +69,8 @@ def load_billing(report: IngestFile, stream: BinaryIO, *, tdu: Tdu, today: date)
     report.rows = parsed.read
     report.stored = stored
     report.superseded = superseded
-    report.rejected = len(rejects)
-    report.rejected_by_reason = dict(Counter(r[1] for r in rejects).most_common())
+    report.rejected = sum(reasons.values())
+    report.rejected_by_reason = dict(reasons.most_common())
     save_rejects(report, rejects)
     if report.rows != report.stored + report.superseded + report.rejected:  # pragma: no cover - invariant
         raise RuntimeError(f"ingest totals do not add up for {report.name}")

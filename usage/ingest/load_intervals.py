@@ -11,6 +11,7 @@ from typing import BinaryIO
 
 import numpy as np
 from django.conf import settings
+from django.db import IntegrityError, transaction
 
 from usage import codec, storage
 from usage.ingest.batch import Batch
@@ -94,8 +95,9 @@ def load_intervals(report: IngestFile, stream: BinaryIO, *, tdu: Tdu, today: dat
     check_shares(rows=rows, blank=blank, reasons=reasons)
     stored = superseded = 0
     conflict_rejects: list[tuple[int, str, str, str]] = []
-    # concurrent loads of the same premises and days take turns; parts of a TDU-day run side by side
-    storage.lock_tdu_day_premises(tdu_id=tdu.pk, ranges=_premise_ranges(buckets))
+    # compaction of these days waits for the load; other loads (the parts of a TDU-day) run side by side and
+    # take turns only on the meter-days both touch (row locks in _merge_and_write)
+    storage.lock_tdu_days_shared(tdu_id=tdu.pk, days=buckets)
     for part in _day_parts(buckets):
         s, p, (n_conflicts, c) = _apply(part, report.pk)
         stored += s
@@ -137,15 +139,6 @@ def check_shares(*, rows: int, blank: int, reasons: Counter) -> None:
             f"{rejected:,} of {rows:,} rows are rejected",
             counts=dict(reasons.most_common()),
         )
-
-
-def _premise_ranges(buckets: dict[int, dict[str, list[np.ndarray]]]) -> dict[int, tuple[int, int]]:
-    """Each day's lowest and highest premise id."""
-    return {
-        d: (min(int(a.min()) for a in b["premise"]), max(int(a.max()) for a in b["premise"]))
-        for d, b in buckets.items()
-        if b["premise"]
-    }
 
 
 def _count_meter_days(counts: dict[int, int], batch: Batch) -> None:
@@ -248,10 +241,29 @@ _Conflicts = tuple[int, list[tuple[int, str, str, str]]]  # how many, and the fi
 def _apply(acc: _Accumulated, file_id: int) -> tuple[int, int, _Conflicts]:
     """Deduplicate within the file, merge with stored data per interval, write. Returns (stored,
     superseded, conflict rejects)."""
-    n = len(acc.wh)
-    if not n:
+    if not len(acc.wh):
         return 0, 0, (0, [])
     key, superseded, conflict_rejects = _sorted_unique(acc)
+    for attempt in range(1, WRITE_ATTEMPTS + 1):
+        try:
+            with transaction.atomic():  # a savepoint: a lost race undoes only this part's write
+                stored, merged_away = _merge_and_write(acc, key, file_id)
+            return stored, superseded + merged_away, conflict_rejects
+        except IntegrityError:
+            # another load inserted one of these meter-days first and has committed it: merge again with it
+            if attempt == WRITE_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+# A part's write is retried when a concurrent load created one of its meter-days first; each retry finds
+# those days stored (and locks them), so only a new load racing on yet other days can cost another attempt.
+WRITE_ATTEMPTS = 5
+
+
+def _merge_and_write(acc: _Accumulated, key: np.ndarray, file_id: int) -> tuple[int, int]:
+    """Merge the part's sorted unique readings with the stored days (locked until the load commits) and
+    write the days that changed. Returns (stored, superseded by what is stored)."""
     # group into (premise, channel, day)
     dkey = key >> 7
     starts = np.flatnonzero(np.concatenate(([True], dkey[1:] != dkey[:-1])))
@@ -268,15 +280,15 @@ def _apply(acc: _Accumulated, file_id: int) -> tuple[int, int, _Conflicts]:
     est = np.zeros(total, dtype=bool)
     missing = np.ones(total, dtype=bool)
     rev = np.full(total, MIN_REV, dtype=np.int64)
-    # stored data for these keys (reopen compacted months first)
+    # stored data for these keys (reopen compacted months first), locked: a concurrent load of the same
+    # meter-days waits for this one's commit and then merges with its result
     storage.uncompact_months(g_premise, g_channel, g_day)
-    existing = storage.fetch_day_blocks(g_premise, g_channel, g_day)
+    existing = storage.fetch_day_blocks(g_premise, g_channel, g_day, lock=True)
     exists = np.zeros(len(starts), dtype=bool)
     if existing:
         _overlay_stored(existing, (g_premise, g_channel, g_day), g_off, values, est, missing, rev, exists)
     newer = acc.revision > rev[pos]
     stored = int(newer.sum())
-    superseded += int((~newer).sum())
     if stored:
         p = pos[newer]
         values[p] = acc.wh[newer]
@@ -298,10 +310,11 @@ def _apply(acc: _Accumulated, file_id: int) -> tuple[int, int, _Conflicts]:
         ex = exists[sel]
         if ex.any():
             storage.delete_day_keys(g_premise[sel][ex], g_channel[sel][ex], g_day[sel][ex])
+        # a meter-day another load created meanwhile (not yet visible above) makes this an IntegrityError
         storage.write_day_blocks(
             g_premise[sel], g_channel[sel], g_day[sel], blocks, source_file_id=file_id, replace=False
         )
-    return stored, superseded, conflict_rejects
+    return stored, int((~newer).sum())
 
 
 def _sorted_unique(acc: _Accumulated) -> tuple[np.ndarray, int, _Conflicts]:

@@ -12,7 +12,7 @@ loads and compaction), ``compaction`` and ``retention``. This package exposes wh
 from usage.storage.compaction import compact_months, uncompact_months
 from usage.storage.days import slots_for_days
 from usage.storage.db import is_postgres
-from usage.storage.locks import BILLING_LOCK, lock_tdu_day_premises, lock_tdu_days
+from usage.storage.locks import BILLING_LOCK, lock_tdu_days, lock_tdu_days_shared
 from usage.storage.reads import read_channel_days, read_channels
 from usage.storage.retention import purge_expired
 from usage.storage.writes import delete_day_keys, fetch_day_blocks, write_day_blocks, write_month_blocks
@@ -25,8 +25,8 @@ __all__ = [
     "delete_day_keys",
     "fetch_day_blocks",
     "is_postgres",
-    "lock_tdu_day_premises",
     "lock_tdu_days",
+    "lock_tdu_days_shared",
     "purge_expired",
     "read_channel_days",
     "read_channels",

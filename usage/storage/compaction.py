@@ -35,7 +35,9 @@ def uncompact_months(premise: np.ndarray, channel: np.ndarray, day: np.ndarray) 
             cur.execute(
                 f"SELECT m.premise_id, m.channel, m.month, m.day_mask, m.data FROM {month_t} m "
                 "JOIN unnest(%s::bigint[], %s::smallint[], %s::date[]) AS k(p, c, mm) "
-                "ON m.premise_id = k.p AND m.channel = k.c AND m.month = k.mm",
+                "ON m.premise_id = k.p AND m.channel = k.c AND m.month = k.mm "
+                # a concurrent load opening the same month waits, then finds it gone and reads the day rows
+                "ORDER BY m.month, m.premise_id, m.channel FOR UPDATE OF m",
                 [pg_array(months[:, 0]), pg_array(months[:, 1]), pg_array(months[:, 2], dates=True)],
             )
             found = cur.fetchall()

@@ -18,18 +18,25 @@ from usage.storage.days import as_date, day_num, num_day
 from usage.storage.db import is_postgres, pg_array, tables
 
 
-def fetch_day_blocks(premise: np.ndarray, channel: np.ndarray, day: np.ndarray) -> dict[tuple, bytes]:
-    """Stored day blocks for exactly these keys: {(premise_id, channel, day_num): data}."""
+def fetch_day_blocks(
+    premise: np.ndarray, channel: np.ndarray, day: np.ndarray, *, lock: bool = False
+) -> dict[tuple, bytes]:
+    """Stored day blocks for exactly these keys: {(premise_id, channel, day_num): data}.
+
+    With ``lock`` (a load about to merge and rewrite them) the rows are locked until the transaction ends,
+    in one global order (day, premise, channel), so a concurrent load of the same meter-days waits and then
+    reads this one's result; loads of other meters never wait."""
     out: dict[tuple, bytes] = {}
     if not len(premise):
         return out
     day_t, _ = tables()
     with connection.cursor() as cur:
         if is_postgres():
+            locking = " ORDER BY d.day, d.premise_id, d.channel FOR UPDATE OF d" if lock else ""
             cur.execute(
                 f"SELECT d.premise_id, d.channel, d.day, d.data FROM {day_t} d "
                 "JOIN unnest(%s::bigint[], %s::smallint[], %s::date[]) AS k(p, c, dd) "
-                "ON d.premise_id = k.p AND d.channel = k.c AND d.day = k.dd",
+                "ON d.premise_id = k.p AND d.channel = k.c AND d.day = k.dd" + locking,
                 [pg_array(premise), pg_array(channel), pg_array(day, dates=True)],
             )
             for pid, ch, d, data in cur.fetchall():
@@ -107,7 +114,8 @@ def write_day_blocks(
     dates = {d: num_day(d) for d in set(dl)}
     if is_postgres():
         day_t, _ = tables()
-        with connection.cursor() as cur:
+        # psycopg's own cursor: its errors are wrapped so that callers see Django's (IntegrityError, ...)
+        with connection.cursor() as cur, connection.wrap_database_errors:
             pg = cur.connection
             with (
                 pg.cursor() as pcur,
@@ -136,6 +144,7 @@ def write_month_blocks(rows: list[tuple[int, int, date, int, bytes]]) -> None:
         _, month_t = tables()
         with (
             connection.cursor() as cur,
+            connection.wrap_database_errors,
             cur.connection.cursor() as pcur,
             pcur.copy(
                 f"COPY {month_t} (premise_id, channel, month, day_mask, data) FROM STDIN (FORMAT BINARY)"
