@@ -32,6 +32,7 @@ from usage.models import IngestFile, RejectedRow, Tdu
 __all__ = ["ingest_file", "ingest_reapply_rejects", "ingest_stream"]
 
 log = logging.getLogger(__name__)
+SIZE_REASONS = frozenset({"too_large", "gzip_ratio", "too_many_rows"})
 # database trouble that a retry can cure: raised to the caller (the Celery task retries), never a report
 TRANSIENT_ERRORS = (OperationalError, InterfaceError, IntegrityError)
 
@@ -189,7 +190,8 @@ def ingest_stream(
             earlier=dup.earlier,
         )
     except FileRejected as exc:
-        sha = _digest_so_far(sha256, reader)
+        # a file refused for its size is not read to its end for a digest (it may be many gigabytes)
+        sha = (sha256 or "") if exc.code in SIZE_REASONS else _digest_so_far(sha256, reader)
         return _failed(name=name, sha=sha, size=size, received=received, tdu=tdu, exc=exc, started=started)
     except TRANSIENT_ERRORS:
         raise
