@@ -120,14 +120,18 @@ CELERY_TASK_EAGER_PROPAGATES = False
 # Dead workers (docs/operations.md): a task is acknowledged only when it finished, and one whose worker process
 # died is handed back to the broker at once. Every acks-late task has a hard time limit (a TDU file at the row
 # limit loads in well under a minute); the broker hands an unacknowledged task to another worker after the
-# visibility timeout, longer than that limit, so a live task is never run twice; the inbox's stale-claim window
-# is at least as long. Periodic sweeps (compaction, retention) acknowledge early: beat sends them again.
+# visibility timeout, longer than that limit, so a live task is never run twice. A TDU file's load refreshes its
+# claim every INGEST_CLAIM_HEARTBEAT_SECONDS while it runs, so the inbox scan queues a file again within minutes
+# of its worker's death (INGEST_STALE_CLAIM_SECONDS without a refresh), long before the visibility timeout; the
+# task handed back later finds the file gone. Periodic sweeps (compaction, retention) acknowledge early: beat
+# sends them again.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TASK_TIME_LIMIT = envint("CELERY_TASK_TIME_LIMIT", 900)
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 60
 CELERY_BROKER_VISIBILITY_TIMEOUT = CELERY_TASK_TIME_LIMIT + 300
-INGEST_STALE_CLAIM_SECONDS = envint("INGEST_STALE_CLAIM_SECONDS", CELERY_BROKER_VISIBILITY_TIMEOUT)
+INGEST_CLAIM_HEARTBEAT_SECONDS = envint("INGEST_CLAIM_HEARTBEAT_SECONDS", 30)
+INGEST_STALE_CLAIM_SECONDS = envint("INGEST_STALE_CLAIM_SECONDS", 6 * INGEST_CLAIM_HEARTBEAT_SECONDS)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Enqueueing while the broker is down fails within seconds (the work is in the database; sweeps pick it up).
 CELERY_BROKER_CONNECTION_TIMEOUT = 2

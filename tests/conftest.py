@@ -10,6 +10,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 
+from tests.helpers.faults import (
+    private_cache,  # noqa: F401 - a fixture (fault tests), registered by being here
+)
 from tests.helpers.services import REQUIREMENTS, chromium_executable, is_service_skip
 
 

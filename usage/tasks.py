@@ -5,10 +5,13 @@ Thin: each calls one service. Schedules live in smt/celery.py.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from celery import shared_task
@@ -23,9 +26,33 @@ log = logging.getLogger(__name__)
 
 
 def stale_claim_seconds() -> int:
-    """A file claimed this long ago and still in processing/ lost its worker; at least the broker's visibility
-    timeout, which is longer than the load task's hard time limit (smt/settings.py)."""
-    return int(getattr(settings, "INGEST_STALE_CLAIM_SECONDS", 1200))
+    """A file in processing/ whose claim has not been refreshed for this long lost its worker: a live load
+    refreshes it every ``INGEST_CLAIM_HEARTBEAT_SECONDS`` (``claim_heartbeat``), so a claim goes stale within
+    minutes of its worker's death, not after the broker's visibility timeout."""
+    return int(getattr(settings, "INGEST_STALE_CLAIM_SECONDS", 180))
+
+
+@contextlib.contextmanager
+def claim_heartbeat(path: Path) -> Iterator[None]:
+    """Refresh the claim (the file's mtime in processing/) from a thread while the load runs, even while the
+    load waits on the database; the thread dies with its process, so a killed worker's claim goes stale."""
+    every = float(getattr(settings, "INGEST_CLAIM_HEARTBEAT_SECONDS", 30))
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(every):
+            try:
+                os.utime(path)
+            except OSError:  # moved or removed: the load is over
+                return
+
+    thread = threading.Thread(target=beat, name=f"claim-heartbeat:{path.name}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=every)
 
 
 # Retries while the database is away: 15 s, 30 s, 1, 2, 4 min, then every 5 min; eight of them ride out about
@@ -59,7 +86,8 @@ def _free_name(directory: Path, name: str) -> Path:
 @shared_task(name="usage.scan_inbox")
 def scan_inbox() -> list[str]:
     """Claim every file in the inbox (move it to processing/, stamping the claim time) and enqueue one load task
-    per file. Files whose claim is older than ``INGEST_STALE_CLAIM_SECONDS`` (a worker died) are enqueued again."""
+    per file. Files whose claim was not refreshed for ``INGEST_STALE_CLAIM_SECONDS`` (their worker died) are enqueued
+    again; if the first task is handed back too (after the broker's visibility timeout), it finds the file gone."""
     dirs = inbox_dirs()
     claimed = []
     for path in sorted(dirs["inbox"].iterdir()):
@@ -97,7 +125,8 @@ def load_inbox_file(path: str) -> dict:
     source = Path(path)
     if not source.exists():
         return {"path": path, "status": "gone"}
-    report = ingest_file(path=source)
+    with claim_heartbeat(source):
+        report = ingest_file(path=source)
     dirs = inbox_dirs()
     folder = dirs["failed"] if report.status == IngestFile.Status.FAILED else dirs["processed"]
     target = _free_name(folder, source.name)

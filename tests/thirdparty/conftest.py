@@ -1,7 +1,6 @@
 """The third-party tests' fixtures (``consent_fixtures.py``): users, premises, an approved organization and
 its application, and ``_tp_isolation`` (webhooks may reach the tests' receivers on 127.0.0.1)."""
 
-from tests.helpers.faults import private_cache  # noqa: F401 - a fixture, registered by being here
 from tests.thirdparty.consent_fixtures import (  # noqa: F401 - fixtures, registered by being here
     _tp_isolation,
     alice,
