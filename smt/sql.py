@@ -17,7 +17,9 @@ def fetch_all(sql: str, params: list) -> list[tuple]:
         import psycopg
 
         connection.ensure_connection()
-        with psycopg.Cursor(connection.connection) as cur:
+        # Django's error wrapping: a dropped connection is Django's OperationalError (a 503, not a 500) and
+        # marks the connection for closing at the end of the request, so the next one reconnects
+        with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cur:
             cur.execute(sql, params, prepare=True, binary=True)
             return cur.fetchall()
     with connection.cursor() as cur:

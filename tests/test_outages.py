@@ -9,6 +9,7 @@ from django.db import close_old_connections
 from django.test import Client
 
 from tests.helpers.faults import closed_port, django_database_at, private_postgres, private_redis
+from thirdparty.apikeys import KEY_PREFIX
 
 
 @pytest.mark.django_db
@@ -120,3 +121,125 @@ def test_postgres_stopped_answers_503_then_recovers_by_itself(django_db_blocker)
         health = probe.get("/healthz")
         assert health.status_code == 200
         assert health.json()["database"] == "up"
+
+
+def _schema_copied_into(pg) -> None:
+    """The test database's tables (no rows) in the private server, so that requests there behave as in
+    production until it stops."""
+    import subprocess
+
+    from django.db import connection
+
+    from tests.helpers.faults import PG_BIN
+
+    db = connection.settings_dict
+    dump = subprocess.run(
+        [
+            str(PG_BIN / "pg_dump"),
+            "--schema-only",
+            "--no-owner",
+            "--no-privileges",
+            "-h",
+            db["HOST"] or "127.0.0.1",
+            "-p",
+            str(db["PORT"] or 5432),
+            "-U",
+            db["USER"],
+            db["NAME"],
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    ).stdout
+    subprocess.run(
+        [str(PG_BIN / "psql"), "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", str(pg.port)]
+        + ["-U", "postgres", "-d", "postgres"],
+        input=dump,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+
+
+def _hammer(stop, answers: list, path: str, **headers) -> None:
+    """One client of the load: the same request again and again until ``stop``; (time, status, body) each."""
+    import time
+
+    client = ServedClient(raise_request_exception=False)
+    try:
+        while not stop.is_set():
+            if path != "/healthz":  # a load balancer has no cookies; a person's session is loaded every time
+                client.cookies["sessionid"] = "s" * 32
+            response = client.get(path, **headers)
+            answers.append(
+                (time.monotonic(), response.status_code, response.get("Content-Type", ""), response)
+            )
+    finally:
+        close_old_connections()
+
+
+@pytest.mark.real_clock
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_postgres_stopped_under_concurrent_load_answers_503_never_500_then_recovers(django_db_blocker):
+    """Eight clients (API, portal, health) keep asking while PostgreSQL stops and starts again: every answer is
+    the normal one or a 503 with Retry-After in the right form, never a 500, and all come back by themselves."""
+    import threading
+    import time
+
+    clients = [
+        ("/api/v1/premises/", {"HTTP_AUTHORIZATION": "Bearer not-a-token"}),
+        ("/api/v1/premises/", {"HTTP_AUTHORIZATION": "Bearer not-a-token"}),
+        ("/api/v1/premises/", {"HTTP_X_API_KEY": KEY_PREFIX + "x" * 40}),  # well-formed: looked up
+        ("/dashboard/", {}),
+        ("/dashboard/", {}),
+        ("/accounts/login/", {}),
+        ("/healthz", {}),
+        ("/healthz", {}),
+    ]
+    with private_postgres() as pg:
+        _schema_copied_into(pg)
+        with django_db_blocker.unblock(), django_database_at(port=pg.port):
+            stop = threading.Event()
+            answers: list[list] = [[] for _ in clients]
+            threads = [
+                threading.Thread(target=_hammer, args=(stop, answers[i], path), kwargs=headers, daemon=True)
+                for i, (path, headers) in enumerate(clients)
+            ]
+            for t in threads:
+                t.start()
+            try:
+                time.sleep(1)
+                stopped = time.monotonic()
+                pg.stop()
+                time.sleep(2)
+                pg.start()
+                started = time.monotonic()
+                probe = ServedClient(raise_request_exception=False)
+                deadline = started + 30
+                while probe.get("/healthz").status_code != 200 and time.monotonic() < deadline:
+                    time.sleep(0.1)
+                time.sleep(1.5)
+            finally:
+                stop.set()
+                for t in threads:
+                    t.join(30)
+    for (path, headers), seen in zip(clients, answers, strict=True):
+        assert seen, path
+        statuses = {status for _, status, _, _ in seen}
+        assert not any(s >= 500 and s != 503 for s in statuses), (path, statuses)
+        during = [a for a in seen if stopped + 0.5 < a[0] < started]
+        assert any(a[1] == 503 for a in during), (path, headers, "no request met the outage")
+        for _, status, content_type, response in seen:
+            if status != 503:
+                continue
+            if path == "/healthz":  # for load balancers: its JSON says what is down
+                assert response.json()["database"] == "down", response.content
+                continue
+            assert int(response.get("Retry-After", 0)) > 0, (path, response.content[:500])
+            if path.startswith("/api/"):
+                assert content_type == "application/problem+json", content_type
+            else:
+                assert "back soon" in response.content.decode()
+        last = seen[-1]
+        assert last[1] != 503, (path, "did not recover")

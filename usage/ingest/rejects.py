@@ -40,6 +40,7 @@ def save_rejects(report: IngestFile, rejects: list[tuple[int, str, str, str]]) -
     if is_postgres():
         with (
             connection.cursor() as cur,
+            connection.wrap_database_errors,  # psycopg's errors as Django's (the loader retries those)
             cur.connection.cursor() as pcur,
             pcur.copy(
                 f"COPY {RejectedRow._meta.db_table} (file_id, line_number, raw, reason, message) FROM STDIN"
