@@ -593,3 +593,10 @@ def access_visible(
         scopes = frozenset().union(*(g.scopes for g in gs))
         out.append(VisiblePremise(p, _merge(g.window for g in gs if g.window is not None), scopes))
     return out
+
+
+def espi_authorizations_visible(*, application, agreement_id: int | None):
+    """The agreements an application sees as ESPI ``Authorization`` resources: all of its own with its client
+    credentials (``agreement_id`` None); with a customer's token only that token's agreement."""
+    qs = Agreement.objects.filter(application=application).select_related("organization").order_by("pk")
+    return qs if agreement_id is None else qs.filter(pk=agreement_id)
