@@ -12,13 +12,12 @@ django-oauth-toolkit does the protocol; this module adds what consent means here
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import re
 from collections import OrderedDict
 from datetime import date, timedelta
-from urllib.parse import unquote_plus, urlsplit
+from urllib.parse import urlsplit
 
 from django import forms
 from django.conf import settings
@@ -36,6 +35,7 @@ from oauthlib.oauth2.rfc6749 import errors as oauth2_errors
 from portal.access_window import market_today, months_before, window_start
 from smt.middleware import csp_form_action_allow
 from thirdparty.models import AccessToken, Agreement, Grant, Organization, RefreshToken
+from thirdparty.oauthlimit import presented_client_id
 from thirdparty.scopes import SCOPES, function_block_scopes, scopes_describe, scopes_expand
 from thirdparty.services.agreements import (
     agreement_create,
@@ -458,18 +458,6 @@ class ConsentView(AuthorizationView):
         return response
 
 
-def _authenticated_client_id(request) -> str | None:
-    """The client id the (already authenticated) caller presented: HTTP Basic first, then the body."""
-    auth = request.headers.get("Authorization", "")
-    if auth.lower().startswith("basic "):
-        try:
-            decoded = base64.b64decode(auth.split(" ", 1)[1]).decode("utf-8")
-        except (ValueError, UnicodeDecodeError):
-            return None
-        return unquote_plus(decoded.split(":", 1)[0])
-    return request.POST.get("client_id") or None
-
-
 class AgreementIntrospectView(IntrospectTokenView):
     """RFC 7662 introspection for an application's own tokens: ``active`` only while the agreement is live.
 
@@ -489,7 +477,7 @@ class AgreementIntrospectView(IntrospectTokenView):
             .filter(token_checksum=checksum)
             .first()
         )
-        caller = _authenticated_client_id(request)
+        caller = presented_client_id(request)  # DOT authenticated it before this view
         if (
             token is None
             or not token.is_valid()
