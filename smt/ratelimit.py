@@ -8,8 +8,8 @@ limit never falls to none. Headers: draft-ietf-httpapi-ratelimit-headers, descri
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from django.core.cache import cache

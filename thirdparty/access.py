@@ -41,7 +41,7 @@ from django.utils import timezone
 from portal.access_window import customer_premises, customer_windows, market_today, period_window
 from portal.models import ServicePeriod
 from smt.sql import columns, fetch_all, instance
-from thirdparty.models import Agreement, AgreementPremise, Organization
+from thirdparty.models import Agreement, AgreementPremise, ApiKey, Organization
 from thirdparty.scopes import ALL_SCOPES, scopes_expand
 from usage.esiid import esiid_normalize
 from usage.models import Premise
@@ -600,3 +600,22 @@ def espi_authorizations_visible(*, application, agreement_id: int | None):
     credentials (``agreement_id`` None); with a customer's token only that token's agreement."""
     qs = Agreement.objects.filter(application=application).select_related("organization").order_by("pk")
     return qs if agreement_id is None else qs.filter(pk=agreement_id)
+
+
+def export_credential_live(actor: Actor) -> bool:
+    """Whether the credential and agreement an export job was made with still stand: its download link works
+    only while they do (an ended agreement, a revoked key, a suspended organization or a closed account stop
+    it at once, whatever the link's own expiry says)."""
+    if actor_blocked(actor) is not None:
+        return False
+    if actor.kind == CUSTOMER:
+        return bool(getattr(actor.user, "is_active", False))
+    if actor.api_key_id is not None:
+        return ApiKey.objects.filter(pk=actor.api_key_id, revoked_at__isnull=True).exists()
+    if actor.application_id is not None and actor.agreement_id is not None:
+        return (
+            Agreement.objects.live()
+            .filter(pk=actor.agreement_id, application_id=actor.application_id)
+            .exists()
+        )
+    return False
