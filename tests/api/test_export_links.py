@@ -93,7 +93,4 @@ def test_the_links_secret_is_in_no_access_log_row_and_no_log_line(
         assert handler.filter(record)
         line = handler.format(record)
         assert secret not in line and "token=[redacted]" in line
-    assert (
-        logging.getLogger("django.server").handlers == [handler]
-        or not logging.getLogger("django.server").propagate
-    )
+    assert handler in logging.getLogger("django.server").handlers  # the dev server's request lines too
