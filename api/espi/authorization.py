@@ -89,10 +89,11 @@ def _calling_application(request) -> tuple[Caller | None, str | None]:
     return None, None
 
 
-def _authenticate(request) -> tuple[Caller | None, JsonResponse | None]:
+def _authenticate(request) -> Caller | JsonResponse:
+    """The caller, or the 401/403 problem to answer."""
     caller, bearer_error = _calling_application(request)
     if caller is None:
-        return None, _problem(
+        return _problem(
             401,
             "Not authenticated",
             bearer_error or "Send the application's client credentials or a token.",
@@ -100,10 +101,8 @@ def _authenticate(request) -> tuple[Caller | None, JsonResponse | None]:
         )
     org = caller.app.organization
     if org is None or org.status != Organization.Status.APPROVED:
-        return None, _problem(
-            403, "Organization not approved", "The application's organization is not approved."
-        )
-    return caller, None
+        return _problem(403, "Organization not approved", "The application's organization is not approved.")
+    return caller
 
 
 def _epoch(moment) -> int:
@@ -214,9 +213,9 @@ def _document(entry: str) -> HttpResponse:
 
 @require_GET
 def application_information(request, client_id: str):
-    caller, error = _authenticate(request)
-    if error is not None:
-        return error
+    caller = _authenticate(request)
+    if isinstance(caller, JsonResponse):
+        return caller
     if caller.app.client_id != client_id:
         return _problem(404, "Not found", "No ApplicationInformation with this id is available to you.")
     return _document(application_information_xml(caller.app))
@@ -224,9 +223,9 @@ def application_information(request, client_id: str):
 
 @require_GET
 def authorizations(request):
-    caller, error = _authenticate(request)
-    if error is not None:
-        return error
+    caller = _authenticate(request)
+    if isinstance(caller, JsonResponse):
+        return caller
     app = caller.app
     agreements = espi_authorizations_visible(application=app, agreement_id=caller.agreement_id)
     base = _base()
@@ -244,9 +243,9 @@ def authorizations(request):
 
 @require_GET
 def authorization(request, agreement_id: int):
-    caller, error = _authenticate(request)
-    if error is not None:
-        return error
+    caller = _authenticate(request)
+    if isinstance(caller, JsonResponse):
+        return caller
     visible = espi_authorizations_visible(application=caller.app, agreement_id=caller.agreement_id)
     agreement = visible.filter(pk=agreement_id).first()
     if agreement is None:
