@@ -41,7 +41,7 @@ from django.utils import timezone
 from portal.access_window import customer_premises, customer_windows, market_today, period_window
 from portal.models import ServicePeriod
 from smt.sql import columns, fetch_all, instance
-from thirdparty.models import Agreement, AgreementPremise, ApiKey, Organization
+from thirdparty.models import Agreement, AgreementPremise, Organization
 from thirdparty.scopes import ALL_SCOPES, scopes_expand
 from usage.esiid import esiid_normalize
 from usage.models import Premise
@@ -611,7 +611,8 @@ def export_credential_live(actor: Actor) -> bool:
     if actor.kind == CUSTOMER:
         return bool(getattr(actor.user, "is_active", False))
     if actor.api_key_id is not None:
-        return ApiKey.objects.filter(pk=actor.api_key_id, revoked_at__isnull=True).exists()
+        org = actor.organization
+        return org is not None and org.api_keys.filter(pk=actor.api_key_id, revoked_at__isnull=True).exists()
     if actor.application_id is not None and actor.agreement_id is not None:
         return (
             Agreement.objects.live()

@@ -73,25 +73,3 @@ def test_espi_resources_need_the_apps_own_credentials(client, alice, premise_a, 
     )
     # The API's own Connect My Data paths still answer under the same prefix.
     assert client.get("/espi/1_1/resource/ReadServiceStatus").status_code == 200
-
-
-def test_a_customers_token_sees_only_its_own_authorization_never_another_customers(
-    client, alice, bob, premise_a, premise_c, app
-):
-    alices = token_for(client, app, alice)["access_token"]
-    bobs = token_for(client, app, bob)["access_token"]
-    mine, theirs = Agreement.objects.get(customer=alice), Agreement.objects.get(customer=bob)
-    as_alice = {"HTTP_AUTHORIZATION": f"Bearer {alices}"}
-    feed = assert_valid_espi(client.get("/espi/1_1/resource/Authorization", **as_alice).content)
-    uris = [
-        e.findtext("a:content/e:Authorization/e:authorizationURI", namespaces=NS)
-        for e in feed.findall("a:entry", NS)
-    ]
-    assert len(uris) == 1 and uris[0].endswith(f"/Authorization/{mine.pk}")
-    assert client.get(f"/espi/1_1/resource/Authorization/{theirs.pk}", **as_alice).status_code == 404
-    assert client.get(f"/espi/1_1/resource/Authorization/{mine.pk}", **as_alice).status_code == 200
-    as_bob = {"HTTP_AUTHORIZATION": f"Bearer {bobs}"}
-    assert client.get(f"/espi/1_1/resource/Authorization/{mine.pk}", **as_bob).status_code == 404
-    # The application itself (client credentials) sees both.
-    whole = assert_valid_espi(client.get("/espi/1_1/resource/Authorization", **_basic(app)).content)
-    assert len(whole.findall("a:entry", NS)) == 2
