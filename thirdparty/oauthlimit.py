@@ -74,3 +74,18 @@ def oauth_limited(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
         return response
 
     return wrapped
+
+
+def client_secret_limited(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The same limits on another view that checks a client secret (the Green Button ``ApplicationInformation``
+    and ``Authorization`` resources), counted when the request presents one (HTTP Basic): bearer-token reads
+    cost no hash and keep the API's own limits."""
+    limited = oauth_limited(view)
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.headers.get("Authorization", "")[:6].lower() == "basic ":
+            return limited(request, *args, **kwargs)
+        return view(request, *args, **kwargs)
+
+    return wrapped

@@ -88,3 +88,18 @@ def test_with_redis_down_the_limit_still_holds_in_process(client, app, settings,
     private_cache.stop()
     codes = [client.post("/o/token/", {"grant_type": "x"}, **_wrong_basic(app)).status_code for _ in range(5)]
     assert codes[3:] == [429, 429], codes
+
+
+@pytest.mark.parametrize(
+    "path", ["/espi/1_1/resource/Authorization", "/espi/1_1/resource/ApplicationInformation/x"]
+)
+def test_green_button_client_credentials_are_limited_before_hashing_too(client, app, settings, path):
+    settings.TRUSTED_PROXY_COUNT = 1
+    settings.OAUTH_REQUESTS_PER_MINUTE_PER_IP = 100
+    settings.OAUTH_REQUESTS_PER_MINUTE_PER_CLIENT = 3
+    with mock.patch("api.espi.authorization.check_password", wraps=hashers.check_password) as hashed:
+        codes = [
+            client.get(path, **_wrong_basic(app), **_from(f"203.0.113.{i}")).status_code for i in range(6)
+        ]
+    assert codes == [401] * 3 + [429] * 3, codes
+    assert hashed.call_count == 3
