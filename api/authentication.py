@@ -35,6 +35,15 @@ class OrganizationPrincipal:
         return str(self.organization)
 
 
+def bearer_challenge(realm: str, error_description: str | None = None) -> str:
+    """RFC 6750 3: the ``WWW-Authenticate`` challenge; with ``error="invalid_token"`` when a token was sent
+    and refused (expired, revoked, unknown), which is what makes stock OAuth clients refresh by themselves."""
+    if error_description is None:
+        return f'Bearer realm="{realm}"'
+    description = error_description.replace("\\", "").replace('"', "'")
+    return f'Bearer realm="{realm}", error="invalid_token", error_description="{description}"'
+
+
 def _authorization(request) -> tuple[str, str]:
     header = request.META.get("HTTP_AUTHORIZATION", "")
     if not header:
@@ -54,6 +63,13 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             return None
         if not value:
             raise exceptions.AuthenticationFailed("The Authorization header has no token after 'Bearer'.")
+        try:
+            return self._authenticate_token(request, value)
+        except exceptions.AuthenticationFailed as exc:
+            request._bearer_error = str(exc.detail)  # RFC 6750 3.1: invalid_token, so clients refresh
+            raise
+
+    def _authenticate_token(self, request, value: str):
         checksum = hashlib.sha256(value.encode("utf-8")).hexdigest()
         generation = getattr(request, "_access_generation", None)
         hit = local_get(("token", checksum), generation)
@@ -76,7 +92,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         return (found.user, found.actor)
 
     def authenticate_header(self, request):
-        return f'Bearer realm="{self.www_authenticate_realm}"'
+        return bearer_challenge(self.www_authenticate_realm, getattr(request, "_bearer_error", None))
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):

@@ -316,3 +316,15 @@ def export_path(job: ExportJob) -> Path | None:
         return None
     path = export_dir() / job.file_name
     return path if path.exists() else None
+
+
+def export_files_delete(jobs) -> int:
+    """Delete the files of ``jobs`` (an ExportJob queryset), e.g. those made under an agreement that ended.
+    Returns how many files were removed."""
+    removed = 0
+    for job in jobs.exclude(file_name=""):
+        path = export_path(job)
+        if path is not None:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed

@@ -21,6 +21,7 @@ from django.core.cache.backends.redis import RedisCache
 
 from smt.clientip import client_ip as request_client_ip
 from smt.outage import REDIS_ERRORS
+from smt.ratelimit import headers_for, tightest  # noqa: F401 - the API's headers are the shared ones
 
 DEFAULT_PROFILES = {
     # Ordinary use: generous for scripts, firm against runaway loops.
@@ -158,24 +159,6 @@ def _count_in_cache(todo: list, read_key: str | None) -> tuple[list[int], object
             cache.set(plain, 1, timeout=period + 1)
             counts.append(1)
     return counts, (cache.get(read_key) if read_key is not None else None)
-
-
-def tightest(states: list[Counted]) -> Counted | None:
-    if not states:
-        return None
-    return min(states, key=lambda s: (s.remaining, -s.reset))
-
-
-def headers_for(states: list[Counted]) -> dict[str, str]:
-    t = tightest(states)
-    if t is None:
-        return {}
-    return {
-        "RateLimit-Limit": str(t.limit),
-        "RateLimit-Remaining": str(t.remaining),
-        "RateLimit-Reset": str(t.reset),
-        "RateLimit-Policy": ", ".join(f'{s.limit};w={s.period};comment="{s.bucket}"' for s in states),
-    }
 
 
 def client_ip(request) -> str:

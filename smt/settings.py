@@ -325,8 +325,10 @@ OAUTH2_PROVIDER = {
     "OAUTH2_VALIDATOR_CLASS": "thirdparty.oauth.AgreementOAuth2Validator",
 }
 
-# Per client IP on the OAuth token, revoke and introspect endpoints (thirdparty/oauthlimit.py).
+# Per client IP and per client_id on the OAuth token, revoke and introspect endpoints, counted before the
+# client secret is hashed (thirdparty/oauthlimit.py); 0 turns a limit off.
 OAUTH_REQUESTS_PER_MINUTE_PER_IP = envint("OAUTH_REQUESTS_PER_MINUTE_PER_IP", 120)
+OAUTH_REQUESTS_PER_MINUTE_PER_CLIENT = envint("OAUTH_REQUESTS_PER_MINUTE_PER_CLIENT", 300)
 
 # --- Third parties (thirdparty/): consent agreements and signed webhooks.
 AGREEMENT_MAX_MONTHS = envint("AGREEMENT_MAX_MONTHS", 36)
@@ -399,7 +401,14 @@ LOGGING = {
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
         },
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
+    # secrets in URLs (export links' token, OAuth code) never reach a log line (smt/logredact.py)
+    "filters": {"redact": {"()": "smt.logredact.RedactSecrets"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["redact"]}
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }

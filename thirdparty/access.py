@@ -593,3 +593,30 @@ def access_visible(
         scopes = frozenset().union(*(g.scopes for g in gs))
         out.append(VisiblePremise(p, _merge(g.window for g in gs if g.window is not None), scopes))
     return out
+
+
+def espi_authorizations_visible(*, application, agreement_id: int | None):
+    """The agreements an application sees as ESPI ``Authorization`` resources: all of its own with its client
+    credentials (``agreement_id`` None); with a customer's token only that token's agreement."""
+    qs = Agreement.objects.filter(application=application).select_related("organization").order_by("pk")
+    return qs if agreement_id is None else qs.filter(pk=agreement_id)
+
+
+def export_credential_live(actor: Actor) -> bool:
+    """Whether the credential and agreement an export job was made with still stand: its download link works
+    only while they do (an ended agreement, a revoked key, a suspended organization or a closed account stop
+    it at once, whatever the link's own expiry says)."""
+    if actor_blocked(actor) is not None:
+        return False
+    if actor.kind == CUSTOMER:
+        return bool(getattr(actor.user, "is_active", False))
+    if actor.api_key_id is not None:
+        org = actor.organization
+        return org is not None and org.api_keys.filter(pk=actor.api_key_id, revoked_at__isnull=True).exists()
+    if actor.application_id is not None and actor.agreement_id is not None:
+        return (
+            Agreement.objects.live()
+            .filter(pk=actor.agreement_id, application_id=actor.application_id)
+            .exists()
+        )
+    return False

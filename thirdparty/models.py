@@ -254,6 +254,8 @@ class Grant(AbstractGrant):
     agreement = models.ForeignKey(
         Agreement, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
+    # Kept (not deleted) once exchanged, so a replay is recognised and revokes what the code issued.
+    used_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(AbstractGrant.Meta):
         swappable = "OAUTH2_PROVIDER_GRANT_MODEL"

@@ -12,13 +12,12 @@ django-oauth-toolkit does the protocol; this module adds what consent means here
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import re
 from collections import OrderedDict
 from datetime import date, timedelta
-from urllib.parse import unquote_plus, urlsplit
+from urllib.parse import urlsplit
 
 from django import forms
 from django.conf import settings
@@ -36,8 +35,14 @@ from oauthlib.oauth2.rfc6749 import errors as oauth2_errors
 from portal.access_window import market_today, months_before, window_start
 from smt.middleware import csp_form_action_allow
 from thirdparty.models import AccessToken, Agreement, Grant, Organization, RefreshToken
+from thirdparty.oauthlimit import presented_client_id
 from thirdparty.scopes import SCOPES, function_block_scopes, scopes_describe, scopes_expand
-from thirdparty.services.agreements import agreement_create, max_months, shareable_premises
+from thirdparty.services.agreements import (
+    agreement_create,
+    max_months,
+    shareable_premises,
+    tokens_revoke_for_replayed_code,
+)
 
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
 
@@ -77,9 +82,18 @@ class AgreementOAuth2Validator(OAuth2Validator):
         return redirect_uri_registered(request.client, redirect_uri)
 
     def validate_code(self, client_id, code, client, request, *args, **kwargs):
+        grant = (
+            Grant.objects.select_related("agreement__organization")
+            .filter(code=code, application=client)
+            .first()
+        )
+        if grant is None:
+            return False
+        if grant.used_at is not None:  # a replay: revoke what the first exchange issued
+            tokens_revoke_for_replayed_code(grant)
+            return False
         if not super().validate_code(client_id, code, client, request, *args, **kwargs):
             return False
-        grant = Grant.objects.select_related("agreement__organization").get(code=code, application=client)
         if grant.agreement is None or not grant.agreement.is_live():
             return False
         request.agreement_id = grant.agreement_id
@@ -98,6 +112,14 @@ class AgreementOAuth2Validator(OAuth2Validator):
             return False
         request.agreement_id = agreement.pk
         return True
+
+    def invalidate_authorization_code(self, client_id, code, request, *args, **kwargs):
+        """Mark the code spent instead of deleting it (DOT's way), so a replay can be recognised."""
+        spent = Grant.objects.filter(code=code, application=request.client, used_at__isnull=True).update(
+            used_at=timezone.now()
+        )
+        if not spent:
+            raise oauth2_errors.InvalidGrantError(request=request)
 
     def _create_authorization_code(self, request, code, expires=None):
         grant = super()._create_authorization_code(request, code, expires)
@@ -436,18 +458,6 @@ class ConsentView(AuthorizationView):
         return response
 
 
-def _authenticated_client_id(request) -> str | None:
-    """The client id the (already authenticated) caller presented: HTTP Basic first, then the body."""
-    auth = request.headers.get("Authorization", "")
-    if auth.lower().startswith("basic "):
-        try:
-            decoded = base64.b64decode(auth.split(" ", 1)[1]).decode("utf-8")
-        except (ValueError, UnicodeDecodeError):
-            return None
-        return unquote_plus(decoded.split(":", 1)[0])
-    return request.POST.get("client_id") or None
-
-
 class AgreementIntrospectView(IntrospectTokenView):
     """RFC 7662 introspection for an application's own tokens: ``active`` only while the agreement is live.
 
@@ -467,7 +477,7 @@ class AgreementIntrospectView(IntrospectTokenView):
             .filter(token_checksum=checksum)
             .first()
         )
-        caller = _authenticated_client_id(request)
+        caller = presented_client_id(request)  # DOT authenticated it before this view
         if (
             token is None
             or not token.is_valid()

@@ -4,7 +4,8 @@
 ``/espi/1_1/resource/Authorization``                       its authorizations (one per agreement), a feed
 ``/espi/1_1/resource/Authorization/{agreement_id}``        one authorization
 
-The caller is the application itself: HTTP Basic with its client credentials, or a bearer token it holds.
+The caller is the application itself: HTTP Basic with its client credentials (every authorization of the
+application), or a customer's bearer token (only that token's own authorization: never another customer's).
 An Authorization is our Agreement: ``status`` 1 while it is live, 0 once it ended; ``resourceURI`` is its
 subscription (``Batch/Subscription/{agreement_id}``, the same id the Connect My Data data paths use).
 Secrets and tokens are never echoed (the schema requires ``client_secret``; it says where to find it).
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from dataclasses import dataclass
 from urllib.parse import unquote_plus
 from xml.sax.saxutils import escape
 
@@ -23,6 +25,8 @@ from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from api.authentication import bearer_challenge
+from thirdparty.access import espi_authorizations_visible
 from thirdparty.models import AccessToken, Agreement, Application, Organization
 from usage.writers.espi import ATOM_NS, ESPI_NS, atom_entry, atom_link, atom_time, resource_uuid
 
@@ -33,56 +37,72 @@ def _base() -> str:
     return settings.SITE_URL.rstrip("/")
 
 
-def _problem(status: int, title: str, detail: str) -> JsonResponse:
+def _problem(status: int, title: str, detail: str, *, bearer_error: str | None = None) -> JsonResponse:
     response = JsonResponse(
         {"type": "about:blank", "title": title, "status": status, "detail": detail},
         status=status,
         content_type="application/problem+json",
     )
     if status == 401:
-        response["WWW-Authenticate"] = 'Basic realm="espi", Bearer realm="espi"'
+        response["WWW-Authenticate"] = 'Basic realm="espi", ' + bearer_challenge("espi", bearer_error)
     return response
 
 
-def _calling_application(request) -> Application | None:
+@dataclass(frozen=True)
+class Caller:
+    """The application calling, and with a customer's token the one agreement that token stands for."""
+
+    app: Application
+    agreement_id: int | None = None
+
+
+def _calling_application(request) -> tuple[Caller | None, str | None]:
+    """(the caller, None) or (None, why a presented bearer token was refused: RFC 6750 invalid_token)."""
     scheme, _, value = request.headers.get("Authorization", "").partition(" ")
     scheme = scheme.lower()
     if scheme == "basic":
         try:
             client_id, _, secret = base64.b64decode(value).decode("utf-8").partition(":")
         except (ValueError, UnicodeDecodeError):
-            return None
+            return None, None
         app = (
             Application.objects.select_related("organization")
             .filter(client_id=unquote_plus(client_id))
             .first()
         )
         if app is None or not check_password(unquote_plus(secret), app.client_secret):
-            return None
-        return app
+            return None, None
+        return Caller(app), None
     if scheme == "bearer" and value:
         token = (
             AccessToken.objects.select_related("application__organization", "agreement__organization")
             .filter(token_checksum=hashlib.sha256(value.strip().encode("utf-8")).hexdigest())
             .first()
         )
-        if token is None or token.is_expired() or token.agreement is None or not token.agreement.is_live():
-            return None
-        return token.application
-    return None
+        if token is None:
+            return None, "This access token is not valid: it was revoked or never issued. Get a new one."
+        if token.is_expired():
+            return None, "This access token has expired; use your refresh token to get a new one."
+        if token.agreement is None or not token.agreement.is_live():
+            return None, "The agreement behind this token has ended."
+        return Caller(token.application, token.agreement_id), None
+    return None, None
 
 
-def _authenticate(request):
-    app = _calling_application(request)
-    if app is None:
-        return None, _problem(
-            401, "Not authenticated", "Send the application's client credentials or a token."
+def _authenticate(request) -> Caller | JsonResponse:
+    """The caller, or the 401/403 problem to answer."""
+    caller, bearer_error = _calling_application(request)
+    if caller is None:
+        return _problem(
+            401,
+            "Not authenticated",
+            bearer_error or "Send the application's client credentials or a token.",
+            bearer_error=bearer_error,
         )
-    if app.organization is None or app.organization.status != Organization.Status.APPROVED:
-        return None, _problem(
-            403, "Organization not approved", "The application's organization is not approved."
-        )
-    return app, None
+    org = caller.app.organization
+    if org is None or org.status != Organization.Status.APPROVED:
+        return _problem(403, "Organization not approved", "The application's organization is not approved.")
+    return caller
 
 
 def _epoch(moment) -> int:
@@ -193,20 +213,21 @@ def _document(entry: str) -> HttpResponse:
 
 @require_GET
 def application_information(request, client_id: str):
-    app, error = _authenticate(request)
-    if error is not None:
-        return error
-    if app.client_id != client_id:
+    caller = _authenticate(request)
+    if isinstance(caller, JsonResponse):
+        return caller
+    if caller.app.client_id != client_id:
         return _problem(404, "Not found", "No ApplicationInformation with this id is available to you.")
-    return _document(application_information_xml(app))
+    return _document(application_information_xml(caller.app))
 
 
 @require_GET
 def authorizations(request):
-    app, error = _authenticate(request)
-    if error is not None:
-        return error
-    agreements = Agreement.objects.filter(application=app).select_related("organization").order_by("pk")
+    caller = _authenticate(request)
+    if isinstance(caller, JsonResponse):
+        return caller
+    app = caller.app
+    agreements = espi_authorizations_visible(application=app, agreement_id=caller.agreement_id)
     base = _base()
     now = timezone.now()
     body = (
@@ -222,12 +243,11 @@ def authorizations(request):
 
 @require_GET
 def authorization(request, agreement_id: int):
-    app, error = _authenticate(request)
-    if error is not None:
-        return error
-    agreement = (
-        Agreement.objects.select_related("organization").filter(pk=agreement_id, application=app).first()
-    )
+    caller = _authenticate(request)
+    if isinstance(caller, JsonResponse):
+        return caller
+    visible = espi_authorizations_visible(application=caller.app, agreement_id=caller.agreement_id)
+    agreement = visible.filter(pk=agreement_id).first()
     if agreement is None:
         return _problem(404, "Not found", "No Authorization with this id is available to you.")
     return _document(authorization_xml(agreement))

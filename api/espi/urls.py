@@ -7,17 +7,23 @@ from django.urls import path, re_path
 from api.base import NotFoundView
 from api.espi import authorization
 from api.espi import views as v
+from thirdparty.oauthlimit import client_secret_limited
 
 S = "Subscription/<int:sid>"
 UP = f"{S}/UsagePoint/<str:esiid>"
 urlpatterns = [
     path(
         "ApplicationInformation/<str:client_id>",
-        authorization.application_information,
+        client_secret_limited(authorization.application_information),
         name="espi-applicationinformation",
     ),
-    path("Authorization", authorization.authorizations, name="espi-authorizations"),
-    path("Authorization/<int:agreement_id>", authorization.authorization, name="espi-authorization"),
+    # HTTP Basic here hashes a client secret: the OAuth endpoints' limits apply first (thirdparty/oauthlimit.py)
+    path("Authorization", client_secret_limited(authorization.authorizations), name="espi-authorizations"),
+    path(
+        "Authorization/<int:agreement_id>",
+        client_secret_limited(authorization.authorization),
+        name="espi-authorization",
+    ),
     path("Batch/Subscription/<int:sid>", v.BatchSubscriptionView.as_view(), name="espi-batch-subscription"),
     path(
         "Batch/Subscription/<int:sid>/UsagePoint/<str:esiid>",

@@ -17,6 +17,7 @@ from api.base import ApiView, absolute_url
 from api.models import ExportJob
 from api.problems import ApiProblem, invalid_parameter
 from api.schema import problem_responses
+from thirdparty import access
 
 
 class ExportRequestSerializer(serializers.Serializer):
@@ -146,6 +147,10 @@ class ExportDownloadView(ApiView):
                 410, "This download link has expired or is not valid; get a new one from the job."
             )
         job = ExportJob.objects.filter(pk=job_id).first()
+        if job is not None and not access.export_credential_live(exports.actor_for_job(job)):
+            raise ApiProblem(
+                410, "This download link no longer works: the credential or agreement that made it has ended."
+            )
         path = exports.export_path(job) if job else None
         if job is None or path is None or (job.expires_at and job.expires_at <= timezone.now()):
             raise ApiProblem(410, "This export file has expired; start a new export.")

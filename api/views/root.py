@@ -62,7 +62,10 @@ class MeView(ApiView):
                     title="Scope not granted",
                     scope=PROFILE_READ,
                 )
-            return Response(_profile(actor.user) | {"kind": "customer", "scopes": sorted(granted)})
+            # what profile:read promises (name and e-mail), never the login username
+            return Response(
+                _profile(actor.user, third_party=True) | {"kind": "customer", "scopes": sorted(granted)}
+            )
         org = actor.organization
         return Response(
             {
@@ -74,9 +77,7 @@ class MeView(ApiView):
         )
 
 
-def _profile(user) -> dict:
-    return {
-        "username": user.username,
-        "name": user.get_full_name(),
-        "email": user.email,
-    }
+def _profile(user, *, third_party: bool = False) -> dict:
+    """The account holder; a third party gets only the name and e-mail its scope promised."""
+    profile = {"name": user.get_full_name(), "email": user.email}
+    return profile if third_party else {"username": user.username} | profile

@@ -81,6 +81,7 @@ def test_me_for_customer_token_and_key(client, market):
     client.logout()
     body = client.get("/api/v1/me/", **market.bearer()).json()
     assert (body["name"], body["email"]) == ("Olive Owner", "owner@example.com")
+    assert set(body) == {"name", "email", "kind", "scopes"}  # profile:read promises no login username
     token = make_token(user=market.owner, app=market.app, agreement=market.agreement, scope="usage:read")
     body = assert_problem(client.get("/api/v1/me/", **market.bearer(token)), 403)
     assert body["scope"] == "profile:read"

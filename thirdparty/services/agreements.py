@@ -184,6 +184,17 @@ def _stop_tokens(agreement: Agreement, now: datetime) -> None:
     Grant.objects.filter(agreement=agreement).delete()
 
 
+def tokens_revoke_for_replayed_code(grant: Grant) -> None:
+    """RFC 6749 4.1.2: a code presented twice was probably stolen, so every token issued from it (its
+    agreement's tokens, rotated refreshes included: one consent, one code) is revoked. The consent stays."""
+    if grant.agreement_id is None:
+        return
+    RefreshToken.objects.filter(agreement_id=grant.agreement_id, revoked__isnull=True).update(
+        revoked=timezone.now()
+    )
+    AccessToken.objects.filter(agreement_id=grant.agreement_id).delete()
+
+
 def _end(
     agreement: Agreement,
     *,

@@ -1,16 +1,12 @@
 """Sending events to third parties: the delivery log, signed POSTs, retries with exponential backoff."""
 
-import ipaddress
 import json
 import logging
-import socket
-import urllib.error
-import urllib.parse
-import urllib.request
 import uuid
 from datetime import timedelta
 from xml.sax.saxutils import escape
 
+import urllib3
 from celery import current_app
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -21,6 +17,7 @@ from django.utils import timezone
 from smt.outage import REDIS_ERRORS
 from thirdparty.models import WebhookDelivery, WebhookEndpoint
 from thirdparty.webhooks.signing import SIGNATURE_HEADER, backoff_seconds, signature_header
+from thirdparty.webhooks.transport import Refused, pinned_post, webhook_target
 
 log = logging.getLogger(__name__)
 
@@ -160,49 +157,17 @@ def _enqueue(delivery_id, attempt: int, countdown: int | None = None) -> None:
     transaction.on_commit(send, robust=True)
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
-
-
-_opener = urllib.request.build_opener(_NoRedirect)
-
-
-def _private_address(url: str) -> str | None:
-    """The first private, loopback, link-local or reserved address ``url``'s host resolves to (SSRF guard)."""
-    host = urllib.parse.urlsplit(url).hostname or ""
-    try:
-        infos = socket.getaddrinfo(host, None)
-    except (socket.gaierror, UnicodeError):
-        return None  # the request fails on its own and is retried
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0].split("%")[0])
-        if (
-            address.is_private
-            or address.is_loopback
-            or address.is_link_local
-            or address.is_reserved
-            or address.is_multicast
-            or address.is_unspecified
-        ):
-            return str(address)
-    return None
-
-
 def _post(*, url: str, body: bytes, headers: dict, timeout: float) -> tuple[int | None, str]:
-    if not getattr(settings, "WEBHOOK_ALLOW_PRIVATE_ADDRESSES", settings.DEBUG):
-        private = _private_address(url)
-        if private is not None:
-            return None, f"Refused: {private} is a private or local address."
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
+    """(HTTP status or None, error): sent to the address that was checked (thirdparty/webhooks/transport.py)."""
+    allow_private = getattr(settings, "WEBHOOK_ALLOW_PRIVATE_ADDRESSES", settings.DEBUG)
     try:
-        with _opener.open(request, timeout=timeout) as response:
-            return response.status, ""
-    except urllib.error.HTTPError as exc:
-        return exc.code, f"HTTP {exc.code}"
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        reason = getattr(exc, "reason", exc)
-        return None, str(reason)[:300]
+        target = webhook_target(url, allow_private=allow_private)
+        status = pinned_post(target, body=body, headers=headers, timeout=timeout)
+    except Refused as exc:
+        return None, str(exc)
+    except (urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
+        return None, str(getattr(exc, "reason", None) or exc)[:300]
+    return status, "" if 200 <= status < 300 else f"HTTP {status}"
 
 
 def webhook_attempt(*, delivery_id, attempt: int) -> WebhookDelivery | None:
