@@ -329,12 +329,36 @@ def test_estimated_values_are_their_own_series_named_in_the_legend(client, custo
     )
     fig = chart(resp)
     names = [t["name"] for t in fig["data"]]
-    assert names == ["Consumption", "Consumption, includes estimated reads"]
-    actual, est = fig["data"][0]["y"], fig["data"][1]["y"]
-    assert actual[2] is None and est[2] == pytest.approx(expected_wh(day, day) / 1000)
-    assert est[0] is None and actual[0] is not None
-    assert fig["data"][1]["marker"]["pattern"]["shape"] == "/"
+    assert names == ["Consumption", "Consumption, estimated part"]
+    measured, est = fig["data"][0], fig["data"][1]
+    # a wholly estimated day: nothing measured, the whole bar the estimated part, stacked from zero
+    assert measured["y"][2] == 0 and est["y"][2] == pytest.approx(expected_wh(day, day) / 1000)
+    assert est["base"][2] == 0
+    assert measured["text"][2].endswith("100% estimated")
+    assert est["y"][0] is None and measured["y"][0] == pytest.approx(
+        expected_wh(day - timedelta(days=2), day - timedelta(days=2)) / 1000
+    )
+    assert est["marker"]["pattern"]["shape"] == "/"
     assert "E</abbr>" in resp.content.decode()  # and marked in the table
+
+
+def test_a_partly_estimated_month_draws_its_estimated_share_in_proportion(client, customer, home, today):
+    """A month with one estimated day out of ~30 is a thin stacked part with its percentage, not a hatched bar."""
+    client.force_login(customer)
+    day = next(d for d in (today - timedelta(days=k) for k in range(40, 120)) if estimated_day(d))
+    first = day.replace(day=1)
+    last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    resp = client.get(URL + f"?granularity=month&start={first.isoformat()}&end={last.isoformat()}")
+    fig = chart(resp)
+    measured, est = fig["data"][0], fig["data"][1]
+    est_days = [first + timedelta(days=k) for k in range((last - first).days + 1)]
+    total = expected_wh(first, last) / 1000
+    part = sum(expected_wh(d, d) for d in est_days if estimated_day(d)) / 1000
+    assert est["y"][0] == pytest.approx(part)
+    assert measured["y"][0] == pytest.approx(total - part)
+    assert est["base"][0] == pytest.approx(total - part)  # stacked on the measured part
+    share = f"{part * 100 / total:.1f}%"
+    assert measured["text"][0] == f"{total:.3f} kWh, {share} estimated"
 
 
 def test_generation_is_a_separate_series(client, solar_home, today):
