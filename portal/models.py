@@ -262,6 +262,7 @@ class MeterReadRequest(models.Model):
         PENDING = "pending", "Waiting for the meter"
         COMPLETED = "completed", "Completed"
         FAILED = "failed", "Failed"
+        REFUSED = "refused", "Refused: over the limit"  # never sent to the meter; does not count
 
     premise = models.ForeignKey(Premise, on_delete=models.CASCADE, related_name="read_requests")
     meter = models.ForeignKey(Meter, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -276,6 +277,16 @@ class MeterReadRequest(models.Model):
     failure_code = models.CharField(max_length=32, blank=True)
     failure_message = models.CharField(max_length=300, blank=True)
     adapter = models.CharField(max_length=200, blank=True, help_text="The head-end adapter that handled it.")
+    since_last_kwh = models.DecimalField(
+        max_digits=14, decimal_places=3, null=True, blank=True, help_text="Since this meter's previous read."
+    )
+    since_midnight_kwh = models.DecimalField(
+        max_digits=14,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        help_text="Since local midnight, against the register estimated from stored data (approximate).",
+    )
 
     class Meta:
         ordering = ["-requested_at", "-id"]
@@ -288,3 +299,13 @@ class MeterReadRequest(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.status == self.Status.PENDING
+
+    @property
+    def meaning(self) -> str:
+        """What a completed reading means: "3.412 kWh since your last read · about 11.9 kWh since midnight"."""
+        parts = []
+        if self.since_last_kwh is not None:
+            parts.append(f"{self.since_last_kwh:,.3f} kWh since your last read")
+        if self.since_midnight_kwh is not None:
+            parts.append(f"about {self.since_midnight_kwh:,.1f} kWh since midnight")
+        return " · ".join(parts)
