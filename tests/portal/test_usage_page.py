@@ -565,3 +565,22 @@ def test_billing_view_shows_only_periods_inside_the_window(client, customer, hom
         f"{after:%b} {after.day}, {after.year} 00:00 {zone(after)}"
     ]
     assert "NA" in resp.content.decode()
+
+
+def test_base_load_of_a_home_with_solar_counts_only_intervals_without_generation(client, solar_home, today):
+    """Net grid use is near zero while panels produce; the base load comes from the intervals without them."""
+    user = make_customer("sol", solar_home.period)
+    client.force_login(user)
+    resp = client.get(f"/premises/{ESI_SOLAR}/usage/?granularity=day&preset=7d")
+    s = resp.context["data"].summary
+    assert s["base_load_basis"] == "intervals_without_generation"
+    last = today - timedelta(days=1)
+    days = [last - timedelta(days=k) for k in range(7)]
+    night = sorted(
+        consumption_wh(d, slot)
+        for d in days
+        for slot in range(timegrid.slots_in_day(d))
+        if generation_wh(d, slot) == 0
+    )
+    assert s["base_load_kw"] == pytest.approx(night[-(-len(night) * 5 // 100) - 1] * 4 / 1000)
+    assert "only the 15-minute intervals in which the panels sent nothing" in resp.content.decode()
