@@ -318,7 +318,7 @@ def usage_figure(points: Points, *, granularity: str, range_start: str, range_en
     if has_gen:
         channels.append(
             (
-                "Surplus generation",
+                "Sent to the grid",  # one name for exported energy on every page (legend, hover, table, cards)
                 "Sent to the grid",
                 "generation",
                 points.generation,

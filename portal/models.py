@@ -28,6 +28,11 @@ class Rep(models.Model):
         MERGED = "merged", "Merged into another entry"
 
     legal_name = models.CharField(max_length=200)
+    brand = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="The name customers know it by, printed on their bills (e.g. Cirro Energy).",
+    )
     puct_certificate = models.CharField("PUCT certificate number", max_length=20, blank=True)
     duns = models.CharField("DUNS number", max_length=13, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
@@ -57,6 +62,11 @@ class Rep(models.Model):
 
         self.search_key = search_key(self.legal_name)
         super().save(*args, **kwargs)
+
+    @property
+    def display_name(self) -> str:
+        """The brand the customer knows; the legal name when none is set (shown beside it otherwise)."""
+        return self.brand or self.legal_name
 
 
 class RepAlias(models.Model):

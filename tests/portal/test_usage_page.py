@@ -367,7 +367,7 @@ def test_generation_is_a_separate_series(client, solar_home, today):
     resp = client.get(f"/premises/{ESI_SOLAR}/usage/?granularity=day&preset=7d")
     fig = chart(resp)
     names = [t["name"] for t in fig["data"]]
-    assert names == ["Consumption", "Surplus generation"]
+    assert names == ["Consumption", "Sent to the grid"]  # the one name for exported energy on every page
     last = today - timedelta(days=1)
     assert fig["data"][1]["y"][-1] == pytest.approx(expected_wh(last, last, generation_wh) / 1000)
     s = resp.context["data"].summary
