@@ -128,3 +128,11 @@ def test_the_api_answers_a_csrf_failure_with_problem_json(customer):
     response = client.post(f"/api/v1/premises/{ESI_HOME}/reads/", {})
     assert response.status_code == 403
     assert response["Content-Type"] == "application/problem+json"
+
+
+def test_every_page_has_a_favicon_and_favicon_ico_points_to_it(client):
+    html = client.get("/").content.decode()
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in html
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"] == "/static/favicon.svg"
+    assert '<link rel="icon"' in loader.render_to_string("500.html")
