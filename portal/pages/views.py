@@ -220,7 +220,7 @@ def read_as_json(read: MeterReadRequest, esiid: str) -> dict:
         out["register_kwh"] = f"{read.register_kwh:.3f}"
         out["register_text"] = f"{read.register_kwh:,.3f} kWh"
         out["read_at"] = read.read_at.isoformat()
-        out["read_at_text"] = timefmt.when(read.read_at, year=False, seconds=True)
+        out["read_at_text"] = timefmt.when(read.read_at, year=False, seconds=True) if read.read_at else ""
         out["meaning"] = read.meaning
     elif read.status in (MeterReadRequest.Status.FAILED, MeterReadRequest.Status.REFUSED):
         out["failure_code"] = read.failure_code

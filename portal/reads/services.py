@@ -45,7 +45,7 @@ class ReadLimits:
         return self.next_allowed_at is None
 
     def explain(self) -> str:
-        if self.allowed:
+        if self.next_allowed_at is None:
             return (
                 f"You can ask for {self.per_hour} reads an hour and {self.per_day} a day for this meter; "
                 f"{self.left_hour} left this hour, {self.left_day} today. Failed reads do not count."
