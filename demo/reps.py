@@ -128,6 +128,24 @@ DEMO_REPS: tuple[DemoRep, ...] = (
 )
 
 
+# The brand each company's customers know it by (printed on their bills).
+BRANDS = {
+    "Reliant Energy Retail Services LLC": "Reliant Energy",
+    "TXU Energy Retail Company LLC": "TXU Energy",
+    "US Retailers LLC": "Cirro Energy",
+    "Green Mountain Energy Company": "Green Mountain Energy",
+    "Direct Energy LP": "Direct Energy",
+    "Champion Energy Services LLC": "Champion Energy",
+    "Gexa Energy LP": "Gexa Energy",
+    "TriEagle Energy LP": "TriEagle Energy",
+    "4Change Energy Company": "4Change Energy",
+    "Just Energy Texas LP": "Just Energy",
+    "Frontier Utilities LLC": "Frontier Utilities",
+    "Express Energy LLC": "Express Energy",
+    "Reach Energy LLC": "Reach Energy",
+}
+
+
 def demo_reps_ensure() -> dict[str, Rep]:
     """Create or complete the demo REPs and their aliases (idempotent). Returns them by legal name.
 
@@ -146,9 +164,13 @@ def demo_reps_ensure() -> dict[str, Rep]:
                 puct_certificate=spec.puct_certificate,
                 website=spec.website,
                 aliases=list(spec.aliases),
+                brand=BRANDS.get(spec.legal_name, ""),
             )
         else:
             for name, kind in spec.aliases:
                 rep_alias_add(rep=rep, name=name, kind=kind)
+            if not rep.brand and BRANDS.get(spec.legal_name):
+                rep.brand = BRANDS[spec.legal_name]
+                rep.save(update_fields=["brand"])
         reps[spec.legal_name] = rep
     return reps

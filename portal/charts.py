@@ -4,7 +4,9 @@ What the seed's graph got wrong and this one does instead:
 - hover anywhere over the plot (``hovermode="x"``, ``hoverdistance=-1``) shows the interval's local start and
   end with its time zone and the kWh to 3 decimals; a spike line marks the interval under the pointer;
 - consumption and surplus generation are separate series; estimated values are separate traces, hatched in
-  another colour and named in the legend;
+  another colour and named in the legend; a day, month or billing period draws its estimated part stacked on
+  its measured part, in proportion, with the percentage in the hover (1% estimated is a sliver, not a
+  wholly hatched bar);
 - bars span their period, and the x axis is set to exactly the range shown, so a 13-month chart fills the
   plot instead of huddling in the middle; a range slider appears on long ranges.
 
@@ -51,6 +53,15 @@ class Points:
     consumption_est: np.ndarray  # bool
     generation: np.ndarray  # float64 kWh, NaN where null
     generation_est: np.ndarray  # bool
+    consumption_est_kwh: np.ndarray | None = (
+        None  # float64: the estimated part of each value (None: all of it)
+    )
+    generation_est_kwh: np.ndarray | None = None
+
+
+def _est_kwh(series) -> np.ndarray | None:
+    est_wh = getattr(series, "estimated_wh", None)
+    return None if est_wh is None else np.asarray(est_wh, dtype=np.float64) / 1000.0
 
 
 def points_from_series(consumption, generation) -> Points:
@@ -62,6 +73,8 @@ def points_from_series(consumption, generation) -> Points:
         consumption_est=np.asarray(consumption.estimated, dtype=bool),
         generation=generation.kwh(),
         generation_est=np.asarray(generation.estimated, dtype=bool),
+        consumption_est_kwh=_est_kwh(consumption),
+        generation_est_kwh=_est_kwh(generation),
     )
 
 
@@ -199,6 +212,56 @@ def _trace(name, x, y, color, *, hatched, width, offset, legendgroup, kind_text)
     return trace
 
 
+def _stacked(name, kind, key, x, values, shown_est, est_kwh, *, width, offset) -> list[dict]:
+    """A partly estimated aggregate: its measured part, with the estimated part stacked on it (``base``).
+
+    The hover of the measured bar gives the whole value and the estimated share ("31.234 kWh, 1.1%
+    estimated"); the estimated bar's hover gives its own kWh."""
+    total = np.round(values, 3)
+    part = np.where(shown_est, np.round(est_kwh, 3), 0.0)
+    measured = np.round(total - part, 3)
+    pct = np.divide(part * 100.0, total, out=np.zeros_like(part), where=total > 0)
+    has = ~np.isnan(total)
+    texts = [
+        (f"{t:.3f} kWh, {_percent(p)} estimated" if e else f"{t:.3f} kWh") if h else ""
+        for t, p, e, h in zip(total.tolist(), pct.tolist(), shown_est.tolist(), has.tolist(), strict=True)
+    ]
+    base = _trace(
+        name,
+        x,
+        _values(measured, has),
+        COLORS[key],
+        hatched=False,
+        width=width,
+        offset=offset,
+        legendgroup=key,
+        kind_text=kind,
+    )
+    base["text"] = texts
+    base["textposition"] = "none"
+    base["hovertemplate"] = f"<b>%{{customdata}}</b><br>{kind}: %{{text}}<extra></extra>"
+    est = _trace(
+        f"{name}, estimated part",
+        x,
+        _values(part, shown_est & (part > 0)),
+        COLORS[f"{key}_est"],
+        hatched=True,
+        width=width,
+        offset=offset,
+        legendgroup=key,
+        kind_text=f"{kind}, estimated part",
+    )
+    est["base"] = _values(measured, shown_est & (part > 0))
+    return [base, est]
+
+
+def _percent(p: float) -> str:
+    """1.1%, 0.3%, 100%: one decimal under 10%, whole numbers above; never "0%" for a part that exists."""
+    if p >= 10:
+        return f"{p:.0f}%"
+    return f"{max(p, 0.1):.1f}%"
+
+
 def _scaled(widths, factor: float):
     if isinstance(widths, list):
         return [round(w * factor) for w in widths]
@@ -241,23 +304,39 @@ def usage_figure(points: Points, *, granularity: str, range_start: str, range_en
         c_width, c_offset = _scaled(slot, 1.0), _scaled(slot, -0.5)
         g_width = g_offset = None
     channels = [
-        ("Consumption", "Consumption", "consumption", points.consumption, points.consumption_est, est_c)
+        (
+            "Consumption",
+            "Consumption",
+            "consumption",
+            points.consumption,
+            points.consumption_est,
+            est_c,
+            points.consumption_est_kwh,
+        )
     ]
     widths = [(c_width, c_offset)]
     if has_gen:
         channels.append(
             (
-                "Surplus generation",
+                "Sent to the grid",  # one name for exported energy on every page (legend, hover, table, cards)
                 "Sent to the grid",
                 "generation",
                 points.generation,
                 points.generation_est,
                 est_g,
+                points.generation_est_kwh,
             )
         )
         widths.append((g_width, g_offset))
     traces = []
-    for (name, kind, key, values, est, shown_est), (width, offset) in zip(channels, widths, strict=True):
+    for (name, kind, key, values, est, shown_est, est_kwh), (width, offset) in zip(
+        channels, widths, strict=True
+    ):
+        if partly and est_kwh is not None and shown_est.any():
+            traces.extend(
+                _stacked(name, kind, key, x, values, shown_est, est_kwh, width=width, offset=offset)
+            )
+            continue
         traces.append(
             _trace(
                 name,

@@ -28,6 +28,11 @@ class Rep(models.Model):
         MERGED = "merged", "Merged into another entry"
 
     legal_name = models.CharField(max_length=200)
+    brand = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="The name customers know it by, printed on their bills (e.g. Cirro Energy).",
+    )
     puct_certificate = models.CharField("PUCT certificate number", max_length=20, blank=True)
     duns = models.CharField("DUNS number", max_length=13, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
@@ -57,6 +62,11 @@ class Rep(models.Model):
 
         self.search_key = search_key(self.legal_name)
         super().save(*args, **kwargs)
+
+    @property
+    def display_name(self) -> str:
+        """The brand the customer knows; the legal name when none is set (shown beside it otherwise)."""
+        return self.brand or self.legal_name
 
 
 class RepAlias(models.Model):
@@ -262,6 +272,7 @@ class MeterReadRequest(models.Model):
         PENDING = "pending", "Waiting for the meter"
         COMPLETED = "completed", "Completed"
         FAILED = "failed", "Failed"
+        REFUSED = "refused", "Refused: over the limit"  # never sent to the meter; does not count
 
     premise = models.ForeignKey(Premise, on_delete=models.CASCADE, related_name="read_requests")
     meter = models.ForeignKey(Meter, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -276,6 +287,16 @@ class MeterReadRequest(models.Model):
     failure_code = models.CharField(max_length=32, blank=True)
     failure_message = models.CharField(max_length=300, blank=True)
     adapter = models.CharField(max_length=200, blank=True, help_text="The head-end adapter that handled it.")
+    since_last_kwh = models.DecimalField(
+        max_digits=14, decimal_places=3, null=True, blank=True, help_text="Since this meter's previous read."
+    )
+    since_midnight_kwh = models.DecimalField(
+        max_digits=14,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        help_text="Since local midnight, against the register estimated from stored data (approximate).",
+    )
 
     class Meta:
         ordering = ["-requested_at", "-id"]
@@ -288,3 +309,13 @@ class MeterReadRequest(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.status == self.Status.PENDING
+
+    @property
+    def meaning(self) -> str:
+        """What a completed reading means: "3.412 kWh since your last read · about 11.9 kWh since midnight"."""
+        parts = []
+        if self.since_last_kwh is not None:
+            parts.append(f"{self.since_last_kwh:,.3f} kWh since your last read")
+        if self.since_midnight_kwh is not None:
+            parts.append(f"about {self.since_midnight_kwh:,.1f} kWh since midnight")
+        return " · ".join(parts)

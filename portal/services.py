@@ -21,9 +21,12 @@ def rep_create(
     duns: str = "",
     website: str = "",
     aliases: list[tuple[str, str]] = (),
+    brand: str = "",
 ) -> Rep:
     """A REP with its aliases given as (name, kind) pairs."""
-    rep = Rep(legal_name=legal_name, puct_certificate=puct_certificate, duns=duns, website=website)
+    rep = Rep(
+        legal_name=legal_name, brand=brand, puct_certificate=puct_certificate, duns=duns, website=website
+    )
     rep_check_certificate(rep=rep)
     rep.full_clean(exclude=["search_key"])
     rep.save()

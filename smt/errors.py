@@ -1,8 +1,9 @@
-"""The project's 500 handler: a dependency outage becomes 503 with ``Retry-After``, anything else a 500.
+"""The project's error pages: 400, 403, 404, 500, 503 and the CSRF failure, never a bare Django page.
 
-Django calls ``handler500`` inside its ``except`` block for any exception that escapes a view or a
-middleware, so ``sys.exc_info()`` tells which it was. DRF views answer their own errors through
-``api.problems.exception_handler``, which makes the same decision.
+API paths answer problem+json; every other path gets the site's own page saying what happened and what to
+do. Django calls ``handler500`` inside its ``except`` block for any exception that escapes a view or a
+middleware, so ``sys.exc_info()`` tells which it was: a dependency outage becomes 503 with ``Retry-After``.
+DRF views answer their own errors through ``api.problems.exception_handler``, which makes the same decision.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ import sys
 
 import orjson
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template import loader
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from smt.outage import RETRY_AFTER_SECONDS, dependency_down, wants_problem_json
 
@@ -62,6 +65,92 @@ def server_error(request: HttpRequest) -> HttpResponse:
         )
     html = loader.render_to_string("500.html")
     return HttpResponse(html, status=500, content_type="text/html; charset=utf-8")
+
+
+def _page(
+    request: HttpRequest, template: str, status: int, context: dict[str, object] | None = None
+) -> HttpResponse:
+    html = loader.render_to_string(template, context or {}, request=request)
+    response = HttpResponse(html, status=status, content_type="text/html; charset=utf-8")
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """``handler400``: a request we could not make sense of."""
+    if wants_problem_json(request.path):
+        return _problem(400, "bad-request", "Bad request", "The request could not be understood.", {})
+    return _page(request, "400.html", 400)
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """``handler403``: signed in, but this page is not yours to see."""
+    if wants_problem_json(request.path):
+        return _problem(403, "forbidden", "Forbidden", "You do not have access to this resource.", {})
+    return _page(request, "403.html", 403)
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """``handler404``, and with DEBUG on Django's technical 404 too (see ``PortalConfig.ready``): the site's
+    page, never the list of URL patterns."""
+    if wants_problem_json(request.path):
+        return _problem(404, "not-found", "Not found", f"There is nothing at {request.path}.", {})
+    return _page(request, "404.html", 404)
+
+
+def technical_404(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Stands in for ``django.views.debug.technical_404_response``: a 404 never lists the URLconf, even on
+    the default ``make run`` setup where DEBUG is on."""
+    return page_not_found(request, exception)
+
+
+def _next_url(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return str(settings.LOGIN_REDIRECT_URL)
+
+
+def _reload_url(request: HttpRequest) -> str:
+    """The page that held the form (the Referer, same-origin only), else the path the form was sent to."""
+    referer = request.headers.get("Referer", "")
+    if referer and url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return referer
+    return request.get_full_path()
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """``CSRF_FAILURE_VIEW``: a form sent with a stale or missing token (opened before a sign-in or sign-out
+    in another tab, or with cookies cleared). A person already signed in who sent a sign-in form goes straight
+    on; anyone else is told what happened and offered the form again."""
+    if wants_problem_json(request.path):
+        return _problem(
+            403,
+            "csrf-failed",
+            "CSRF check failed",
+            "Send the session's CSRF token in the X-CSRFToken header, or use a bearer token.",
+            {},
+        )
+    user = getattr(request, "user", None)
+    signed_in = user is not None and user.is_authenticated
+    if signed_in and request.path == settings.LOGIN_URL:
+        return HttpResponseRedirect(_next_url(request), status=303)
+    if not signed_in and request.path == reverse("account_logout"):
+        return HttpResponseRedirect("/", status=303)  # signed out already, in another tab
+    return _page(
+        request,
+        "403_csrf.html",
+        403,
+        {
+            "reload_url": _reload_url(request),
+            "no_cookies": "cookie" in reason.lower(),
+            "signed_in": signed_in,
+        },
+    )
 
 
 SHED_RETRY_AFTER_SECONDS = 2

@@ -82,6 +82,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "smt.context_processors.site",
             ],
         },
     },
@@ -175,6 +176,10 @@ AUTHENTICATION_BACKENDS = [
 ]
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
+# A form sent with a stale token gets the site's page (or, for a sign-in already done, goes straight on).
+CSRF_FAILURE_VIEW = "smt.errors.csrf_failure"
+# Named on the password-reset page for people whose e-mail is not arriving (and on the error pages).
+SUPPORT_CONTACT = envstr("SUPPORT_CONTACT", "support@smt.example")
 
 # django-allauth: username sign-in, e-mail required and verified, addresses need not be unique.
 ACCOUNT_LOGIN_METHODS = {"username"}

@@ -217,8 +217,18 @@ def requested_months(params) -> int | None:
     return _int_param(params.get("duration_months"), low=1, high=max_months())
 
 
-def _history_choices(requested: date, today: date) -> list[tuple[str, str]]:
+def history_floor(choices, today: date) -> date:
+    """The earliest date there is anything to share: the later of the window's start and the move-in, over the
+    customer's premises (the earliest of them when there are several)."""
     earliest = window_start(today)
+    return max(earliest, min((c.earliest for c in choices), default=earliest))
+
+
+def _history_choices(requested: date, today: date, floor: date | None = None) -> list[tuple[str, str]]:
+    """History offered: never from before ``floor`` (nothing earlier is shared, so nothing earlier is offered)."""
+    earliest = window_start(today)
+    floor = max(floor or earliest, earliest)
+    requested = max(requested, floor)
     starts = {requested}
     for months in (12, 6, 3, 1):
         candidate = months_before(today, months)
@@ -231,7 +241,9 @@ def _history_choices(requested: date, today: date) -> list[tuple[str, str]]:
             label = "None: only data from today on"
         else:
             label = f"From {start:%b %-d, %Y}"
-            if start == requested:
+            if start == floor and floor > earliest:
+                label += " (your move-in: all you can share)"
+            elif start == requested:
                 label += " (requested)"
             elif start == earliest:
                 label += " (the most allowed)"
@@ -320,7 +332,7 @@ class ConsentView(AuthorizationView):
         scopes = scope_param.split() if scope_param else scopes_plain(asked)
         choices = shareable_premises(user=self.request.user, today=today)
         wanted = {re.sub(r"\D", "", e) for e in params.getlist("esiid")}  # "1044 3720-..." as people type it
-        history = requested_history_start(params, asked, today)
+        history = max(requested_history_start(params, asked, today), history_floor(choices, today))
         months = requested_months(params)
         self._premise_choices = choices
         return {
@@ -331,7 +343,7 @@ class ConsentView(AuthorizationView):
             or ([str(choices[0].period.pk)] if len(choices) == 1 else []),
             "requested_history": history,
             "requested_months": months,
-            "history_choices": _history_choices(history, today),
+            "history_choices": _history_choices(history, today, history_floor(choices, today)),
             "duration_choices": _duration_choices(months),
         }
 

@@ -22,7 +22,7 @@ def agreements_of_customer(*, user):
     return (
         Agreement.objects.filter(customer=user)
         .select_related("organization", "application", "status_changed_by")
-        .prefetch_related("premises__premise")
+        .prefetch_related("premises__premise", "premises__service_period")
         .annotate(last_read_at=Subquery(last_read))
         .order_by("-created_at")
     )

@@ -27,6 +27,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from portal import timefmt
+
 WINDOW_SECONDS = 3600
 
 
@@ -66,8 +68,7 @@ class Throttle:
 def _when(throttle: Throttle) -> str:
     until = throttle.until
     minutes = max(1, math.ceil(throttle.retry_after / 60))
-    clock = until.strftime("%I:%M %p").lstrip("0")
-    return f"{clock} {until.tzname()} (in {minutes} minute{'s' if minutes != 1 else ''})"
+    return f"{timefmt.clock(until)} (in {minutes} minute{'s' if minutes != 1 else ''})"
 
 
 def _limits() -> dict[str, int]:

@@ -22,7 +22,8 @@ from usage.reads.aggregate import day_range, lay_on_grid
 class PremiseCard:
     premise: object
     is_current: bool
-    rep_name: str
+    rep_name: str  # the brand the customer knows
+    rep_legal_name: str
     window_start: date
     window_end: date
     moved_out_on: date | None
@@ -72,7 +73,8 @@ def dashboard_cards(*, user, today: date | None = None) -> list[PremiseCard]:
         card = PremiseCard(
             premise=cp.premise,
             is_current=cp.is_current,
-            rep_name=period.rep.legal_name,
+            rep_name=period.rep.display_name,
+            rep_legal_name=period.rep.legal_name,
             window_start=window.start,
             window_end=window.end,
             moved_out_on=cp.moved_out_on,

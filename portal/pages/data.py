@@ -285,7 +285,13 @@ def summary_rows(summary: dict, previous: dict | None, *, has_generation: bool) 
             "now": _fmt(summary.get("base_load_kw"), "kW"),
             "before": _fmt(prev.get("base_load_kw"), "kW") if previous else None,
             "help": "Base load: what the home draws when nearly everything is off (the 5th percentile of "
-            "15-minute demand).",
+            "15-minute demand)."
+            + (
+                " With solar, only the 15-minute intervals in which the panels sent nothing to the grid count: "
+                "while they produce, the meter sees the home's use net of them."
+                if summary.get("base_load_basis") == "intervals_without_generation"
+                else ""
+            ),
             "mark": "*",
         }
     )

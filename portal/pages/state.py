@@ -44,6 +44,7 @@ class Window:
     end: date
     start_reason: str
     end_reason: str
+    moved_out_on: date | None = None  # the move-out date (the day after ``end``) of a former occupant
 
     def __contains__(self, day: date) -> bool:
         return self.start <= day <= self.end
@@ -111,7 +112,10 @@ def explain_window(
         )
     else:
         end_reason = f"{_d(end)} is the end of your access"
-    return Window(start=start, end=end, start_reason=start_reason, end_reason=end_reason)
+    moved_out_on = end + timedelta(days=1) if end < today and period_end is not None else None
+    return Window(
+        start=start, end=end, start_reason=start_reason, end_reason=end_reason, moved_out_on=moved_out_on
+    )
 
 
 def _d(day: date) -> str:
@@ -227,14 +231,26 @@ def _custom_range(
     if end < start:
         errors.append(f"The end date ({_d(end)}) is before the start date ({_d(start)}).")
         start, end = end, start
+    if end < window.start or start > window.end:
+        # Wholly out of reach: the same number of days, moved to the nearest dates in reach.
+        length = timedelta(days=(end - start).days)
+        if end < window.start:
+            near_start, near_end = window.start, min(window.start + length, window.end)
+            reason = window.start_reason
+        else:
+            near_start, near_end = max(window.end - length, window.start), window.end
+            reason = window.end_reason
+        errors.append(
+            f"{_d(start)} – {_d(end)} is wholly out of reach ({reason}); showing the nearest dates in reach "
+            f"instead, {_d(near_start)} – {_d(near_end)}."
+        )
+        return near_start, near_end, None
     if start < window.start:
         errors.append(f"Data before {_d(window.start)} is out of reach: {window.start_reason}.")
         start = window.start
     if end > window.end:
         errors.append(f"Data after {_d(window.end)} is out of reach: {window.end_reason}.")
         end = window.end
-    if start > end:  # the whole request was outside the window
-        start, end = preset_range(DEFAULT_PRESET, window, today) or (window.start, window.end)
     return start, end, None
 
 

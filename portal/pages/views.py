@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from portal import timefmt
 from portal.models import MeterReadRequest
 from portal.pages.access import NoAccess, no_access_response, premise_for_customer
 from portal.pages.dashboard import dashboard_cards
@@ -207,22 +208,21 @@ def _wants_json(request) -> bool:
 
 
 def read_as_json(read: MeterReadRequest, esiid: str) -> dict:
-    local_req = timezone.localtime(read.requested_at)
     out = {
         "id": read.pk,
         "status": read.status,
         "status_text": read.get_status_display(),
         "requested_at": read.requested_at.isoformat(),
-        "requested_at_text": f"{local_req:%b} {local_req.day}, {local_req:%H:%M:%S %Z}",
+        "requested_at_text": timefmt.when(read.requested_at, year=False, seconds=True),
         "status_url": reverse("portal:read_status", args=[esiid, read.pk]),
     }
     if read.status == MeterReadRequest.Status.COMPLETED:
-        local_read = timezone.localtime(read.read_at)
         out["register_kwh"] = f"{read.register_kwh:.3f}"
         out["register_text"] = f"{read.register_kwh:,.3f} kWh"
         out["read_at"] = read.read_at.isoformat()
-        out["read_at_text"] = f"{local_read:%b} {local_read.day}, {local_read:%H:%M:%S %Z}"
-    elif read.status == MeterReadRequest.Status.FAILED:
+        out["read_at_text"] = timefmt.when(read.read_at, year=False, seconds=True) if read.read_at else ""
+        out["meaning"] = read.meaning
+    elif read.status in (MeterReadRequest.Status.FAILED, MeterReadRequest.Status.REFUSED):
         out["failure_code"] = read.failure_code
         out["failure_message"] = read.failure_message
     return out

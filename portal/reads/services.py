@@ -12,9 +12,12 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from portal import timefmt
 from portal.models import MeterReadRequest
 from usage.headend import HeadEndUnavailable, ReadOrder, ReadOutcome, get_adapter
+from usage.headend.register import estimated_register
 from usage.models import Meter, Premise
+from usage.timegrid import MARKET_TZ
 
 log = logging.getLogger(__name__)
 
@@ -42,25 +45,25 @@ class ReadLimits:
         return self.next_allowed_at is None
 
     def explain(self) -> str:
-        if self.allowed:
+        if self.next_allowed_at is None:
             return (
                 f"You can ask for {self.per_hour} reads an hour and {self.per_day} a day for this meter; "
                 f"{self.left_hour} left this hour, {self.left_day} today. Failed reads do not count."
             )
-        local = timezone.localtime(self.next_allowed_at)
         which = (
             f"{self.per_hour} reads an hour" if self.left_hour == 0 else f"{self.per_day} reads in 24 hours"
         )
         return (
             f"This meter has had its {which}, the most a meter's network allows us to ask for. "
-            f"You can ask again at {local:%H:%M %Z} ({local:%b %-d})."
+            f"You can ask again at {timefmt.when(self.next_allowed_at, year=False)}."
         )
 
 
 class ReadLimitReached(Exception):
-    def __init__(self, limits: ReadLimits):
+    def __init__(self, limits: ReadLimits, read: MeterReadRequest | None = None):
         super().__init__(limits.explain())
         self.limits = limits
+        self.read = read  # the refused request, recorded like any other
 
 
 class NoMeter(Exception):
@@ -68,9 +71,9 @@ class NoMeter(Exception):
 
 
 def _counted(premise: Premise, since: datetime):
-    # Failed reads do not count against the limit: the customer did nothing wrong.
+    # Failed reads do not count against the limit (the customer did nothing wrong), nor do refused ones.
     return MeterReadRequest.objects.filter(premise=premise, requested_at__gt=since).exclude(
-        status=Status.FAILED
+        status__in=(Status.FAILED, Status.REFUSED)
     )
 
 
@@ -101,42 +104,90 @@ def current_meter(premise: Premise) -> Meter | None:
 def read_request_create(*, user, premise: Premise, now: datetime | None = None) -> MeterReadRequest:
     """Record a read request and hand it to the head-end adapter (which answers later).
 
-    Raises ReadLimitReached when the premise has used its reads, NoMeter when no meter is installed."""
+    Every request is one record: pending, then completed or failed; or refused at once over the limit (then
+    ReadLimitReached is raised, carrying it). NoMeter when no meter is installed."""
     meter = current_meter(premise)
     if meter is None:
         raise NoMeter("This premise has no smart meter installed, so it cannot be read remotely.")
     adapter = get_adapter()
+    adapter_name = getattr(adapter, "name", type(adapter).__name__)
     with transaction.atomic():
         # Lock the premise row so two clicks at once cannot both slip under the limit.
         Premise.objects.select_for_update().filter(pk=premise.pk).first()
         limits = read_limits(premise=premise, now=now)
         if not limits.allowed:
-            raise ReadLimitReached(limits)
-        read = MeterReadRequest.objects.create(
-            premise=premise,
-            meter=meter,
-            requested_by=user,
-            requested_at=now or timezone.now(),
-            adapter=getattr(adapter, "name", type(adapter).__name__),
-        )
-        order = ReadOrder(
-            request_id=read.pk, meter_id=meter.pk, premise_id=premise.pk, requested_at=read.requested_at
-        )
-        try:
-            adapter.request_read(order)
-        except HeadEndUnavailable as exc:
-            read_fail(read_id=read.pk, code="headend_unavailable", message=str(exc))
-            read.refresh_from_db()
+            refused = MeterReadRequest.objects.create(
+                premise=premise,
+                meter=meter,
+                requested_by=user,
+                requested_at=now or timezone.now(),
+                status=Status.REFUSED,
+                failure_code="limit",
+                failure_message=limits.explain()[:300],
+                answered_at=now or timezone.now(),
+                adapter=adapter_name,
+            )
+        else:
+            refused = None
+            read = MeterReadRequest.objects.create(
+                premise=premise,
+                meter=meter,
+                requested_by=user,
+                requested_at=now or timezone.now(),
+                adapter=adapter_name,
+            )
+            last = last_completed_read(meter)
+            order = ReadOrder(
+                request_id=read.pk,
+                meter_id=meter.pk,
+                premise_id=premise.pk,
+                requested_at=read.requested_at,
+                last_register_kwh=last.register_kwh if last else None,
+                last_read_at=last.read_at if last else None,
+            )
+            try:
+                adapter.request_read(order)
+            except HeadEndUnavailable as exc:
+                read_fail(read_id=read.pk, code="headend_unavailable", message=str(exc))
+                read.refresh_from_db()
+    if refused is not None:
+        raise ReadLimitReached(limits, refused)  # outside the transaction: the refusal is kept
     return read
 
 
+def last_completed_read(meter: Meter, *, before: datetime | None = None) -> MeterReadRequest | None:
+    qs = MeterReadRequest.objects.filter(meter=meter, status=Status.COMPLETED, read_at__isnull=False)
+    if before is not None:
+        qs = qs.filter(read_at__lt=before)
+    return qs.order_by("-read_at", "-id").first()
+
+
+def _since_midnight(read: MeterReadRequest, register: Decimal, read_at: datetime) -> Decimal | None:
+    """Register now minus the register at local midnight as the stored data puts it (so: approximate)."""
+    if read.meter is None:
+        return None
+    midnight = datetime.combine(timezone.localdate(read_at), datetime.min.time(), tzinfo=MARKET_TZ)
+    at_midnight = estimated_register(meter=read.meter, premise_id=read.premise_id, at=midnight).kwh
+    return max(Decimal(0), register - at_midnight) if at_midnight > read.meter.starting_register_kwh else None
+
+
 def read_complete(*, read_id: int, register_kwh: Decimal, read_at: datetime) -> bool:
-    """Store the meter's answer. Idempotent: only a pending request changes. True when it changed."""
+    """Store the meter's answer with what it means (kWh since the meter's previous read, and about how much
+    since midnight). Idempotent: only a pending request changes. True when it changed."""
+    read = MeterReadRequest.objects.select_related("meter").filter(pk=read_id, status=Status.PENDING).first()
+    if read is None:
+        return False
+    register = Decimal(register_kwh).quantize(Decimal("0.001"))
+    previous = last_completed_read(read.meter, before=read_at) if read.meter else None
     changed = MeterReadRequest.objects.filter(pk=read_id, status=Status.PENDING).update(
         status=Status.COMPLETED,
-        register_kwh=Decimal(register_kwh).quantize(Decimal("0.001")),
+        register_kwh=register,
         read_at=read_at,
         answered_at=timezone.now(),
+        since_last_kwh=max(Decimal(0), register - previous.register_kwh)
+        if previous and previous.register_kwh is not None
+        else None,
+        since_midnight_kwh=_since_midnight(read, register, read_at),
     )
     return bool(changed)
 

@@ -42,10 +42,16 @@
       note.textContent = " read at " + read.read_at_text;
       what.appendChild(strong);
       what.appendChild(note);
-    } else if (read.status === "failed") {
+      if (read.meaning) {
+        var meaning = document.createElement("span");
+        meaning.className = "read-meaning";
+        meaning.textContent = read.meaning;
+        what.appendChild(meaning);
+      }
+    } else if (read.status === "failed" || read.status === "refused") {
       var badge = document.createElement("span");
       badge.className = "badge bad";
-      badge.textContent = "Failed";
+      badge.textContent = read.status === "refused" ? "Refused: over the limit" : "Failed";
       what.appendChild(badge);
       what.appendChild(document.createTextNode(" " + read.failure_message));
     } else {
@@ -61,7 +67,8 @@
   function finish(read) {
     if (read.limits && limitsText) { limitsText.textContent = read.limits; }
     if (read.status === "completed") {
-      say("Your meter read " + read.register_text + " at " + read.read_at_text + ".", "ok");
+      say("Your meter read " + read.register_text + " at " + read.read_at_text + "." +
+        (read.meaning ? " That is " + read.meaning + "." : ""), "ok");
     } else if (read.status === "failed") {
       say("The read failed: " + read.failure_message, "bad");
     }

@@ -151,6 +151,9 @@ def test_oauth_dance_end_to_end(live_server, chromium_path, world, tmp_path):
             # Reads well on a 375 px phone: nothing wider than the screen.
             assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
             page.screenshot(path=str(shots / "consent-375.png"), full_page=True)
+            from tests.browser.test_rough_edges import axe_violations
+
+            assert not axe_violations(page)  # WCAG 2.2 AA on the consent page, at 375 px
 
             # One click and the customer is back at the third party with a code.
             page.get_by_role("button", name="Approve").click()

@@ -584,3 +584,25 @@ def test_admin_added_registration_tells_the_household(client, send, signed_up, p
     assert response.status_code == 302
     assert PremiseRegistration.objects.filter(user=luis, period=period, source="admin").exists()
     assert [m.to for m in mail.outbox] == [["maria@example.com"]]
+
+
+def test_the_account_page_says_when_each_session_was_last_used_and_marks_this_one(client, signed_up):
+    phone = Client(
+        HTTP_USER_AGENT="Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/131.0 Mobile Safari/537.36"
+    )
+    assert phone.post("/accounts/login/", {"login": "maria", "password": PASSWORD}).status_code == 302
+    html = client.get("/accounts/").content.decode()
+    section = html.split('id="sessions-h"', 1)[1].split("</section>", 1)[0]
+    assert section.count("<li>") == 2
+    assert section.count("this device</span> in use now") == 1
+    assert "Chrome on Android" in section and "last used" in section
+    sessions = client.get("/accounts/sessions/").content.decode()
+    assert "Last used" in sessions and "this device" in sessions
+
+
+def test_password_reset_names_a_contact_for_e_mail_that_does_not_arrive(client, db, settings):
+    settings.SUPPORT_CONTACT = "help@smt.example"
+    page = client.get("/accounts/password/reset/").content.decode()
+    assert 'href="mailto:help@smt.example"' in page and "E-mail not arriving?" in page
+    done = client.get("/accounts/password/reset/done/").content.decode()
+    assert 'href="mailto:help@smt.example"' in done

@@ -98,3 +98,26 @@ def test_when_yesterday_has_not_arrived_the_latest_day_is_shown_and_named(client
     assert card.day == before
     assert card.yesterday_kwh == pytest.approx(day_kwh(before))
     assert f"{before:%b} {before.day} (latest)" in resp.content.decode()
+
+
+def test_the_provider_is_named_by_its_brand_with_the_legal_name_beside_it(client, customer, home, rep):
+    rep.brand = "Reliant Energy"
+    rep.save()
+    client.force_login(customer)
+    html = client.get("/dashboard/").content.decode()
+    assert "<strong>Reliant Energy</strong>" in html
+    assert "(Reliant Energy Retail Services LLC)" in html
+
+
+def test_a_former_occupants_page_names_one_move_out_date(client, home, rep, today):
+    user = make_customer("former", home.period)
+    moved_out = today - timedelta(days=30)
+    service_period_move_out(premise=home, ends_on=moved_out)
+    client.force_login(user)
+    text = f"{moved_out:%b} {moved_out.day}, {moved_out.year}"
+    day_before = moved_out - timedelta(days=1)
+    dashboard = client.get("/dashboard/").content.decode()
+    assert f"Moved out {text}" in dashboard
+    usage = client.get(f"/premises/{ESI_HOME}/usage/").content.decode()
+    assert f"you moved out on {text}" in usage
+    assert f"ended {day_before:%b} {day_before.day}, {day_before.year}" not in usage

@@ -73,7 +73,7 @@ def test_simulator_answers_through_a_task_with_a_countdown_not_a_sleep(
     meter = home.meters.get()
     apply_async.assert_called_once_with(
         args=[read.pk, meter.pk, home.pk, read.requested_at.isoformat()], countdown=5
-    )
+    )  # no previous reading yet: the order carries none
     sleep.assert_not_called()
     assert MeterReadRequest.objects.get().status == "pending"
 
@@ -122,7 +122,9 @@ def test_limits_per_hour_are_shown_before_and_explained_after(
     assert 0 < int(resp["Retry-After"]) <= 3600
     assert "2 reads an hour" in resp.json()["message"]
     assert "You can ask again at" in resp.json()["message"]
-    assert MeterReadRequest.objects.count() == 2
+    assert MeterReadRequest.objects.exclude(status="refused").count() == 2
+    refused = MeterReadRequest.objects.get(status="refused")  # the refusal is one record like any other
+    assert refused.requested_by == customer and "You can ask again at" in refused.failure_message
     # without JavaScript: a page with the same explanation and status
     resp = client.post(READS)
     assert resp.status_code == 429
@@ -174,7 +176,7 @@ def test_history_lists_reads_and_pending_ones_carry_a_status_url(client, custome
     )
     client.force_login(customer)
     html = client.get(READS).content.decode()
-    assert "12345.678 kWh" in html
+    assert "12,345.678 kWh" in html  # grouped, as the live status says it
     assert "Waiting for the meter" in html
     assert "data-status-url=" in html
     assert 'src="/static/js/read.js"' in html
@@ -218,3 +220,55 @@ def test_a_former_occupant_sees_no_reads_after_moving_out(client, home, rep, tod
     client.force_login(nina)
     page = client.get(READS).content.decode()
     assert "999.999" in page and "111.111" not in page
+
+
+def test_a_register_reading_never_goes_down_and_says_what_it_means(
+    client, customer, home, settings, django_capture_on_commit_callbacks
+):
+    """Two reads a second apart: the second is never lower, has its own later read time, and tells the kWh
+    since the first; each says about how much was used since midnight."""
+    settings.ON_DEMAND_READS_PER_HOUR = 10
+    client.force_login(customer)
+    bodies = []
+    for _ in range(3):
+        with django_capture_on_commit_callbacks(execute=True):
+            body = client.post(READS, **JSON).json()
+        bodies.append(client.get(body["status_url"], **JSON).json())
+    first, second, third = (MeterReadRequest.objects.get(pk=b["id"]) for b in bodies)
+    assert all(r.status == "completed" for r in (first, second, third))
+    assert first.register_kwh <= second.register_kwh <= third.register_kwh
+    assert first.read_at < second.read_at < third.read_at
+    assert first.since_last_kwh is None
+    assert second.since_last_kwh == second.register_kwh - first.register_kwh
+    assert "kWh since your last read" in bodies[1]["meaning"]
+    assert first.since_midnight_kwh is not None and first.since_midnight_kwh >= 0
+    assert "about" in bodies[0]["meaning"] and "since midnight" in bodies[0]["meaning"]
+    history = client.get(READS).content.decode()
+    assert "since your last read" in history
+
+
+def test_the_simulated_register_is_bounded_by_the_previous_reading(customer, home):
+    """Stored data alone could put the register below an earlier answer; the previous reading bounds it."""
+    meter = home.meters.get()
+    now = timezone.now()
+    high = Decimal("999999.000")
+    order = ReadOrder(
+        request_id=1,
+        meter_id=meter.pk,
+        premise_id=home.pk,
+        requested_at=now,
+        last_register_kwh=high,
+        last_read_at=now - timedelta(seconds=1),
+    )
+    assert simulated_meter.simulated_register(meter=meter, order=order, now=now) >= high
+
+
+def test_a_refused_read_does_not_count_against_the_limit(customer, home, settings):
+    from portal.reads.services import ReadLimitReached
+
+    settings.ON_DEMAND_READS_PER_HOUR = 1
+    read_request_create(user=customer, premise=home)
+    with pytest.raises(ReadLimitReached) as refused:
+        read_request_create(user=customer, premise=home)
+    assert refused.value.read is not None and refused.value.read.status == "refused"
+    assert read_limits(premise=home).used_hour == 1

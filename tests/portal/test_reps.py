@@ -97,7 +97,8 @@ def test_search_of_nothing_or_punctuation_only_finds_nothing(reps):
 
 def test_public_provider_page_shows_one_entry_per_company(client, reps):
     page = client.get("/providers/", {"q": "reliant"}).content.decode()
-    assert page.count(f'<h2 class="h3">{RELIANT}</h2>') == 1
+    # by the brand people know, with the legal name beside it
+    assert page.count(f'<h2 class="h3">Reliant Energy <span class="muted">({RELIANT})</span></h2>') == 1
     assert page.count('<li class="card">') == 1
     assert "Reliant Energy Solutions" in page
     assert "10007" in page
@@ -302,3 +303,8 @@ def test_admin_alias_inline_refuses_names_equal_up_to_punctuation(admin_client, 
     assert response.status_code == 200
     assert "is the same name as" in response.content.decode()
     assert rep.aliases.count() == len(aliases)
+
+
+def test_every_demo_rep_has_the_brand_its_customers_know(reps):
+    assert reps["US Retailers LLC"].display_name == "Cirro Energy"
+    assert all(rep.brand for rep in reps.values())

@@ -329,12 +329,36 @@ def test_estimated_values_are_their_own_series_named_in_the_legend(client, custo
     )
     fig = chart(resp)
     names = [t["name"] for t in fig["data"]]
-    assert names == ["Consumption", "Consumption, includes estimated reads"]
-    actual, est = fig["data"][0]["y"], fig["data"][1]["y"]
-    assert actual[2] is None and est[2] == pytest.approx(expected_wh(day, day) / 1000)
-    assert est[0] is None and actual[0] is not None
-    assert fig["data"][1]["marker"]["pattern"]["shape"] == "/"
+    assert names == ["Consumption", "Consumption, estimated part"]
+    measured, est = fig["data"][0], fig["data"][1]
+    # a wholly estimated day: nothing measured, the whole bar the estimated part, stacked from zero
+    assert measured["y"][2] == 0 and est["y"][2] == pytest.approx(expected_wh(day, day) / 1000)
+    assert est["base"][2] == 0
+    assert measured["text"][2].endswith("100% estimated")
+    assert est["y"][0] is None and measured["y"][0] == pytest.approx(
+        expected_wh(day - timedelta(days=2), day - timedelta(days=2)) / 1000
+    )
+    assert est["marker"]["pattern"]["shape"] == "/"
     assert "E</abbr>" in resp.content.decode()  # and marked in the table
+
+
+def test_a_partly_estimated_month_draws_its_estimated_share_in_proportion(client, customer, home, today):
+    """A month with one estimated day out of ~30 is a thin stacked part with its percentage, not a hatched bar."""
+    client.force_login(customer)
+    day = next(d for d in (today - timedelta(days=k) for k in range(40, 120)) if estimated_day(d))
+    first = day.replace(day=1)
+    last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    resp = client.get(URL + f"?granularity=month&start={first.isoformat()}&end={last.isoformat()}")
+    fig = chart(resp)
+    measured, est = fig["data"][0], fig["data"][1]
+    est_days = [first + timedelta(days=k) for k in range((last - first).days + 1)]
+    total = expected_wh(first, last) / 1000
+    part = sum(expected_wh(d, d) for d in est_days if estimated_day(d)) / 1000
+    assert est["y"][0] == pytest.approx(part)
+    assert measured["y"][0] == pytest.approx(total - part)
+    assert est["base"][0] == pytest.approx(total - part)  # stacked on the measured part
+    share = f"{part * 100 / total:.1f}%"
+    assert measured["text"][0] == f"{total:.3f} kWh, {share} estimated"
 
 
 def test_generation_is_a_separate_series(client, solar_home, today):
@@ -343,7 +367,7 @@ def test_generation_is_a_separate_series(client, solar_home, today):
     resp = client.get(f"/premises/{ESI_SOLAR}/usage/?granularity=day&preset=7d")
     fig = chart(resp)
     names = [t["name"] for t in fig["data"]]
-    assert names == ["Consumption", "Surplus generation"]
+    assert names == ["Consumption", "Sent to the grid"]  # the one name for exported energy on every page
     last = today - timedelta(days=1)
     assert fig["data"][1]["y"][-1] == pytest.approx(expected_wh(last, last, generation_wh) / 1000)
     s = resp.context["data"].summary
@@ -541,3 +565,22 @@ def test_billing_view_shows_only_periods_inside_the_window(client, customer, hom
         f"{after:%b} {after.day}, {after.year} 00:00 {zone(after)}"
     ]
     assert "NA" in resp.content.decode()
+
+
+def test_base_load_of_a_home_with_solar_counts_only_intervals_without_generation(client, solar_home, today):
+    """Net grid use is near zero while panels produce; the base load comes from the intervals without them."""
+    user = make_customer("sol", solar_home.period)
+    client.force_login(user)
+    resp = client.get(f"/premises/{ESI_SOLAR}/usage/?granularity=day&preset=7d")
+    s = resp.context["data"].summary
+    assert s["base_load_basis"] == "intervals_without_generation"
+    last = today - timedelta(days=1)
+    days = [last - timedelta(days=k) for k in range(7)]
+    night = sorted(
+        consumption_wh(d, slot)
+        for d in days
+        for slot in range(timegrid.slots_in_day(d))
+        if generation_wh(d, slot) == 0
+    )
+    assert s["base_load_kw"] == pytest.approx(night[-(-len(night) * 5 // 100) - 1] * 4 / 1000)
+    assert "only the 15-minute intervals in which the panels sent nothing" in resp.content.decode()

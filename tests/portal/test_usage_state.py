@@ -114,3 +114,24 @@ def test_collectstatic_with_the_production_storage_includes_plotly(tmp_path, set
     names = {p.name for p in (tmp_path / "js").iterdir()}
     assert "plotly.min.js" in names
     assert any(n.startswith("plotly.min.") and n.endswith(".js") and n != "plotly.min.js" for n in names)
+
+
+def test_a_range_wholly_before_the_window_moves_to_the_nearest_dates_in_reach_and_says_so(full):
+    state = parse_state({"start": "2023-01-01", "end": "2023-01-10"}, [full], TODAY)
+    assert (state.start, state.end) == (
+        full.start,
+        date(2024, 3, 19),
+    )  # the same 10 days, at the window's start
+    (message,) = [e for e in state.errors if "wholly out of reach" in e]
+    assert "Jan 1, 2023 – Jan 10, 2023" in message and "Mar 10, 2024 – Mar 19, 2024" in message
+    assert "24 months" in message
+
+
+def test_a_range_wholly_after_a_move_out_moves_to_its_last_days_and_says_so():
+    w = window(
+        date(2025, 1, 1), date(2026, 2, 27), period_start=date(2025, 1, 1), period_end=date(2026, 2, 28)
+    )
+    state = parse_state({"start": "2026-03-01", "end": "2026-03-07"}, [w], TODAY)
+    assert (state.start, state.end) == (date(2026, 2, 21), date(2026, 2, 27))
+    assert any("wholly out of reach" in e and "move-out" in e for e in state.errors)
+    assert w.moved_out_on == date(2026, 2, 28)  # one move-out date: the one the page says everywhere

@@ -32,6 +32,7 @@ from thirdparty.models import (
 from thirdparty.scopes import SCOPES, scopes_expand
 from thirdparty.webhooks.delivery import webhook_send
 from usage.models import IngestFile, IntervalDay
+from usage.timegrid import MARKET_TZ
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +49,12 @@ def max_months() -> int:
 
 
 def add_months(moment: datetime, months: int) -> datetime:
-    """``moment`` plus ``months`` calendar months (clamped to the month's last day)."""
-    day = months_before(moment.date(), -months)
-    return moment.replace(year=day.year, month=day.month, day=day.day)
+    """``moment`` plus ``months`` calendar months (clamped to the month's last day), on the market's wall
+    clock: approved at 14:05 CDT in July, it ends at 14:05 CST in January, not at 13:05 (UTC arithmetic)."""
+    local = moment.astimezone(MARKET_TZ) if moment.tzinfo is not None else moment
+    day = months_before(local.date(), -months)
+    end = local.replace(year=day.year, month=day.month, day=day.day)
+    return end.astimezone(moment.tzinfo) if moment.tzinfo is not None else end
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,22 @@ def shareable_premises(*, user, today: date | None = None) -> list[PremiseChoice
             )
         )
     return out
+
+
+@dataclass(frozen=True)
+class SharedPremise:
+    premise: object
+    shared_from: date  # the later of the agreement's history start and the customer's move-in
+
+
+def agreement_premises_shared(agreement: Agreement) -> list[SharedPremise]:
+    """Each premise of an agreement with the first date actually shared there (what the card shows)."""
+    return [
+        SharedPremise(
+            premise=ap.premise, shared_from=max(agreement.history_start, ap.service_period.starts_on)
+        )
+        for ap in agreement.premises.all()
+    ]
 
 
 def agreement_payload(agreement: Agreement) -> dict:

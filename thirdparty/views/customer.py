@@ -15,11 +15,14 @@ from portal.access_window import customer_premises
 from thirdparty.models import Agreement, Organization
 from thirdparty.scopes import scopes_describe
 from thirdparty.selectors import access_log_of_customer, agreements_of_customer
-from thirdparty.services.agreements import agreement_revoke
+from thirdparty.services.agreements import agreement_premises_shared, agreement_revoke
 
 
 def _rows(agreements):
-    return [{"agreement": a, "scopes": scopes_describe(a.scopes)} for a in agreements]
+    return [
+        {"agreement": a, "scopes": scopes_describe(a.scopes), "premises": agreement_premises_shared(a)}
+        for a in agreements
+    ]
 
 
 @login_required

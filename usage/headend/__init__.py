@@ -39,6 +39,8 @@ class ReadOrder:
     meter_id: int
     premise_id: int
     requested_at: datetime
+    last_register_kwh: Decimal | None = None  # the meter's previous reading, when the caller knows one
+    last_read_at: datetime | None = None
 
 
 @dataclass(frozen=True)

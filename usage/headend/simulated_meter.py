@@ -1,8 +1,8 @@
 """The meter the built-in simulator pretends to read: a plausible register, and now and then a failure.
 
 The reading is what a real register would show: the meter's starting register, plus all consumption stored
-since it was installed, plus a plausible amount for the time since the last stored interval (the unreported
-rest of today and a part of the current interval), drawn from the meter's recent average rate.
+since it was installed, plus the meter's recent average rate over the time since the last stored interval
+(``usage.headend.register``); never less than the meter's previous reading (the order carries it).
 """
 
 from __future__ import annotations
@@ -15,9 +15,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from usage.headend import ReadOrder, report_failure, report_reading
-from usage.models import Channel, Meter
-from usage.storage import read_channel_days
-from usage.timegrid import day_bounds_utc
+from usage.headend.register import estimated_register
+from usage.models import Meter
 
 FAILURES = (
     (
@@ -36,26 +35,17 @@ FAILURES = (
 )
 
 
-def simulated_register(*, meter: Meter, premise_id: int, now: datetime, rng: random.Random) -> Decimal:
-    """Starting register + stored consumption since install + a plausible amount since the last interval."""
-    today = timezone.localdate(now)
-    days = read_channel_days(
-        premise_id=premise_id, channel=int(Channel.CONSUMPTION), start=meter.installed_on, end=today
-    )
-    present = ~days.missing
-    total_wh = int(days.values_wh[present].sum()) if len(days.values_wh) else 0
-    since_wh = 0.0
-    if len(days.dates):
-        last_day = days.dates[-1].astype(object)
-        last_end = day_bounds_utc(last_day)[1]
-        recent = max(0, len(days.dates) - 7)
-        a = int(days.offsets[recent])
-        window_vals = days.values_wh[a:][present[a:]]
-        if window_vals.size:
-            wh_per_second = float(window_vals.mean()) / 900.0
-            elapsed = max(0.0, (now - last_end).total_seconds())
-            since_wh = wh_per_second * min(elapsed, 3 * 86400) * rng.uniform(0.8, 1.2)
-    kwh = Decimal(meter.starting_register_kwh) + (Decimal(total_wh) + Decimal(round(since_wh))) / 1000
+def simulated_register(*, meter: Meter, order: ReadOrder, now: datetime) -> Decimal:
+    """What the register shows: never less than the last reading plus the recent rate since it was taken.
+
+    A real register only counts up; an estimate from stored data alone could fall below an earlier answer
+    (the day's real consumption lower than the rate guessed), so the last reading the caller knows bounds it."""
+    estimate = estimated_register(meter=meter, premise_id=order.premise_id, at=now)
+    kwh = estimate.kwh
+    if order.last_register_kwh is not None and order.last_read_at is not None:
+        since = max(0.0, (now - order.last_read_at).total_seconds())
+        floor = order.last_register_kwh + Decimal(round(estimate.wh_per_second * since)) / 1000
+        kwh = max(kwh, floor)
     return kwh.quantize(Decimal("0.001"))
 
 
@@ -71,9 +61,10 @@ def answer(order: ReadOrder, *, now: datetime | None = None, rng: random.Random 
         code, message = rng.choice(FAILURES)
         report_failure(request_id=order.request_id, code=code, message=message)
         return
-    register = simulated_register(meter=meter, premise_id=order.premise_id, now=now, rng=rng)
-    # A real meter reports the instant it latched the register: a moment after the request reached it.
-    read_at = now.astimezone(UTC) - timedelta(seconds=rng.randint(0, 2))
-    report_reading(
-        request_id=order.request_id, register_kwh=register, read_at=max(read_at, order.requested_at)
-    )
+    register = simulated_register(meter=meter, order=order, now=now)
+    # A real meter reports the instant it latched the register: a moment after the request reached it, and
+    # always after its previous reading.
+    read_at = max(now.astimezone(UTC) - timedelta(seconds=rng.randint(0, 2)), order.requested_at)
+    if order.last_read_at is not None and read_at <= order.last_read_at:
+        read_at = order.last_read_at + timedelta(seconds=1)
+    report_reading(request_id=order.request_id, register_kwh=register, read_at=read_at)

@@ -314,6 +314,7 @@ class Series:
     null: np.ndarray  # bool: no value
     estimated: np.ndarray  # bool
     missing: np.ndarray  # int64: slots of the interval without a delivered value
+    estimated_wh: np.ndarray | None = None  # int64: the part of ``wh`` from estimated slots (charts draw it)
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -333,6 +334,7 @@ def series_15min(rng: DayRange, grid: ChannelGrid) -> Series:
         null=grid.missing,
         estimated=grid.estimated,
         missing=grid.missing.astype(np.int64),
+        estimated_wh=np.where(grid.estimated, grid.values_wh, 0),
     )
 
 
@@ -345,7 +347,11 @@ def series_hour(rng: DayRange, grid: ChannelGrid) -> Series:
     wh = grid.values_wh.reshape(n, 4).sum(axis=1)
     wh[null] = 0
     est = grid.estimated.reshape(n, 4).any(axis=1) & ~null
-    return Series(starts=starts, ends=starts + 3600, wh=wh, null=null, estimated=est, missing=miss)
+    est_wh = np.where(grid.estimated, grid.values_wh, 0).reshape(n, 4).sum(axis=1)
+    est_wh[null] = 0
+    return Series(
+        starts=starts, ends=starts + 3600, wh=wh, null=null, estimated=est, missing=miss, estimated_wh=est_wh
+    )
 
 
 def series_spans(rng: DayRange, grid: ChannelGrid, first_day: np.ndarray, last_day: np.ndarray) -> Series:
@@ -359,14 +365,17 @@ def series_spans(rng: DayRange, grid: ChannelGrid, first_day: np.ndarray, last_d
         wh = np.add.reduceat(grid.values_wh, a)
         miss = np.add.reduceat(grid.missing, a, dtype=np.int64)
         est = np.logical_or.reduceat(grid.estimated, a)
+        est_wh = np.add.reduceat(np.where(grid.estimated, grid.values_wh, 0), a)
     else:
         z = np.zeros(1, dtype=np.int64)
         cs_wh = np.concatenate([z, np.cumsum(grid.values_wh)])
         cs_miss = np.concatenate([z, np.cumsum(grid.missing, dtype=np.int64)])
         cs_est = np.concatenate([z, np.cumsum(grid.estimated, dtype=np.int64)])
+        cs_est_wh = np.concatenate([z, np.cumsum(np.where(grid.estimated, grid.values_wh, 0))])
         wh = cs_wh[b] - cs_wh[a]
         miss = cs_miss[b] - cs_miss[a]
         est = (cs_est[b] - cs_est[a]) > 0
+        est_wh = cs_est_wh[b] - cs_est_wh[a]
     return Series(
         starts=rng.day_starts[first_day],
         ends=rng.day_starts[last_day + 1],
@@ -374,6 +383,7 @@ def series_spans(rng: DayRange, grid: ChannelGrid, first_day: np.ndarray, last_d
         null=miss == (b - a),
         estimated=est,
         missing=miss,
+        estimated_wh=est_wh,
     )
 
 

@@ -8,7 +8,9 @@ Definitions (also in docs/formats.md):
   start and end instants (the first one when several tie).
 - ``base_load_kw``: the 5th percentile of the delivered 15-minute consumption values, as average demand in
   kW (Wh x 4 / 1000): the ``ceil(0.05 n)``-th smallest value (numpy's ``inverted_cdf``), so it is always a
-  value that was actually read. It is what the home draws when nearly everything is off.
+  value that was actually read. It is what the home draws when nearly everything is off. With solar (any
+  surplus generation in the range) only the intervals without generation count: while panels produce, the
+  grid meter's consumption is net of them and reads near zero (``base_load_basis`` says which rule held).
 - ``estimated_share``: delivered consumption intervals flagged estimated / delivered consumption intervals.
 - ``generation_total_kwh``: sum of delivered surplus-generation intervals; null when the range has none.
 - ``missing_intervals``: consumption slots of the range without a delivered value (days without data count).
@@ -38,6 +40,8 @@ def summarize(rng: DayRange, consumption: ChannelGrid, generation: ChannelGrid) 
     total = int(vals.sum()) if n else None
     peak = None
     base = None
+    gen_delivered = ~generation.missing
+    solar = bool(gen_delivered.any() and generation.values_wh[gen_delivered].any())
     if n:
         k = int(np.argmax(np.where(delivered, consumption.values_wh, -1)))
         pwh = int(consumption.values_wh[k])
@@ -48,10 +52,14 @@ def summarize(rng: DayRange, consumption: ChannelGrid, generation: ChannelGrid) 
             "start": iso_at(start),
             "end": iso_at(start + SLOT_SECONDS),
         }
-        sorted_vals = np.sort(vals)
-        base_wh = int(sorted_vals[max(math.ceil(0.05 * n) - 1, 0)])
-        base = base_wh * 4 / 1000
-    gen_delivered = ~generation.missing
+        base_vals = vals
+        if solar:
+            without_gen = delivered & ~(gen_delivered & (generation.values_wh > 0))
+            base_vals = consumption.values_wh[without_gen]
+        if base_vals.size:
+            sorted_vals = np.sort(base_vals)
+            base_wh = int(sorted_vals[max(math.ceil(0.05 * base_vals.size) - 1, 0)])
+            base = base_wh * 4 / 1000
     gen_total = int(generation.values_wh[gen_delivered].sum()) if gen_delivered.any() else None
     return {
         "start_date": rng.start.isoformat(),
@@ -64,6 +72,7 @@ def summarize(rng: DayRange, consumption: ChannelGrid, generation: ChannelGrid) 
         "average_per_day_kwh": round(total / days_with_data / 1000, 3) if total is not None else None,
         "peak": peak,
         "base_load_kw": base,
+        "base_load_basis": "intervals_without_generation" if solar else "all_intervals",
         "estimated_share": round(int(consumption.estimated[delivered].sum()) / n, 4) if n else None,
         "generation_total_kwh": _kwh(gen_total),
         "missing_intervals": int(consumption.missing.sum()),

@@ -1,0 +1,6 @@
+from tests.helpers.portal_usage import (  # noqa: F401 - fixtures, registered by being here
+    customer,
+    home,
+    rep,
+    today,
+)
