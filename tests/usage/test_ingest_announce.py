@@ -43,7 +43,8 @@ def broker(url: str, *, eager: bool):
         },
         "CELERY_TASK_PUBLISH_RETRY": False,
     }
-    old = {k.removeprefix("CELERY_").lower(): app.conf[k.removeprefix("CELERY_").lower()] for k in new}
+    # restored under the same CELERY_ names: the lower-case ones would not override what update() set
+    old = {k: app.conf[k.removeprefix("CELERY_").lower()] for k in new}
 
     def reset_pools():  # drop the app's references; kombu keeps one pool per broker URL
         app._pool = None
@@ -54,7 +55,7 @@ def broker(url: str, *, eager: bool):
     try:
         yield app
     finally:
-        app.conf.update(old)
+        app.conf.update(**old)
         reset_pools()
 
 
