@@ -88,5 +88,5 @@ class IntervalsView(ApiView):
         else:
             response = StreamingHttpResponse(_chunks(body), content_type=content_type)
         response["Content-Disposition"] = f'inline; filename="{filename}"'
-        response["Vary"] = "Accept, Authorization, Cookie"
+        response["Vary"] = "Accept, Authorization, Cookie"  # Accept-Encoding: smt.compression
         return response
