@@ -151,6 +151,16 @@ async def acompress_chunks(
     yield c.finish()
 
 
+def _compress_stream(response: StreamingHttpResponse, encoding: str, *, padding: bool) -> None:
+    content = response.streaming_content
+    if response.is_async:
+        response.streaming_content = acompress_chunks(content, encoding, padding=padding)  # type: ignore[arg-type]
+    else:
+        response.streaming_content = compress_chunks(content, encoding, padding=padding)  # type: ignore[arg-type]
+    if response.has_header("Content-Length"):
+        del response.headers["Content-Length"]
+
+
 class CompressionMiddleware:
     """Compress text bodies the client accepts; says ``Vary: Accept-Encoding`` on every such body."""
 
@@ -176,20 +186,7 @@ class CompressionMiddleware:
         if encoding is None:
             return response
         if isinstance(response, StreamingHttpResponse):
-            if response.is_async:
-                response.streaming_content = acompress_chunks(
-                    response.streaming_content,  # type: ignore[arg-type]
-                    encoding,
-                    padding=sensitive,
-                )
-            else:
-                response.streaming_content = compress_chunks(
-                    response.streaming_content,  # type: ignore[arg-type]
-                    encoding,
-                    padding=sensitive,
-                )
-            if response.has_header("Content-Length"):
-                del response.headers["Content-Length"]
+            _compress_stream(response, encoding, padding=sensitive)
         else:
             body = compress(response.content, encoding, padding=sensitive)  # type: ignore[attr-defined]
             if len(body) >= len(response.content):  # type: ignore[attr-defined]
