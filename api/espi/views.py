@@ -147,7 +147,9 @@ class EspiView(ApiView):
         start, end = (day, day) if day else (w.start, w.end)
         if day is not None and not any(x.start <= day <= x.end for x in d.windows):
             raise ApiProblem(404, "No IntervalBlock with this id is available to you.")
-        reads = intervals_for(premise=d.premise, start=start, end=end, granularity=granularity)
+        reads = intervals_for(
+            premise=d.premise, start=start, end=end, granularity=granularity, with_revisions=True
+        )
         href = f"{_base()}/Subscription/{sid}/UsagePoint/{d.premise.esiid}"
         self._logged.append(
             LoggedRead(d.premise.pk, d.agreement_id or sid, start, end),

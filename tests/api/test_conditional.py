@@ -7,6 +7,7 @@ import gzip
 from datetime import datetime, timedelta
 
 import pytest
+from django.utils import timezone
 from django.utils.http import parse_http_date
 
 from tests.helpers.ingest import day_rows, write_file
@@ -22,6 +23,13 @@ URL = f"/api/v1/premises/{ESIID}/intervals/"
 def _q(market, fmt="json", granularity="15min"):
     end = market.today - timedelta(days=1)
     return {"start": end - timedelta(days=29), "end": end, "format": fmt, "granularity": granularity}
+
+
+def just_now(today) -> datetime:
+    """A local revision time after every stored one (today 00:00 at the latest) and not in the future."""
+    midnight = datetime.combine(today, datetime.min.time())
+    now = timezone.localtime().replace(tzinfo=None, microsecond=0) - timedelta(minutes=1)
+    return max(now, midnight + timedelta(seconds=1))
 
 
 def load_revision(tmp_path, day, *, revised: datetime, kwh: float = 1.25):
@@ -64,7 +72,7 @@ def test_unchanged_data_gives_304_without_body_and_a_revision_gives_200(
 def test_a_later_revision_moves_last_modified(client, market, tmp_path):
     q = _q(market)
     first = client.get(URL, q, **market.bearer())
-    revised = datetime.combine(market.today, datetime.min.time()).replace(hour=0, minute=30)
+    revised = just_now(market.today)
     load_revision(tmp_path, q["end"] - timedelta(days=2), revised=revised)
     r = client.get(URL, q, HTTP_IF_MODIFIED_SINCE=first["Last-Modified"], **market.bearer())
     assert r.status_code == 200

@@ -5,9 +5,13 @@ from datetime import timedelta
 
 import pytest
 
+from tests.api.test_conditional import just_now, load_revision
 from tests.helpers.espi import assert_valid_espi
 from tests.helpers.market import ESIID, OTHER_ESIID, assert_problem, make_agreement, make_token
 from thirdparty.models import AccessLogEntry
+from usage.reads.aggregate import day_range
+from usage.timegrid import MARKET_TZ
+from usage.writers.espi import atom_time
 
 pytestmark = pytest.mark.django_db
 BASE = "/espi/1_1/resource"
@@ -128,3 +132,42 @@ def test_read_service_status(client):
     r = client.get(f"{BASE}/ReadServiceStatus")
     assert r.status_code == 200
     assert b"<currentStatus>1</currentStatus>" in r.content
+
+
+def _entries(xml: bytes) -> dict[str, tuple[str, str]]:
+    """title -> (published, updated) of every entry of a feed."""
+    return {
+        t.decode(): (p.decode(), u.decode())
+        for t, p, u in re.findall(
+            rb"<title>([^<]*)</title><content>.*?</content><published>([^<]+)</published><updated>([^<]+)</updated>",
+            xml,
+            re.S,
+        )
+    }
+
+
+def test_published_and_updated_are_revision_times_and_updated_min_sees_a_correction(client, market, tmp_path):
+    url = f"{_sub(market)}/MeterReading/consumption-15min/IntervalBlock"
+    before = _entries(client.get(url, **market.bearer()).content)
+    day = market.today - timedelta(days=5)
+    title = f"15-minute consumption {day:%Y%m%d}"
+    # the market stores each day with the revision time of the next local midnight
+    stored = atom_time(int(day_range(day, day).first_epoch) + 86400)
+    assert before[title] == (stored, stored)
+    revised = just_now(market.today)
+    poll_from = revised - timedelta(minutes=1)  # local; the filter takes an offset
+    since = poll_from.replace(tzinfo=MARKET_TZ).isoformat()
+    assert _entries(client.get(url, {"updated-min": since}, **market.bearer()).content) == {}
+
+    load_revision(tmp_path, day, revised=revised)
+    after = _entries(client.get(url, {"updated-min": since}, **market.bearer()).content)
+    assert list(after) == [title]
+    published, updated = after[title]
+    assert published == updated == atom_time(int(revised.replace(tzinfo=MARKET_TZ).timestamp()))
+    # the MeterReading and the UsagePoint move with their latest block
+    mr = client.get(f"{_sub(market)}/MeterReading", {"updated-min": since}, **market.bearer()).content
+    assert mr.count(b"<entry>") == 1
+    assert (
+        client.get(url, {"updated-max": since}, **market.bearer()).content.count(b"<entry>")
+        == len(before) - 1
+    )
