@@ -17,12 +17,12 @@ import dataclasses
 from datetime import date, datetime
 
 from django.conf import settings
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseBase
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import permissions
 
-from api import params
+from api import conditional, params
 from api.base import ApiView, AtomMarker
 from api.problems import ApiProblem
 from api.schema import problem_responses
@@ -71,6 +71,14 @@ def _subscription_doc(summary: str):
     return extend_schema(
         summary=summary, tags=["Green Button"], parameters=ESPI_PARAMS, responses=XML_RESPONSES
     )
+
+
+class _NotModified(Exception):
+    """Not an error: the way out of a view with a 304."""
+
+    def __init__(self, response: HttpResponseBase):
+        super().__init__("not modified")
+        self.response = response
 
 
 class EspiView(ApiView):
@@ -138,7 +146,40 @@ class EspiView(ApiView):
             d = access.access_decide(actor=actor, esiid="", scope=USAGE_READ)
             if d.status == 403:
                 raise ApiProblem(403, d.detail)
+        self._check_modified(sid, decisions)
         return decisions
+
+    def _check_modified(self, sid: int, decisions: list[access.Decision]) -> None:
+        """Validators of the document from the granted windows' stored data, before anything is rendered;
+        a 304 when the caller's copy is current (raised, answered by ``handle_exception``)."""
+        v = conditional.validators_for(
+            [(d.premise, d.windows[-1].start, d.windows[-1].end) for d in decisions],
+            billing=True,
+            shape=("espi", sid, self.request.get_full_path(), *(str(d.windows) for d in decisions)),
+        )
+        self._validators = v
+        response = conditional.not_modified(self.request, v)
+        if response is not None:
+            self.log_reads_for(sid, decisions)
+            raise _NotModified(response)
+
+    def log_reads_for(self, sid: int, decisions: list[access.Decision]) -> None:
+        for d in decisions:
+            w = d.windows[-1]
+            self._logged.append(LoggedRead(d.premise.pk, d.agreement_id or sid, w.start, w.end))
+        self.log_reads()
+
+    def handle_exception(self, exc):
+        if isinstance(exc, _NotModified):
+            return exc.response
+        return super().handle_exception(exc)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        v = getattr(self, "_validators", None)
+        if v is not None and response.status_code == 200:
+            conditional.apply(response, v, request)
+        return response
 
     def entries_for(
         self, sid: int, d: access.Decision, *, granularity: str = "15min", day: date | None = None
@@ -158,6 +199,7 @@ class EspiView(ApiView):
         return espi_entries(reads, site_url=settings.SITE_URL, usage_point_href=href)
 
     def initial(self, request, *args, **kwargs):
+        self._validators = None
         self._logged = []
         self._granularity = "15min"
         super().initial(request, *args, **kwargs)

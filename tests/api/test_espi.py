@@ -171,3 +171,33 @@ def test_published_and_updated_are_revision_times_and_updated_min_sees_a_correct
         client.get(url, {"updated-max": since}, **market.bearer()).content.count(b"<entry>")
         == len(before) - 1
     )
+
+
+def test_espi_documents_answer_304_until_a_revision_is_loaded(client, market, tmp_path):
+    urls = [
+        f"{BASE}/Batch/Subscription/{market.agreement.pk}",
+        f"{_sub(market)}/MeterReading/consumption-15min",
+    ]
+    etags = {}
+    for url in urls:
+        r = client.get(url, **market.bearer())
+        assert r.status_code == 200 and r["Cache-Control"] == "private, no-cache" and r["Last-Modified"]
+        etags[url] = r["ETag"]
+        again = client.get(url, HTTP_IF_NONE_MATCH=r["ETag"], **market.bearer())
+        assert again.status_code == 304 and again.content == b""
+    # a token of another subscription gets no 304 (nor anything else) for this one
+    other = make_agreement(
+        market_org=market.org,
+        app=market.app,
+        customer=market.stranger,
+        period=market.other_period,
+        scopes=["usage:read"],
+        history_start=market.other_period.starts_on,
+    )
+    tok = make_token(user=market.stranger, app=market.app, agreement=other, scope="usage:read")
+    assert client.get(urls[0], HTTP_IF_NONE_MATCH=etags[urls[0]], **market.bearer(tok)).status_code == 404
+
+    load_revision(tmp_path, market.today - timedelta(days=3), revised=just_now(market.today))
+    for url in urls:
+        r = client.get(url, HTTP_IF_NONE_MATCH=etags[url], **market.bearer())
+        assert r.status_code == 200 and r["ETag"] != etags[url]
