@@ -23,6 +23,7 @@ learns which ESI IDs exist); an organization that is not approved → 403; a gra
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections import OrderedDict, defaultdict
@@ -42,7 +43,7 @@ from portal.access_window import customer_premises, customer_windows, market_tod
 from portal.models import ServicePeriod
 from smt.sql import columns, fetch_all, instance
 from thirdparty.models import Agreement, AgreementPremise, Organization
-from thirdparty.scopes import ALL_SCOPES, scopes_expand
+from thirdparty.scopes import ALL_SCOPES, APPLICATION_METADATA, scopes_expand
 from usage.esiid import esiid_normalize
 from usage.models import Premise
 
@@ -119,6 +120,54 @@ def actor_for_token_parts(
         application_id=application_id,
         credential=f"oauth:{client_id}" if client_id is not None else "oauth",
     )
+
+
+def is_application_token(actor: Actor) -> bool:
+    """A client-credentials token: the application's own, bound to no customer's agreement. It reads
+    authorization metadata only (``metadata_application``), never a premise or its data."""
+    return actor.kind == THIRD_PARTY and actor.application_id is not None and actor.agreement_id is None
+
+
+def metadata_application(token) -> object | None:
+    """The application whose metadata (ApplicationInformation, its Authorizations, ReadServiceStatus) a
+    bearer token may read: a customer's token while its agreement is live, or the application's own
+    client-credentials token (scope ``application:metadata``). ``token``: an AccessToken with
+    ``application__organization`` and ``agreement`` loaded."""
+    if token is None or token.is_expired() or token.application is None:
+        return None
+    if token.agreement is not None:
+        return token.application if token.agreement.is_live() else None
+    if token.user_id is None and APPLICATION_METADATA in (token.scope or "").split():
+        return token.application
+    return None
+
+
+def client_credentials_allowed(application) -> bool:
+    """May this OAuth client get its own token (``client_credentials``)? A confidential client of an
+    approved third-party organization."""
+    org = getattr(application, "organization", None)
+    return (
+        application is not None
+        and application.client_type == "confidential"
+        and org is not None
+        and org.kind == Organization.Kind.THIRD_PARTY
+        and org.status == Organization.Status.APPROVED
+    )
+
+
+def subscription_actor(actor: Actor, agreement_id: int) -> Actor | None:
+    """The actor reading Connect My Data ``Subscription/{agreement_id}``: an agreement's own token, or the
+    organization's API key for any of its agreements; None for anyone else (an application's own
+    client-credentials token included: it never reads a customer's data)."""
+    if actor.kind != THIRD_PARTY or is_application_token(actor):
+        return None
+    if actor.agreement_id is not None:
+        return actor if actor.agreement_id == agreement_id else None
+    if not AgreementPremise.objects.filter(
+        agreement_id=agreement_id, agreement__organization_id=actor.organization_id
+    ).exists():
+        return None
+    return dataclasses.replace(actor, agreement_id=agreement_id)
 
 
 def actor_for_api_key(key) -> Actor:

@@ -19,10 +19,12 @@ from xml.sax.saxutils import escape
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password
+from django.db.models import Max
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from thirdparty import access
 from thirdparty.models import AccessToken, Agreement, Application, Organization
 from usage.writers.espi import ATOM_NS, ESPI_NS, atom_entry, atom_link, atom_time, resource_uuid
 
@@ -66,9 +68,7 @@ def _calling_application(request) -> Application | None:
             .filter(token_checksum=hashlib.sha256(value.strip().encode("utf-8")).hexdigest())
             .first()
         )
-        if token is None or token.is_expired() or token.agreement is None or not token.agreement.is_live():
-            return None
-        return token.application
+        return access.metadata_application(token)
     return None
 
 
@@ -149,6 +149,16 @@ def application_information_xml(app: Application) -> str:
     )
 
 
+def _token_expires_at(agreement: Agreement) -> int:
+    """``expires_at``: when the newest access token of the agreement expires (ESPI: the token's expiry);
+    the agreement's end while no token was issued yet. ``token_expires`` when annotated (the feed)."""
+    if hasattr(agreement, "token_expires"):
+        expires = agreement.token_expires
+    else:
+        expires = AccessToken.objects.filter(agreement=agreement).aggregate(m=Max("expires"))["m"]
+    return _epoch(expires or agreement.valid_until)
+
+
 def authorization_xml(agreement: Agreement) -> str:
     base = _base()
     live = agreement.is_live()
@@ -164,7 +174,7 @@ def authorization_xml(agreement: Agreement) -> str:
         f"<publishedPeriod><duration>{max(0, _epoch(end) - _epoch(history_start))}</duration>"
         f"<start>{_epoch(history_start)}</start></publishedPeriod>"
         f"<status>{1 if live else 0}</status>"
-        f"<expires_at>{_epoch(agreement.valid_until)}</expires_at>"
+        f"<expires_at>{_token_expires_at(agreement)}</expires_at>"
         f"<grant_type>authorization_code</grant_type>"
         f"<scope>{escape(scope[:256])}</scope>"
         f"<token_type>Bearer</token_type>"
@@ -206,7 +216,12 @@ def authorizations(request):
     app, error = _authenticate(request)
     if error is not None:
         return error
-    agreements = Agreement.objects.filter(application=app).select_related("organization").order_by("pk")
+    agreements = (
+        Agreement.objects.filter(application=app)
+        .select_related("organization")
+        .annotate(token_expires=Max("access_tokens__expires"))
+        .order_by("pk")
+    )
     base = _base()
     now = timezone.now()
     body = (

@@ -13,7 +13,6 @@ Query parameters (ESPI): ``published-min``, ``published-max``, ``updated-min``, 
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import date, datetime
 
 from django.conf import settings
@@ -114,17 +113,10 @@ class EspiView(ApiView):
     # the subscription (agreement) and its premises ----------------------------------------------
 
     def subscription_actor(self, sid: int) -> access.Actor:
-        actor = self.actor
-        if actor.kind != access.THIRD_PARTY or (actor.agreement_id not in (None, sid)):
+        actor = access.subscription_actor(self.actor, sid)
+        if actor is None:
             raise ApiProblem(404, "No subscription with this id is available to you.")
-        if (
-            actor.agreement_id is None
-            and not AgreementPremise.objects.filter(
-                agreement_id=sid, agreement__organization_id=actor.organization_id
-            ).exists()
-        ):
-            raise ApiProblem(404, "No subscription with this id is available to you.")
-        return dataclasses.replace(actor, agreement_id=sid)
+        return actor
 
     def usage_points(self, sid: int, esiid: str | None = None) -> list[access.Decision]:
         actor = self.subscription_actor(sid)
@@ -370,9 +362,10 @@ class LocalTimeParametersView(EspiView):
 
 
 class ReadServiceStatusView(EspiView):
-    permission_classes = [permissions.AllowAny]
+    """Behind a credential (any token or key of ours, the application's own client-credentials token
+    included), as Connect My Data has it."""
 
-    @extend_schema(summary="ReadServiceStatus", tags=["Green Button"], responses=XML_RESPONSES, auth=[])
+    @extend_schema(summary="ReadServiceStatus", tags=["Green Button"], responses=XML_RESPONSES)
     def get(self, request):
         body = (
             "<?xml version='1.0' encoding='UTF-8'?>\n"

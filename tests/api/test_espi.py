@@ -128,8 +128,9 @@ def test_scope_missing_is_403(client, market):
     assert body["scope"] == "usage:read"
 
 
-def test_read_service_status(client):
-    r = client.get(f"{BASE}/ReadServiceStatus")
+def test_read_service_status(client, market):
+    assert client.get(f"{BASE}/ReadServiceStatus").status_code == 401
+    r = client.get(f"{BASE}/ReadServiceStatus", **market.bearer())
     assert r.status_code == 200
     assert b"<currentStatus>1</currentStatus>" in r.content
 
