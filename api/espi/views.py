@@ -98,7 +98,8 @@ class EspiView(ApiView):
         }
 
     @staticmethod
-    def apply(entries: list, f: dict) -> list:
+    def apply(entries: list, f: dict) -> tuple[list, bool]:
+        """The page of entries the filters select, and whether more follow it."""
         out = [
             e
             for e in entries
@@ -108,7 +109,7 @@ class EspiView(ApiView):
             and (f["updated_max"] is None or e.updated <= f["updated_max"])
         ]
         a = f["start_index"] - 1
-        return out[a : a + f["max_results"]]
+        return out[a : a + f["max_results"]], len(out) > a + f["max_results"]
 
     # the subscription (agreement) and its premises ----------------------------------------------
 
@@ -207,9 +208,16 @@ class EspiView(ApiView):
             )
 
     def feed(self, request, entries: list, *, kind: str, title: str, feed_key: str) -> HttpResponse:
-        entries = self.apply(entries, self.filters(request))
+        f = self.filters(request)
+        entries, more = self.apply(entries, f)
         updated = max((e.updated for e in entries), default=STATIC_EPOCH)
         self_href = request.build_absolute_uri().replace("&", "&amp;")
+        next_href = None
+        if more:  # rel="next": the same query from the entry after this page
+            q = request.GET.copy()
+            q["start-index"] = str(f["start_index"] + f["max_results"])
+            q["max-results"] = str(f["max_results"])
+            next_href = request.build_absolute_uri(f"{request.path}?{q.urlencode()}").replace("&", "&amp;")
         body = espi_feed(
             entries,
             feed_id=resource_uuid("Feed", feed_key),
@@ -217,6 +225,7 @@ class EspiView(ApiView):
             self_href=self_href,
             self_type=f"espi-feed/{kind}",
             updated=updated,
+            next_href=next_href,
         )
         self.log_reads()
         return _xml(body)

@@ -202,3 +202,23 @@ def test_espi_documents_answer_304_until_a_revision_is_loaded(client, market, tm
     for url in urls:
         r = client.get(url, HTTP_IF_NONE_MATCH=etags[url], **market.bearer())
         assert r.status_code == 200 and r["ETag"] != etags[url]
+
+
+def test_paged_feeds_link_the_next_page_until_the_last(client, market):
+    url = f"{_sub(market)}/MeterReading/consumption-15min/IntervalBlock"
+    whole = client.get(url, **market.bearer()).content
+    ids = re.findall(rb"<id>urn:uuid:([0-9A-F-]+)</id>", whole)[1:]  # the feed's own id first
+    seen: list[bytes] = []
+    page = client.get(url, {"max-results": 40}, **market.bearer()).content
+    pages = 1
+    while True:
+        assert_valid_espi(page)
+        seen += re.findall(rb"<entry><id>urn:uuid:([0-9A-F-]+)</id>", page)
+        nxt = re.search(rb'<link rel="next" href="([^"]+)"', page)
+        if nxt is None:
+            break
+        href = nxt.group(1).decode().replace("&amp;", "&")
+        assert "max-results=40" in href
+        page = client.get(href.split("testserver", 1)[1], **market.bearer()).content
+        pages += 1
+    assert seen == ids and pages == -(-len(ids) // 40) > 1

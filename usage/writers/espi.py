@@ -498,14 +498,22 @@ def _usage_summary_entries(reads: Reads, up_href: str) -> tuple[list[Entry], int
 
 
 def espi_feed(
-    entries: list[Entry], *, feed_id: str, title: str, self_href: str, self_type: str, updated: int
+    entries: list[Entry],
+    *,
+    feed_id: str,
+    title: str,
+    self_href: str,
+    self_type: str,
+    updated: int,
+    next_href: str | None = None,
 ) -> bytes:
-    """An Atom feed of entries (``self_href`` XML-safe)."""
+    """An Atom feed of entries (``self_href`` and ``next_href`` XML-safe); ``next_href``: the next page."""
     head = (
         "<?xml version='1.0' encoding='UTF-8'?>\n"
         f'<feed xmlns="{ATOM_NS}">\n'
         f"<id>urn:uuid:{feed_id}</id><title>{escape(title)}</title><updated>{atom_time(updated)}</updated>"
         + atom_link("self", self_href, self_type)
+        + (atom_link("next", next_href, self_type) if next_href else "")
         + "\n"
     )
     return b"".join((head.encode("utf-8"), *(e.xml for e in entries), b"</feed>\n"))
