@@ -170,6 +170,19 @@ def subscription_actor(actor: Actor, agreement_id: int) -> Actor | None:
     return dataclasses.replace(actor, agreement_id=agreement_id)
 
 
+def agreement_data_start(agreement, today: date | None = None) -> date:
+    """The first local date an agreement lets its third party read: the earliest of its premises' window
+    starts (history start, the customer's move-in and the access window's start, whichever is last)."""
+    today = today or market_today()
+    starts = []
+    for grant in agreement.premises.all():
+        sp = grant.service_period
+        w = _period_window(sp.starts_on, sp.ends_on, today, floor=agreement.history_start)
+        if w is not None:
+            starts.append(w[0])
+    return min(starts, default=agreement.history_start)
+
+
 def actor_for_api_key(key) -> Actor:
     org = key.organization
     return Actor(

@@ -162,8 +162,11 @@ def _token_expires_at(agreement: Agreement) -> int:
 def authorization_xml(agreement: Agreement) -> str:
     base = _base()
     live = agreement.is_live()
+    # publishedPeriod: the data the third party may really read, never before the customer's move-in
     history_start = timezone.datetime.combine(
-        agreement.history_start, timezone.datetime.min.time(), tzinfo=timezone.get_default_timezone()
+        access.agreement_data_start(agreement),
+        timezone.datetime.min.time(),
+        tzinfo=timezone.get_default_timezone(),
     )
     end = agreement.valid_until if live else (agreement.status_changed_at or agreement.valid_until)
     scope = " ".join(agreement.scopes)
@@ -219,6 +222,7 @@ def authorizations(request):
     agreements = (
         Agreement.objects.filter(application=app)
         .select_related("organization")
+        .prefetch_related("premises__service_period")
         .annotate(token_expires=Max("access_tokens__expires"))
         .order_by("pk")
     )

@@ -222,3 +222,24 @@ def test_paged_feeds_link_the_next_page_until_the_last(client, market):
         page = client.get(href.split("testserver", 1)[1], **market.bearer()).content
         pages += 1
     assert seen == ids and pages == -(-len(ids) // 40) > 1
+
+
+def test_published_period_starts_no_earlier_than_the_customers_move_in(client, market):
+    from lxml import etree
+
+    move_in = market.period.starts_on
+    early = make_agreement(
+        market_org=market.org,
+        app=market.app,
+        customer=market.owner,
+        period=market.period,
+        scopes=["usage:read"],
+        history_start=move_in - timedelta(days=100),  # asked for history from before the customer moved in
+    )
+    tok = make_token(user=market.owner, app=market.app, agreement=early, scope="usage:read")
+    r = client.get(f"{BASE}/Authorization/{early.pk}", **market.bearer(tok))
+    assert r.status_code == 200
+    doc = assert_valid_espi(r.content)
+    ns = {"e": "http://naesb.org/espi"}
+    start = int(etree.ElementTree(doc).findtext(".//e:publishedPeriod/e:start", namespaces=ns))
+    assert start == day_range(move_in, move_in).first_epoch
