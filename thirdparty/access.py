@@ -170,6 +170,24 @@ def subscription_actor(actor: Actor, agreement_id: int) -> Actor | None:
     return dataclasses.replace(actor, agreement_id=agreement_id)
 
 
+def readable_subscriptions(
+    actor: Actor, *, application_id: int | None = None, customer_id: int | None = None
+) -> list[int]:
+    """The live agreements (Connect My Data subscriptions) ``actor`` may read, of one application
+    (``Batch/Bulk/{id}``) or one customer (``Batch/RetailCustomer/{id}``), oldest first. An agreement's
+    token reaches its own agreement only; the organization's API key all of the organization's."""
+    if actor.kind != THIRD_PARTY or is_application_token(actor) or actor.organization_id is None:
+        return []
+    live = Agreement.objects.live().filter(organization_id=actor.organization_id)
+    if actor.agreement_id is not None:
+        live = live.filter(pk=actor.agreement_id)
+    if application_id is not None:
+        live = live.filter(application_id=application_id)
+    if customer_id is not None:
+        live = live.filter(customer_id=customer_id)
+    return list(live.order_by("pk").values_list("pk", flat=True))
+
+
 def agreement_data_start(agreement, today: date | None = None) -> date:
     """The first local date an agreement lets its third party read: the earliest of its premises' window
     starts (history start, the customer's move-in and the access window's start, whichever is last)."""

@@ -116,7 +116,7 @@ def application_information_xml(app: Application) -> str:
         f"<thirdPartyNotifyUri>{escape(app.webhook_url or base + '/developers/webhooks/')}</thirdPartyNotifyUri>"
         f"<authorizationServerAuthorizationEndpoint>{base}/o/authorize/</authorizationServerAuthorizationEndpoint>"
         f"<authorizationServerTokenEndpoint>{base}/o/token/</authorizationServerTokenEndpoint>"
-        f"<dataCustodianBulkRequestURI>{base}/api/v1/exports/</dataCustodianBulkRequestURI>"
+        f"<dataCustodianBulkRequestURI>{base}/espi/1_1/resource/Batch/Bulk/{app.pk}</dataCustodianBulkRequestURI>"
         f"<dataCustodianResourceEndpoint>{base}/espi/1_1/resource</dataCustodianResourceEndpoint>"
         f"<client_secret>(stored hashed; shown once at registration or rotation)</client_secret>"
         + (f"<logo_uri>{base}/developers/logos/{org.pk}/</logo_uri>" if org.logo else "")

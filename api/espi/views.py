@@ -119,7 +119,9 @@ class EspiView(ApiView):
             raise ApiProblem(404, "No subscription with this id is available to you.")
         return actor
 
-    def usage_points(self, sid: int, esiid: str | None = None) -> list[access.Decision]:
+    def usage_points(
+        self, sid: int, esiid: str | None = None, *, check: bool = True
+    ) -> list[access.Decision]:
         actor = self.subscription_actor(sid)
         grants = AgreementPremise.objects.filter(agreement_id=sid).select_related("premise")
         if esiid is not None:
@@ -139,10 +141,11 @@ class EspiView(ApiView):
             d = access.access_decide(actor=actor, esiid="", scope=USAGE_READ)
             if d.status == 403:
                 raise ApiProblem(403, d.detail)
-        self._check_modified(sid, decisions)
+        if check:
+            self._check_modified(sid, decisions)
         return decisions
 
-    def _check_modified(self, sid: int, decisions: list[access.Decision]) -> None:
+    def _check_modified(self, sid: int | str, decisions: list[access.Decision]) -> None:
         """Validators of the document from the granted windows' stored data, before anything is rendered;
         a 304 when the caller's copy is current (raised, answered by ``handle_exception``)."""
         v = conditional.validators_for(
@@ -260,6 +263,36 @@ class BatchSubscriptionView(EspiView):
             entries.extend(self.entries_for(sid, d))
         return self.feed(
             request, entries, kind="UsagePoint", title=f"Subscription {sid}", feed_key=f"batch/{sid}/{esiid}"
+        )
+
+
+class _BatchOfSubscriptions(EspiView):
+    """Every resource of several subscriptions in one feed (Bulk, RetailCustomer)."""
+
+    def batch(self, request, sids: list[int], *, title: str, feed_key: str) -> HttpResponse:
+        if not sids:
+            raise ApiProblem(404, f"No {title} with this id is available to you.")
+        pairs = [(sid, d) for sid in sids for d in self.usage_points(sid, check=False)]
+        self._check_modified(feed_key, [d for _, d in pairs])
+        entries = []
+        for sid, d in pairs:
+            entries.extend(self.entries_for(sid, d))
+        return self.feed(request, entries, kind="UsagePoint", title=title, feed_key=feed_key)
+
+
+class BatchBulkView(_BatchOfSubscriptions):
+    @_subscription_doc("Batch/Bulk: every subscription of an application (its id) that you may read")
+    def get(self, request, bulk_id: int):
+        sids = access.readable_subscriptions(self.actor, application_id=bulk_id)
+        return self.batch(request, sids, title=f"Bulk {bulk_id}", feed_key=f"bulk/{bulk_id}")
+
+
+class BatchRetailCustomerView(_BatchOfSubscriptions):
+    @_subscription_doc("Batch/RetailCustomer/{id}/UsagePoint: every UsagePoint one customer shares with you")
+    def get(self, request, customer_id: int):
+        sids = access.readable_subscriptions(self.actor, customer_id=customer_id)
+        return self.batch(
+            request, sids, title=f"RetailCustomer {customer_id}", feed_key=f"customer/{customer_id}"
         )
 
 

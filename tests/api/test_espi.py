@@ -243,3 +243,38 @@ def test_published_period_starts_no_earlier_than_the_customers_move_in(client, m
     ns = {"e": "http://naesb.org/espi"}
     start = int(etree.ElementTree(doc).findtext(".//e:publishedPeriod/e:start", namespaces=ns))
     assert start == day_range(move_in, move_in).first_epoch
+
+
+def test_bulk_and_retail_customer_batches_hold_what_the_caller_may_read(client, market):
+    from thirdparty.apikeys import apikey_create
+    from thirdparty.models import Organization
+
+    other = make_agreement(
+        market_org=market.org,
+        app=market.app,
+        customer=market.stranger,
+        period=market.other_period,
+        scopes=["usage:read"],
+        history_start=market.other_period.starts_on,
+    )
+    bulk = f"{BASE}/Batch/Bulk/{market.app.pk}"
+    by_key = client.get(bulk, **market.apikey(market.tp_key))
+    assert by_key.status_code == 200
+    assert_valid_espi(by_key.content)
+    assert ESIID.encode() in by_key.content and OTHER_ESIID.encode() in by_key.content
+    by_token = client.get(bulk, **market.bearer())  # an agreement's token: its own subscription only
+    assert ESIID.encode() in by_token.content and OTHER_ESIID.encode() not in by_token.content
+    stranger_org = Organization.objects.create(
+        legal_name="Nosy Inc", contact_email="n@nosy.example", status=Organization.Status.APPROVED
+    )
+    _, nosy_key = apikey_create(organization=stranger_org, name="k", scopes=["usage:read"])
+    assert_problem(client.get(bulk, **market.apikey(nosy_key)), 404)
+
+    mine = client.get(f"{BASE}/Batch/RetailCustomer/{market.owner.pk}/UsagePoint", **market.bearer())
+    assert mine.status_code == 200
+    assert_valid_espi(mine.content)
+    assert ESIID.encode() in mine.content and OTHER_ESIID.encode() not in mine.content
+    theirs = f"{BASE}/Batch/RetailCustomer/{market.stranger.pk}/UsagePoint"
+    assert_problem(client.get(theirs, **market.bearer()), 404)
+    assert OTHER_ESIID.encode() in client.get(theirs, **market.apikey(market.tp_key)).content
+    assert other.pk

@@ -90,6 +90,7 @@ def test_client_credentials_token_reads_authorization_metadata_only(client, alic
         f"{BASE}/Subscription/{agreement.pk}/UsagePoint",
         f"{BASE}/Subscription/{agreement.pk}/UsagePoint/{esiid}/MeterReading/consumption-15min/IntervalBlock",
         f"{BASE}/Batch/RetailCustomer/{alice.pk}/UsagePoint",
+        f"{BASE}/Batch/Bulk/{app.pk}",
         f"/api/v1/premises/{esiid}/intervals/?start={agreement.history_start}&end={agreement.history_start}",
     ):
         r = s.get(f"http://testserver{path}")
