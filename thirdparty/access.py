@@ -42,7 +42,7 @@ from django.utils import timezone
 from portal.access_window import customer_premises, customer_windows, market_today, period_window
 from portal.models import ServicePeriod
 from smt.sql import columns, fetch_all, instance
-from thirdparty.models import Agreement, AgreementPremise, Organization
+from thirdparty.models import Agreement, AgreementPremise, Application, Organization
 from thirdparty.scopes import ALL_SCOPES, APPLICATION_METADATA, scopes_expand
 from usage.esiid import esiid_normalize
 from usage.models import Premise
@@ -128,7 +128,7 @@ def is_application_token(actor: Actor) -> bool:
     return actor.kind == THIRD_PARTY and actor.application_id is not None and actor.agreement_id is None
 
 
-def metadata_application(token) -> object | None:
+def metadata_application(token) -> Application | None:
     """The application whose metadata (ApplicationInformation, its Authorizations, ReadServiceStatus) a
     bearer token may read: a customer's token while its agreement is live, or the application's own
     client-credentials token (scope ``application:metadata``). ``token``: an AccessToken with

@@ -29,9 +29,10 @@ from thirdparty import access
 from thirdparty.accesslog import LoggedRead, access_log_record_many
 from thirdparty.models import AgreementPremise
 from thirdparty.scopes import USAGE_READ
+from usage.models import Premise
 from usage.reads.selectors import intervals_for
 from usage.writers import espi as writer
-from usage.writers.espi import ATOM_NS, espi_entries, espi_feed, resource_uuid
+from usage.writers.espi import ATOM_NS, Entry, espi_entries, espi_feed, resource_uuid
 
 ATOM = "application/atom+xml"
 STATIC_EPOCH = 1704067200  # 2024-01-01T00:00:00Z: published/updated of the fixed shared resources
@@ -142,28 +143,29 @@ class EspiView(ApiView):
             if d.status == 403:
                 raise ApiProblem(403, d.detail)
         if check:
-            self._check_modified(sid, decisions)
+            self._check_modified(str(sid), [(sid, d) for d in decisions])
         return decisions
 
-    def _check_modified(self, sid: int | str, decisions: list[access.Decision]) -> None:
+    def _check_modified(self, key: str, pairs: list[tuple[int, access.Decision]]) -> None:
         """Validators of the document from the granted windows' stored data, before anything is rendered;
-        a 304 when the caller's copy is current (raised, answered by ``handle_exception``)."""
+        a 304 when the caller's copy is current (raised, answered by ``handle_exception``). ``pairs``:
+        (subscription id, decision) of every UsagePoint the document holds."""
+        ranges: list[tuple[Premise, date, date]] = []
+        for _, d in pairs:
+            assert d.premise is not None  # an allowed decision names its premise
+            ranges.append((d.premise, d.windows[-1].start, d.windows[-1].end))
         v = conditional.validators_for(
-            [(d.premise, d.windows[-1].start, d.windows[-1].end) for d in decisions],
+            ranges,
             billing=True,
-            shape=("espi", sid, self.request.get_full_path(), *(str(d.windows) for d in decisions)),
+            shape=("espi", key, self.request.get_full_path(), *(str(d.windows) for _, d in pairs)),
         )
         self._validators = v
         response = conditional.not_modified(self.request, v)
         if response is not None:
-            self.log_reads_for(sid, decisions)
+            for (sid, d), (premise, start, end) in zip(pairs, ranges, strict=True):
+                self._logged.append(LoggedRead(premise.pk, d.agreement_id or sid, start, end))
+            self.log_reads()
             raise _NotModified(response)
-
-    def log_reads_for(self, sid: int, decisions: list[access.Decision]) -> None:
-        for d in decisions:
-            w = d.windows[-1]
-            self._logged.append(LoggedRead(d.premise.pk, d.agreement_id or sid, w.start, w.end))
-        self.log_reads()
 
     def handle_exception(self, exc):
         if isinstance(exc, _NotModified):
@@ -258,7 +260,7 @@ def _day_of(ib_key: str) -> date:
 class BatchSubscriptionView(EspiView):
     @_subscription_doc("Batch/Subscription: every resource of a subscription")
     def get(self, request, sid: int, esiid: str | None = None):
-        entries = []
+        entries: list[Entry] = []
         for d in self.usage_points(sid, esiid):
             entries.extend(self.entries_for(sid, d))
         return self.feed(
@@ -273,8 +275,8 @@ class _BatchOfSubscriptions(EspiView):
         if not sids:
             raise ApiProblem(404, f"No {title} with this id is available to you.")
         pairs = [(sid, d) for sid in sids for d in self.usage_points(sid, check=False)]
-        self._check_modified(feed_key, [d for _, d in pairs])
-        entries = []
+        self._check_modified(feed_key, pairs)
+        entries: list[Entry] = []
         for sid, d in pairs:
             entries.extend(self.entries_for(sid, d))
         return self.feed(request, entries, kind="UsagePoint", title=title, feed_key=feed_key)
@@ -299,7 +301,7 @@ class BatchRetailCustomerView(_BatchOfSubscriptions):
 class UsagePointsView(EspiView):
     @_subscription_doc("UsagePoints of a subscription")
     def get(self, request, sid: int, esiid: str | None = None):
-        entries = []
+        entries: list[Entry] = []
         for d in self.usage_points(sid, esiid):
             entries.extend(
                 e for e in self.entries_for(sid, d, day=d.windows[-1].end) if e.kind == "UsagePoint"
@@ -314,7 +316,7 @@ class MeterReadingsView(EspiView):
     def get(self, request, sid: int, esiid: str, mr: str | None = None):
         (d,) = self.usage_points(sid, esiid)
         grans = [_granularity_of(mr)] if mr else ["15min"]
-        entries = []
+        entries: list[Entry] = []
         for g in grans:
             entries.extend(e for e in self.entries_for(sid, d, granularity=g) if e.kind == "MeterReading")
         if mr is not None:

@@ -77,6 +77,7 @@ class IntervalsView(ApiView):
         granularity = params.parse_granularity(request)
         fmt = request.accepted_renderer.format
         d = self.decide(esiid=esiid, scope=USAGE_READ, start=start, end=end)
+        assert start is not None and end is not None  # parse_range requires both
         v = conditional.validators_for(
             [(d.premise, start, end)],
             billing=granularity == "billing" or fmt == "xml",
