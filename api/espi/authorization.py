@@ -22,6 +22,7 @@ from django.contrib.auth.hashers import check_password
 from django.db.models import Max
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
 from thirdparty import access
@@ -197,11 +198,18 @@ def authorization_xml(agreement: Agreement) -> str:
     )
 
 
+def _atom(body: str) -> HttpResponse:
+    """An Atom response; it depends on who asks (smt.compression adds Accept-Encoding to Vary)."""
+    response = HttpResponse(body.encode("utf-8"), content_type=ATOM)
+    response["Cache-Control"] = "private, no-store"
+    patch_vary_headers(response, ("Accept", "Authorization"))
+    return response
+
+
 def _document(entry: str) -> HttpResponse:
-    body = "<?xml version='1.0' encoding='UTF-8'?>\n" + entry.replace(
-        "<entry>", f'<entry xmlns="{ATOM_NS}">', 1
+    return _atom(
+        "<?xml version='1.0' encoding='UTF-8'?>\n" + entry.replace("<entry>", f'<entry xmlns="{ATOM_NS}">', 1)
     )
-    return HttpResponse(body.encode("utf-8"), content_type=ATOM)
 
 
 @require_GET
@@ -236,7 +244,7 @@ def authorizations(request):
         + "".join(authorization_xml(a) for a in agreements)
         + "</feed>"
     )
-    return HttpResponse(body.encode("utf-8"), content_type=ATOM)
+    return _atom(body)
 
 
 @require_GET

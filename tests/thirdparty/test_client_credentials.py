@@ -80,6 +80,10 @@ def test_client_credentials_token_reads_authorization_metadata_only(client, alic
     assert len(assert_valid_espi(feed.content).findall("a:entry", NS)) == 1
     one = s.get(f"http://testserver{BASE}/Authorization/{agreement.pk}")
     assert one.status_code == 200
+    vary = {v.strip() for v in one.headers["Vary"].split(",")}
+    assert {"Accept", "Authorization", "Accept-Encoding"} <= vary and one.headers[
+        "Cache-Control"
+    ] == "private, no-store"
     status = s.get(f"http://testserver{BASE}/ReadServiceStatus")
     assert status.status_code == 200 and b"<currentStatus>1</currentStatus>" in status.content
 
