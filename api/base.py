@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import Http404
 from django.urls import Resolver404, resolve
+from django.utils.cache import patch_vary_headers
 from rest_framework import exceptions, permissions
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import BaseRenderer
@@ -156,6 +157,8 @@ class ApiView(APIView):
         for k, v in throttling.headers_for(states).items():
             response[k] = v
         response.setdefault("Cache-Control", "private, no-store")
+        # the body depends on the format asked for and on who asks (smt.compression adds Accept-Encoding)
+        patch_vary_headers(response, ("Accept", "Authorization"))
         return response
 
     # helpers ---------------------------------------------------------------------------------------

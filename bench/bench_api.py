@@ -10,13 +10,15 @@ What it does, on PostgreSQL (database ``smt_bench`` by default, or BENCH_DATABAS
    (API_THROTTLE_PROFILE=benchmark: limits far above what the machine can serve, documented in docs/api.md);
 3. measures, from plain http.client clients:
    - latency of one premise's 13 months of 15-minute data, JSON and CSV, one client (median, p95);
+   - the same JSON's bytes on the wire without compression, with gzip and with brotli, its latency with each,
+     and the latency of a 304 answering If-None-Match;
    - 10,000 JSON requests over random premises from 8 concurrent clients (time, errors);
    - the baseline (unpaginated ListAPIView + ModelSerializer, 200 requests) and our API over the same
      premises with the same concurrency, and the throughput ratio.
 
 Environment: BENCH_PREMISES, BENCH_REQUESTS (10000), BENCH_CLIENTS (8), BENCH_BASELINE_REQUESTS (200),
 BENCH_LATENCY_REQUESTS (200), BENCH_PORT (8765), BENCH_RESEED=1 to rebuild the data, BENCH_ONLY (a comma list of
-latency, concurrent, baseline, export; all by default). The last line gives the 1-minute load average: figures
+latency, compression, concurrent, baseline, export; all by default). The last line gives the 1-minute load average: figures
 taken while other work shares the machine are not the machine's.
 """
 
@@ -50,7 +52,7 @@ N_BASELINE = int(os.environ.get("BENCH_BASELINE_REQUESTS", "200"))
 N_BASELINE_PREMISES = int(os.environ.get("BENCH_BASELINE_PREMISES", "20"))
 N_LATENCY = int(os.environ.get("BENCH_LATENCY_REQUESTS", "200"))
 THREADS = int(os.environ.get("BENCH_THREADS", "1"))  # >1: gthread workers with that many threads each
-ONLY = set(os.environ.get("BENCH_ONLY", "latency,concurrent,baseline,export").split(","))
+ONLY = set(os.environ.get("BENCH_ONLY", "latency,compression,concurrent,baseline,export").split(","))
 ESIID_PREFIX = "1099999"
 TOKEN_SALT = "bench-token-"
 
@@ -362,26 +364,35 @@ def _seed_baseline(days: list[date], baseline_rows: list) -> None:
 # ------------------------------------------------------------------------------------------ client
 
 
-def _get(path: str, token: str, accept: str = "application/json") -> tuple[int, int, float]:
-    """(status, body bytes, seconds) of one GET on a fresh connection (gunicorn sync workers close it)."""
+def _get(
+    path: str, token: str, accept: str = "application/json", extra: dict | None = None
+) -> tuple[int, int, float]:
+    """(status, body bytes on the wire, seconds) of one GET on a fresh connection (gunicorn sync workers
+    close it). ``extra``: more request headers (Accept-Encoding, If-None-Match)."""
+    status, n, dt, _ = _get_full(path, token, accept, extra)
+    return status, n, dt
+
+
+def _get_full(path: str, token: str, accept: str = "application/json", extra: dict | None = None):
     t0 = time.perf_counter()
     conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=120)
     try:
-        conn.request("GET", path, headers={"Authorization": f"Bearer {token}", "Accept": accept})
+        headers = {"Authorization": f"Bearer {token}", "Accept": accept, **(extra or {})}
+        conn.request("GET", path, headers=headers)
         resp = conn.getresponse()
         body = resp.read()
-        return resp.status, len(body), time.perf_counter() - t0
+        return resp.status, len(body), time.perf_counter() - t0, resp
     finally:
         conn.close()
 
 
 def _worker(args) -> tuple[int, int, int, list[float]]:
-    paths_tokens, accept = args
+    paths_tokens, accept, extra = args
     ok = errors = nbytes = 0
     times = []
     for path, token in paths_tokens:
         try:
-            status, n, dt = _get(path, token, accept)
+            status, n, dt = _get(path, token, accept, extra)
         except Exception:  # noqa: BLE001 - counted as an error
             errors += 1
             continue
@@ -394,11 +405,13 @@ def _worker(args) -> tuple[int, int, int, list[float]]:
     return ok, errors, nbytes, times
 
 
-def run_concurrent(jobs: list[tuple[str, str]], clients: int, accept: str = "application/json") -> dict:
+def run_concurrent(
+    jobs: list[tuple[str, str]], clients: int, accept: str = "application/json", extra: dict | None = None
+) -> dict:
     chunks = [jobs[i::clients] for i in range(clients)]
     t0 = time.perf_counter()
     with mp.get_context("fork").Pool(clients) as pool:
-        results = pool.map(_worker, [(c, accept) for c in chunks])
+        results = pool.map(_worker, [(c, accept, extra) for c in chunks])
     seconds = time.perf_counter() - t0
     ok = sum(r[0] for r in results)
     errors = sum(r[1] for r in results)
@@ -416,11 +429,13 @@ def run_concurrent(jobs: list[tuple[str, str]], clients: int, accept: str = "app
     }
 
 
-def latency(paths_tokens: list[tuple[str, str]], accept: str) -> dict:
+def latency(
+    paths_tokens: list[tuple[str, str]], accept: str, extra: dict | None = None, expect: int = 200
+) -> dict:
     times, sizes, errors = [], [], 0
     for path, token in paths_tokens:
-        status, n, dt = _get(path, token, accept)
-        if status != 200:
+        status, n, dt = _get(path, token, accept, extra)
+        if status != expect:
             errors += 1
         times.append(dt)
         sizes.append(n)
@@ -518,9 +533,16 @@ def main() -> int:
                 bench="api.latency.csv",
                 **latency([(path(i, "csv"), token_for(i)) for i in picks], "text/csv"),
             )
+        if "compression" in ONLY:
+            bench_compression([(path(i), token_for(i)) for i in picks])
         jobs = [(path(i), token_for(i)) for i in (rnd.randrange(N_PREMISES) for _ in range(N_REQUESTS))]
         if "concurrent" in ONLY:
             emit(bench="api.concurrent.json", clients=N_CLIENTS, **run_concurrent(jobs, N_CLIENTS))
+            emit(
+                bench="api.concurrent.json.br",
+                clients=N_CLIENTS,
+                **run_concurrent(jobs, N_CLIENTS, extra={"Accept-Encoding": "br"}),
+            )
         # the naive baseline and our API on the same premises, same concurrency, same run
         base_picks = [rnd.randrange(N_BASELINE_PREMISES) for _ in range(N_BASELINE)]
         if "baseline" not in ONLY:
@@ -547,6 +569,43 @@ def main() -> int:
             emit(bench=f"api.export.{data_format}", **bench_export(start, end, data_format))
     emit(bench="api.load", loadavg_1min=round(os.getloadavg()[0], 2), cpus=os.cpu_count())
     return 0
+
+
+def bench_compression(paths_tokens: list[tuple[str, str]]) -> None:
+    """Bytes on the wire without and with compression, the latency with it, and a 304's latency, for 13
+    months of one premise's 15-minute JSON (smt.compression, api.conditional)."""
+    sizes = {}
+    for coding in ("identity", "gzip", "br"):
+        sizes[coding] = _get(*paths_tokens[0], extra={"Accept-Encoding": coding})[1]
+    emit(
+        bench="api.wire.json",
+        identity_bytes=sizes["identity"],
+        gzip_bytes=sizes["gzip"],
+        br_bytes=sizes["br"],
+        gzip_ratio=round(sizes["identity"] / sizes["gzip"], 1),
+        br_ratio=round(sizes["identity"] / sizes["br"], 1),
+    )
+    for coding in ("gzip", "br"):
+        emit(
+            bench=f"api.latency.json.{coding}",
+            **latency(paths_tokens, "application/json", {"Accept-Encoding": coding}),
+        )
+    etags = {}
+    for p, tok in paths_tokens:
+        etags[p] = _get_full(p, tok, extra={"Accept-Encoding": "br"})[3].getheader("ETag")
+    times, errors = [], 0
+    for p, tok in paths_tokens:
+        status, _, dt = _get(p, tok, extra={"Accept-Encoding": "br", "If-None-Match": etags[p]})
+        errors += status != 304
+        times.append(dt)
+    times.sort()
+    emit(
+        bench="api.latency.304",
+        requests=len(times),
+        errors=errors,
+        median_ms=round(statistics.median(times) * 1000, 2),
+        p95_ms=round(times[int(len(times) * 0.95) - 1] * 1000, 2),
+    )
 
 
 def bench_export(start: date, end: date, data_format: str) -> dict:

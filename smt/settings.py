@@ -51,6 +51,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "smt.compression.CompressionMiddleware",  # outermost but one: compresses what every other layer produced
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "smt.middleware.SecurityHeadersMiddleware",
     "smt.middleware.QueueTimeoutMiddleware",  # a request that queued too long is shed before any real work

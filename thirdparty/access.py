@@ -23,6 +23,7 @@ learns which ESI IDs exist); an organization that is not approved → 403; a gra
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections import OrderedDict, defaultdict
@@ -41,8 +42,8 @@ from django.utils import timezone
 from portal.access_window import customer_premises, customer_windows, market_today, period_window
 from portal.models import ServicePeriod
 from smt.sql import columns, fetch_all, instance
-from thirdparty.models import Agreement, AgreementPremise, Organization
-from thirdparty.scopes import ALL_SCOPES, scopes_expand
+from thirdparty.models import Agreement, AgreementPremise, Application, Organization
+from thirdparty.scopes import ALL_SCOPES, APPLICATION_METADATA, scopes_expand
 from usage.esiid import esiid_normalize
 from usage.models import Premise
 
@@ -119,6 +120,85 @@ def actor_for_token_parts(
         application_id=application_id,
         credential=f"oauth:{client_id}" if client_id is not None else "oauth",
     )
+
+
+def is_application_token(actor: Actor) -> bool:
+    """A client-credentials token: the application's own, bound to no customer's agreement. It reads
+    authorization metadata only (``metadata_application``), never a premise or its data."""
+    return actor.kind == THIRD_PARTY and actor.application_id is not None and actor.agreement_id is None
+
+
+def metadata_application(token) -> Application | None:
+    """The application whose metadata (ApplicationInformation, its Authorizations, ReadServiceStatus) a
+    bearer token may read: a customer's token while its agreement is live, or the application's own
+    client-credentials token (scope ``application:metadata``). ``token``: an AccessToken with
+    ``application__organization`` and ``agreement`` loaded."""
+    if token is None or token.is_expired() or token.application is None:
+        return None
+    if token.agreement is not None:
+        return token.application if token.agreement.is_live() else None
+    if token.user_id is None and APPLICATION_METADATA in (token.scope or "").split():
+        return token.application
+    return None
+
+
+def client_credentials_allowed(application) -> bool:
+    """May this OAuth client get its own token (``client_credentials``)? A confidential client of an
+    approved third-party organization."""
+    org = getattr(application, "organization", None)
+    return (
+        application is not None
+        and application.client_type == "confidential"
+        and org is not None
+        and org.kind == Organization.Kind.THIRD_PARTY
+        and org.status == Organization.Status.APPROVED
+    )
+
+
+def subscription_actor(actor: Actor, agreement_id: int) -> Actor | None:
+    """The actor reading Connect My Data ``Subscription/{agreement_id}``: an agreement's own token, or the
+    organization's API key for any of its agreements; None for anyone else (an application's own
+    client-credentials token included: it never reads a customer's data)."""
+    if actor.kind != THIRD_PARTY or is_application_token(actor):
+        return None
+    if actor.agreement_id is not None:
+        return actor if actor.agreement_id == agreement_id else None
+    if not AgreementPremise.objects.filter(
+        agreement_id=agreement_id, agreement__organization_id=actor.organization_id
+    ).exists():
+        return None
+    return dataclasses.replace(actor, agreement_id=agreement_id)
+
+
+def readable_subscriptions(
+    actor: Actor, *, application_id: int | None = None, customer_id: int | None = None
+) -> list[int]:
+    """The live agreements (Connect My Data subscriptions) ``actor`` may read, of one application
+    (``Batch/Bulk/{id}``) or one customer (``Batch/RetailCustomer/{id}``), oldest first. An agreement's
+    token reaches its own agreement only; the organization's API key all of the organization's."""
+    if actor.kind != THIRD_PARTY or is_application_token(actor) or actor.organization_id is None:
+        return []
+    live = Agreement.objects.live().filter(organization_id=actor.organization_id)
+    if actor.agreement_id is not None:
+        live = live.filter(pk=actor.agreement_id)
+    if application_id is not None:
+        live = live.filter(application_id=application_id)
+    if customer_id is not None:
+        live = live.filter(customer_id=customer_id)
+    return list(live.order_by("pk").values_list("pk", flat=True))
+
+
+def agreement_data_start(agreement, today: date | None = None) -> date:
+    """The first local date an agreement lets its third party read: the earliest of its premises' window
+    starts (history start, the customer's move-in and the access window's start, whichever is last)."""
+    today = today or market_today()
+    starts = []
+    for grant in agreement.premises.all():
+        sp = grant.service_period
+        w = _period_window(sp.starts_on, sp.ends_on, today, floor=agreement.history_start)
+        if w is not None:
+            starts.append(w[0])
+    return min(starts, default=agreement.history_start)
 
 
 def actor_for_api_key(key) -> Actor:

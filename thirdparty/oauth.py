@@ -34,9 +34,16 @@ from oauthlib.oauth2.rfc6749 import errors as oauth2_errors
 
 from portal.access_window import market_today, months_before, window_start
 from smt.middleware import csp_form_action_allow
+from thirdparty import access
 from thirdparty.models import AccessToken, Agreement, Grant, Organization, RefreshToken
 from thirdparty.oauthlimit import presented_client_id
-from thirdparty.scopes import SCOPES, function_block_scopes, scopes_describe, scopes_expand
+from thirdparty.scopes import (
+    APPLICATION_METADATA,
+    SCOPES,
+    function_block_scopes,
+    scopes_describe,
+    scopes_expand,
+)
 from thirdparty.services.agreements import (
     agreement_create,
     max_months,
@@ -80,6 +87,23 @@ class AgreementOAuth2Validator(OAuth2Validator):
 
     def validate_redirect_uri(self, client_id, redirect_uri, request, *args, **kwargs):
         return redirect_uri_registered(request.client, redirect_uri)
+
+    def validate_grant_type(self, client_id, grant_type, client, request, *args, **kwargs):
+        if grant_type == "client_credentials":  # the application's own token (thirdparty.access)
+            return access.client_credentials_allowed(request.client)
+        return super().validate_grant_type(client_id, grant_type, client, request, *args, **kwargs)
+
+    def validate_scopes(self, client_id, scopes, client, request, *args, **kwargs):
+        if request.grant_type == "client_credentials":
+            return set(scopes) <= {APPLICATION_METADATA}
+        if APPLICATION_METADATA in scopes:  # never asked of a customer
+            return False
+        return super().validate_scopes(client_id, scopes, client, request, *args, **kwargs)
+
+    def get_default_scopes(self, client_id, request, *args, **kwargs):
+        if request.grant_type == "client_credentials":
+            return [APPLICATION_METADATA]
+        return super().get_default_scopes(client_id, request, *args, **kwargs)
 
     def validate_code(self, client_id, code, client, request, *args, **kwargs):
         grant = (
@@ -522,7 +546,7 @@ class MetadataView(OAuthServerMetadataView):
         response = super().get(request, *args, **kwargs)
         data = json.loads(response.content)
         data["response_types_supported"] = ["code"]
-        data["grant_types_supported"] = ["authorization_code", "refresh_token"]
+        data["grant_types_supported"] = ["authorization_code", "refresh_token", "client_credentials"]
         data["code_challenge_methods_supported"] = ["S256"]
         data["token_endpoint_auth_methods_supported"] = ["client_secret_basic", "client_secret_post"]
         data["scopes_supported"] = list(SCOPES)

@@ -21,6 +21,10 @@ PREMISES_READ = "premises:read"
 USAGE_READ = "usage:read"
 BILLING_READ = "billing:read"
 METER_READ_REQUEST = "meter-read:request"
+#: the scope of a third party's own client-credentials token (Connect My Data "admin" access): its
+#: ApplicationInformation, the Authorizations of its customers and ReadServiceStatus - never a customer's
+#: data. Not in SCOPES: no customer is ever asked for it and ``scopes_expand`` gives it no data scope.
+APPLICATION_METADATA = "application:metadata"
 
 
 @dataclass(frozen=True)

@@ -388,3 +388,23 @@ def _decode_group(out, bodies, idx, length, flags, n, width, revisions) -> bool:
             revisions=np.full(n, rev[k], np.int64) if revisions else _NO_REVISIONS,
         )
     return True
+
+
+def latest_revision(data: bytes | memoryview) -> int:
+    """The latest revision time (Unix seconds) in a block, read from its revision runs alone: what a
+    conditional request needs, without decoding any value."""
+    flags, body = _unpack(data)
+    buf = memoryview(body)
+    n, pos = _read_varint(buf, 0)
+    if pos >= len(buf):
+        raise CodecError("truncated block")
+    width = buf[pos]
+    pos += 1 + n * width
+    nbytes = (n + 7) // 8
+    pos += nbytes * (bool(flags & FLAG_ESTIMATED) + bool(flags & FLAG_MISSING))
+    nruns, pos = _read_varint(buf, pos)
+    if pos + 12 * nruns != len(buf):
+        raise CodecError("bad revision runs")
+    if not nruns:
+        return 0
+    return int(np.frombuffer(body, "<i8", nruns, pos + 4 * nruns).max())

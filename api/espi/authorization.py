@@ -21,12 +21,14 @@ from xml.sax.saxutils import escape
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password
+from django.db.models import Max
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
 from api.authentication import bearer_challenge
-from thirdparty.access import espi_authorizations_visible
+from thirdparty import access
 from thirdparty.models import AccessToken, Agreement, Application, Organization
 from usage.writers.espi import ATOM_NS, ESPI_NS, atom_entry, atom_link, atom_time, resource_uuid
 
@@ -83,9 +85,10 @@ def _calling_application(request) -> tuple[Caller | None, str | None]:
             return None, "This access token is not valid: it was revoked or never issued. Get a new one."
         if token.is_expired():
             return None, "This access token has expired; use your refresh token to get a new one."
-        if token.agreement is None or not token.agreement.is_live():
+        app = access.metadata_application(token)  # a customer's live agreement, or the app's own token
+        if app is None:
             return None, "The agreement behind this token has ended."
-        return Caller(token.application, token.agreement_id), None
+        return Caller(app, token.agreement_id), None
     return None, None
 
 
@@ -136,7 +139,7 @@ def application_information_xml(app: Application) -> str:
         f"<thirdPartyNotifyUri>{escape(app.webhook_url or base + '/developers/webhooks/')}</thirdPartyNotifyUri>"
         f"<authorizationServerAuthorizationEndpoint>{base}/o/authorize/</authorizationServerAuthorizationEndpoint>"
         f"<authorizationServerTokenEndpoint>{base}/o/token/</authorizationServerTokenEndpoint>"
-        f"<dataCustodianBulkRequestURI>{base}/api/v1/exports/</dataCustodianBulkRequestURI>"
+        f"<dataCustodianBulkRequestURI>{base}/espi/1_1/resource/Batch/Bulk/{app.pk}</dataCustodianBulkRequestURI>"
         f"<dataCustodianResourceEndpoint>{base}/espi/1_1/resource</dataCustodianResourceEndpoint>"
         f"<client_secret>(stored hashed; shown once at registration or rotation)</client_secret>"
         + (f"<logo_uri>{base}/developers/logos/{org.pk}/</logo_uri>" if org.logo else "")
@@ -169,11 +172,24 @@ def application_information_xml(app: Application) -> str:
     )
 
 
+def _token_expires_at(agreement: Agreement) -> int:
+    """``expires_at``: when the newest access token of the agreement expires (ESPI: the token's expiry);
+    the agreement's end while no token was issued yet. ``token_expires`` when annotated (the feed)."""
+    if hasattr(agreement, "token_expires"):
+        expires = agreement.token_expires
+    else:
+        expires = AccessToken.objects.filter(agreement=agreement).aggregate(m=Max("expires"))["m"]
+    return _epoch(expires or agreement.valid_until)
+
+
 def authorization_xml(agreement: Agreement) -> str:
     base = _base()
     live = agreement.is_live()
+    # publishedPeriod: the data the third party may really read, never before the customer's move-in
     history_start = timezone.datetime.combine(
-        agreement.history_start, timezone.datetime.min.time(), tzinfo=timezone.get_default_timezone()
+        access.agreement_data_start(agreement),
+        timezone.datetime.min.time(),
+        tzinfo=timezone.get_default_timezone(),
     )
     end = agreement.valid_until if live else (agreement.status_changed_at or agreement.valid_until)
     scope = " ".join(agreement.scopes)
@@ -184,7 +200,7 @@ def authorization_xml(agreement: Agreement) -> str:
         f"<publishedPeriod><duration>{max(0, _epoch(end) - _epoch(history_start))}</duration>"
         f"<start>{_epoch(history_start)}</start></publishedPeriod>"
         f"<status>{1 if live else 0}</status>"
-        f"<expires_at>{_epoch(agreement.valid_until)}</expires_at>"
+        f"<expires_at>{_token_expires_at(agreement)}</expires_at>"
         f"<grant_type>authorization_code</grant_type>"
         f"<scope>{escape(scope[:256])}</scope>"
         f"<token_type>Bearer</token_type>"
@@ -204,11 +220,18 @@ def authorization_xml(agreement: Agreement) -> str:
     )
 
 
+def _atom(body: str) -> HttpResponse:
+    """An Atom response; it depends on who asks (smt.compression adds Accept-Encoding to Vary)."""
+    response = HttpResponse(body.encode("utf-8"), content_type=ATOM)
+    response["Cache-Control"] = "private, no-store"
+    patch_vary_headers(response, ("Accept", "Authorization"))
+    return response
+
+
 def _document(entry: str) -> HttpResponse:
-    body = "<?xml version='1.0' encoding='UTF-8'?>\n" + entry.replace(
-        "<entry>", f'<entry xmlns="{ATOM_NS}">', 1
+    return _atom(
+        "<?xml version='1.0' encoding='UTF-8'?>\n" + entry.replace("<entry>", f'<entry xmlns="{ATOM_NS}">', 1)
     )
-    return HttpResponse(body.encode("utf-8"), content_type=ATOM)
 
 
 @require_GET
@@ -227,7 +250,11 @@ def authorizations(request):
     if isinstance(caller, JsonResponse):
         return caller
     app = caller.app
-    agreements = espi_authorizations_visible(application=app, agreement_id=caller.agreement_id)
+    agreements = (
+        access.espi_authorizations_visible(application=app, agreement_id=caller.agreement_id)
+        .prefetch_related("premises__service_period")
+        .annotate(token_expires=Max("access_tokens__expires"))
+    )
     base = _base()
     now = timezone.now()
     body = (
@@ -238,7 +265,7 @@ def authorizations(request):
         + "".join(authorization_xml(a) for a in agreements)
         + "</feed>"
     )
-    return HttpResponse(body.encode("utf-8"), content_type=ATOM)
+    return _atom(body)
 
 
 @require_GET
@@ -246,7 +273,7 @@ def authorization(request, agreement_id: int):
     caller = _authenticate(request)
     if isinstance(caller, JsonResponse):
         return caller
-    visible = espi_authorizations_visible(application=caller.app, agreement_id=caller.agreement_id)
+    visible = access.espi_authorizations_visible(application=caller.app, agreement_id=caller.agreement_id)
     agreement = visible.filter(pk=agreement_id).first()
     if agreement is None:
         return _problem(404, "Not found", "No Authorization with this id is available to you.")

@@ -30,6 +30,12 @@ urlpatterns = [
         v.BatchUsagePointView.as_view(),
         name="espi-batch-usagepoint",
     ),
+    path("Batch/Bulk/<int:bulk_id>", v.BatchBulkView.as_view(), name="espi-batch-bulk"),
+    path(
+        "Batch/RetailCustomer/<int:customer_id>/UsagePoint",
+        v.BatchRetailCustomerView.as_view(),
+        name="espi-batch-retailcustomer",
+    ),
     path(f"{S}/UsagePoint", v.UsagePointsView.as_view(), name="espi-usagepoints"),
     path(UP, v.UsagePointView.as_view(), name="espi-usagepoint"),
     path(f"{UP}/MeterReading", v.MeterReadingsView.as_view(), name="espi-meterreadings"),

@@ -13,16 +13,15 @@ Query parameters (ESPI): ``published-min``, ``published-max``, ``updated-min``, 
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import date, datetime
 
 from django.conf import settings
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseBase
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import permissions
 
-from api import params
+from api import conditional, params
 from api.base import ApiView, AtomMarker
 from api.problems import ApiProblem
 from api.schema import problem_responses
@@ -30,9 +29,10 @@ from thirdparty import access
 from thirdparty.accesslog import LoggedRead, access_log_record_many
 from thirdparty.models import AgreementPremise
 from thirdparty.scopes import USAGE_READ
+from usage.models import Premise
 from usage.reads.selectors import intervals_for
 from usage.writers import espi as writer
-from usage.writers.espi import ATOM_NS, espi_entries, espi_feed, resource_uuid
+from usage.writers.espi import ATOM_NS, Entry, espi_entries, espi_feed, resource_uuid
 
 ATOM = "application/atom+xml"
 STATIC_EPOCH = 1704067200  # 2024-01-01T00:00:00Z: published/updated of the fixed shared resources
@@ -73,6 +73,14 @@ def _subscription_doc(summary: str):
     )
 
 
+class _NotModified(Exception):
+    """Not an error: the way out of a view with a 304."""
+
+    def __init__(self, response: HttpResponseBase):
+        super().__init__("not modified")
+        self.response = response
+
+
 class EspiView(ApiView):
     renderer_classes = [AtomMarker]
 
@@ -91,7 +99,8 @@ class EspiView(ApiView):
         }
 
     @staticmethod
-    def apply(entries: list, f: dict) -> list:
+    def apply(entries: list, f: dict) -> tuple[list, bool]:
+        """The page of entries the filters select, and whether more follow it."""
         out = [
             e
             for e in entries
@@ -101,24 +110,19 @@ class EspiView(ApiView):
             and (f["updated_max"] is None or e.updated <= f["updated_max"])
         ]
         a = f["start_index"] - 1
-        return out[a : a + f["max_results"]]
+        return out[a : a + f["max_results"]], len(out) > a + f["max_results"]
 
     # the subscription (agreement) and its premises ----------------------------------------------
 
     def subscription_actor(self, sid: int) -> access.Actor:
-        actor = self.actor
-        if actor.kind != access.THIRD_PARTY or (actor.agreement_id not in (None, sid)):
+        actor = access.subscription_actor(self.actor, sid)
+        if actor is None:
             raise ApiProblem(404, "No subscription with this id is available to you.")
-        if (
-            actor.agreement_id is None
-            and not AgreementPremise.objects.filter(
-                agreement_id=sid, agreement__organization_id=actor.organization_id
-            ).exists()
-        ):
-            raise ApiProblem(404, "No subscription with this id is available to you.")
-        return dataclasses.replace(actor, agreement_id=sid)
+        return actor
 
-    def usage_points(self, sid: int, esiid: str | None = None) -> list[access.Decision]:
+    def usage_points(
+        self, sid: int, esiid: str | None = None, *, check: bool = True
+    ) -> list[access.Decision]:
         actor = self.subscription_actor(sid)
         grants = AgreementPremise.objects.filter(agreement_id=sid).select_related("premise")
         if esiid is not None:
@@ -138,7 +142,42 @@ class EspiView(ApiView):
             d = access.access_decide(actor=actor, esiid="", scope=USAGE_READ)
             if d.status == 403:
                 raise ApiProblem(403, d.detail)
+        if check:
+            self._check_modified(str(sid), [(sid, d) for d in decisions])
         return decisions
+
+    def _check_modified(self, key: str, pairs: list[tuple[int, access.Decision]]) -> None:
+        """Validators of the document from the granted windows' stored data, before anything is rendered;
+        a 304 when the caller's copy is current (raised, answered by ``handle_exception``). ``pairs``:
+        (subscription id, decision) of every UsagePoint the document holds."""
+        ranges: list[tuple[Premise, date, date]] = []
+        for _, d in pairs:
+            assert d.premise is not None  # an allowed decision names its premise
+            ranges.append((d.premise, d.windows[-1].start, d.windows[-1].end))
+        v = conditional.validators_for(
+            ranges,
+            billing=True,
+            shape=("espi", key, self.request.get_full_path(), *(str(d.windows) for _, d in pairs)),
+        )
+        self._validators = v
+        response = conditional.not_modified(self.request, v)
+        if response is not None:
+            for (sid, d), (premise, start, end) in zip(pairs, ranges, strict=True):
+                self._logged.append(LoggedRead(premise.pk, d.agreement_id or sid, start, end))
+            self.log_reads()
+            raise _NotModified(response)
+
+    def handle_exception(self, exc):
+        if isinstance(exc, _NotModified):
+            return exc.response
+        return super().handle_exception(exc)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        v = getattr(self, "_validators", None)
+        if v is not None and response.status_code == 200:
+            conditional.apply(response, v, request)
+        return response
 
     def entries_for(
         self, sid: int, d: access.Decision, *, granularity: str = "15min", day: date | None = None
@@ -147,7 +186,9 @@ class EspiView(ApiView):
         start, end = (day, day) if day else (w.start, w.end)
         if day is not None and not any(x.start <= day <= x.end for x in d.windows):
             raise ApiProblem(404, "No IntervalBlock with this id is available to you.")
-        reads = intervals_for(premise=d.premise, start=start, end=end, granularity=granularity)
+        reads = intervals_for(
+            premise=d.premise, start=start, end=end, granularity=granularity, with_revisions=True
+        )
         href = f"{_base()}/Subscription/{sid}/UsagePoint/{d.premise.esiid}"
         self._logged.append(
             LoggedRead(d.premise.pk, d.agreement_id or sid, start, end),
@@ -156,6 +197,7 @@ class EspiView(ApiView):
         return espi_entries(reads, site_url=settings.SITE_URL, usage_point_href=href)
 
     def initial(self, request, *args, **kwargs):
+        self._validators = None
         self._logged = []
         self._granularity = "15min"
         super().initial(request, *args, **kwargs)
@@ -171,9 +213,16 @@ class EspiView(ApiView):
             )
 
     def feed(self, request, entries: list, *, kind: str, title: str, feed_key: str) -> HttpResponse:
-        entries = self.apply(entries, self.filters(request))
+        f = self.filters(request)
+        entries, more = self.apply(entries, f)
         updated = max((e.updated for e in entries), default=STATIC_EPOCH)
         self_href = request.build_absolute_uri().replace("&", "&amp;")
+        next_href = None
+        if more:  # rel="next": the same query from the entry after this page
+            q = request.GET.copy()
+            q["start-index"] = str(f["start_index"] + f["max_results"])
+            q["max-results"] = str(f["max_results"])
+            next_href = request.build_absolute_uri(f"{request.path}?{q.urlencode()}").replace("&", "&amp;")
         body = espi_feed(
             entries,
             feed_id=resource_uuid("Feed", feed_key),
@@ -181,6 +230,7 @@ class EspiView(ApiView):
             self_href=self_href,
             self_type=f"espi-feed/{kind}",
             updated=updated,
+            next_href=next_href,
         )
         self.log_reads()
         return _xml(body)
@@ -210,7 +260,7 @@ def _day_of(ib_key: str) -> date:
 class BatchSubscriptionView(EspiView):
     @_subscription_doc("Batch/Subscription: every resource of a subscription")
     def get(self, request, sid: int, esiid: str | None = None):
-        entries = []
+        entries: list[Entry] = []
         for d in self.usage_points(sid, esiid):
             entries.extend(self.entries_for(sid, d))
         return self.feed(
@@ -218,10 +268,40 @@ class BatchSubscriptionView(EspiView):
         )
 
 
+class _BatchOfSubscriptions(EspiView):
+    """Every resource of several subscriptions in one feed (Bulk, RetailCustomer)."""
+
+    def batch(self, request, sids: list[int], *, title: str, feed_key: str) -> HttpResponse:
+        if not sids:
+            raise ApiProblem(404, f"No {title} with this id is available to you.")
+        pairs = [(sid, d) for sid in sids for d in self.usage_points(sid, check=False)]
+        self._check_modified(feed_key, pairs)
+        entries: list[Entry] = []
+        for sid, d in pairs:
+            entries.extend(self.entries_for(sid, d))
+        return self.feed(request, entries, kind="UsagePoint", title=title, feed_key=feed_key)
+
+
+class BatchBulkView(_BatchOfSubscriptions):
+    @_subscription_doc("Batch/Bulk: every subscription of an application (its id) that you may read")
+    def get(self, request, bulk_id: int):
+        sids = access.readable_subscriptions(self.actor, application_id=bulk_id)
+        return self.batch(request, sids, title=f"Bulk {bulk_id}", feed_key=f"bulk/{bulk_id}")
+
+
+class BatchRetailCustomerView(_BatchOfSubscriptions):
+    @_subscription_doc("Batch/RetailCustomer/{id}/UsagePoint: every UsagePoint one customer shares with you")
+    def get(self, request, customer_id: int):
+        sids = access.readable_subscriptions(self.actor, customer_id=customer_id)
+        return self.batch(
+            request, sids, title=f"RetailCustomer {customer_id}", feed_key=f"customer/{customer_id}"
+        )
+
+
 class UsagePointsView(EspiView):
     @_subscription_doc("UsagePoints of a subscription")
     def get(self, request, sid: int, esiid: str | None = None):
-        entries = []
+        entries: list[Entry] = []
         for d in self.usage_points(sid, esiid):
             entries.extend(
                 e for e in self.entries_for(sid, d, day=d.windows[-1].end) if e.kind == "UsagePoint"
@@ -236,7 +316,7 @@ class MeterReadingsView(EspiView):
     def get(self, request, sid: int, esiid: str, mr: str | None = None):
         (d,) = self.usage_points(sid, esiid)
         grans = [_granularity_of(mr)] if mr else ["15min"]
-        entries = []
+        entries: list[Entry] = []
         for g in grans:
             entries.extend(e for e in self.entries_for(sid, d, granularity=g) if e.kind == "MeterReading")
         if mr is not None:
@@ -326,9 +406,10 @@ class LocalTimeParametersView(EspiView):
 
 
 class ReadServiceStatusView(EspiView):
-    permission_classes = [permissions.AllowAny]
+    """Behind a credential (any token or key of ours, the application's own client-credentials token
+    included), as Connect My Data has it."""
 
-    @extend_schema(summary="ReadServiceStatus", tags=["Green Button"], responses=XML_RESPONSES, auth=[])
+    @extend_schema(summary="ReadServiceStatus", tags=["Green Button"], responses=XML_RESPONSES)
     def get(self, request):
         body = (
             "<?xml version='1.0' encoding='UTF-8'?>\n"

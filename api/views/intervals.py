@@ -8,7 +8,7 @@ from django.http import HttpResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 
-from api import data, params
+from api import conditional, data, params
 from api.base import ApiView, AtomMarker, CsvMarker, OrjsonRenderer
 from api.schema import END_PARAM, ESIID_PARAM, PROBLEM_RESPONSES, START_PARAM
 from thirdparty.scopes import USAGE_READ
@@ -77,16 +77,26 @@ class IntervalsView(ApiView):
         granularity = params.parse_granularity(request)
         fmt = request.accepted_renderer.format
         d = self.decide(esiid=esiid, scope=USAGE_READ, start=start, end=end)
+        assert start is not None and end is not None  # parse_range requires both
+        v = conditional.validators_for(
+            [(d.premise, start, end)],
+            billing=granularity == "billing" or fmt == "xml",
+            shape=("intervals", granularity, fmt),
+        )
+        self.log_read(  # a 304 is a read too: the caller learns the data did not change
+            d, "intervals", range_start=start, range_end=end, granularity=granularity, data_format=fmt
+        )
+        not_modified = conditional.not_modified(request, v)
+        if not_modified is not None:
+            return not_modified
         body, content_type, filename = data.intervals_export(
             premise=d.premise, start=start, end=end, granularity=granularity, fmt=fmt
-        )
-        self.log_read(
-            d, "intervals", range_start=start, range_end=end, granularity=granularity, data_format=fmt
         )
         if isinstance(body, bytes | bytearray | memoryview):
             response = HttpResponse(bytes(body), content_type=content_type)
         else:
             response = StreamingHttpResponse(_chunks(body), content_type=content_type)
         response["Content-Disposition"] = f'inline; filename="{filename}"'
-        response["Vary"] = "Accept, Authorization, Cookie"
+        response["Vary"] = "Accept, Authorization, Cookie"  # Accept-Encoding: smt.compression
+        conditional.apply(response, v, request)
         return response

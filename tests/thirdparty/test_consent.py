@@ -316,7 +316,7 @@ def test_metadata_document_follows_the_contract(client):
     assert data["introspection_endpoint"] == "http://testserver/o/introspect/"
     assert data["response_types_supported"] == ["code"]
     assert data["code_challenge_methods_supported"] == ["S256"]
-    assert set(data["grant_types_supported"]) == {"authorization_code", "refresh_token"}
+    assert set(data["grant_types_supported"]) == {"authorization_code", "refresh_token", "client_credentials"}
     assert "usage:read" in data["scopes_supported"]
     assert data["token_endpoint_auth_methods_supported"]
 

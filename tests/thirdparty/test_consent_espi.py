@@ -72,4 +72,5 @@ def test_espi_resources_need_the_apps_own_credentials(client, alice, premise_a, 
         == 404
     )
     # The API's own Connect My Data paths still answer under the same prefix.
-    assert client.get("/espi/1_1/resource/ReadServiceStatus").status_code == 200
+    # ReadServiceStatus wants a token or key (the app's own: test_client_credentials.py), not Basic
+    assert client.get("/espi/1_1/resource/ReadServiceStatus", **_basic(app)).status_code == 401

@@ -37,6 +37,23 @@ def billed_periods_for(*, premise: Premise, start: date, end: date) -> list[Bill
     ]
 
 
+def data_stamp(*, premise: Premise, start: date, end: date, billing: bool) -> tuple[int, str]:
+    """(last modified, Unix seconds; a digest) of what a read of ``start``..``end`` returns, from revision
+    times and row counts alone (no value decoded): a conditional request's validators. ``billing``: the
+    billing periods count too (XML and the billing granularity show them)."""
+    latest, stored = storage.revision_stamp(premise_id=premise.pk, start=start, end=end)
+    parts: list[object] = [premise.pk, latest, stored]
+    if billing:
+        revs = list(
+            BillingPeriod.objects.filter(premise=premise, start_date__gte=start, end_date__lte=end)
+            .order_by("start_date")
+            .values_list("revised_at", flat=True)
+        )
+        latest = max([latest, *(_epoch(r) or 0 for r in revs)])
+        parts += [latest, len(revs), *(_epoch(r) for r in revs)]
+    return latest, "-".join(str(p) for p in parts)
+
+
 def intervals_for(
     *,
     premise: Premise,

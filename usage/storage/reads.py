@@ -4,6 +4,7 @@ channel."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from datetime import date
 from functools import lru_cache
@@ -134,3 +135,26 @@ def _merge(
         missing=mis[idx],
         revisions=rev[idx] if rev is not None else None,
     )
+
+
+def revision_stamp(*, premise_id: int, start: date, end: date) -> tuple[int, str]:
+    """(latest revision time, digest of the stored bytes) of one premise's rows touching ``start``..``end``,
+    both channels: the digest changes whenever a load or a purge changes what a read of that range returns,
+    even a correction stamped earlier than the latest revision. Decodes no value: only the revision runs are
+    read (month blocks count whole, so a revision elsewhere in such a month counts too)."""
+    if end < start:
+        return 0, ""
+    day_t, month_t = tables()
+    sql = (
+        f"SELECT 0, channel, day, data FROM {day_t} WHERE premise_id = %s AND day >= %s AND day <= %s "
+        f"UNION ALL SELECT 1, channel, month, data FROM {month_t} "
+        f"WHERE premise_id = %s AND month >= %s AND month <= %s ORDER BY 1, 2, 3"
+    )
+    rows = fetch_all(sql, [premise_id, start, end, premise_id, month_start(start), end])
+    digest = hashlib.blake2b(digest_size=16)
+    latest = 0
+    for kind, ch, when, data in rows:
+        digest.update(f"{kind}/{ch}/{when}/{len(data)}:".encode())
+        digest.update(data)
+        latest = max(latest, codec.latest_revision(data))
+    return latest, digest.hexdigest()

@@ -76,22 +76,31 @@ def atom_link(rel: str, href: str, kind: str) -> str:
     return f'<link rel="{rel}" href="{href}" type="{kind}"/>'
 
 
-def _block_revisions(grid, slot_a: np.ndarray, slot_b: np.ndarray) -> np.ndarray:
-    """Latest revision time of the delivered slots of each block (0 where none is known)."""
-    out = np.zeros(len(slot_a), dtype=np.int64)
+def _block_revisions(grid, slot_a: np.ndarray, slot_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(earliest, latest) revision time of the delivered slots of each block (0 where none is known): an
+    IntervalBlock is published when its first data arrived and updated at its last correction."""
+    lo = np.zeros(len(slot_a), dtype=np.int64)
+    hi = np.zeros(len(slot_a), dtype=np.int64)
     if grid.revisions is None or not len(slot_a):
-        return out
-    revs = np.where(grid.missing, 0, grid.revisions)
+        return lo, hi
+    known = ~grid.missing & (grid.revisions > 0)
+    revs_hi = np.where(known, grid.revisions, 0)
+    revs_lo = np.where(known, grid.revisions, np.iinfo(np.int64).max)
     if (
         slot_a[0] == 0
-        and slot_b[-1] == len(revs)
+        and slot_b[-1] == len(revs_hi)
         and (slot_a[1:] == slot_b[:-1]).all()
         and (slot_b > slot_a).all()
     ):
-        return np.maximum.reduceat(revs, slot_a)
-    for i, (a, b) in enumerate(zip(slot_a.tolist(), slot_b.tolist(), strict=True)):
-        out[i] = int(revs[a:b].max()) if b > a else 0
-    return out
+        hi = np.maximum.reduceat(revs_hi, slot_a)
+        lo = np.minimum.reduceat(revs_lo, slot_a)
+    else:
+        for i, (a, b) in enumerate(zip(slot_a.tolist(), slot_b.tolist(), strict=True)):
+            if b > a:
+                hi[i] = int(revs_hi[a:b].max())
+                lo[i] = int(revs_lo[a:b].min())
+    lo[hi == 0] = 0
+    return lo, hi
 
 
 def atom_entry(
@@ -228,8 +237,12 @@ class Entry:
     parent: str | None = None
 
 
-def _make_entry(kind, key, uid, entry_title, self_href, up, related, content, when, parent=None) -> Entry:
-    """An Entry with its self and up links (then ``related``), published and updated at ``when``."""
+def _make_entry(
+    kind, key, uid, entry_title, self_href, up, related, content, when, parent=None, published=None
+) -> Entry:
+    """An Entry with its self and up links (then ``related``), updated at ``when`` and published at
+    ``published`` (default: ``when``)."""
+    published = when if published is None else min(published, when)
     links = [
         atom_link("self", self_href, f"espi-entry/{kind}"),
         atom_link("up", up, f"espi-feed/{kind}"),
@@ -241,9 +254,9 @@ def _make_entry(kind, key, uid, entry_title, self_href, up, related, content, wh
         uid,
         self_href,
         up,
+        published,
         when,
-        when,
-        atom_entry(uid, entry_title, links, content, when, when),
+        atom_entry(uid, entry_title, links, content, published, when),
         parent,
     )
 
@@ -273,12 +286,15 @@ def espi_entries(
             continue
         latest = max(latest, mr_updated)
         rt_href = f"{base}/ReadingType/{mr_key}"
-        channel_parts.append((key, mr_key, name, flow, mr_href, rt_href, blocks, mr_updated))
+        mr_published = min(b.published for b in blocks)
+        channel_parts.append((key, mr_key, name, flow, mr_href, rt_href, blocks, mr_updated, mr_published))
 
     summaries, summaries_updated = _usage_summary_entries(reads, up_href)
     latest = max(latest, summaries_updated)
 
     feed_updated = latest or fallback
+    feed_published = min((e.published for part in channel_parts for e in part[6]), default=None)
+    feed_published = min([feed_published or feed_updated, *(e.published for e in summaries)])
     up_related = [atom_link("related", f"{up_href}/MeterReading", "espi-feed/MeterReading")]
     if summaries:
         up_related.append(atom_link("related", f"{up_href}/UsageSummary", "espi-feed/UsageSummary"))
@@ -295,6 +311,7 @@ def espi_entries(
             f'<UsagePoint xmlns="{ESPI_NS}"><ServiceCategory><kind>0</kind></ServiceCategory>'
             "<status>1</status></UsagePoint>",
             feed_updated,
+            published=feed_published,
         ),
         _make_entry(
             "LocalTimeParameters",
@@ -308,9 +325,10 @@ def espi_entries(
             f"<dstOffset>{DST_OFFSET}</dstOffset><dstStartRule>{DST_START_RULE}</dstStartRule>"
             f"<tzOffset>{TZ_OFFSET}</tzOffset></LocalTimeParameters>",
             feed_updated,
+            published=feed_published,
         ),
     ]
-    for key, mr_key, name, flow, mr_href, rt_href, blocks, mr_updated in channel_parts:
+    for key, mr_key, name, flow, mr_href, rt_href, blocks, mr_updated, mr_published in channel_parts:
         out.append(
             _make_entry(
                 "MeterReading",
@@ -325,6 +343,7 @@ def espi_entries(
                 ],
                 f'<MeterReading xmlns="{ESPI_NS}"/>',
                 mr_updated,
+                published=mr_published,
             )
         )
         out.append(
@@ -338,6 +357,7 @@ def espi_entries(
                 [],
                 reading_type_xml(flow, g),
                 mr_updated,
+                published=mr_published,
             )
         )
         out.extend(blocks)
@@ -369,15 +389,19 @@ def _interval_block_entries(
         np.cumsum(keep_all, out=row_offsets[1:])
     block_list = _blocks(reads, values_series)
     first = reads.range.first_epoch
-    block_revs = _block_revisions(
-        grid,
-        np.array([(x[1] - first) // 900 for x in block_list], dtype=np.int64),
-        np.array([(x[2] - first) // 900 for x in block_list], dtype=np.int64),
-    ).tolist()
+    first_revs, block_revs = (
+        r.tolist()
+        for r in _block_revisions(
+            grid,
+            np.array([(x[1] - first) // 900 for x in block_list], dtype=np.int64),
+            np.array([(x[2] - first) // 900 for x in block_list], dtype=np.int64),
+        )
+    )
     title_prefix = f"{GRANULARITY_TITLES[g]} {name.lower()} "
     blocks: list[Entry] = []
     mr_updated = 0
-    for (bkey, bstart, bend, a, b), brev in zip(block_list, block_revs, strict=True):
+    for (bkey, bstart, bend, a, b), brev, frev in zip(block_list, block_revs, first_revs, strict=True):
+        published = None
         if billing_consumption:
             body_text, updated = _billed_readings(reads, values_series, a, b, bend)
         else:
@@ -386,6 +410,7 @@ def _interval_block_entries(
                 continue
             body_text = all_text[int(byte_offsets[ra]) : int(byte_offsets[rb])]
             updated = brev or min(bend, fallback)
+            published = frev or updated
         mr_updated = max(mr_updated, updated)
         content = b"".join(
             (
@@ -407,6 +432,7 @@ def _interval_block_entries(
                 content,
                 updated,
                 parent=mr_key,
+                published=published,
             )
         )
     return blocks, mr_updated
@@ -472,14 +498,22 @@ def _usage_summary_entries(reads: Reads, up_href: str) -> tuple[list[Entry], int
 
 
 def espi_feed(
-    entries: list[Entry], *, feed_id: str, title: str, self_href: str, self_type: str, updated: int
+    entries: list[Entry],
+    *,
+    feed_id: str,
+    title: str,
+    self_href: str,
+    self_type: str,
+    updated: int,
+    next_href: str | None = None,
 ) -> bytes:
-    """An Atom feed of entries (``self_href`` XML-safe)."""
+    """An Atom feed of entries (``self_href`` and ``next_href`` XML-safe); ``next_href``: the next page."""
     head = (
         "<?xml version='1.0' encoding='UTF-8'?>\n"
         f'<feed xmlns="{ATOM_NS}">\n'
         f"<id>urn:uuid:{feed_id}</id><title>{escape(title)}</title><updated>{atom_time(updated)}</updated>"
         + atom_link("self", self_href, self_type)
+        + (atom_link("next", next_href, self_type) if next_href else "")
         + "\n"
     )
     return b"".join((head.encode("utf-8"), *(e.xml for e in entries), b"</feed>\n"))

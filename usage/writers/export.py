@@ -97,7 +97,7 @@ def export_intervals(
         end=end,
         granularity=granularity,
         with_billing=granularity == "billing" or fmt == "xml",
-        with_revisions=fmt == "csv" and granularity == "15min",
+        with_revisions=fmt == "xml" or (fmt == "csv" and granularity == "15min"),
     )
     return Export(
         body=render(reads, fmt, site_url=site_url),

@@ -8,11 +8,13 @@ from __future__ import annotations
 import logging
 import time
 from datetime import timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from demo.billing import billing_data_ensure
 from demo.customers import DEVELOPER, demo_customers_ensure, demo_plan, service_periods_ensure
 from demo.intervals import interval_data_ensure
 from demo.reps import demo_reps_ensure
@@ -94,6 +96,10 @@ class Command(BaseCommand):
             step("interval data: skipped (--no-intervals)")
         else:
             result = self._intervals(opts, premises, start=start, end=end, days=days, step=step)
+            if not opts["no_load"]:
+                staging = Path(settings.SMT_INBOX_DIR).parent / "demo-billing"
+                n = billing_data_ensure(premises=premises, start=start, end=end, out_dir=staging)
+                step(f"billing periods: {n} new, summed from the stored intervals and loaded as TDU files")
 
         step("done")
         out.write("")
