@@ -49,6 +49,9 @@ def _job_body(request, job: ExportJob) -> dict:
         "format": job.data_format,
         "compression": job.compression,
         "created_at": job.created_at.isoformat(),
+        "queued_at": job.created_at.isoformat(),
+        "started_at": job.started_at.isoformat() if job.started_at else None,
+        "waiting_for_worker": exports.waiting_for_worker(job),
         "finished_at": job.finished_at.isoformat() if job.finished_at else None,
         "not_included": job.not_included,
         "download": None,
@@ -66,6 +69,8 @@ def _job_body(request, job: ExportJob) -> dict:
             "size_bytes": job.size_bytes,
             "file_name": job.file_name,
         }
+    if body["waiting_for_worker"]:
+        body["note"] = "No worker has started this job yet; it runs as soon as one is free."
     if job.status == ExportJob.Status.FAILED:
         body["error"] = job.error
     return body
@@ -87,18 +92,22 @@ class ExportListView(ApiView):
         responses={202: OpenApiTypes.OBJECT, **problem_responses(400, 401, 429)},
     )
     def post(self, request):
+        return self.idempotent(lambda: self._start(request))
+
+    def _start(self, request) -> Response:
         s = ExportRequestSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         v = s.validated_data
-        job = exports.export_create(
-            actor=self.actor,
-            esiids=v["esiids"],
-            start=v["start"],
-            end=v["end"],
-            granularity=v["granularity"],
-            data_format=v["format"],
-            compression=v["compression"],
-        )
+        with self.quota():  # only an accepted job counts against the export quota
+            job = exports.export_create(
+                actor=self.actor,
+                esiids=v["esiids"],
+                start=v["start"],
+                end=v["end"],
+                granularity=v["granularity"],
+                data_format=v["format"],
+                compression=v["compression"],
+            )
         body = _job_body(request, job)
         return Response(body, status=202, headers={"Location": body["url"]})
 
