@@ -263,4 +263,4 @@ class NotFoundView(ApiView):
                 raise ApiProblem(404, f"Nothing is at {path}; did you mean {path}/ (with a trailing slash)?")
         raise Http404
 
-    post = put = patch = delete = get
+    post = put = patch = delete = options = get

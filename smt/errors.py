@@ -19,9 +19,19 @@ from smt.outage import RETRY_AFTER_SECONDS, dependency_down, wants_problem_json
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
 
-def _problem(status: int, slug: str, title: str, detail: str, headers: dict[str, str]) -> HttpResponse:
-    base = getattr(settings, "API_PROBLEM_TYPE_BASE", None) or (settings.SITE_URL + "/api/docs/#problem-")
-    body = {"type": f"{base}{slug}", "title": title, "status": status, "detail": detail}
+def _problem(
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    headers: dict[str, str],
+    request: HttpRequest | None = None,
+    **extra: object,
+) -> HttpResponse:
+    from api.problems import problem_type
+
+    body = {"type": problem_type(slug, request), "title": title, "status": status, "detail": detail}
+    body.update({k: v for k, v in extra.items() if v is not None})
     response = HttpResponse(orjson.dumps(body), status=status, content_type=PROBLEM_CONTENT_TYPE)
     for name, value in headers.items():
         response[name] = value
@@ -62,6 +72,57 @@ def server_error(request: HttpRequest) -> HttpResponse:
         )
     html = loader.render_to_string("500.html")
     return HttpResponse(html, status=500, content_type="text/html; charset=utf-8")
+
+
+def _page(request: HttpRequest, status: int, title: str, detail: str) -> HttpResponse:
+    html = loader.render_to_string("4xx.html", {"title": title, "detail": detail, "status": status})
+    return HttpResponse(html, status=status, content_type="text/html; charset=utf-8")
+
+
+def bad_request_response(request: HttpRequest, detail: str, parameter: str | None = None) -> HttpResponse:
+    """400: problem+json naming the parameter on the API, a page for a person elsewhere."""
+    if wants_problem_json(request.path):
+        return _problem(
+            400, "invalid-parameter", "Invalid parameter", detail, {}, request, parameter=parameter
+        )
+    return _page(request, 400, "This request cannot be answered", detail)
+
+
+def too_large_response(request: HttpRequest) -> HttpResponse:
+    detail = (
+        f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes; send less at once."
+    )
+    if wants_problem_json(request.path):
+        return _problem(413, "too-large", "Request too large", detail, {}, request)
+    return _page(request, 413, "This request is too large", detail)
+
+
+def too_many_fields_detail() -> str:
+    return (
+        f"The request has more than {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS:,} fields "
+        "(query parameters or form fields); send fewer."
+    )
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """``handler400``: a suspicious or malformed request (too many fields, a body too large, a bad host)."""
+    from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+
+    if isinstance(exception, RequestDataTooBig):
+        return too_large_response(request)
+    if isinstance(exception, TooManyFieldsSent):
+        return bad_request_response(request, too_many_fields_detail(), "fields")
+    return bad_request_response(request, "This request is malformed and cannot be answered.")
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """``handler404``: a problem document on API addresses that match no route (say, one holding a line
+    break), Django's page elsewhere."""
+    if wants_problem_json(request.path):
+        return _problem(404, "not-found", "Not found", "Nothing is available at this address.", {}, request)
+    from django.views.defaults import page_not_found as default
+
+    return default(request, exception or Exception("not found"))
 
 
 SHED_RETRY_AFTER_SECONDS = 2

@@ -21,5 +21,7 @@ urlpatterns = [
     ),  # /o/ (OAuth), /.well-known/oauth-authorization-server, /developers/
 ]
 
+handler400 = "smt.errors.bad_request"  # too many fields, a body too large: 400/413, problem+json on the API
+handler404 = "smt.errors.page_not_found"  # problem+json on API addresses
 handler500 = "smt.errors.server_error"  # an outage of the database or Redis answers 503 (smt/outage.py)
 handler429 = "portal.accounts.ratelimit.handler429"  # allauth calls it; ours adds Retry-After

@@ -143,7 +143,11 @@ class ExportDownloadView(ApiView):
     @extend_schema(
         summary="Download an export file",
         parameters=[OpenApiParameter("token", OpenApiTypes.STR, required=True)],
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, **problem_responses(404)},
+        responses={
+            (200, "application/zstd"): OpenApiTypes.BINARY,
+            (200, "application/gzip"): OpenApiTypes.BINARY,
+            **problem_responses(400, 404, 410),
+        },
         auth=[],
     )
     def get(self, request, job_id):
