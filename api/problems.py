@@ -93,7 +93,7 @@ PROBLEM_TYPES: dict[str, tuple[str, str]] = {
         "Organization not active",
         "Your organization is suspended or not yet approved; no data can be read until it is active again.",
     ),
-    "rep-only": ("For retail electric providers only", "Only a REP's API key may use this operation."),
+    "rep-only": ("REPs only", "Only a REP's API key may use this operation."),
     "not-current": (
         "Not the current occupancy",
         "Only the meter of the current occupancy can be read on demand.",

@@ -8,6 +8,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
+from api.params import MAX_DATE, MAX_RANGE_DAYS, MIN_DATE
 from api.throttling import limits_description
 from thirdparty.scopes import SCOPES
 
@@ -15,10 +16,22 @@ ESIID_PARAM = OpenApiParameter(
     "esiid", OpenApiTypes.STR, OpenApiParameter.PATH, description="The premise's ESI ID (17 or 22 digits)."
 )
 START_PARAM = OpenApiParameter(
-    "start", OpenApiTypes.DATE, description="First local (America/Chicago) date, inclusive.", required=True
+    "start",
+    OpenApiTypes.DATE,
+    description=(
+        f"First local (America/Chicago) date, inclusive; between {MIN_DATE.isoformat()} and "
+        f"{MAX_DATE.isoformat()}."
+    ),
+    required=True,
 )
 END_PARAM = OpenApiParameter(
-    "end", OpenApiTypes.DATE, description="Last local date, inclusive.", required=True
+    "end",
+    OpenApiTypes.DATE,
+    description=(
+        f"Last local date, inclusive: on or after `start`, at most {MAX_RANGE_DAYS} days after it "
+        f"(both counted), and no later than {MAX_DATE.isoformat()}. A range breaking these is a 400 naming `end`."
+    ),
+    required=True,
 )
 
 ProblemSerializer = inline_serializer(

@@ -19,6 +19,14 @@ from api.problems import ApiProblem, invalid_parameter
 from api.schema import problem_responses
 
 
+def _in_range(name: str, value: date) -> date:
+    if not params.MIN_DATE <= value <= params.MAX_DATE:
+        raise serializers.ValidationError(
+            f"{name} must lie between {params.MIN_DATE.isoformat()} and {params.MAX_DATE.isoformat()}."
+        )
+    return value
+
+
 class ExportRequestSerializer(serializers.Serializer):
     esiids = serializers.ListField(
         child=serializers.CharField(max_length=40), min_length=1, max_length=exports.MAX_PREMISES
@@ -28,6 +36,12 @@ class ExportRequestSerializer(serializers.Serializer):
     granularity = serializers.ChoiceField(choices=params.GRANULARITIES, default="15min")
     format = serializers.ChoiceField(choices=ExportJob.Format.values, default="csv")
     compression = serializers.ChoiceField(choices=ExportJob.Compression.values, default="zstd")
+
+    def validate_start(self, value):
+        return _in_range("start", value)
+
+    def validate_end(self, value):
+        return _in_range("end", value)
 
     def validate(self, attrs):
         if attrs["end"] < attrs["start"]:
