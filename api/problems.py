@@ -66,7 +66,7 @@ SLUGS = {
 
 
 #: every problem ``type`` the API answers: (title, what it means and what to do), served at
-#: ``/api/problems/<slug>/`` (api/views/problems.py) so that each type URI leads to its explanation
+#: ``/api/problems/<slug>`` (api/views/problems.py) so that each type URI leads to its explanation
 PROBLEM_TYPES: dict[str, tuple[str, str]] = {
     "invalid-parameter": (
         "Invalid parameter",
@@ -162,7 +162,7 @@ def problem_type(slug: str, request=None) -> str:
             except SuspiciousOperation:  # a Host not allowed: the configured site
                 pass
         base = f"{root}/api/problems/"
-    return f"{base}{slug}/" if base.endswith("/") else f"{base}/{slug}/"
+    return f"{base}{slug}" if base.endswith(("/", "-")) else f"{base}/{slug}"
 
 
 class ApiProblem(exceptions.APIException):

@@ -39,7 +39,7 @@ v1 = (
 urlpatterns = [
     path("api/v1/", include(v1)),
     path("api/problems/", problems.problem_types, name="api-problem-types"),
-    path("api/problems/<slug:slug>/", problems.problem_type_page, name="api-problem-type"),
+    path("api/problems/<slug:slug>", problems.problem_type_page, name="api-problem-type"),
     path("api/schema/", docs.SchemaView.as_view(), name="api-schema"),
     path("api/docs/", docs.DocsView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", docs.RedocView.as_view(url_name="api-schema"), name="api-redoc"),

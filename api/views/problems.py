@@ -1,4 +1,4 @@
-"""The pages problem ``type`` URIs lead to: ``/api/problems/`` lists every type, ``/api/problems/<slug>/``
+"""The pages problem ``type`` URIs lead to: ``/api/problems/`` lists every type, ``/api/problems/<slug>``
 explains one (what it means, what to do)."""
 
 from __future__ import annotations
