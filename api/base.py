@@ -138,9 +138,7 @@ class ApiView(APIView):
                 peek = [(b, ident) for b in self.write_buckets]
         request._quota_ident = ident
         caching = access_cache_seconds() > 0
-        states, generation = throttling.count(
-            hits, read_key=ACCESS_GEN_KEY if caching else None, peek=peek
-        )
+        states, generation = throttling.count(hits, read_key=ACCESS_GEN_KEY if caching else None, peek=peek)
         caching = caching and not getattr(
             cache, "degraded", False
         )  # Redis down: no access caching (smt/cache.py)
@@ -182,7 +180,7 @@ class ApiView(APIView):
         return idempotency.idempotent(
             credential=self.actor.cache_key[:80],
             raw_key=raw_key,
-            method=request.method,
+            method=str(request.method),
             path=request.path,
             body=body,
             answer=answer,
@@ -193,11 +191,11 @@ class ApiView(APIView):
         """Count the work created inside the block against the view's ``write_buckets`` (429 when one is
         used up); the unit is given back when the block raises, so refused work never uses up a quota."""
         request = self.request
-        ident = getattr(request, "_quota_ident", None)
+        ident: str = getattr(request, "_quota_ident", None) or ""
         taken: list[str] = []
         states = [s for s in getattr(request, "_ratelimit_states", []) if s.bucket not in self.write_buckets]
         try:
-            for bucket in self.write_buckets if ident is not None else ():
+            for bucket in self.write_buckets if ident else ():
                 state = throttling.quota_take(bucket, ident)
                 if state is None:
                     continue
@@ -205,15 +203,16 @@ class ApiView(APIView):
                 if state.exceeded:
                     raise exceptions.Throttled(wait=state.reset)
                 taken.append(bucket)
-            request._ratelimit_states = states
+            setattr(request, "_ratelimit_states", states)  # noqa: B010 - the headers finalize_response adds
             yield
         except BaseException:
             for bucket in taken:
                 throttling.quota_give_back(bucket, ident)
-            request._ratelimit_states = [
+            given_back = [
                 dataclasses.replace(s, count=s.count - 1, peeked=True) if s.bucket in taken else s
                 for s in states
             ]
+            setattr(request, "_ratelimit_states", given_back)  # noqa: B010
             raise
 
     def log_read(self, decision, resource: str, **fields) -> None:

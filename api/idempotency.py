@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-
-import orjson
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+import orjson
 from django.db import IntegrityError, transaction
 from django.http import HttpResponse
 from django.utils import timezone
@@ -69,7 +68,13 @@ def _claim(credential: str, key: str, digest: str, now: datetime) -> Idempotency
 
 
 def idempotent(
-    *, credential: str, raw_key: str | None, method: str, path: str, body: bytes, answer: Callable[[], HttpResponse]
+    *,
+    credential: str,
+    raw_key: str | None,
+    method: str,
+    path: str,
+    body: bytes,
+    answer: Callable[[], HttpResponse],
 ) -> HttpResponse:
     """``answer()`` once per (credential, key); later calls with the same request get the stored answer."""
     key = _parse_key(raw_key)

@@ -16,8 +16,8 @@ class StrictCursorPagination(CursorPagination):
     def get_page_size(self, request: Request) -> int:
         raw = request.query_params.get(self.page_size_query_param)
         if raw is None or raw == "":
-            return int(self.page_size)
-        hi = int(self.max_page_size or self.page_size)
+            return int(self.page_size or 1)
+        hi = int(self.max_page_size or self.page_size or 1)
         try:
             value = int(raw)
         except ValueError:
@@ -37,7 +37,7 @@ class StrictCursorPagination(CursorPagination):
     @classmethod
     def parameters(cls) -> list[OpenApiParameter]:
         """The OpenAPI parameters, with their bounds."""
-        hi = int(cls.max_page_size or cls.page_size)
+        hi = int(cls.max_page_size or cls.page_size or 1)
         return [
             OpenApiParameter("cursor", str, description="From `next` or `previous`, as given."),
             OpenApiParameter(

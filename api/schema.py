@@ -94,7 +94,10 @@ _EXAMPLES = {
     ),
     410: (
         "Expired link",
-        {"title": "Gone", "detail": "This download link has expired or is not valid; get a new one from the job."},
+        {
+            "title": "Gone",
+            "detail": "This download link has expired or is not valid; get a new one from the job.",
+        },
     ),
     429: (
         "Throttled",

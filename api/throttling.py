@@ -12,6 +12,7 @@ Headers (draft-ietf-httpapi-ratelimit-headers): ``RateLimit-Limit``, ``RateLimit
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 
@@ -144,9 +145,10 @@ def count(
 def quota_take(bucket: str, ident: str) -> Counted | None:
     """Count one unit of accepted work against a quota, atomically (one INCR); when that goes over the
     limit the unit is given back and the state says ``exceeded``. None when the bucket is not configured."""
-    (todo,) = _windows([(bucket, ident)]) or [None]
-    if todo is None:
+    windows = _windows([(bucket, ident)])
+    if not windows:
         return None
+    todo = windows[0]
     name, limit, period, key, reset, plain = todo
     client = None if getattr(cache, "degraded", False) else _redis_client()
     counted = _count_in_redis(client, [todo], None, []) if client is not None else None
@@ -161,16 +163,12 @@ def quota_give_back(bucket: str, ident: str) -> None:
     """Undo one ``quota_take`` (the work was not created after all)."""
     for _, _, _, key, _, plain in _windows([(bucket, ident)]):
         client = None if getattr(cache, "degraded", False) else _redis_client()
-        try:
-            if client is not None:
+        if client is not None:
+            with contextlib.suppress(*REDIS_ERRORS):
                 client.decr(key)
                 return
-        except REDIS_ERRORS:
-            pass
-        try:
+        with contextlib.suppress(ValueError):  # expired meanwhile: nothing to give back
             cache.decr(plain)
-        except ValueError:
-            pass
 
 
 def _count_in_redis(client, todo: list, read_key: str | None, looks: list) -> tuple[list[int], object] | None:

@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template import loader
 
 from smt.outage import RETRY_AFTER_SECONDS, dependency_down, wants_problem_json
+from smt.problemtypes import problem_type
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
@@ -28,8 +29,6 @@ def _problem(
     request: HttpRequest | None = None,
     **extra: object,
 ) -> HttpResponse:
-    from api.problems import problem_type
-
     body = {"type": problem_type(slug, request), "title": title, "status": status, "detail": detail}
     body.update({k: v for k, v in extra.items() if v is not None})
     response = HttpResponse(orjson.dumps(body), status=status, content_type=PROBLEM_CONTENT_TYPE)

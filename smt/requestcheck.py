@@ -32,6 +32,8 @@ class NulCharacterMiddleware:
         parameter = nul_parameter(request)
         if parameter is not None:
             return bad_request_response(
-                request, f"{parameter} contains a NUL character (%00), which no value here may hold.", parameter
+                request,
+                f"{parameter} contains a NUL character (%00), which no value here may hold.",
+                parameter,
             )
         return self.get_response(request)

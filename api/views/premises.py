@@ -10,8 +10,8 @@ from rest_framework.response import Response
 
 from api import data, params
 from api.base import ApiView, absolute_url
-from api.problems import ApiProblem
 from api.pagination import StrictCursorPagination
+from api.problems import ApiProblem
 from api.schema import END_PARAM, ESIID_PARAM, PROBLEM_RESPONSES, START_PARAM, problem_responses
 from portal.access_window import market_today
 from portal.models import ServicePeriod

@@ -86,7 +86,9 @@ def test_out_of_range_and_malformed_queries_are_400_naming_the_parameter(client,
 )
 def test_far_times_and_impossible_offsets_are_400(client, market, value):
     sid = market.agreement.pk
-    r = client.get(f"/espi/1_1/resource/Subscription/{sid}/UsagePoint?published-min={value}", **market.bearer())
+    r = client.get(
+        f"/espi/1_1/resource/Subscription/{sid}/UsagePoint?published-min={value}", **market.bearer()
+    )
     assert_problem(r, 400, parameter="published-min")
     r = client.get(f"/api/v1/registration-codes/?changed_since={value}", **market.apikey(market.rep_key))
     assert_problem(r, 400, parameter="changed_since")
@@ -105,7 +107,10 @@ def test_nul_in_the_address_is_400_naming_the_part(client, market, address, para
 
 @pytest.mark.parametrize(
     "address",
-    ["/api/v1/reads/99999999999999999999999/", "/espi/1_1/resource/Subscription/99999999999999999999999/UsagePoint"],
+    [
+        "/api/v1/reads/99999999999999999999999/",
+        "/espi/1_1/resource/Subscription/99999999999999999999999/UsagePoint",
+    ],
 )
 def test_huge_ids_are_404(client, market, address):
     assert_problem(client.get(address, **market.bearer()), 404)
@@ -121,7 +126,12 @@ def test_huge_ids_are_404(client, market, address):
         (MANY, "application/x-www-form-urlencoded", 400, "fields"),
         ('{"esiids": ["1"], "start": "9999-12-31", "end": "9999-12-31"}', "application/json", 400, "start"),
         ('{"esiids": ["1"], "start": "0001-01-01", "end": "0001-01-01"}', "application/json", 400, "start"),
-        ('{"esiids": ["1\\u0000"], "start": "2025-01-01", "end": "2025-01-01"}', "application/json", 400, "esiids"),
+        (
+            '{"esiids": ["1\\u0000"], "start": "2025-01-01", "end": "2025-01-01"}',
+            "application/json",
+            400,
+            "esiids",
+        ),
         ('{"esiids": "1", "start": 20250101, "end": null}', "application/json", 400, None),
     ],
 )
@@ -149,7 +159,9 @@ def test_portal_and_oauth_pages_answer_400_not_500(client, method, address, form
     assert r.status_code == 400, (address, r.status_code, r.content[:300])
 
 
-@pytest.mark.parametrize("query", ["cursor=garbage", "page_size=0", "page_size=-5", "page_size=501", "page_size=x"])
+@pytest.mark.parametrize(
+    "query", ["cursor=garbage", "page_size=0", "page_size=-5", "page_size=501", "page_size=x"]
+)
 def test_bad_cursor_or_page_size_is_400(client, market, query):
     name = query.split("=")[0]
     assert_problem(client.get(f"/api/v1/premises/?{query}", **market.bearer()), 400, parameter=name)

@@ -57,7 +57,9 @@ def test_servers_is_the_address_the_document_came_from_with_its_port(client):
 
 
 def test_problem_types_are_absolute_with_the_port_and_lead_to_their_explanation(client, market):
-    r = client.get(f"/api/v1/premises/{ESIID}/intervals/?start=x&end=y", HTTP_HOST="testserver:8443", **market.bearer())
+    r = client.get(
+        f"/api/v1/premises/{ESIID}/intervals/?start=x&end=y", HTTP_HOST="testserver:8443", **market.bearer()
+    )
     assert r.json()["type"] == "http://testserver:8443/api/problems/invalid-parameter"
     for slug, (title, text) in PROBLEM_TYPES.items():
         uri = problem_type(slug)
