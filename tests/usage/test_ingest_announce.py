@@ -53,8 +53,8 @@ def broker(url: str, *, eager: bool):
     reset_pools()
     try:
         yield app
-    finally:
-        app.conf.update(old)
+    finally:  # restored under the same (prefixed) names it was changed under, or the change would outlive the test
+        app.conf.update(**{k: old[k.removeprefix("CELERY_").lower()] for k in new})
         reset_pools()
 
 
