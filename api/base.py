@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import orjson
 from django.conf import settings
 from django.core.cache import cache
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.urls import Resolver404, resolve
 from django.utils.cache import patch_vary_headers
 from rest_framework import exceptions, permissions
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import BaseRenderer
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api import throttling
+from api import idempotency, throttling
 from api.authentication import (
     ApiKeyAuthentication,
     BearerTokenAuthentication,
@@ -127,19 +131,22 @@ class ApiView(APIView):
         # presented credential) and the access-cache generation that authentication and access use
         hits = [("ip", throttling.client_ip(request))]
         ident = _presented_credential(request)
+        peek = []
         if ident is not None:
             hits.append(("credential", ident))
             if request.method not in permissions.SAFE_METHODS:
-                hits.extend((b, ident) for b in self.write_buckets)
+                # quotas of accepted work are only looked at here; ``quota`` counts the work once accepted
+                peek = [(b, ident) for b in self.write_buckets]
+        request._quota_ident = ident
         caching = access_cache_seconds() > 0
-        states, generation = throttling.count(hits, read_key=ACCESS_GEN_KEY if caching else None)
+        states, generation = throttling.count(hits, read_key=ACCESS_GEN_KEY if caching else None, peek=peek)
         caching = caching and not getattr(
             cache, "degraded", False
         )  # Redis down: no access caching (smt/cache.py)
         request._ratelimit_states = states
         request._access_generation = int(generation or 0) if caching else None
         for s in states:
-            if s.exceeded:
+            if s.exceeded and not s.peeked:  # a used-up quota is refused when work would be created
                 raise exceptions.Throttled(wait=s.reset)
         request.user  # noqa: B018 - runs the authenticators (401 on a bad credential)
         neg = self.perform_content_negotiation(request)
@@ -162,6 +169,54 @@ class ApiView(APIView):
         return response
 
     # helpers ---------------------------------------------------------------------------------------
+
+    def idempotent(self, answer: Callable[[], Response]) -> HttpResponse:
+        """``answer()`` under the request's ``Idempotency-Key`` (api/idempotency.py), if it sent one."""
+        request = self.request
+        raw_key = request.headers.get(idempotency.HEADER)
+        body = b""
+        if raw_key is not None:
+            data = request.data  # the parsed body (the raw stream is gone once parsed): 400 when malformed
+            if hasattr(data, "lists"):
+                data = dict(data.lists())
+            body = orjson.dumps(data, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+        return idempotency.idempotent(
+            credential=self.actor.cache_key[:80],
+            raw_key=raw_key,
+            method=str(request.method),
+            path=request.path,
+            body=body,
+            answer=answer,
+        )
+
+    @contextmanager
+    def quota(self) -> Iterator[None]:
+        """Count the work created inside the block against the view's ``write_buckets`` (429 when one is
+        used up); the unit is given back when the block raises, so refused work never uses up a quota."""
+        request = self.request
+        ident: str = getattr(request, "_quota_ident", None) or ""
+        taken: list[str] = []
+        states = [s for s in getattr(request, "_ratelimit_states", []) if s.bucket not in self.write_buckets]
+        try:
+            for bucket in self.write_buckets if ident else ():
+                state = throttling.quota_take(bucket, ident)
+                if state is None:
+                    continue
+                states.append(state)
+                if state.exceeded:
+                    raise exceptions.Throttled(wait=state.reset)
+                taken.append(bucket)
+            setattr(request, "_ratelimit_states", states)  # noqa: B010 - the headers finalize_response adds
+            yield
+        except BaseException:
+            for bucket in taken:
+                throttling.quota_give_back(bucket, ident)
+            given_back = [
+                dataclasses.replace(s, count=s.count - 1, peeked=True) if s.bucket in taken else s
+                for s in states
+            ]
+            setattr(request, "_ratelimit_states", given_back)  # noqa: B010
+            raise
 
     def log_read(self, decision, resource: str, **fields) -> None:
         """The access-log entry of a read this caller was allowed (customers' own reads are not logged).
@@ -210,4 +265,4 @@ class NotFoundView(ApiView):
                 raise ApiProblem(404, f"Nothing is at {path}; did you mean {path}/ (with a trailing slash)?")
         raise Http404
 
-    post = put = patch = delete = get
+    post = put = patch = delete = options = get

@@ -22,6 +22,7 @@ from celery import current_app
 from django.conf import settings
 from django.core import signing
 from django.db import connections, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from api.data import intervals_export
@@ -81,8 +82,64 @@ def export_create(
         compression=compression,
         premises_total=len(dict.fromkeys(esiids)),
     )
-    transaction.on_commit(lambda: current_app.tasks[EXPORT_RUN_TASK].delay(str(job.pk)))
+    transaction.on_commit(lambda: export_enqueue(job.pk), robust=True)
     return job
+
+
+def export_enqueue(job_id) -> bool:
+    """Hand a job to the broker and note when. A broker that does not answer is logged, never raised: the
+    job is in the database and ``export_sweep`` queues it again, so the client still gets its 202."""
+    try:
+        current_app.tasks[EXPORT_RUN_TASK].delay(str(job_id))
+    except Exception as exc:  # noqa: BLE001 - any publish failure; the sweep retries
+        log.warning("export %s not queued (%s); the sweep will queue it", job_id, exc)
+        return False
+    ExportJob.objects.filter(pk=job_id, status=ExportJob.Status.QUEUED).update(enqueued_at=timezone.now())
+    return True
+
+
+def _seconds(name: str, default: int) -> timedelta:
+    return timedelta(seconds=int(getattr(settings, name, default)))
+
+
+def waiting_for_worker(job: ExportJob, now=None) -> bool:
+    """A queued job no worker has started within ``API_EXPORT_WAIT_NOTE_SECONDS`` (no worker is running,
+    or all are busy): its status says so."""
+    now = now or timezone.now()
+    return job.status == ExportJob.Status.QUEUED and job.created_at < now - _seconds(
+        "API_EXPORT_WAIT_NOTE_SECONDS", 30
+    )
+
+
+def export_sweep(now=None) -> int:
+    """Queue again the jobs the broker lost: queued and never handed over (the broker was down at commit)
+    for ``API_EXPORT_REQUEUE_SECONDS``, or handed over long ago (``API_EXPORT_LOST_SECONDS``) without a
+    start, and running jobs whose worker died (claimed longer ago than the broker's visibility timeout).
+    A job runs once however often it is queued (``export_run`` claims it). Returns how many were queued."""
+    now = now or timezone.now()
+    queued = ExportJob.Status.QUEUED
+    grace = now - _seconds("API_EXPORT_REQUEUE_SECONDS", 60)
+    lost = now - _seconds("API_EXPORT_LOST_SECONDS", settings.CELERY_BROKER_VISIBILITY_TIMEOUT)
+    stale = now - _seconds("API_EXPORT_STALE_CLAIM_SECONDS", settings.CELERY_BROKER_VISIBILITY_TIMEOUT)
+    ids = list(
+        ExportJob.objects.filter(
+            Q(status=queued, enqueued_at__isnull=True, created_at__lt=grace)
+            | Q(status=queued, enqueued_at__lt=lost)
+            | Q(status=ExportJob.Status.RUNNING, started_at__lt=stale)
+        ).values_list("pk", flat=True)[:1000]
+    )
+    return sum(export_enqueue(job_id) for job_id in ids)
+
+
+def _claim(job_id, now) -> bool:
+    """Mark the job running, if it is queued or its last claim is stale (one worker runs it at a time)."""
+    stale = now - _seconds("API_EXPORT_STALE_CLAIM_SECONDS", settings.CELERY_BROKER_VISIBILITY_TIMEOUT)
+    return bool(
+        ExportJob.objects.filter(
+            Q(status=ExportJob.Status.QUEUED) | Q(status=ExportJob.Status.RUNNING, started_at__lt=stale),
+            pk=job_id,
+        ).update(status=ExportJob.Status.RUNNING, started_at=now, premises_done=0)
+    )
 
 
 def actor_for_job(job: ExportJob) -> access.Actor:
@@ -243,13 +300,10 @@ def _split_decisions(esiids, decisions: dict) -> tuple[list, list[dict]]:
 
 
 def export_run(job_id: str) -> ExportJob:
-    """Write the job's file (idempotent: a finished job is left alone)."""
+    """Write the job's file (idempotent: a job finished, failed or running elsewhere is left alone)."""
     job = ExportJob.objects.get(pk=job_id)
-    if job.status == ExportJob.Status.DONE:
+    if not _claim(job.pk, timezone.now()):
         return job
-    ExportJob.objects.filter(pk=job.pk).update(
-        status=ExportJob.Status.RUNNING, started_at=timezone.now(), premises_done=0
-    )
     actor = actor_for_job(job)
     suffix = ".zst" if job.compression == ExportJob.Compression.ZSTD else ".gz"
     name = f"export-{job.pk}.{'csv' if job.data_format == ExportJob.Format.CSV else 'jsonl'}{suffix}"

@@ -61,6 +61,8 @@ class ExportJob(models.Model):
     size_bytes = models.BigIntegerField(default=0)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    #: when the job was last handed to the broker (None: not yet, or the broker did not answer)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
@@ -71,3 +73,29 @@ class ExportJob(models.Model):
 
     def __str__(self):
         return f"export {self.id} ({self.status}, {self.premises_done}/{self.premises_total})"
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to a POST that carried an ``Idempotency-Key``, replayed for 24 hours to the same
+    credential (api/idempotency.py). ``state`` is in_flight until the first answer is stored."""
+
+    class State(models.TextChoices):
+        IN_FLIGHT = "in_flight", "In flight"
+        DONE = "done", "Done"
+
+    credential = models.CharField(max_length=80)
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)
+    state = models.CharField(max_length=9, choices=State.choices, default=State.IN_FLIGHT)
+    status = models.IntegerField(null=True, blank=True)
+    body = models.BinaryField(default=b"")
+    headers = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["credential", "key"], name="idempotency_credential_key"),
+        ]
+
+    def __str__(self):
+        return f"idempotency {self.key} ({self.state})"

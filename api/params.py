@@ -12,6 +12,18 @@ from api.problems import invalid_parameter
 GRANULARITIES = ("15min", "hour", "day", "month", "billing")
 FORMATS = ("json", "csv", "xml")
 MAX_RANGE_DAYS = 3 * 366
+#: the dates the API speaks of: far enough back and ahead for any meter, near enough that every date and
+#: time computed from them (a day after, a UTC offset away) stays a valid date
+MIN_DATE = date(1970, 1, 1)
+MAX_DATE = date(2199, 12, 31)
+
+
+def check_date(name: str, value: date) -> date:
+    if not MIN_DATE <= value <= MAX_DATE:
+        raise invalid_parameter(
+            name, f"{name} must lie between {MIN_DATE.isoformat()} and {MAX_DATE.isoformat()}."
+        )
+    return value
 
 
 def parse_date(request, name: str, *, required: bool = True) -> date | None:
@@ -21,11 +33,12 @@ def parse_date(request, name: str, *, required: bool = True) -> date | None:
             raise invalid_parameter(name, f"Give {name} as a local date YYYY-MM-DD (inclusive).")
         return None
     try:
-        return date.fromisoformat(raw)
+        value = date.fromisoformat(raw)
     except ValueError:
         raise invalid_parameter(
             name, f"{name}={raw!r} is not a date; use YYYY-MM-DD, e.g. 2025-07-01."
         ) from None
+    return check_date(name, value)
 
 
 def parse_range(request, *, required: bool = True) -> tuple[date | None, date | None]:
@@ -54,7 +67,10 @@ def parse_datetime_param(request, name: str) -> datetime | None:
     raw = request.query_params.get(name)
     if not raw:
         return None
-    value = parse_datetime(raw.replace(" ", "+"))
+    try:
+        value = parse_datetime(raw.replace(" ", "+"))
+    except ValueError:  # well formed but not a time (month 13, an offset of 99 hours)
+        value = None
     if value is None:
         try:
             d = date.fromisoformat(raw)
@@ -66,6 +82,7 @@ def parse_datetime_param(request, name: str) -> datetime | None:
         raise invalid_parameter(
             name, f"{name}={raw!r} is not a time; use ISO 8601, e.g. 2025-07-01T00:00:00Z."
         )
+    check_date(name, value.date())
     if value.tzinfo is None:
         value = timezone.make_aware(value)
     return value

@@ -8,16 +8,26 @@ Every error body has ``type`` (a stable URI naming the kind of problem, document
 from __future__ import annotations
 
 import logging
+from contextvars import ContextVar
 
 import orjson
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import (
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+)
 from django.http import Http404, HttpResponse
 from rest_framework import exceptions
 
 from smt.outage import RETRY_AFTER_SECONDS, dependency_down
+from smt.problemtypes import PROBLEM_TYPES, problem_type  # noqa: F401 - re-exported
 
 log = logging.getLogger(__name__)
+
+#: the request whose exception is being answered (problem ``type`` URIs are on its host)
+_REQUEST: ContextVar = ContextVar("api_problem_request", default=None)
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
@@ -56,11 +66,6 @@ SLUGS = {
 }
 
 
-def problem_type(slug: str) -> str:
-    base = getattr(settings, "API_PROBLEM_TYPE_BASE", None) or (settings.SITE_URL + "/api/docs/#problem-")
-    return f"{base}{slug}" if base.endswith(("-", "/")) else f"{base}/{slug}"
-
-
 class ApiProblem(exceptions.APIException):
     """An error the API reports as a problem document."""
 
@@ -94,10 +99,11 @@ def problem_response(
     slug: str | None = None,
     title: str | None = None,
     headers: dict | None = None,
+    request=None,
     **extra,
 ) -> HttpResponse:
     body = {
-        "type": problem_type(slug or SLUGS.get(status, "error")),
+        "type": problem_type(slug or SLUGS.get(status, "error"), request or _REQUEST.get()),
         "title": title or TITLES.get(status, "Error"),
         "status": status,
         "detail": detail,
@@ -122,7 +128,16 @@ def _flatten(detail) -> tuple[str | None, str]:
 
 
 def exception_handler(exc, context):
-    """DRF's EXCEPTION_HANDLER: every exception becomes a problem document."""
+    """DRF's EXCEPTION_HANDLER: every exception becomes a problem document (its ``type`` on the request's
+    host)."""
+    token = _REQUEST.set(context.get("request"))
+    try:
+        return _exception_problem(exc, context)
+    finally:
+        _REQUEST.reset(token)
+
+
+def _exception_problem(exc, context):
     if isinstance(exc, ApiProblem):
         return problem_response(
             exc.status_code, str(exc.detail), slug=exc.slug, title=exc.title, headers=exc.headers, **exc.extra
@@ -133,6 +148,21 @@ def exception_handler(exc, context):
         return problem_response(403, "You may not do this.")
     if isinstance(exc, exceptions.APIException):
         return _api_exception_problem(exc, context)
+    if isinstance(exc, RequestDataTooBig):
+        return problem_response(
+            413, f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes."
+        )
+    if isinstance(exc, TooManyFieldsSent):
+        return problem_response(
+            400,
+            f"The request has more than {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS:,} fields (query parameters or "
+            "form fields); send fewer.",
+            slug="invalid-parameter",
+            title="Invalid parameter",
+            parameter="fields",
+        )
+    if isinstance(exc, SuspiciousOperation):
+        return problem_response(400, "This request is malformed and cannot be answered.")
     dependency = dependency_down(exc)
     if dependency is not None:
         log.warning("API request met an outage of the %s", dependency, exc_info=exc)

@@ -8,6 +8,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
+from api.params import MAX_DATE, MAX_RANGE_DAYS, MIN_DATE
 from api.throttling import limits_description
 from thirdparty.scopes import SCOPES
 
@@ -15,10 +16,22 @@ ESIID_PARAM = OpenApiParameter(
     "esiid", OpenApiTypes.STR, OpenApiParameter.PATH, description="The premise's ESI ID (17 or 22 digits)."
 )
 START_PARAM = OpenApiParameter(
-    "start", OpenApiTypes.DATE, description="First local (America/Chicago) date, inclusive.", required=True
+    "start",
+    OpenApiTypes.DATE,
+    description=(
+        f"First local (America/Chicago) date, inclusive; between {MIN_DATE.isoformat()} and "
+        f"{MAX_DATE.isoformat()}."
+    ),
+    required=True,
 )
 END_PARAM = OpenApiParameter(
-    "end", OpenApiTypes.DATE, description="Last local date, inclusive.", required=True
+    "end",
+    OpenApiTypes.DATE,
+    description=(
+        f"Last local date, inclusive: on or after `start`, at most {MAX_RANGE_DAYS} days after it "
+        f"(both counted), and no later than {MAX_DATE.isoformat()}. A range breaking these is a 400 naming `end`."
+    ),
+    required=True,
 )
 
 ProblemSerializer = inline_serializer(
@@ -77,6 +90,13 @@ _EXAMPLES = {
             "title": "Outside your access window",
             "detail": "The dates 2020-01-01 to 2020-01-31 are outside your access window (2024-11-27 to 2026-11-27). Ask for dates inside it.",
             "windows": [{"start": "2024-11-27", "end": "2026-11-27"}],
+        },
+    ),
+    410: (
+        "Expired link",
+        {
+            "title": "Gone",
+            "detail": "This download link has expired or is not valid; get a new one from the job.",
         },
     ),
     429: (
@@ -174,7 +194,58 @@ a format we cannot produce, 422 a range outside your access window (bounds in `w
 """
 
 
+#: what any operation may answer (a bad query, an unknown premise, a format it cannot make, a limit, an outage
+#: or a request shed under load), what any operation that needs a credential adds, and what a POST adds
+_ANY = (400, 404, 406, 429, 503)
+_AUTHENTICATED = (401, 403)
+_POST = (409, 413, 415, 422)
+_DESCRIPTIONS = {
+    400: "Invalid parameter or malformed request (the parameter is named)",
+    401: "No credential, or one that is not valid",
+    403: "The grant lacks a scope, or the organization is not active",
+    404: "Unknown, or not yours (the same answer)",
+    406: "A format this operation cannot produce",
+    409: "The first request with this Idempotency-Key is still being answered",
+    410: "The download link has expired",
+    413: "The request body is too large",
+    415: "The request body's media type is not accepted",
+    422: "Outside your access window, or an Idempotency-Key reused with another body",
+    429: "A rate limit or quota is used up (Retry-After says when to try again)",
+    503: "A service we depend on is down, or the server is busy (Retry-After says when to try again)",
+}
+
+
+def _problem_response(status: int) -> dict:
+    return {
+        "description": _DESCRIPTIONS[status],
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+
+
+def _servers(request) -> list[dict]:
+    """The address the document was fetched from (scheme, host and port), else the configured site."""
+    from django.conf import settings
+
+    if request is not None:
+        return [{"url": request.build_absolute_uri("/").rstrip("/")}]
+    return [{"url": settings.SITE_URL}]
+
+
 def postprocess(result, generator, request, public):
-    """drf-spectacular hook: the description is built from the live settings (limits, scopes)."""
+    """drf-spectacular hook: the description is built from the live settings (limits, scopes); every operation
+    lists every status it can answer, with the problem document; ``servers`` is where the document was served."""
     result.setdefault("info", {})["description"] = description()
+    result["servers"] = _servers(request)
+    for item in result.get("paths", {}).values():
+        for method, operation in item.items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            statuses = list(_ANY)
+            if operation.get("security") != [{}] and operation.get("security") != []:
+                statuses += _AUTHENTICATED
+            if method == "post":
+                statuses += _POST
+            responses = operation["responses"]
+            for status in statuses:
+                responses.setdefault(str(status), _problem_response(status))
     return result

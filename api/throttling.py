@@ -12,6 +12,7 @@ Headers (draft-ietf-httpapi-ratelimit-headers): ``RateLimit-Limit``, ``RateLimit
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 
@@ -85,9 +86,12 @@ class Counted:
     def remaining(self) -> int:
         return max(0, self.limit - self.count)
 
+    #: read without counting (a quota of accepted work, taken later by ``quota_take``)
+    peeked: bool = False
+
     @property
     def exceeded(self) -> bool:
-        return self.count > self.limit
+        return self.count >= self.limit if self.peeked else self.count > self.limit
 
 
 def _redis_client():
@@ -101,9 +105,8 @@ def _redis_client():
         return None
 
 
-def count(hits: list[tuple[str, str]], *, read_key: str | None = None) -> tuple[list[Counted], object]:
-    """Count one request against each (bucket, identity); returns the state of each bucket after it, and
-    the value at ``read_key`` (read in the same round trip; None without it)."""
+def _windows(hits: list[tuple[str, str]]) -> list[tuple]:
+    """(bucket, limit, period, cache key, reset, plain key) of each configured bucket of ``hits``."""
     lim = limits()
     now = time.time()
     todo = []
@@ -116,22 +119,67 @@ def count(hits: list[tuple[str, str]], *, read_key: str | None = None) -> tuple[
         reset = max(1, int((window + 1) * period - now + 0.999))
         key = cache.make_and_validate_key(f"smt:rl:{bucket}:{ident}:{window}")
         todo.append((bucket, int(spec["limit"]), period, key, reset, f"smt:rl:{bucket}:{ident}:{window}"))
+    return todo
+
+
+def count(
+    hits: list[tuple[str, str]],
+    *,
+    read_key: str | None = None,
+    peek: list[tuple[str, str]] | tuple = (),
+) -> tuple[list[Counted], object]:
+    """Count one request against each (bucket, identity) of ``hits`` and read, without counting, each of
+    ``peek`` (quotas of accepted work: ``quota_take`` counts them once the work is accepted); returns the state
+    of each bucket, and the value at ``read_key`` (read in the same round trip; None without it)."""
+    todo = _windows(hits)
+    looks = _windows(list(peek))
     client = None if getattr(cache, "degraded", False) else _redis_client()
-    counted = _count_in_redis(client, todo, read_key) if client is not None else None
-    counts, value = counted if counted is not None else _count_in_cache(todo, read_key)
+    counted = _count_in_redis(client, todo, read_key, looks) if client is not None else None
+    counts, value = counted if counted is not None else _count_in_cache(todo, read_key, looks)
     states = [
-        Counted(bucket, limit, period, c, reset)
-        for (bucket, limit, period, _, reset, _), c in zip(todo, counts, strict=True)
+        Counted(bucket, limit, period, c, reset, peeked=i >= len(todo))
+        for i, ((bucket, limit, period, _, reset, _), c) in enumerate(zip(todo + looks, counts, strict=True))
     ]
     return states, value
 
 
-def _count_in_redis(client, todo: list, read_key: str | None) -> tuple[list[int], object] | None:
+def quota_take(bucket: str, ident: str) -> Counted | None:
+    """Count one unit of accepted work against a quota, atomically (one INCR); when that goes over the
+    limit the unit is given back and the state says ``exceeded``. None when the bucket is not configured."""
+    windows = _windows([(bucket, ident)])
+    if not windows:
+        return None
+    todo = windows[0]
+    name, limit, period, key, reset, plain = todo
+    client = None if getattr(cache, "degraded", False) else _redis_client()
+    counted = _count_in_redis(client, [todo], None, []) if client is not None else None
+    n = (counted if counted is not None else _count_in_cache([todo], None, []))[0][0]
+    if n > limit:
+        quota_give_back(bucket, ident)
+        return Counted(name, limit, period, n - 1, reset, peeked=True)
+    return Counted(name, limit, period, n, reset)
+
+
+def quota_give_back(bucket: str, ident: str) -> None:
+    """Undo one ``quota_take`` (the work was not created after all)."""
+    for _, _, _, key, _, plain in _windows([(bucket, ident)]):
+        client = None if getattr(cache, "degraded", False) else _redis_client()
+        if client is not None:
+            with contextlib.suppress(*REDIS_ERRORS):
+                client.decr(key)
+                return
+        with contextlib.suppress(ValueError):  # expired meanwhile: nothing to give back
+            cache.decr(plain)
+
+
+def _count_in_redis(client, todo: list, read_key: str | None, looks: list) -> tuple[list[int], object] | None:
     """One pipelined round trip; None when Redis does not answer (then the cache's fallback counts)."""
     pipe = client.pipeline(transaction=False)
     for _, _, period, key, _, _ in todo:
         pipe.incr(key)
         pipe.expire(key, period + 1)
+    for _, _, _, key, _, _ in looks:
+        pipe.get(key)
     if read_key is not None:
         pipe.get(cache.make_and_validate_key(read_key))
     try:
@@ -145,10 +193,12 @@ def _count_in_redis(client, todo: list, read_key: str | None) -> tuple[list[int]
     if read_key is not None:
         raw = res[-1]
         value = None if raw is None else caches["default"]._cache._serializer.loads(raw)
-    return [int(res[i * 2]) for i in range(len(todo))], value
+    n = len(todo) * 2
+    peeked = [int(res[n + i] or 0) for i in range(len(looks))]
+    return [int(res[i * 2]) for i in range(len(todo))] + peeked, value
 
 
-def _count_in_cache(todo: list, read_key: str | None) -> tuple[list[int], object]:
+def _count_in_cache(todo: list, read_key: str | None, looks: list) -> tuple[list[int], object]:
     """The generic cache API: another backend, or the in-process fallback while Redis is down."""
     counts = []
     for _, _, period, _, _, plain in todo:
@@ -158,6 +208,7 @@ def _count_in_cache(todo: list, read_key: str | None) -> tuple[list[int], object
         except ValueError:  # expired between add and incr
             cache.set(plain, 1, timeout=period + 1)
             counts.append(1)
+    counts.extend(int(cache.get(plain) or 0) for _, _, _, _, _, plain in looks)
     return counts, (cache.get(read_key) if read_key is not None else None)
 
 

@@ -3,7 +3,7 @@
 from django.urls import include, path, re_path
 
 from api.base import NotFoundView
-from api.views import codes, docs, exports, intervals, premises, reads, root
+from api.views import codes, docs, exports, intervals, premises, problems, reads, root
 
 v1 = (
     [
@@ -30,7 +30,7 @@ v1 = (
         path("exports/<uuid:job_id>/", exports.ExportDetailView.as_view(), name="export-detail"),
         path("exports/<uuid:job_id>/download/", exports.ExportDownloadView.as_view(), name="export-download"),
         re_path(
-            r"^.*$", NotFoundView.as_view(), name="not-found"
+            r"^[\s\S]*$", NotFoundView.as_view(), name="not-found"
         ),  # last: anything else is a problem document
     ],
     "api",
@@ -38,6 +38,8 @@ v1 = (
 
 urlpatterns = [
     path("api/v1/", include(v1)),
+    path("api/problems/", problems.problem_types, name="api-problem-types"),
+    path("api/problems/<slug:slug>", problems.problem_type_page, name="api-problem-type"),
     path("api/schema/", docs.SchemaView.as_view(), name="api-schema"),
     path("api/docs/", docs.DocsView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", docs.RedocView.as_view(url_name="api-schema"), name="api-redoc"),

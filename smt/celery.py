@@ -55,3 +55,9 @@ app.conf.beat_schedule["api-purge-expired-exports"] = {
     "task": "api.tasks.exports_purge_expired",
     "schedule": 3600.0,
 }
+# export jobs the broker lost (down at commit) or whose worker died; Idempotency-Keys past their 24 hours
+app.conf.beat_schedule["api-exports-sweep"] = {"task": "api.tasks.exports_sweep", "schedule": 60.0}
+app.conf.beat_schedule["api-idempotency-keys-purge"] = {
+    "task": "api.tasks.idempotency_keys_purge",
+    "schedule": 3600.0,
+}

@@ -18,13 +18,22 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from smt.outage import RETRY_AFTER_SECONDS, dependency_down, wants_problem_json
+from smt.problemtypes import problem_type
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
 
-def _problem(status: int, slug: str, title: str, detail: str, headers: dict[str, str]) -> HttpResponse:
-    base = getattr(settings, "API_PROBLEM_TYPE_BASE", None) or (settings.SITE_URL + "/api/docs/#problem-")
-    body = {"type": f"{base}{slug}", "title": title, "status": status, "detail": detail}
+def _problem(
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    headers: dict[str, str],
+    request: HttpRequest | None = None,
+    **extra: object,
+) -> HttpResponse:
+    body = {"type": problem_type(slug, request), "title": title, "status": status, "detail": detail}
+    body.update({k: v for k, v in extra.items() if v is not None})
     response = HttpResponse(orjson.dumps(body), status=status, content_type=PROBLEM_CONTENT_TYPE)
     for name, value in headers.items():
         response[name] = value
@@ -76,17 +85,48 @@ def _page(
     return response
 
 
-def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    """``handler400``: a request we could not make sense of."""
+def bad_request_response(request: HttpRequest, detail: str, parameter: str | None = None) -> HttpResponse:
+    """400: problem+json naming the parameter on the API, the site's page for a person elsewhere."""
     if wants_problem_json(request.path):
-        return _problem(400, "bad-request", "Bad request", "The request could not be understood.", {})
-    return _page(request, "400.html", 400)
+        return _problem(
+            400, "invalid-parameter", "Invalid parameter", detail, {}, request, parameter=parameter
+        )
+    return _page(request, "400.html", 400, {"detail": detail})
+
+
+def too_large_response(request: HttpRequest) -> HttpResponse:
+    detail = (
+        f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes; send less at once."
+    )
+    if wants_problem_json(request.path):
+        return _problem(413, "too-large", "Request too large", detail, {}, request)
+    return _page(request, "4xx.html", 413, {"title": "This request is too large", "detail": detail})
+
+
+def too_many_fields_detail() -> str:
+    return (
+        f"The request has more than {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS:,} fields "
+        "(query parameters or form fields); send fewer."
+    )
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """``handler400``: a suspicious or malformed request (too many fields, a body too large, a bad host)."""
+    from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+
+    if isinstance(exception, RequestDataTooBig):
+        return too_large_response(request)
+    if isinstance(exception, TooManyFieldsSent):
+        return bad_request_response(request, too_many_fields_detail(), "fields")
+    return bad_request_response(request, "This request is malformed and cannot be answered.")
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """``handler403``: signed in, but this page is not yours to see."""
     if wants_problem_json(request.path):
-        return _problem(403, "forbidden", "Forbidden", "You do not have access to this resource.", {})
+        return _problem(
+            403, "forbidden", "Forbidden", "You do not have access to this resource.", {}, request
+        )
     return _page(request, "403.html", 403)
 
 
@@ -94,7 +134,7 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
     """``handler404``, and with DEBUG on Django's technical 404 too (see ``PortalConfig.ready``): the site's
     page, never the list of URL patterns."""
     if wants_problem_json(request.path):
-        return _problem(404, "not-found", "Not found", f"There is nothing at {request.path}.", {})
+        return _problem(404, "not-found", "Not found", "Nothing is available at this address.", {}, request)
     return _page(request, "404.html", 404)
 
 
@@ -134,6 +174,7 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
             "CSRF check failed",
             "Send the session's CSRF token in the X-CSRFToken header, or use a bearer token.",
             {},
+            request,
         )
     user = getattr(request, "user", None)
     signed_in = user is not None and user.is_authenticated

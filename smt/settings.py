@@ -55,6 +55,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "smt.middleware.SecurityHeadersMiddleware",
     "smt.middleware.QueueTimeoutMiddleware",  # a request that queued too long is shed before any real work
+    "smt.requestcheck.NulCharacterMiddleware",  # a NUL in the address: 400 naming the part
+    "api.options.OptionsMiddleware",  # OPTIONS on API and Green Button addresses: 200 with Allow
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

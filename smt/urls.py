@@ -30,7 +30,7 @@ urlpatterns = [
     ),  # /o/ (OAuth), /.well-known/oauth-authorization-server, /developers/
 ]
 
-handler400 = "smt.errors.bad_request"
+handler400 = "smt.errors.bad_request"  # too many fields, a body too large: 400/413, problem+json on the API
 handler403 = "smt.errors.permission_denied"
 handler404 = "smt.errors.page_not_found"  # with DEBUG on too (portal/apps.py): never the list of URL patterns
 handler500 = "smt.errors.server_error"  # an outage of the database or Redis answers 503 (smt/outage.py)

@@ -55,5 +55,5 @@ urlpatterns = [
     path("ReadingType/<str:rt>", v.ReadingTypeView.as_view(), name="espi-readingtype"),
     path("LocalTimeParameters/<str:ltp>", v.LocalTimeParametersView.as_view(), name="espi-ltp"),
     path("ReadServiceStatus", v.ReadServiceStatusView.as_view(), name="espi-readservicestatus"),
-    re_path(r"^.*$", NotFoundView.as_view(), name="espi-not-found"),
+    re_path(r"^[\s\S]*$", NotFoundView.as_view(), name="espi-not-found"),
 ]

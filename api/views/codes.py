@@ -5,11 +5,11 @@ from __future__ import annotations
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from api import params
 from api.base import ApiView, absolute_url
+from api.pagination import StrictCursorPagination
 from api.problems import ApiProblem
 from api.schema import ESIID_PARAM, problem_responses
 from portal.access_window import market_today
@@ -115,7 +115,7 @@ class RegistrationCodeView(ApiView):
         return Response(body)
 
 
-class CodeCursor(CursorPagination):
+class CodeCursor(StrictCursorPagination):
     ordering = ("code_rotated_at", "id")
     page_size = 500
     page_size_query_param = "page_size"
@@ -134,8 +134,7 @@ class RegistrationCodeFeedView(ApiView):
         ),
         parameters=[
             OpenApiParameter("changed_since", OpenApiTypes.DATETIME),
-            OpenApiParameter("cursor", OpenApiTypes.STR),
-            OpenApiParameter("page_size", OpenApiTypes.INT),
+            *CodeCursor.parameters(),
         ],
         responses={200: OpenApiTypes.OBJECT, **problem_responses(400, 401, 403)},
     )

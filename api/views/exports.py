@@ -20,6 +20,14 @@ from api.schema import problem_responses
 from thirdparty import access
 
 
+def _in_range(name: str, value: date) -> date:
+    if not params.MIN_DATE <= value <= params.MAX_DATE:
+        raise serializers.ValidationError(
+            f"{name} must lie between {params.MIN_DATE.isoformat()} and {params.MAX_DATE.isoformat()}."
+        )
+    return value
+
+
 class ExportRequestSerializer(serializers.Serializer):
     esiids = serializers.ListField(
         child=serializers.CharField(max_length=40), min_length=1, max_length=exports.MAX_PREMISES
@@ -29,6 +37,12 @@ class ExportRequestSerializer(serializers.Serializer):
     granularity = serializers.ChoiceField(choices=params.GRANULARITIES, default="15min")
     format = serializers.ChoiceField(choices=ExportJob.Format.values, default="csv")
     compression = serializers.ChoiceField(choices=ExportJob.Compression.values, default="zstd")
+
+    def validate_start(self, value):
+        return _in_range("start", value)
+
+    def validate_end(self, value):
+        return _in_range("end", value)
 
     def validate(self, attrs):
         if attrs["end"] < attrs["start"]:
@@ -50,6 +64,9 @@ def _job_body(request, job: ExportJob) -> dict:
         "format": job.data_format,
         "compression": job.compression,
         "created_at": job.created_at.isoformat(),
+        "queued_at": job.created_at.isoformat(),
+        "started_at": job.started_at.isoformat() if job.started_at else None,
+        "waiting_for_worker": exports.waiting_for_worker(job),
         "finished_at": job.finished_at.isoformat() if job.finished_at else None,
         "not_included": job.not_included,
         "download": None,
@@ -67,6 +84,8 @@ def _job_body(request, job: ExportJob) -> dict:
             "size_bytes": job.size_bytes,
             "file_name": job.file_name,
         }
+    if body["waiting_for_worker"]:
+        body["note"] = "No worker has started this job yet; it runs as soon as one is free."
     if job.status == ExportJob.Status.FAILED:
         body["error"] = job.error
     return body
@@ -88,18 +107,22 @@ class ExportListView(ApiView):
         responses={202: OpenApiTypes.OBJECT, **problem_responses(400, 401, 429)},
     )
     def post(self, request):
+        return self.idempotent(lambda: self._start(request))
+
+    def _start(self, request) -> Response:
         s = ExportRequestSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         v = s.validated_data
-        job = exports.export_create(
-            actor=self.actor,
-            esiids=v["esiids"],
-            start=v["start"],
-            end=v["end"],
-            granularity=v["granularity"],
-            data_format=v["format"],
-            compression=v["compression"],
-        )
+        with self.quota():  # only an accepted job counts against the export quota
+            job = exports.export_create(
+                actor=self.actor,
+                esiids=v["esiids"],
+                start=v["start"],
+                end=v["end"],
+                granularity=v["granularity"],
+                data_format=v["format"],
+                compression=v["compression"],
+            )
         body = _job_body(request, job)
         return Response(body, status=202, headers={"Location": body["url"]})
 
@@ -135,7 +158,11 @@ class ExportDownloadView(ApiView):
     @extend_schema(
         summary="Download an export file",
         parameters=[OpenApiParameter("token", OpenApiTypes.STR, required=True)],
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, **problem_responses(404)},
+        responses={
+            (200, "application/zstd"): OpenApiTypes.BINARY,
+            (200, "application/gzip"): OpenApiTypes.BINARY,
+            **problem_responses(400, 404, 410),
+        },
         auth=[],
     )
     def get(self, request, job_id):

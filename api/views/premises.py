@@ -6,11 +6,11 @@ from __future__ import annotations
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from api import data, params
 from api.base import ApiView, absolute_url
+from api.pagination import StrictCursorPagination
 from api.problems import ApiProblem
 from api.schema import END_PARAM, ESIID_PARAM, PROBLEM_RESPONSES, START_PARAM, problem_responses
 from portal.access_window import market_today
@@ -20,7 +20,7 @@ from thirdparty.accesslog import LoggedRead, access_log_record_many
 from thirdparty.scopes import BILLING_READ, PREMISES_READ, USAGE_READ
 
 
-class PremiseCursor(CursorPagination):
+class PremiseCursor(StrictCursorPagination):
     ordering = "esiid"
     page_size = 50
     page_size_query_param = "page_size"
@@ -82,10 +82,7 @@ class PremiseListView(ApiView):
             "Every premise the caller holds a grant on, by ESI ID, with its access windows. Addresses, "
             "meters and the REP of record come with the `premises:read` scope. Cursor-paginated."
         ),
-        parameters=[
-            OpenApiParameter("cursor", OpenApiTypes.STR, description="From `next` or `previous`."),
-            OpenApiParameter("page_size", OpenApiTypes.INT, description="1 to 500, default 50."),
-        ],
+        parameters=PremiseCursor.parameters(),
         responses={200: OpenApiTypes.OBJECT, **problem_responses(401, 403)},
     )
     def get(self, request):

@@ -49,6 +49,9 @@ class ReadRequestView(ApiView):
         responses={202: OpenApiTypes.OBJECT, **problem_responses(401, 403, 404, 429)},
     )
     def post(self, request, esiid: str):
+        return self.idempotent(lambda: self._ask(request, esiid))
+
+    def _ask(self, request, esiid: str) -> Response:
         d = self.decide(esiid=esiid, scope=METER_READ_REQUEST)
         if not d.windows or d.windows[-1].end < market_today():
             raise ApiProblem(
@@ -59,7 +62,8 @@ class ReadRequestView(ApiView):
             )
         user = self.actor.user if getattr(self.actor.user, "pk", None) else None
         try:
-            read = read_request_create(user=user, premise=d.premise)
+            with self.quota():  # only an accepted read counts against the meter-read quota
+                read = read_request_create(user=user, premise=d.premise)
         except ReadLimitReached as exc:
             wait = max(1, int((exc.limits.next_allowed_at - timezone.now()).total_seconds()))
             raise ApiProblem(

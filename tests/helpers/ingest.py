@@ -97,6 +97,22 @@ def stream_file(path: Path, header: str, line: bytes, repeat: int, *, gz: bool, 
     return path
 
 
+_PEAK_WRAPPER = """
+import atexit, os, re, runpy, sys
+def _peak():
+    try:
+        with open('/proc/self/status') as f:
+            kb = re.search(r'VmHWM:\\s+(\\d+)', f.read()).group(1)
+    except (OSError, AttributeError):  # no /proc (not Linux): the caller falls back to wait4
+        return
+    with open(os.environ['SMT_PEAK_RSS_FILE'], 'w') as out:
+        out.write(kb)
+atexit.register(_peak)
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name='__main__')
+"""
+
+
 def run_loader(path: Path, *, env: dict[str, str], timeout: float = 120) -> tuple[int, str, float, float]:
     """Run ``manage.py load_intervals`` on ``path`` in a child process against the test database (the
     test must commit its data: ``django_db(transaction=True)``). Returns (exit code, stdout, seconds,
@@ -117,9 +133,22 @@ def run_loader(path: Path, *, env: dict[str, str], timeout: float = 120) -> tupl
     root = Path(__file__).resolve().parents[2]
     log = path.with_name(path.name + ".out")
     started = time.perf_counter()
+    # The child reports the peak of its own memory (VmHWM after exec): wait4's ru_maxrss also counts the
+    # parent's pages while it forks, so a test worker that had grown big would be blamed on the loader.
+    peak_file = path.with_name(path.name + ".peak")
+    peak_file.unlink(missing_ok=True)
+    child_env["SMT_PEAK_RSS_FILE"] = str(peak_file)
     with log.open("wb") as sink:
         proc = subprocess.Popen(
-            [sys.executable, str(root / "manage.py"), "load_intervals", "--no-progress", str(path)],
+            [
+                sys.executable,
+                "-c",
+                _PEAK_WRAPPER,
+                str(root / "manage.py"),
+                "load_intervals",
+                "--no-progress",
+                str(path),
+            ],
             env=child_env,
             cwd=root,
             stdout=sink,
@@ -137,4 +166,7 @@ def run_loader(path: Path, *, env: dict[str, str], timeout: float = 120) -> tupl
         time.sleep(0.05)
     seconds = time.perf_counter() - started
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return proc.returncode, log.read_text("utf-8", "replace"), seconds, usage.ru_maxrss / 1024
+    peak_mb = usage.ru_maxrss / 1024
+    if peak_file.exists() and peak_file.read_text().strip():
+        peak_mb = int(peak_file.read_text()) / 1024
+    return proc.returncode, log.read_text("utf-8", "replace"), seconds, peak_mb
