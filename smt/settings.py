@@ -148,6 +148,10 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 }
 CELERY_TIMEZONE = "America/Chicago"
 CELERY_TASK_DEFAULT_QUEUE = envstr("CELERY_QUEUE", "celery")
+# Every task to this one queue instead of its own (smt/celery.py): tests' private queues; empty = routed by kind.
+CELERY_ONE_QUEUE = envstr("CELERY_ONE_QUEUE", "")
+# Exactly one beat sends the schedule, however many are started: a Redis lock (smt/beat.py; docs/scaling.md).
+CELERY_BEAT_SCHEDULER = "smt.beat:SingleBeatScheduler"
 
 # --- Auth: our own user model, argon2, NIST SP 800-63B passwords.
 AUTH_USER_MODEL = "portal.User"

@@ -138,6 +138,7 @@ def test_a_worker_killed_mid_load_finishes_the_file_within_minutes_of_restart(
     write_file(inbox, day_rows(ESI_1, day))
     queue = f"test-ingest-{uuid.uuid4().hex[:8]}"
     celery_app.conf.update(CELERY_TASK_DEFAULT_QUEUE=queue)
+    settings.CELERY_ONE_QUEUE = queue  # every route to the private queue (smt/celery.py)
     worker = CeleryWorker(
         broker_url=private_cache.url,
         queue=queue,
