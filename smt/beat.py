@@ -7,6 +7,7 @@ of the first one's death. Without a Redis broker (``make run``: tasks in-process
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any
 
@@ -65,9 +66,7 @@ class SingleBeatScheduler(PersistentScheduler):
 
     def close(self) -> None:
         if self._lock is not None:
-            try:
+            with contextlib.suppress(LockError, RedisError):  # expired already: nothing to release
                 self._lock.release()
-            except (LockError, RedisError):
-                pass
             self._lock = None
         super().close()

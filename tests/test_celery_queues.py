@@ -101,7 +101,9 @@ def beats(redis_url, tmp_path, monkeypatch):
     monkeypatch.setattr(PersistentScheduler, "tick", lambda self, *a, **kw: sends.append(self) or 1.0)
     saved = app.conf.broker_url
     app.conf.update(CELERY_BROKER_URL=redis_url)
-    made = [SingleBeatScheduler(app, schedule_filename=str(tmp_path / f"beat-{i}"), lazy=False) for i in (1, 2)]
+    made = [
+        SingleBeatScheduler(app, schedule_filename=str(tmp_path / f"beat-{i}"), lazy=False) for i in (1, 2)
+    ]
     try:
         yield made, sends
     finally:
