@@ -9,6 +9,7 @@ from pathlib import Path
 import dj_database_url
 import dj_email_url
 
+from smt.dbpool import pooled
 from smt.env import envbool, envint, envlist, envstr
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -89,6 +90,7 @@ TEMPLATES = [
 
 # --- Database: PostgreSQL from DATABASE_URL, else the embedded SQLite default.
 DATABASE_URL = envstr("DATABASE_URL")
+PREPARE_ONLY_WHEN_ASKED = 2**31 - 1
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=envint("DB_CONN_MAX_AGE", 60))}
     if DATABASES["default"]["ENGINE"].endswith("postgresql"):
@@ -96,6 +98,20 @@ if DATABASE_URL:
         DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
             "connect_timeout", envint("DB_CONNECT_TIMEOUT", 5)
         )
+        # psycopg prepares only what our code asks for (smt/sql.py, prepare=True, the API's hot path): Django's
+        # default (None) turns prepared statements off altogether, even those asked for; a threshold no ORM query
+        # reaches leaves the ORM's unprepared. Behind PgBouncer this needs transaction mode with
+        # max_prepared_statements (PgBouncer >= 1.21; docs/scaling.md).
+        DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", PREPARE_ONLY_WHEN_ASKED)
+        # Off by default (a connection per process, kept CONN_MAX_AGE seconds); on for threaded servers and
+        # workers, which then share a few connections per process (smt/dbpool.py; docs/scaling.md).
+        if envbool("DB_POOL", False):
+            DATABASES["default"] = pooled(
+                DATABASES["default"],
+                min_size=envint("DB_POOL_MIN_SIZE", 1),
+                max_size=envint("DB_POOL_MAX_SIZE", 4),
+                timeout=envint("DB_POOL_TIMEOUT", 5),
+            )
 else:
     DATABASES = {
         "default": {
