@@ -6,6 +6,7 @@ import os
 from typing import Any
 
 from celery import Celery
+from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smt.settings")
 
@@ -14,7 +15,7 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 # Each kind of work on its own queue, so each kind of worker can run on its own hosts (`celery worker -Q ingest`);
-# `make worker` consumes them all (QUEUES in the Makefile). A task missing here goes to the default queue.
+# `make worker`, or a worker without -Q, consumes them all. A task missing here goes to the default queue.
 TASK_QUEUES: dict[str, str] = {
     "usage.scan_inbox": "ingest",
     "usage.load_inbox_file": "ingest",
@@ -44,6 +45,16 @@ def route_task(name: str, args: Any, kwargs: Any, options: Any, task: Any = None
 
 
 app.conf.task_routes = (route_task,)
+
+
+@app.on_after_configure.connect
+def consume_every_queue(sender: Celery, source: Any, **kwargs: Any) -> None:
+    """A worker started without -Q consumes every queue, the default one too (one machine; the README's
+    command); `-Q ingest` narrows it to one kind."""
+    names = dict.fromkeys([source.task_default_queue, *TASK_QUEUES.values()])
+    # each bound by its own name, as the queues Celery creates on demand are (not all by the default key)
+    source.task_queues = [Queue(name, routing_key=name) for name in names]
+
 
 app.conf.beat_schedule = {}
 

@@ -5,6 +5,7 @@ console and to var/mail/. With DATABASE_URL and REDIS_URL set the same code runs
 """
 
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 import dj_email_url
@@ -91,8 +92,11 @@ TEMPLATES = [
 # --- Database: PostgreSQL from DATABASE_URL, else the embedded SQLite default.
 DATABASE_URL = envstr("DATABASE_URL")
 PREPARE_ONLY_WHEN_ASKED = 2**31 - 1
+DATABASES: dict[str, dict[str, Any]]
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=envint("DB_CONN_MAX_AGE", 60))}
+    DATABASES = {
+        "default": dict(dj_database_url.parse(DATABASE_URL, conn_max_age=envint("DB_CONN_MAX_AGE", 60)))
+    }
     if DATABASES["default"]["ENGINE"].endswith("postgresql"):
         # A database that is down answers in seconds, not after the kernel's TCP timeout (docs/operations.md).
         DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
@@ -103,6 +107,9 @@ if DATABASE_URL:
         # reaches leaves the ORM's unprepared. Behind PgBouncer this needs transaction mode with
         # max_prepared_statements (PgBouncer >= 1.21; docs/scaling.md).
         DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", PREPARE_ONLY_WHEN_ASKED)
+        # Behind PgBouncer in transaction mode a WITH HOLD cursor (QuerySet.iterator outside a transaction) could
+        # land on another server connection: Django's documented switch turns server-side cursors off.
+        DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = envbool("DB_TRANSACTION_POOLER", False)
         # Off by default (a connection per process, kept CONN_MAX_AGE seconds); on for threaded servers and
         # workers, which then share a few connections per process (smt/dbpool.py; docs/scaling.md).
         if envbool("DB_POOL", False):

@@ -81,6 +81,46 @@ def test_make_worker_consumes_every_queue_by_default():
     assert "worker -Q $(QUEUES)" in makefile
 
 
+def test_a_worker_started_without_a_queue_list_consumes_every_queue():
+    assert set(app.amqp.queues) >= set(EXPECTED.values()) | {app.conf.task_default_queue}
+
+
+@pytest.mark.redis
+def test_a_task_reaches_its_queue_and_no_other_on_a_real_broker(settings):
+    """Every queue declared, as a worker without -Q does; one message per task; each lands once, in its queue."""
+    import redis
+    from kombu import Connection
+
+    from tests.helpers.faults import celery_connections_reset, private_redis
+
+    settings.CELERY_ONE_QUEUE = ""
+    saved = {"CELERY_BROKER_URL": app.conf.broker_url, "CELERY_TASK_ALWAYS_EAGER": app.conf.task_always_eager}
+    with private_redis() as server:
+        app.conf.update(CELERY_BROKER_URL=server.url, CELERY_TASK_ALWAYS_EAGER=False)
+        celery_connections_reset(app)
+        try:
+            with Connection(server.url) as conn:
+                for queue in app.amqp.queues.values():
+                    queue(conn.default_channel).declare()
+            for name in _project_tasks():
+                task = app.tasks[name]
+                with mock.patch.object(task, "typing", False):
+                    task.apply_async(args=())
+            # a task for the default queue (Celery's own, or one missing from TASK_QUEUES) reaches it alone
+            with mock.patch.object(app.tasks["usage.scan_inbox"], "typing", False):
+                app.tasks["usage.scan_inbox"].apply_async(args=(), queue=app.conf.task_default_queue)
+            client = redis.Redis.from_url(server.url)
+            lengths = {queue: client.llen(queue) for queue in app.amqp.queues}
+        finally:
+            app.conf.update(**saved)
+            celery_connections_reset(app)
+    expected = {queue: 0 for queue in app.amqp.queues}
+    expected[app.conf.task_default_queue] = 1
+    for queue in EXPECTED.values():
+        expected[queue] += 1
+    assert lengths == expected
+
+
 def test_the_beat_of_the_project_is_the_guarded_one():
     from smt.beat import SingleBeatScheduler
 

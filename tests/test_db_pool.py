@@ -32,7 +32,7 @@ def test_pool_sizes_that_cannot_work_are_refused_naming_the_variables(min_size, 
 
 
 def _settings_database(env: dict[str, str]) -> str:
-    code = "from django.conf import settings; d = settings.DATABASES['default']; print(d['CONN_MAX_AGE'], d['OPTIONS'])"
+    code = "from django.conf import settings; d = settings.DATABASES['default']; print(d['CONN_MAX_AGE'], d['OPTIONS'], d.get('DISABLE_SERVER_SIDE_CURSORS'))"
     clean = {k: v for k, v in os.environ.items() if not k.startswith("DB_")}
     run = subprocess.run(
         [sys.executable, "-c", f"import django; django.setup(); {code}"],
@@ -52,6 +52,12 @@ def test_db_pool_switches_the_pool_on_for_postgresql_only():
     on = _settings_database({"DATABASE_URL": url, "DB_POOL": "true", "DB_POOL_MAX_SIZE": "8"})
     assert on.startswith("0 ") and "'pool': {'min_size': 1, 'max_size': 8, 'timeout': 5.0}" in on
     assert "pool" not in _settings_database({"DATABASE_URL": "", "DB_POOL": "true"})  # SQLite: no pool
+
+
+def test_behind_pgbouncer_server_side_cursors_are_off():
+    url = "postgres://u@pgbouncer.example:6432/smt"
+    assert _settings_database({"DATABASE_URL": url}).endswith(" False")
+    assert _settings_database({"DATABASE_URL": url, "DB_TRANSACTION_POOLER": "true"}).endswith(" True")
 
 
 def _backend_state(connection) -> tuple[int, set[str]]:
