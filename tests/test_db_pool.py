@@ -128,3 +128,34 @@ def test_the_prepared_hot_path_answers_right_on_a_pooled_connection_handed_back_
     # one pooled connection served every request, and the later ones reused its prepared statements
     assert later == [(pid, prepared), (pid, prepared)]
     assert stats["connections_num"] == 1 and stats["requests_num"] >= 3
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_request_that_finds_the_pool_exhausted_answers_503_not_a_hang_or_500(django_user_model):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+    from django.test import Client
+
+    market = build_market(django_user_model)
+    end = market.today - timedelta(days=1)
+    url = f"/api/v1/premises/{ESIID}/intervals/"
+    saved = dict(connection.settings_dict)
+    connection.close()
+    connection.settings_dict.update(pooled(saved, min_size=1, max_size=1, timeout=0.5))
+    try:
+        connection.ensure_connection()  # this thread holds the pool's only connection
+        with ThreadPoolExecutor(1) as other:
+            response = other.submit(
+                lambda: Client(raise_request_exception=False).get(
+                    url, {"start": end, "end": end}, **market.bearer()
+                )
+            ).result(timeout=30)
+    finally:
+        connection.close()
+        connection.close_pool()
+        connection.settings_dict.clear()
+        connection.settings_dict.update(saved)
+    assert response.status_code == 503, response.content
+    assert response["Content-Type"] == "application/problem+json" and response["Retry-After"]
