@@ -45,8 +45,11 @@ test-future: $(STAMP)
 bench: $(STAMP)
 	@for f in bench/bench_*.py; do $(PY) $$f || exit 1; done
 
+# One worker for every queue (one machine). On many hosts, start each kind on its own: QUEUES=ingest make worker
+# (the queues of the tasks: smt/celery.py; docs/scaling.md). One beat is enough; a second one stands by.
+QUEUES ?= celery,ingest,exports,webhooks,mail,headend,maintenance
 worker: $(STAMP)
-	$(VENV)/bin/celery -A smt worker -l info
+	$(VENV)/bin/celery -A smt worker -Q $(QUEUES) -l info
 
 beat: $(STAMP)
 	$(VENV)/bin/celery -A smt beat -l info

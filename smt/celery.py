@@ -1,14 +1,60 @@
-"""The Celery app; every periodic schedule of the project lives here, in one place."""
+"""The Celery app; every periodic schedule and every task's queue live here, in one place (docs/scaling.md)."""
+
+from __future__ import annotations
 
 import os
+from typing import Any
 
 from celery import Celery
+from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smt.settings")
 
 app = Celery("smt")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# Each kind of work on its own queue, so each kind of worker can run on its own hosts (`celery worker -Q ingest`);
+# `make worker`, or a worker without -Q, consumes them all. A task missing here goes to the default queue.
+TASK_QUEUES: dict[str, str] = {
+    "usage.scan_inbox": "ingest",
+    "usage.load_inbox_file": "ingest",
+    "api.tasks.export_run_task": "exports",
+    "thirdparty.tasks.webhook_deliver": "webhooks",
+    "thirdparty.tasks.data_available_for_file": "webhooks",
+    "portal.tasks.email_send": "mail",
+    "usage.headend.tasks.simulated_meter_answer": "headend",
+    "usage.compact_intervals": "maintenance",
+    "usage.purge_expired_intervals": "maintenance",
+    "api.tasks.exports_purge_expired": "maintenance",
+    "portal.tasks.expire_stale_reads": "maintenance",
+    "thirdparty.tasks.webhook_retry_due": "maintenance",
+    "thirdparty.tasks.data_available_sweep": "maintenance",
+    "thirdparty.tasks.agreements_expire": "maintenance",
+    "thirdparty.tasks.agreements_warn_expiring": "maintenance",
+}
+
+
+def route_task(name: str, args: Any, kwargs: Any, options: Any, task: Any = None, **kw: Any) -> dict | None:
+    """The queue of a task by its name; with CELERY_ONE_QUEUE set, that one queue for every task (a test's
+    private queue, or a deployment that wants a single queue). A queue given to apply_async wins."""
+    from django.conf import settings
+
+    queue = getattr(settings, "CELERY_ONE_QUEUE", "") or TASK_QUEUES.get(name)
+    return {"queue": queue} if queue else None
+
+
+app.conf.task_routes = (route_task,)
+
+
+@app.on_after_configure.connect
+def consume_every_queue(sender: Celery, source: Any, **kwargs: Any) -> None:
+    """A worker started without -Q consumes every queue, the default one too (one machine; the README's
+    command); `-Q ingest` narrows it to one kind."""
+    names = dict.fromkeys([source.task_default_queue, *TASK_QUEUES.values()])
+    # each bound by its own name, as the queues Celery creates on demand are (not all by the default key)
+    source.task_queues = [Queue(name, routing_key=name) for name in names]
+
 
 app.conf.beat_schedule = {}
 

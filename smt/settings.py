@@ -5,10 +5,12 @@ console and to var/mail/. With DATABASE_URL and REDIS_URL set the same code runs
 """
 
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 import dj_email_url
 
+from smt.dbpool import pooled
 from smt.env import envbool, envint, envlist, envstr
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -93,13 +95,34 @@ TEMPLATES = [
 
 # --- Database: PostgreSQL from DATABASE_URL, else the embedded SQLite default.
 DATABASE_URL = envstr("DATABASE_URL")
+PREPARE_ONLY_WHEN_ASKED = 2**31 - 1
+DATABASES: dict[str, dict[str, Any]]
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=envint("DB_CONN_MAX_AGE", 60))}
+    DATABASES = {
+        "default": dict(dj_database_url.parse(DATABASE_URL, conn_max_age=envint("DB_CONN_MAX_AGE", 60)))
+    }
     if DATABASES["default"]["ENGINE"].endswith("postgresql"):
         # A database that is down answers in seconds, not after the kernel's TCP timeout (docs/operations.md).
         DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
             "connect_timeout", envint("DB_CONNECT_TIMEOUT", 5)
         )
+        # psycopg prepares only what our code asks for (smt/sql.py, prepare=True, the API's hot path): Django's
+        # default (None) turns prepared statements off altogether, even those asked for; a threshold no ORM query
+        # reaches leaves the ORM's unprepared. Behind PgBouncer this needs transaction mode with
+        # max_prepared_statements (PgBouncer >= 1.21; docs/scaling.md).
+        DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", PREPARE_ONLY_WHEN_ASKED)
+        # Behind PgBouncer in transaction mode a WITH HOLD cursor (QuerySet.iterator outside a transaction) could
+        # land on another server connection: Django's documented switch turns server-side cursors off.
+        DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = envbool("DB_TRANSACTION_POOLER", False)
+        # Off by default (a connection per process, kept CONN_MAX_AGE seconds); on for threaded servers and
+        # workers, which then share a few connections per process (smt/dbpool.py; docs/scaling.md).
+        if envbool("DB_POOL", False):
+            DATABASES["default"] = pooled(
+                DATABASES["default"],
+                min_size=envint("DB_POOL_MIN_SIZE", 1),
+                max_size=envint("DB_POOL_MAX_SIZE", 4),
+                timeout=envint("DB_POOL_TIMEOUT", 5),
+            )
 else:
     DATABASES = {
         "default": {
@@ -152,6 +175,10 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 }
 CELERY_TIMEZONE = "America/Chicago"
 CELERY_TASK_DEFAULT_QUEUE = envstr("CELERY_QUEUE", "celery")
+# Every task to this one queue instead of its own (smt/celery.py): tests' private queues; empty = routed by kind.
+CELERY_ONE_QUEUE = envstr("CELERY_ONE_QUEUE", "")
+# Exactly one beat sends the schedule, however many are started: a Redis lock (smt/beat.py; docs/scaling.md).
+CELERY_BEAT_SCHEDULER = "smt.beat:SingleBeatScheduler"
 
 # --- Auth: our own user model, argon2, NIST SP 800-63B passwords.
 AUTH_USER_MODEL = "portal.User"

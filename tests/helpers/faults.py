@@ -229,6 +229,7 @@ class CeleryWorker:
             "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
             "REDIS_URL": broker_url,
             "CELERY_QUEUE": queue,
+            "CELERY_ONE_QUEUE": queue,  # the tasks this worker queues stay on its private queue
             **(env or {}),
         }
         self.queue = queue

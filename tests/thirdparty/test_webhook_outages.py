@@ -116,7 +116,9 @@ def test_the_promised_26_and_a_half_hours_of_retries_hold(settings):
 @pytest.mark.redis
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_a_worker_killed_mid_delivery_finishes_it_within_minutes_of_restart(app, receiver, private_cache):
+def test_a_worker_killed_mid_delivery_finishes_it_within_minutes_of_restart(
+    app, receiver, private_cache, settings
+):
     from smt.celery import app as celery_app
     from thirdparty.tasks import webhook_retry_due as sweep_task
 
@@ -124,6 +126,7 @@ def test_a_worker_killed_mid_delivery_finishes_it_within_minutes_of_restart(app,
     app.save()
     queue = f"test-hooks-{uuid.uuid4().hex[:8]}"
     celery_app.conf.update(CELERY_TASK_DEFAULT_QUEUE=queue)
+    settings.CELERY_ONE_QUEUE = queue  # every route to the private queue (smt/celery.py)
     worker = CeleryWorker(
         broker_url=private_cache.url,
         queue=queue,

@@ -55,6 +55,7 @@ def test_real_worker_loads_a_file_dropped_in_the_inbox(settings, tmp_path, redis
     queue = f"test-ingest-{uuid.uuid4().hex[:8]}"
     keys = ("CELERY_BROKER_URL", "CELERY_TASK_ALWAYS_EAGER", "CELERY_TASK_DEFAULT_QUEUE")
     saved = {k: app.conf[k.removeprefix("CELERY_").lower()] for k in keys}
+    settings.CELERY_ONE_QUEUE = queue  # every route to the private queue (smt/celery.py)
     app.conf.update(
         CELERY_BROKER_URL=redis_url, CELERY_TASK_ALWAYS_EAGER=False, CELERY_TASK_DEFAULT_QUEUE=queue
     )

@@ -93,6 +93,7 @@ def test_a_live_load_keeps_its_claim_fresh(settings, tmp_path):
     os.utime(path, (old, old))
     with claim_heartbeat(path):
         wait_for(lambda: path.stat().st_mtime > old + 3000, timeout=10, what="the claim to be refreshed")
+    assert path.stat().st_mtime > old + 3000
 
 
 def _session_holding_the_day(tdu_id: int, day: date) -> psycopg.Connection:
@@ -138,6 +139,7 @@ def test_a_worker_killed_mid_load_finishes_the_file_within_minutes_of_restart(
     write_file(inbox, day_rows(ESI_1, day))
     queue = f"test-ingest-{uuid.uuid4().hex[:8]}"
     celery_app.conf.update(CELERY_TASK_DEFAULT_QUEUE=queue)
+    settings.CELERY_ONE_QUEUE = queue  # every route to the private queue (smt/celery.py)
     worker = CeleryWorker(
         broker_url=private_cache.url,
         queue=queue,
