@@ -27,6 +27,8 @@ TASK_QUEUES: dict[str, str] = {
     "usage.compact_intervals": "maintenance",
     "usage.purge_expired_intervals": "maintenance",
     "api.tasks.exports_purge_expired": "maintenance",
+    "api.tasks.exports_sweep": "maintenance",
+    "api.tasks.idempotency_keys_purge": "maintenance",
     "portal.tasks.expire_stale_reads": "maintenance",
     "thirdparty.tasks.webhook_retry_due": "maintenance",
     "thirdparty.tasks.data_available_sweep": "maintenance",
