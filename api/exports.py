@@ -382,3 +382,21 @@ def export_files_delete(jobs) -> int:
             path.unlink(missing_ok=True)
             removed += 1
     return removed
+
+
+def export_files_purge(now=None) -> int:
+    """Delete the files no link may serve any more: of jobs whose link expired, and of jobs whose credential
+    or agreement no longer stands (ended, revoked or suspended in bulk, which sends no signal: the signal
+    receivers in api/signals.py handle the single revocations at once). Returns how many files were removed."""
+    now = now or timezone.now()
+    removed = 0
+    for job in ExportJob.objects.exclude(file_name="").iterator():
+        expired = job.expires_at is not None and job.expires_at < now
+        if not expired and access.export_credential_live(actor_for_job(job)):
+            continue
+        path = export_path(job)
+        if path is not None:
+            path.unlink(missing_ok=True)
+            removed += 1
+        ExportJob.objects.filter(pk=job.pk).update(file_name="")
+    return removed

@@ -1,11 +1,9 @@
 """Celery tasks of the API: bulk exports and Idempotency-Key expiry. Thin: they call api.exports (which enqueues by task name)."""
 
 from celery import shared_task
-from django.utils import timezone
 
-from api.exports import EXPORT_RUN_TASK, export_path, export_run, export_sweep
+from api.exports import EXPORT_RUN_TASK, export_files_purge, export_run, export_sweep
 from api.idempotency import idempotency_purge
-from api.models import ExportJob
 
 
 @shared_task(name=EXPORT_RUN_TASK, acks_late=True, ignore_result=True)
@@ -27,12 +25,5 @@ def idempotency_keys_purge() -> int:
 
 @shared_task(ignore_result=True)
 def exports_purge_expired() -> int:
-    """Delete export files whose download link has expired."""
-    n = 0
-    for job in ExportJob.objects.filter(expires_at__lt=timezone.now()).exclude(file_name=""):
-        path = export_path(job)
-        if path is not None:
-            path.unlink(missing_ok=True)
-            n += 1
-        ExportJob.objects.filter(pk=job.pk).update(file_name="")
-    return n
+    """Delete export files whose link expired or whose credential or agreement no longer stands."""
+    return export_files_purge()

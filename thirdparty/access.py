@@ -694,9 +694,27 @@ def export_credential_live(actor: Actor) -> bool:
         org = actor.organization
         return org is not None and org.api_keys.filter(pk=actor.api_key_id, revoked_at__isnull=True).exists()
     if actor.application_id is not None and actor.agreement_id is not None:
-        return (
+        live = (
             Agreement.objects.live()
             .filter(pk=actor.agreement_id, application_id=actor.application_id)
             .exists()
         )
+        return live and _app_holds_a_token(actor.application_id, actor.agreement_id)
     return False
+
+
+def _app_holds_a_token(application_id: int, agreement_id: int) -> bool:
+    """Whether the application still holds a credential for the agreement: an unexpired access token or an
+    unrevoked refresh token of it. A refresh keeps the links made with the token it replaced; revoking the
+    tokens (``/o/revoke_token/``, a replayed code) stops them at once."""
+    from thirdparty.models import AccessToken, RefreshToken
+
+    now = timezone.now()
+    return (
+        AccessToken.objects.filter(
+            application_id=application_id, agreement_id=agreement_id, expires__gt=now
+        ).exists()
+        or RefreshToken.objects.filter(
+            application_id=application_id, agreement_id=agreement_id, revoked__isnull=True
+        ).exists()
+    )

@@ -94,3 +94,58 @@ def test_the_links_secret_is_in_no_access_log_row_and_no_log_line(
         line = handler.format(record)
         assert secret not in line and "token=[redacted]" in line
     assert handler in logging.getLogger("django.server").handlers  # the dev server's request lines too
+
+
+def test_revoking_the_apps_tokens_stops_the_link_while_the_agreement_stands(
+    client, market, run_now, django_capture_on_commit_callbacks
+):
+    """What /o/revoke_token/ does (AccessToken.revoke, RefreshToken.revoke): the app holds no credential for
+    the agreement any more, so links made with its tokens stop, although the customer's agreement stands."""
+    from thirdparty.models import AccessToken, RefreshToken
+
+    job, url = _export(client, market.bearer(), market, django_capture_on_commit_callbacks)
+    for refresh in RefreshToken.objects.filter(agreement=market.agreement):
+        refresh.revoke()
+    for token in AccessToken.objects.filter(agreement=market.agreement):
+        token.revoke()
+    assert market.agreement.is_live()
+    assert_problem(client.get(url), 410)
+
+
+def test_a_token_refreshed_keeps_the_links_it_made(
+    client, market, run_now, django_capture_on_commit_callbacks
+):
+    """A refresh replaces the access token; the app still holds a credential for the agreement."""
+    from thirdparty.models import AccessToken
+
+    job, url = _export(client, market.bearer(), market, django_capture_on_commit_callbacks)
+    token = AccessToken.objects.filter(agreement=market.agreement).first()
+    AccessToken.objects.create(
+        application=token.application,
+        user=token.user,
+        agreement=market.agreement,
+        token="replacement-token-for-the-test",
+        expires=token.expires,
+        scope=token.scope,
+    )
+    token.revoke()
+    assert client.get(url).status_code == 200
+
+
+def test_files_of_keys_revoked_in_bulk_are_deleted_by_the_purge(
+    client, market, run_now, django_capture_on_commit_callbacks
+):
+    """A bulk revocation (an organization suspended, keys revoked from the admin) sends no signal: the
+    periodic purge deletes the files no link may serve."""
+    from django.utils import timezone
+
+    from api.tasks import exports_purge_expired
+
+    job, url = _export(client, market.apikey(market.tp_key), market, django_capture_on_commit_callbacks)
+    kept, _ = _export(client, market.bearer(), market, django_capture_on_commit_callbacks)
+    ApiKey.objects.filter(pk=job.api_key_id).update(revoked_at=timezone.now())
+    assert export_path(job) is not None
+    assert exports_purge_expired() == 1
+    assert export_path(job) is None
+    assert export_path(kept) is not None  # a live credential's file stays
+    assert_problem(client.get(url), 410)
