@@ -42,7 +42,14 @@ from django.utils import timezone
 from portal.access_window import customer_premises, customer_windows, market_today, period_window
 from portal.models import ServicePeriod
 from smt.sql import columns, fetch_all, instance
-from thirdparty.models import Agreement, AgreementPremise, Application, Organization
+from thirdparty.models import (
+    AccessToken,
+    Agreement,
+    AgreementPremise,
+    Application,
+    Organization,
+    RefreshToken,
+)
 from thirdparty.scopes import ALL_SCOPES, APPLICATION_METADATA, scopes_expand
 from usage.esiid import esiid_normalize
 from usage.models import Premise
@@ -707,8 +714,6 @@ def _app_holds_a_token(application_id: int, agreement_id: int) -> bool:
     """Whether the application still holds a credential for the agreement: an unexpired access token or an
     unrevoked refresh token of it. A refresh keeps the links made with the token it replaced; revoking the
     tokens (``/o/revoke_token/``, a replayed code) stops them at once."""
-    from thirdparty.models import AccessToken, RefreshToken
-
     now = timezone.now()
     return (
         AccessToken.objects.filter(
