@@ -22,7 +22,9 @@ v1 = (
         path("reads/<int:read_id>/", reads.ReadDetailView.as_view(), name="read-detail"),
         path("premises/<str:esiid>/devices/", han.PremiseDevicesView.as_view(), name="premise-devices"),
         path(
-            "premises/<str:esiid>/devices/messages/", han.PremiseMessagesView.as_view(), name="premise-messages"
+            "premises/<str:esiid>/devices/messages/",
+            han.PremiseMessagesView.as_view(),
+            name="premise-messages",
         ),
         path("devices/<int:device_id>/", han.DeviceDetailView.as_view(), name="device-detail"),
         path("devices/<int:device_id>/retry/", han.DeviceRetryView.as_view(), name="device-retry"),

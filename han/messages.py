@@ -60,7 +60,9 @@ def message_spec(data: dict[str, Any], *, max_chars: int, now: datetime) -> Mess
     """A text message (``text``) or a price signal (``price_tier`` and the other price fields), checked."""
     is_price = any(k in data for k in ("price_tier", "price_per_kwh", "rate_label", "starts_at"))
     if "text" in data and is_price:
-        raise MessageInvalid("text", "Send either a text message (text) or a price signal (price_*), not both.")
+        raise MessageInvalid(
+            "text", "Send either a text message (text) or a price signal (price_*), not both."
+        )
     duration = _int(data, "duration_minutes", 1, MAX_DURATION_MINUTES)
     if not is_price:
         text = data.get("text")
@@ -68,16 +70,26 @@ def message_spec(data: dict[str, Any], *, max_chars: int, now: datetime) -> Mess
             raise MessageInvalid("text", "text is required: the message to show on the device.")
         text = " ".join(text.split())
         if len(text) > max_chars:
-            raise MessageInvalid("text", f"text has {len(text)} characters; devices show at most {max_chars}.")
+            raise MessageInvalid(
+                "text", f"text has {len(text)} characters; devices show at most {max_chars}."
+            )
         return MessageSpec("text", duration, text=text, confirm=_bool(data, "confirm"))
+    return _price_spec(data, duration, now)
+
+
+def _price_spec(data: dict[str, Any], duration: int, now: datetime) -> MessageSpec:
     tier = _int(data, "price_tier", 1, MAX_TIER)
     try:
         price = Decimal(str(data.get("price_per_kwh")))
     except (InvalidOperation, ValueError):
-        raise MessageInvalid("price_per_kwh", "price_per_kwh must be a number of dollars, e.g. 0.125.") from None
-    if not price.is_finite() or not Decimal(0) <= price <= MAX_PRICE_PER_KWH or price.as_tuple().exponent < -5:  # type: ignore[operator]
         raise MessageInvalid(
-            "price_per_kwh", f"price_per_kwh must be from 0 to {MAX_PRICE_PER_KWH} dollars, at most 5 decimals."
+            "price_per_kwh", "price_per_kwh must be a number of dollars, e.g. 0.125."
+        ) from None
+    exponent = price.as_tuple().exponent  # a letter for NaN and infinities
+    if not isinstance(exponent, int) or exponent < -5 or not Decimal(0) <= price <= MAX_PRICE_PER_KWH:
+        raise MessageInvalid(
+            "price_per_kwh",
+            f"price_per_kwh must be from 0 to {MAX_PRICE_PER_KWH} dollars, at most 5 decimals.",
         )
     raw_start = data.get("starts_at")
     try:

@@ -94,6 +94,9 @@ class DeviceStatusChange(models.Model):
     class Meta:
         ordering = ["device", "at", "id"]
 
+    def __str__(self) -> str:
+        return f"{self.device_id} {self.status} {self.at:%Y-%m-%d %H:%M:%S}"
+
 
 class DeviceMessage(models.Model):
     """A text message or a price signal (ZigBee SE PublishPrice) to one device, and its delivery status."""
@@ -133,3 +136,6 @@ class DeviceMessage(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.device_id} {self.status}"

@@ -6,9 +6,10 @@ encrypted (``portal.codes``, the registration codes' key) only while a join may 
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from django.conf import settings
@@ -69,7 +70,9 @@ def _current_meter(premise: Premise) -> Meter | None:
     return premise.meters.filter(removed_on__isnull=True).order_by("-installed_on").first()
 
 
-def _record(device: Device, status: str, *, code: str = "", message: str = "", raw: dict | None = None) -> None:
+def _record(
+    device: Device, status: str, *, code: str = "", message: str = "", raw: dict | None = None
+) -> None:
     now = timezone.now()
     device.status = status
     device.failure_code = code[:32]
@@ -166,7 +169,9 @@ def device_add(
                     adapter=_adapter_name(),
                 )
         except IntegrityError:  # the same MAC added elsewhere at the same instant
-            raise HanConflict("A device with this MAC is already being connected to a meter.", "mac-taken") from None
+            raise HanConflict(
+                "A device with this MAC is already being connected to a meter.", "mac-taken"
+            ) from None
         _record(device, Status.PENDING, raw={"added_by": sender.label})
         device.save()
         _order_join(device, code)
@@ -179,7 +184,7 @@ def device_retry(*, device: Device) -> Device:
         device = Device.objects.select_for_update().select_related("meter").get(pk=device.pk)
         if device.status != Status.FAILED:
             raise HanConflict("Only a device whose joining failed can be tried again.", "not-failed")
-        code = code_decrypt(device.install_code_encrypted) if device.install_code_encrypted else None
+        code = code_decrypt(bytes(device.install_code_encrypted)) if device.install_code_encrypted else None
         if code is None:
             raise HanConflict(
                 "This device has used all its attempts; remove it and add it again with its install code.",
@@ -209,12 +214,14 @@ def device_remove(*, device: Device, reason: str = "") -> Device:
         _record(device, Status.REMOVING, raw={"reason": reason} if reason else {})
         device.save()
         order = he.RemoveOrder(
-            device_id=device.pk, meter_id=device.meter_id, meter_number=device.meter.meter_number, mac=device.mac
+            device_id=device.pk,
+            meter_id=device.meter_id,
+            meter_number=device.meter.meter_number,
+            mac=device.mac,
         )
-        try:
+        # unavailable: it stays ``removing``; the meter drops unknown devices on its next HAN audit
+        with contextlib.suppress(HeadEndUnavailable):
             get_adapter().remove_device(order)
-        except HeadEndUnavailable:
-            pass  # stays ``removing``; the meter drops unknown devices on its next HAN audit
     return device
 
 
@@ -253,11 +260,15 @@ def device_outcome_record(*, outcome: he.DeviceOutcome) -> bool:
     return True
 
 
-def message_send(*, premise: Premise, spec: MessageSpec, sender: Sender, device: Device | None = None) -> list[DeviceMessage]:
+def message_send(
+    *, premise: Premise, spec: MessageSpec, sender: Sender, device: Device | None = None
+) -> list[DeviceMessage]:
     """Send a message or price signal to one joined device, or to every joined device of the premise's current
     occupancy (``device`` None); one record per device, sharing a batch id."""
     period = current_period(premise)
-    targets = Device.objects.filter(premise=premise, period=period, status=Status.JOINED).select_related("meter")
+    targets = Device.objects.filter(premise=premise, period=period, status=Status.JOINED).select_related(
+        "meter"
+    )
     if device is not None:
         targets = targets.filter(pk=device.pk)
     targets_list = list(targets)
@@ -305,7 +316,9 @@ def message_send(*, premise: Premise, spec: MessageSpec, sender: Sender, device:
             try:
                 adapter.send_message(order)
             except HeadEndUnavailable as exc:
-                _message_status(msg, DeviceMessage.Status.FAILED, str(exc) or "The meter network is unavailable.", {})
+                _message_status(
+                    msg, DeviceMessage.Status.FAILED, str(exc) or "The meter network is unavailable.", {}
+                )
             out.append(msg)
     return out
 
@@ -333,5 +346,3 @@ def message_outcome_record(*, outcome: he.MessageOutcome) -> bool:
             return False
         _message_status(msg, outcome.status, outcome.failure_message, outcome.raw)
     return True
-
-

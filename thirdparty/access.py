@@ -542,7 +542,9 @@ def han_decide(
     if scope not in HAN_SCOPES:
         raise ValueError(f"not a HAN scope: {scope!r}")
     today = today or market_today()
-    d = access_decide(actor=actor, esiid=esiid, premise=premise, scope=scope, today=today, generation=generation)
+    d = access_decide(
+        actor=actor, esiid=esiid, premise=premise, scope=scope, today=today, generation=generation
+    )
     if d.reason == SCOPE_MISSING and not _current(d.windows, today):
         # the scope matters only where some grant is current; otherwise the premise is simply not theirs
         probe = access_decide(actor=actor, esiid=esiid, premise=premise, today=today, generation=generation)

@@ -112,11 +112,15 @@ class HanView(ApiView):
         return d, device
 
     def log(self, d, resource: str) -> None:
-        access_log_record(actor=self.actor, premise_id=d.premise.pk, resource=resource, agreement_id=d.agreement_id)
+        access_log_record(
+            actor=self.actor, premise_id=d.premise.pk, resource=resource, agreement_id=d.agreement_id
+        )
 
     def send(self, d, device: Device | None):
         try:
-            spec = message_spec(_body(self.request), max_chars=settings.HAN_MESSAGE_MAX_CHARS, now=timezone.now())
+            spec = message_spec(
+                _body(self.request), max_chars=settings.HAN_MESSAGE_MAX_CHARS, now=timezone.now()
+            )
         except MessageInvalid as exc:
             raise invalid_parameter(exc.field, str(exc)) from None
         try:

@@ -8,10 +8,14 @@ from datetime import timedelta
 import pytest
 
 from portal.models import PremiseRegistration
+from tests.helpers.market import (
+    Market,
+    make_agreement,
+    make_token,
+    market,  # noqa: F401 - a fixture, registered by being here
+)
 from thirdparty.apikeys import apikey_create
 from thirdparty.models import Organization
-from tests.helpers.market import Market, make_agreement, make_token
-from tests.helpers.market import market  # noqa: F401 - a fixture, registered by being here
 from usage.headend.hancodes import install_code_with_crc
 
 HAN = ["han:read", "han:manage", "han:message"]

@@ -15,7 +15,15 @@ from thirdparty.models import AccessLogEntry
 pytestmark = pytest.mark.django_db
 
 ENDPOINTS = ("list", "add", "detail", "remove", "messages", "send", "send_all")
-ALLOWED = {"list": 200, "add": 201, "detail": 200, "remove": 202, "messages": 200, "send": 202, "send_all": 202}
+ALLOWED = {
+    "list": 200,
+    "add": 201,
+    "detail": 200,
+    "remove": 202,
+    "messages": 200,
+    "send": 202,
+    "send_all": 202,
+}
 READ_ONLY = {"list": 200, "detail": 200, "messages": 200}
 
 # actor -> the endpoints it may use (others: 403 when it holds a grant on the premise, 404 otherwise)
@@ -100,7 +108,9 @@ def test_every_actor_on_every_endpoint(client, han, actor, settings, django_capt
         client.logout()
 
 
-def test_the_rep_may_never_manage_even_with_the_scope_on_its_key(client, han, django_capture_on_commit_callbacks):
+def test_the_rep_may_never_manage_even_with_the_scope_on_its_key(
+    client, han, django_capture_on_commit_callbacks
+):
     device = joined(han, 1, django_capture_on_commit_callbacks)
     resp = client.delete(f"/api/v1/devices/{device.pk}/", **han.m.apikey(han.rep_key))
     assert_problem(resp, 403)
@@ -109,7 +119,12 @@ def test_the_rep_may_never_manage_even_with_the_scope_on_its_key(client, han, dj
 
 def test_customer_adds_and_watches_the_device_join(client, han, django_capture_on_commit_callbacks):
     client.force_login(han.m.owner)
-    body = {"mac": "00:0d:6f:00:0a:1b:2c:3d", "install_code": CODE, "type": "in_home_display", "name": "Kitchen"}
+    body = {
+        "mac": "00:0d:6f:00:0a:1b:2c:3d",
+        "install_code": CODE,
+        "type": "in_home_display",
+        "name": "Kitchen",
+    }
     with django_capture_on_commit_callbacks(execute=True):
         resp = client.post(
             f"/api/v1/premises/{han.m.premise.esiid}/devices/", body, content_type="application/json"
@@ -135,7 +150,9 @@ def test_customer_adds_and_watches_the_device_join(client, han, django_capture_o
 def test_bad_device_input_is_a_400_naming_the_field(client, han, body, parameter):
     client.force_login(han.m.owner)
     full = {"mac": mac(7), "install_code": CODE, "type": "smart_plug", "name": "Plug"} | body
-    resp = client.post(f"/api/v1/premises/{han.m.premise.esiid}/devices/", full, content_type="application/json")
+    resp = client.post(
+        f"/api/v1/premises/{han.m.premise.esiid}/devices/", full, content_type="application/json"
+    )
     assert_problem(resp, 400)
     assert resp.json()["parameter"] == parameter
 
@@ -159,13 +176,34 @@ def test_a_mac_joined_elsewhere_is_a_409(client, han, django_capture_on_commit_c
         ({"price_tier": 9, "price_per_kwh": "0.1", "duration_minutes": 5}, "price_tier"),
         ({"price_tier": 1, "price_per_kwh": "-1", "duration_minutes": 5}, "price_per_kwh"),
         ({"price_tier": 1, "price_per_kwh": "abc", "duration_minutes": 5}, "price_per_kwh"),
-        ({"price_tier": 1, "price_per_kwh": "0.1", "duration_minutes": 5, "starts_at": "2020-01-01T00:00:00"}, "starts_at"),
-        ({"price_tier": 1, "price_per_kwh": "0.1", "duration_minutes": 5, "starts_at": "2020-01-01T00:00:00Z"}, "starts_at"),
-        ({"price_tier": 1, "price_per_kwh": "0.1", "duration_minutes": 5, "rate_label": "x" * 13}, "rate_label"),
+        (
+            {
+                "price_tier": 1,
+                "price_per_kwh": "0.1",
+                "duration_minutes": 5,
+                "starts_at": "2020-01-01T00:00:00",
+            },
+            "starts_at",
+        ),
+        (
+            {
+                "price_tier": 1,
+                "price_per_kwh": "0.1",
+                "duration_minutes": 5,
+                "starts_at": "2020-01-01T00:00:00Z",
+            },
+            "starts_at",
+        ),
+        (
+            {"price_tier": 1, "price_per_kwh": "0.1", "duration_minutes": 5, "rate_label": "x" * 13},
+            "rate_label",
+        ),
         ({"price_tier": 1, "price_per_kwh": "0.1", "duration_minutes": 99999}, "duration_minutes"),
     ],
 )
-def test_bad_messages_are_a_400_naming_the_field(client, han, body, parameter, django_capture_on_commit_callbacks):
+def test_bad_messages_are_a_400_naming_the_field(
+    client, han, body, parameter, django_capture_on_commit_callbacks
+):
     device = joined(han, 1, django_capture_on_commit_callbacks)
     client.force_login(han.m.owner)
     resp = client.post(f"/api/v1/devices/{device.pk}/messages/", body, content_type="application/json")
@@ -186,7 +224,9 @@ def test_price_signal_and_history_with_sender(client, han, django_capture_on_com
     assert resp.status_code == 202
     client.force_login(han.m.owner)
     (msg,) = client.get(f"/api/v1/devices/{device.pk}/messages/").json()["results"]
-    assert msg["from"] == "Reliant (REP)" and msg["status"] == "delivered" and msg["price_per_kwh"] == "0.24500"
+    assert (
+        msg["from"] == "Reliant (REP)" and msg["status"] == "delivered" and msg["price_per_kwh"] == "0.24500"
+    )
 
 
 def test_actions_by_others_are_in_the_access_log_the_customers_are_not(

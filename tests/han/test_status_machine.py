@@ -6,9 +6,17 @@ from unittest import mock
 
 import pytest
 
-from han.models import Device, DeviceMessage
-from han.services import HanConflict, HanInvalid, Sender, device_add, device_remove, device_retry, message_send
 from han.messages import message_spec
+from han.models import Device, DeviceMessage
+from han.services import (
+    HanConflict,
+    HanInvalid,
+    Sender,
+    device_add,
+    device_remove,
+    device_retry,
+    message_send,
+)
 from portal.services import service_period_move_out
 from tests.han.conftest import CODE, mac
 from usage.headend.han import DeviceOutcome, report_device
@@ -41,7 +49,9 @@ def test_a_device_joins_pending_window_open_joined(han, django_capture_on_commit
     assert device.adapter == "simulator" and device.added_by == han.m.owner
 
 
-def test_the_simulator_answers_with_countdowns_never_a_sleep(han, settings, django_capture_on_commit_callbacks):
+def test_the_simulator_answers_with_countdowns_never_a_sleep(
+    han, settings, django_capture_on_commit_callbacks
+):
     settings.HEADEND_SIMULATOR_DELAY_SECONDS = 7
     with (
         mock.patch("usage.headend.tasks.simulated_han_join.apply_async") as join,
@@ -112,9 +122,11 @@ def test_meter_unreachable_on_the_first_attempt_then_retry_joins(
 def test_removal_goes_removing_then_removed_and_frees_the_mac(han, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         device = add(han)
-    with mock.patch("usage.headend.tasks.simulated_han_remove.apply_async"):
-        with django_capture_on_commit_callbacks(execute=True):
-            device_remove(device=device)
+    with (
+        mock.patch("usage.headend.tasks.simulated_han_remove.apply_async"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        device_remove(device=device)
     device.refresh_from_db()
     assert device.status == "removing"
     with pytest.raises(HanConflict, match="already connected"):
@@ -132,9 +144,11 @@ def test_an_answer_to_an_earlier_attempt_is_ignored(han, settings, django_captur
     settings.HEADEND_SIMULATOR_HAN_FAILURE_RATE = 1.0
     with django_capture_on_commit_callbacks(execute=True):
         device = add(han)
-    with mock.patch("usage.headend.tasks.simulated_han_join.apply_async"):
-        with django_capture_on_commit_callbacks(execute=True):
-            device_retry(device=device)
+    with (
+        mock.patch("usage.headend.tasks.simulated_han_join.apply_async"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        device_retry(device=device)
     report_device(DeviceOutcome(device.pk, 1, "joined"))  # late, for attempt 1
     device.refresh_from_db()
     assert device.status == "pending"
@@ -181,7 +195,9 @@ def test_messages_are_delivered_confirmed_or_failed(han, django_capture_on_commi
         name="Old plug",
         status="joined",
     )
-    spec = message_spec({"text": "Hello", "duration_minutes": 5, "confirm": True}, max_chars=80, now=timezone.now())
+    spec = message_spec(
+        {"text": "Hello", "duration_minutes": 5, "confirm": True}, max_chars=80, now=timezone.now()
+    )
     with django_capture_on_commit_callbacks(execute=True):
         msgs = message_send(premise=han.m.premise, spec=spec, sender=Sender(label="Reliant"))
     assert len({m.batch for m in msgs}) == 1 and len(msgs) == 2
@@ -195,7 +211,9 @@ def test_messages_are_delivered_confirmed_or_failed(han, django_capture_on_commi
         now=timezone.now(),
     )
     with django_capture_on_commit_callbacks(execute=True):
-        (msg,) = message_send(premise=han.m.premise, spec=price, sender=Sender(label="Reliant"), device=device)
+        (msg,) = message_send(
+            premise=han.m.premise, spec=price, sender=Sender(label="Reliant"), device=device
+        )
     msg.refresh_from_db()
     assert msg.kind == "price" and msg.status == "delivered" and msg.sender_label == "Reliant"
 

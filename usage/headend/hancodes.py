@@ -28,7 +28,9 @@ def _hex_digits(typed: str, what: str) -> str:
     digits = "".join(ch for ch in (typed or "") if ch not in _SEPARATORS).upper()
     bad = sorted({ch for ch in digits if ch not in "0123456789ABCDEF"})
     if bad:
-        raise HanCodeError(f"The {what} may contain only hexadecimal digits (0-9, A-F); found {''.join(bad)!r}.")
+        raise HanCodeError(
+            f"The {what} may contain only hexadecimal digits (0-9, A-F); found {''.join(bad)!r}."
+        )
     return digits
 
 

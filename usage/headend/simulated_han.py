@@ -73,7 +73,9 @@ def join_end(*, device_id: int, attempt: int, mac: str) -> None:
     elif mac.startswith(WRONG_CODE_PREFIX):
         code = INSTALL_CODE_MISMATCH
     else:
-        report_device(DeviceOutcome(device_id, attempt, JOINED, raw={"simulator": "device announced", "mac": mac}))
+        report_device(
+            DeviceOutcome(device_id, attempt, JOINED, raw={"simulator": "device announced", "mac": mac})
+        )
         return
     report_device(DeviceOutcome(device_id, attempt, FAILED, code, MESSAGES[code], raw={"simulator": code}))
 
@@ -86,7 +88,9 @@ def deliver(*, message_id: int, mac: str, confirm: bool) -> None:
     """Delivered (and confirmed when asked), or failed for a device that never answers."""
     if mac.startswith(NEVER_ANSWERS_PREFIX):
         report_message(
-            MessageOutcome(message_id, FAILED, "The device did not acknowledge the message.", {"simulator": "nak"})
+            MessageOutcome(
+                message_id, FAILED, "The device did not acknowledge the message.", {"simulator": "nak"}
+            )
         )
         return
     report_message(MessageOutcome(message_id, DELIVERED, raw={"simulator": "ack"}))

@@ -37,7 +37,9 @@ class SimulatedHeadEnd(HeadEndAdapter):
 
     def remove_device(self, order: RemoveOrder) -> None:
         delay = settings.HEADEND_SIMULATOR_DELAY_SECONDS
-        transaction.on_commit(lambda: simulated_han_remove.apply_async(args=[order.device_id], countdown=delay))
+        transaction.on_commit(
+            lambda: simulated_han_remove.apply_async(args=[order.device_id], countdown=delay)
+        )
 
     def send_message(self, order: MessageOrder) -> None:
         args = [order.message_id, order.mac, order.confirm]
