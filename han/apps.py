@@ -7,4 +7,4 @@ class HanConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from han import receivers  # noqa: F401 - records the head-end's answers and move-outs
+        from han import receivers, webhooks  # noqa: F401 - head-end answers, move-outs, webhooks
