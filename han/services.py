@@ -56,14 +56,10 @@ class Sender:
 
 
 def current_period(premise: Premise, today: date | None = None) -> ServicePeriod | None:
-    """The premise's current occupancy (open, or its move-out still ahead)."""
+    """The premise's current occupancy: open, without a recorded move-out (one recorded, even ahead, ends HAN
+    at once)."""
     today = today or market_today()
-    return (
-        ServicePeriod.objects.filter(premise=premise, starts_on__lte=today)
-        .exclude(ends_on__lte=today)
-        .order_by("-starts_on")
-        .first()
-    )
+    return ServicePeriod.objects.filter(premise=premise, starts_on__lte=today, ends_on__isnull=True).first()
 
 
 def _current_meter(premise: Premise) -> Meter | None:

@@ -536,7 +536,8 @@ def han_decide(
     """May ``actor`` use the HAN ``scope`` (han:read, han:manage, han:message) on the premise's devices?
 
     Only the current occupancy counts (a grant whose window ends before today is no grant: the former occupant,
-    the former REP and agreements of an ended occupancy see nothing, 404). The customer of record and
+    the former REP and agreements of an ended occupancy see nothing, 404; so does everyone once a move-out is
+    recorded, even ahead of its date). The customer of record and
     household members may do everything; the REP of record reads and messages from its tenure start but never
     adds or removes devices (403, whatever its key says); a third party does what its agreement grants."""
     if scope not in HAN_SCOPES:
@@ -552,7 +553,9 @@ def han_decide(
             return Decision(NOT_FOUND, detail="No premise with this ESI ID is available to you.")
     if not d.allowed:
         return d
-    if not _current(d.windows, today):
+    open_period = ServicePeriod.objects.filter(premise=d.premise, ends_on__isnull=True, starts_on__lte=today)
+    if not _current(d.windows, today) or not open_period.exists():
+        # a recorded move-out ends HAN access at once, even with the move-out date still ahead
         return Decision(NOT_FOUND, detail="No premise with this ESI ID is available to you.")
     if actor.kind == REP and scope == HAN_MANAGE:
         return Decision(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from han.models import Device
@@ -277,3 +279,21 @@ def test_after_move_out_the_new_occupant_sees_none_and_third_parties_lose_access
     # the agreement ended with the move-out: its token no longer works (401), and never shows devices
     resp = client.get(f"/api/v1/premises/{m.premise.esiid}/devices/", **m.bearer(han.tokens["manage"]))
     assert resp.status_code in (401, 404)
+
+
+def test_a_move_out_recorded_ahead_of_its_date_ends_han_access_at_once(
+    client, han, django_capture_on_commit_callbacks
+):
+    m = han.m
+    device = joined(han, 1, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        service_period_move_out(premise=m.premise, ends_on=m.today + timedelta(days=10))
+    device.refresh_from_db()
+    assert device.status == "removed"
+    for headers in (m.bearer(han.tokens["manage"]), m.apikey(han.rep_key)):
+        resp = client.get(f"/api/v1/premises/{m.premise.esiid}/devices/", **headers)
+        assert resp.status_code in (401, 404)
+    client.force_login(m.owner)
+    body = {"mac": mac(2), "install_code": CODE, "type": "smart_plug", "name": "Plug"}
+    resp = client.post(f"/api/v1/premises/{m.premise.esiid}/devices/", body, content_type="application/json")
+    assert_problem(resp, 404)
