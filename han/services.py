@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -83,7 +83,8 @@ def _record(
         failure_message=device.failure_message,
         raw=raw or {},
     )
-    transaction.on_commit(lambda: device_status_changed.send(sender=Device, device=device))
+    # robust: a failing listener (a webhook) never undoes or breaks the device's own progress
+    transaction.on_commit(lambda: device_status_changed.send(sender=Device, device=device), robust=True)
 
 
 def _adapter_name() -> str:
@@ -230,6 +231,30 @@ def devices_remove_for_period(*, period: ServicePeriod) -> int:
     return n
 
 
+def devices_expire_stale(*, premise: Premise, now: datetime | None = None) -> int:
+    """Joins the head-end never answered fail with ``no_answer`` once the window (and a minute's grace) is
+    over: a real head-end may lose an order; the page must not wait forever."""
+    now = now or timezone.now()
+    limit = now - timedelta(seconds=settings.HAN_JOIN_WINDOW_SECONDS + 60)
+    stale = Device.objects.filter(
+        premise=premise, status__in=(Status.PENDING, Status.JOIN_WINDOW_OPEN), status_changed_at__lt=limit
+    )
+    n = 0
+    for device in stale:
+        n += device_outcome_record(
+            outcome=he.DeviceOutcome(
+                device.pk,
+                device.attempt,
+                he.FAILED,
+                he.NO_ANSWER,
+                "The device did not answer before the meter stopped listening. Check that it is powered on, "
+                "within range of the meter and in pairing mode, then try again.",
+                raw={"expired": "no answer from the head-end"},
+            )
+        )
+    return n
+
+
 _NEXT = {
     he.WINDOW_OPEN: (Status.PENDING,),
     he.JOINED: (Status.PENDING, Status.JOIN_WINDOW_OPEN),
@@ -325,7 +350,7 @@ def _message_status(msg: DeviceMessage, status: str, failure: str, raw: dict) ->
     msg.status_changed_at = timezone.now()
     msg.raw = [*msg.raw, {"status": status, **raw}]
     msg.save(update_fields=["status", "failure_message", "status_changed_at", "raw"])
-    transaction.on_commit(lambda: message_status_changed.send(sender=DeviceMessage, message=msg))
+    transaction.on_commit(lambda: message_status_changed.send(sender=DeviceMessage, message=msg), robust=True)
 
 
 _MESSAGE_NEXT = {

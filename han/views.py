@@ -19,7 +19,15 @@ from han.forms import DeviceAddForm
 from han.messages import message_spec
 from han.models import Device
 from han.selectors import device_in_premise, devices_visible, messages_visible, sender_for
-from han.services import HanConflict, HanInvalid, device_add, device_remove, device_retry, message_send
+from han.services import (
+    HanConflict,
+    HanInvalid,
+    device_add,
+    device_remove,
+    device_retry,
+    devices_expire_stale,
+    message_send,
+)
 from thirdparty.access import Decision, actor_for_customer, han_decide
 from thirdparty.scopes import HAN_MANAGE, HAN_READ
 
@@ -77,6 +85,7 @@ def devices(request: HttpRequest, esiid: str) -> HttpResponse:
                 messages.info(request, "Your meter is looking for the device: keep it powered and close by.")
                 return redirect("han:devices", esiid=d.premise.esiid)
         status = 400
+    devices_expire_stale(premise=d.premise)
     listed = list(devices_visible(d.premise).exclude(status=Device.Status.REMOVED))
     return render(
         request,
@@ -101,6 +110,7 @@ def devices_status(request: HttpRequest, esiid: str) -> JsonResponse:
     except Http404:
         return JsonResponse({"error": "not_found"}, status=404)
     assert d.premise is not None
+    devices_expire_stale(premise=d.premise)
     listed = [device_json(x) for x in devices_visible(d.premise)]
     return JsonResponse({"devices": listed, "passing": any(x["passing"] for x in listed)})
 

@@ -17,7 +17,15 @@ from api.schema import ESIID_PARAM, problem_responses
 from han.messages import MessageInvalid, message_spec
 from han.models import Device
 from han.selectors import device_in_premise, devices_visible, messages_visible, sender_for
-from han.services import HanConflict, HanInvalid, device_add, device_remove, device_retry, message_send
+from han.services import (
+    HanConflict,
+    HanInvalid,
+    device_add,
+    device_remove,
+    device_retry,
+    devices_expire_stale,
+    message_send,
+)
 from thirdparty.access import han_decide
 from thirdparty.accesslog import access_log_record
 from thirdparty.scopes import HAN_MANAGE, HAN_MESSAGE, HAN_READ
@@ -173,6 +181,7 @@ class PremiseDevicesView(HanView):
     )
     def get(self, request, esiid: str):
         d = self.han(scope=HAN_READ, esiid=esiid)
+        devices_expire_stale(premise=d.premise)
         devices = devices_visible(d.premise).select_related("premise")
         self.log(d, "han-devices")
         return Response({"results": [device_body(request, x) for x in devices]})
@@ -221,6 +230,8 @@ class DeviceDetailView(HanView):
     )
     def get(self, request, device_id: int):
         d, device = self.device(device_id, HAN_READ)
+        if devices_expire_stale(premise=d.premise):
+            device.refresh_from_db()
         self.log(d, "han-device")
         return Response(device_body(request, device))
 

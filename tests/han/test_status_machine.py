@@ -238,3 +238,19 @@ def test_move_out_removes_the_occupants_devices(han, django_capture_on_commit_ca
     failed.refresh_from_db()
     assert joined.status == "removed" and failed.status == "removed"
     assert joined.install_code_encrypted is None and failed.install_code_encrypted is None
+
+
+def test_a_join_the_head_end_never_answers_fails_after_the_window(han, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from han.services import devices_expire_stale
+
+    with mock.patch("usage.headend.tasks.simulated_han_join.apply_async"):
+        device = add(han)
+    assert devices_expire_stale(premise=han.m.premise) == 0
+    later = timezone.now() + timedelta(seconds=settings.HAN_JOIN_WINDOW_SECONDS + 61)
+    assert devices_expire_stale(premise=han.m.premise, now=later) == 1
+    device.refresh_from_db()
+    assert device.status == "failed" and device.failure_code == "no_answer"
