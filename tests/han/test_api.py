@@ -297,3 +297,17 @@ def test_a_move_out_recorded_ahead_of_its_date_ends_han_access_at_once(
     body = {"mac": mac(2), "install_code": CODE, "type": "smart_plug", "name": "Plug"}
     resp = client.post(f"/api/v1/premises/{m.premise.esiid}/devices/", body, content_type="application/json")
     assert_problem(resp, 404)
+
+
+def test_a_rep_switch_hands_han_to_the_new_rep_from_its_tenure_start(
+    client, han, django_capture_on_commit_callbacks
+):
+    from portal.services import service_period_switch_rep
+
+    m = han.m
+    device = joined(han, 1, django_capture_on_commit_callbacks)
+    service_period_switch_rep(period=m.period, rep=m.other_rep, on=m.today)
+    new_rep, old_rep = m.apikey(han.former_rep_key), m.apikey(han.rep_key)
+    assert client.get(f"/api/v1/devices/{device.pk}/", **new_rep).status_code == 200
+    assert_problem(client.get(f"/api/v1/devices/{device.pk}/", **old_rep), 404)
+    assert_problem(client.get(f"/api/v1/premises/{m.premise.esiid}/devices/", **old_rep), 404)
