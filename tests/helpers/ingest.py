@@ -97,11 +97,27 @@ def stream_file(path: Path, header: str, line: bytes, repeat: int, *, gz: bool, 
     return path
 
 
+# The loader runs as a grandchild, forked from a small Python process that reports its peak RSS. Measured on
+# a direct child, ``ru_maxrss`` includes the *parent's* peak: Linux carries the old address space's high-water
+# mark across exec, so a test worker grown past the bound failed every case (a /bin/true started from a
+# 600 MB process "peaks" at 612 MB).
+_MEASURE = (
+    "import os, sys\n"
+    "pid = os.fork()\n"
+    "if pid == 0:\n"
+    "    os.execv(sys.argv[2], sys.argv[2:])\n"
+    "_, status, usage = os.wait4(pid, 0)\n"
+    "open(sys.argv[1], 'w').write(str(usage.ru_maxrss))\n"
+    "sys.exit(os.waitstatus_to_exitcode(status))\n"
+)
+
+
 def run_loader(path: Path, *, env: dict[str, str], timeout: float = 120) -> tuple[int, str, float, float]:
     """Run ``manage.py load_intervals`` on ``path`` in a child process against the test database (the
     test must commit its data: ``django_db(transaction=True)``). Returns (exit code, stdout, seconds,
-    peak RSS of the child in MB, from wait4)."""
+    peak RSS of the loader in MB, from wait4)."""
     import os
+    import signal
     import subprocess
     import sys
     import time
@@ -116,14 +132,18 @@ def run_loader(path: Path, *, env: dict[str, str], timeout: float = 120) -> tupl
     child_env.pop("REDIS_URL", None)
     root = Path(__file__).resolve().parents[2]
     log = path.with_name(path.name + ".out")
+    rss_file = path.with_name(path.name + ".rss")
+    rss_file.unlink(missing_ok=True)
+    command = [sys.executable, str(root / "manage.py"), "load_intervals", "--no-progress", str(path)]
     started = time.perf_counter()
     with log.open("wb") as sink:
         proc = subprocess.Popen(
-            [sys.executable, str(root / "manage.py"), "load_intervals", "--no-progress", str(path)],
+            [sys.executable, "-c", _MEASURE, str(rss_file), *command],
             env=child_env,
             cwd=root,
             stdout=sink,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # so that a timeout stops the loader too
         )
     deadline = started + timeout
     while True:
@@ -131,10 +151,11 @@ def run_loader(path: Path, *, env: dict[str, str], timeout: float = 120) -> tupl
         if pid:
             break
         if time.perf_counter() > deadline:
-            proc.kill()
+            os.killpg(proc.pid, signal.SIGKILL)
             pid, status, usage = os.wait4(proc.pid, 0)
             break
         time.sleep(0.05)
     seconds = time.perf_counter() - started
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return proc.returncode, log.read_text("utf-8", "replace"), seconds, usage.ru_maxrss / 1024
+    rss_kb = int(rss_file.read_text()) if rss_file.exists() else usage.ru_maxrss
+    return proc.returncode, log.read_text("utf-8", "replace"), seconds, rss_kb / 1024
