@@ -93,6 +93,7 @@ def test_a_live_load_keeps_its_claim_fresh(settings, tmp_path):
     os.utime(path, (old, old))
     with claim_heartbeat(path):
         wait_for(lambda: path.stat().st_mtime > old + 3000, timeout=10, what="the claim to be refreshed")
+    assert path.stat().st_mtime > old + 3000
 
 
 def _session_holding_the_day(tdu_id: int, day: date) -> psycopg.Connection:
