@@ -242,7 +242,7 @@ def test_actions_by_others_are_in_the_access_log_the_customers_are_not(
     assert sorted(AccessLogEntry.objects.values_list("resource", flat=True)) == ["han-device", "han-devices"]
 
 
-def test_provisioning_is_throttled(client, han, settings):
+def test_provisioning_and_messages_are_throttled(client, han, settings):
     settings.API_RATE_LIMITS = {
         "credential": {"limit": 1000, "period": 60},
         "ip": {"limit": 1000, "period": 60},
@@ -255,6 +255,12 @@ def test_provisioning_is_throttled(client, han, settings):
     assert client.post(url, body, content_type="application/json").status_code == 201
     body["mac"] = mac(2)
     assert_problem(client.post(url, body, content_type="application/json"), 429)
+    device = Device.objects.get()
+    Device.objects.filter(pk=device.pk).update(status="joined")
+    send = f"/api/v1/devices/{device.pk}/messages/"
+    text = {"text": "Hi", "duration_minutes": 5}
+    assert client.post(send, text, content_type="application/json").status_code == 202
+    assert_problem(client.post(send, text, content_type="application/json"), 429)
 
 
 def test_after_move_out_the_new_occupant_sees_none_and_third_parties_lose_access(
