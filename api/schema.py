@@ -84,6 +84,13 @@ _EXAMPLES = {
             "detail": "Format 'pdf' is not available here; use one of: json (application/json), csv (text/csv), xml (application/atom+xml).",
         },
     ),
+    409: (
+        "Conflict",
+        {
+            "title": "Conflict",
+            "detail": "A device with this MAC is already connected to a meter (or joining one); it must be removed there first.",
+        },
+    ),
     422: (
         "Outside the window",
         {

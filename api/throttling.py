@@ -31,6 +31,8 @@ DEFAULT_PROFILES = {
         "ip": {"limit": 1200, "period": 60},
         "exports": {"limit": 30, "period": 3600},
         "meter-reads": {"limit": 24, "period": 86400},
+        "han-devices": {"limit": 20, "period": 3600},
+        "han-messages": {"limit": 60, "period": 3600},
     },
     # `make bench`: limits far above what one machine can serve, so the benchmark measures the server.
     "benchmark": {
@@ -38,6 +40,8 @@ DEFAULT_PROFILES = {
         "ip": {"limit": 10_000_000, "period": 60},
         "exports": {"limit": 10_000, "period": 3600},
         "meter-reads": {"limit": 10_000, "period": 86400},
+        "han-devices": {"limit": 10_000, "period": 3600},
+        "han-messages": {"limit": 10_000, "period": 3600},
     },
 }
 
@@ -61,6 +65,8 @@ def limits_description() -> str:
         "ip": "per client IP address, every request (also unauthenticated ones)",
         "exports": "per credential, bulk export jobs created",
         "meter-reads": "per credential, on-demand meter reads requested",
+        "han-devices": "per credential, in-home devices added, retried or removed",
+        "han-messages": "per credential, messages and price signals sent to in-home devices",
     }
     lines = [f"Rate limits (profile `{profile_name()}`):", ""]
     for bucket, spec in lim.items():

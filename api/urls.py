@@ -3,7 +3,7 @@
 from django.urls import include, path, re_path
 
 from api.base import NotFoundView
-from api.views import codes, docs, exports, intervals, premises, problems, reads, root
+from api.views import codes, docs, exports, han, intervals, premises, problems, reads, root
 
 v1 = (
     [
@@ -20,6 +20,15 @@ v1 = (
         path("premises/<str:esiid>/summary/", premises.SummaryView.as_view(), name="premise-summary"),
         path("premises/<str:esiid>/reads/", reads.ReadRequestView.as_view(), name="premise-reads"),
         path("reads/<int:read_id>/", reads.ReadDetailView.as_view(), name="read-detail"),
+        path("premises/<str:esiid>/devices/", han.PremiseDevicesView.as_view(), name="premise-devices"),
+        path(
+            "premises/<str:esiid>/devices/messages/",
+            han.PremiseMessagesView.as_view(),
+            name="premise-messages",
+        ),
+        path("devices/<int:device_id>/", han.DeviceDetailView.as_view(), name="device-detail"),
+        path("devices/<int:device_id>/retry/", han.DeviceRetryView.as_view(), name="device-retry"),
+        path("devices/<int:device_id>/messages/", han.DeviceMessagesView.as_view(), name="device-messages"),
         path(
             "premises/<str:esiid>/registration-code/",
             codes.RegistrationCodeView.as_view(),

@@ -24,6 +24,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("", include("portal.accounts.urls")),
     path("", include("portal.urls")),
+    path("", include("han.urls")),  # the Devices pages (HAN)
     path("", include("api.urls")),  # /api/v1/, /api/schema/, /api/docs/, /espi/1_1/resource/
     path(
         "", include("thirdparty.urls")

@@ -50,7 +50,14 @@ from thirdparty.models import (
     Organization,
     RefreshToken,
 )
-from thirdparty.scopes import ALL_SCOPES, APPLICATION_METADATA, scopes_expand
+from thirdparty.scopes import (
+    ALL_SCOPES,
+    APPLICATION_METADATA,
+    HAN_MANAGE,
+    HAN_MESSAGE,
+    HAN_READ,
+    scopes_expand,
+)
 from usage.esiid import esiid_normalize
 from usage.models import Premise
 
@@ -606,6 +613,59 @@ def access_decide(
     if key is not None:
         local_put(key, generation, (premise, grants))
     return _decide(actor, premise, grants, scope, start, end)
+
+
+HAN_SCOPES = (HAN_READ, HAN_MANAGE, HAN_MESSAGE)
+
+
+def han_decide(
+    *,
+    actor: Actor,
+    scope: str,
+    esiid: str | None = None,
+    premise: Premise | None = None,
+    today: date | None = None,
+    generation: int | None = None,
+) -> Decision:
+    """May ``actor`` use the HAN ``scope`` (han:read, han:manage, han:message) on the premise's devices?
+
+    Only the current occupancy counts (a grant whose window ends before today is no grant: the former occupant,
+    the former REP and agreements of an ended occupancy see nothing, 404; so does everyone once a move-out is
+    recorded, even ahead of its date). The customer of record and
+    household members may do everything; the REP of record reads and messages from its tenure start but never
+    adds or removes devices (403, whatever its key says); a third party does what its agreement grants."""
+    if scope not in HAN_SCOPES:
+        raise ValueError(f"not a HAN scope: {scope!r}")
+    today = today or market_today()
+    d = access_decide(
+        actor=actor, esiid=esiid, premise=premise, scope=scope, today=today, generation=generation
+    )
+    if d.reason == SCOPE_MISSING and not _current(d.windows, today):
+        # the scope matters only where some grant is current; otherwise the premise is simply not theirs
+        probe = access_decide(actor=actor, esiid=esiid, premise=premise, today=today, generation=generation)
+        if not _current(probe.windows, today):
+            return Decision(NOT_FOUND, detail="No premise with this ESI ID is available to you.")
+    if not d.allowed:
+        return d
+    open_period = ServicePeriod.objects.filter(premise=d.premise, ends_on__isnull=True, starts_on__lte=today)
+    if not _current(d.windows, today) or not open_period.exists():
+        # a recorded move-out ends HAN access at once, even with the move-out date still ahead
+        return Decision(NOT_FOUND, detail="No premise with this ESI ID is available to you.")
+    if actor.kind == REP and scope == HAN_MANAGE:
+        return Decision(
+            SCOPE_MISSING,
+            premise=d.premise,
+            windows=d.windows,
+            scopes=d.scopes,
+            scope=scope,
+            detail="A retail provider may list devices and send them messages; adding or removing devices "
+            "needs the customer, a household member or an app the customer granted 'han:manage'.",
+        )
+    return d
+
+
+def _current(windows: tuple[Window, ...], today: date) -> bool:
+    return bool(windows) and windows[-1].end >= today
 
 
 def access_decide_many(

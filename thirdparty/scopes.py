@@ -25,6 +25,9 @@ METER_READ_REQUEST = "meter-read:request"
 #: ApplicationInformation, the Authorizations of its customers and ReadServiceStatus - never a customer's
 #: data. Not in SCOPES: no customer is ever asked for it and ``scopes_expand`` gives it no data scope.
 APPLICATION_METADATA = "application:metadata"
+HAN_READ = "han:read"
+HAN_MANAGE = "han:manage"
+HAN_MESSAGE = "han:message"
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,22 @@ SCOPES: dict[str, Scope] = {
             METER_READ_REQUEST,
             "Ask your meter for a fresh reading",
             "Request an on-demand meter read (a few per day) on your behalf.",
+        ),
+        Scope(
+            HAN_READ,
+            "See the devices connected to your meter",
+            "The in-home displays, thermostats, plugs and other devices joined to your meter, their status, "
+            "and the messages they received.",
+        ),
+        Scope(
+            HAN_MANAGE,
+            "Connect and disconnect devices on your meter",
+            "Add new in-home devices to your meter (with the install code on their label) and remove them.",
+        ),
+        Scope(
+            HAN_MESSAGE,
+            "Send messages and prices to your devices",
+            "Show text messages and electricity price signals on the devices joined to your meter.",
         ),
     )
 }

@@ -11,6 +11,7 @@ from django.core.management.base import CommandError
 
 from demo.customers import BUSINESS, DEMO, DEMO_LOGINS, FORMER, HOUSEHOLD, NEWCOMER_NAME
 from demo.thirdparty import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, SCOPES
+from han.models import Device
 from portal.models import PremiseRegistration, Rep, ServicePeriod
 from portal.selectors import rep_search, service_period_current, service_period_for_code
 from thirdparty.models import Application, Organization
@@ -33,6 +34,7 @@ def _counts():
         "applications": Application.objects.count(),
         "files": IngestFile.objects.count(),
         "days": IntervalDay.objects.count(),
+        "devices": Device.objects.count(),
     }
 
 
@@ -114,8 +116,10 @@ def _check_seed_demo_loads_the_interval_files_through_the_inbox(seeded, settings
 
 
 def _check_seed_demo_prints_what_it_did_and_the_logins(seeded):
+    assert sorted(Device.objects.values_list("status", flat=True)) == ["failed", "joined", "removed"]
     for fragment in (
         "TDUs: 5",
+        "in-home devices: 3 new",
         "REPs:",
         "service periods:",
         CLIENT_ID,

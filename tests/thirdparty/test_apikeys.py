@@ -72,6 +72,9 @@ def test_scope_registry_has_plain_language_descriptions():
         "usage:read",
         "billing:read",
         "meter-read:request",
+        "han:read",
+        "han:manage",
+        "han:message",
     }
     for s in SCOPES.values():
         assert s.title and s.description.endswith(".")

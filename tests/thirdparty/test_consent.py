@@ -326,3 +326,19 @@ def test_consent_is_asked_again_even_when_the_client_says_approval_prompt_auto(c
     client.force_login(alice)
     page = consent_get(client, app, pkce()[1], approval_prompt="auto")
     assert page.status_code == 200 and 'name="allow"' in page.content.decode()
+
+
+def test_consent_page_describes_the_han_scopes_in_plain_words(client, alice, premise_a, app):
+    app.allowed_scopes = [*app.allowed_scopes, "han:read", "han:manage", "han:message"]
+    app.save()
+    client.force_login(alice)
+    _, challenge = pkce()
+    response = consent_get(client, app, challenge, scope="han:read han:manage han:message")
+    assert response.status_code == 200
+    html = response.content.decode()
+    for text in (
+        "See the devices connected to your meter",
+        "Connect and disconnect devices on your meter",
+        "Send messages and prices to your devices",
+    ):
+        assert text in html, text

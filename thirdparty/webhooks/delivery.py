@@ -29,6 +29,8 @@ EVENTS = {
     "agreement.ended_by_move_out": "The customer moved out of a premise; the agreement ended at move-out.",
     "data.available": "New or revised interval data is available for a premise you may read.",
     "registration_code.rotated": "For REPs: a premise's registration code changed; fetch the new one by API.",
+    "device.status_changed": "An in-home device (HAN) of a premise you hold a han:* scope on changed status.",
+    "device.message_status": "A message or price signal to an in-home device was delivered, confirmed or failed.",
 }
 
 

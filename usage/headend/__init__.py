@@ -4,7 +4,9 @@ A head-end answers asynchronously: we send an order, the answer arrives seconds 
 ``settings.HEADEND_ADAPTER`` receives ``request_read(order)`` and later reports the outcome with
 :func:`report_reading` or :func:`report_failure` (from a task, a webhook or a poller: its choice). Those send
 :data:`usage.headend.signals.read_answered`; the app that keeps the requests (and knows who asked) records it.
-This package knows meters, never people. The built-in :class:`~usage.headend.simulator.SimulatedHeadEnd` answers
+HAN devices (``usage.headend.han``) go the same way: ``open_join_window``, ``remove_device`` and
+``send_message``, answered with ``report_device`` and ``report_message``. docs/han.md says what a real TDU
+head-end integration implements. This package knows meters, never people. The built-in :class:`~usage.headend.simulator.SimulatedHeadEnd` answers
 through a Celery task with a countdown.
 """
 
@@ -18,6 +20,7 @@ from functools import lru_cache
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from usage.headend.han import JoinOrder, MessageOrder, RemoveOrder
 from usage.headend.signals import read_answered
 
 __all__ = [
@@ -60,6 +63,19 @@ class HeadEndAdapter:
     name = "head-end"
 
     def request_read(self, order: ReadOrder) -> None:
+        raise NotImplementedError
+
+    def open_join_window(self, order: JoinOrder) -> None:
+        """Have the meter accept this device for ``order.window_seconds``; report WINDOW_OPEN, then JOINED or
+        FAILED."""
+        raise NotImplementedError
+
+    def remove_device(self, order: RemoveOrder) -> None:
+        """Have the meter drop this device; report REMOVED (a device the meter does not know is removed)."""
+        raise NotImplementedError
+
+    def send_message(self, order: MessageOrder) -> None:
+        """Send a text message or price signal to one joined device; report DELIVERED, CONFIRMED or FAILED."""
         raise NotImplementedError
 
 

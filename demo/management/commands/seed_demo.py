@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from demo.billing import billing_data_ensure
 from demo.customers import DEVELOPER, demo_customers_ensure, demo_plan, service_periods_ensure
+from demo.han import demo_devices_ensure
 from demo.intervals import interval_data_ensure
 from demo.reps import demo_reps_ensure
 from demo.thirdparty import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, demo_third_party_ensure
@@ -82,6 +83,8 @@ class Command(BaseCommand):
         step(
             f"demo customers: {customers['users']} new users, {customers['registrations']} new registrations"
         )
+
+        step(f"in-home devices: {demo_devices_ensure(esiid=plan.home)} new on the demo home")
 
         from django.contrib.auth import get_user_model
 
