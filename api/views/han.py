@@ -77,7 +77,7 @@ def message_body(msg) -> dict:
 def _body(request) -> dict:
     data = request.data
     if not isinstance(data, dict):
-        raise ApiProblem(400, "Send a JSON object.", slug="invalid-body", title="Invalid body")
+        raise ApiProblem(400, "Send a JSON object.", slug="malformed-body", title="Malformed request body")
     return data
 
 
@@ -132,7 +132,10 @@ class HanView(ApiView):
         except MessageInvalid as exc:
             raise invalid_parameter(exc.field, str(exc)) from None
         try:
-            msgs = message_send(premise=d.premise, spec=spec, sender=sender_for(self.actor), device=device)
+            with self.quota():  # only accepted messages count against the message quota
+                msgs = message_send(
+                    premise=d.premise, spec=spec, sender=sender_for(self.actor), device=device
+                )
         except HanConflict as exc:
             raise _conflict(exc) from None
         self.log(d, "han-message-send")
@@ -210,7 +213,8 @@ class PremiseDevicesView(HanView):
                 raise invalid_parameter(name, f"{name} is required.")
             fields[name] = value
         try:
-            device = device_add(premise=d.premise, sender=sender_for(self.actor), **fields)
+            with self.quota():  # only an accepted device counts against the provisioning quota
+                device = device_add(premise=d.premise, sender=sender_for(self.actor), **fields)
         except HanInvalid as exc:
             raise invalid_parameter(exc.field, str(exc)) from None
         except HanConflict as exc:
@@ -242,7 +246,8 @@ class DeviceDetailView(HanView):
     )
     def delete(self, request, device_id: int):
         d, device = self.device(device_id, HAN_MANAGE)
-        device = device_remove(device=device)
+        with self.quota():
+            device = device_remove(device=device)
         self.log(d, "han-device-remove")
         return Response(device_body(request, device), status=202)
 
@@ -258,7 +263,8 @@ class DeviceRetryView(HanView):
     def post(self, request, device_id: int):
         d, device = self.device(device_id, HAN_MANAGE)
         try:
-            device = device_retry(device=device)
+            with self.quota():
+                device = device_retry(device=device)
         except HanConflict as exc:
             raise _conflict(exc) from None
         self.log(d, "han-device-retry")
