@@ -120,13 +120,16 @@ def credential_create(
 
 
 def credential_revoke(*, user: Any, credential_id: int) -> bool:
-    """Stop one of the user's own credentials at once (idempotent). False when it is not theirs."""
-    return bool(
-        PersonalCredential.objects.filter(pk=credential_id, user=user, revoked_at__isnull=True).update(
-            revoked_at=timezone.now()
-        )
-        or PersonalCredential.objects.filter(pk=credential_id, user=user).exists()
-    )
+    """Stop one of the user's own credentials at once (idempotent); an app password also signs out the
+    compatibility clients (they may have signed in with it). False when it is not theirs."""
+    row = PersonalCredential.objects.filter(pk=credential_id, user=user).first()
+    if row is None:
+        return False
+    if row.revoked_at is None:
+        PersonalCredential.objects.filter(pk=row.pk).update(revoked_at=timezone.now())
+    if row.kind == Kind.APP_PASSWORD:
+        compat_sessions_revoke(user=user)
+    return True
 
 
 def credentials_of(user: Any) -> list[PersonalCredential]:
