@@ -27,7 +27,9 @@ def _name(cn: str) -> x509.Name:
 
 def make_ca_and_cert(host: str = "localhost") -> tuple[bytes, bytes, bytes]:
     """(CA certificate PEM, server certificate PEM, server key PEM) for ``host`` and 127.0.0.1."""
-    now = datetime.datetime.now(datetime.UTC)
+    # fixed, wide validity: OpenSSL checks the real clock, the suite may run with Python's moved ahead
+    not_before = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
+    not_after = datetime.datetime(2099, 12, 31, tzinfo=datetime.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca = (
         x509.CertificateBuilder()
@@ -35,8 +37,8 @@ def make_ca_and_cert(host: str = "localhost") -> tuple[bytes, bytes, bytes]:
         .issuer_name(_name("Test CA"))
         .public_key(ca_key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=800))
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(
             x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
@@ -51,8 +53,8 @@ def make_ca_and_cert(host: str = "localhost") -> tuple[bytes, bytes, bytes]:
         .issuer_name(ca.subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=800))
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
         .add_extension(
             x509.SubjectAlternativeName(
                 [x509.DNSName(host), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
