@@ -85,7 +85,9 @@ class Actor:
     @property
     def cache_key(self) -> str:
         if self.kind == CUSTOMER:
-            return f"u{getattr(self.user, 'pk', '')}"
+            own = f"u{getattr(self.user, 'pk', '')}"
+            # a personal token keeps its own exports: a billing-only token never downloads a usage export
+            return own if self.credential == "session" else f"{own}:{self.credential}"
         return f"{self.kind}:{self.credential}:{self.agreement_id or ''}"
 
 

@@ -127,3 +127,24 @@ def test_a_personal_token_is_not_an_smt_sign_in(client, customer):
         content_type="application/json",
     )
     assert resp.status_code == 400
+
+
+def test_a_token_does_not_see_the_exports_its_owner_made_signed_in(client, customer, today):
+    from api.exports import export_create
+    from thirdparty.access import actor_for_customer
+
+    day = today - timedelta(days=1)
+    export_create(
+        actor=actor_for_customer(customer),
+        esiids=[ESI_HOME],
+        start=day,
+        end=day,
+        granularity="15min",
+        data_format="csv",
+        compression="none",
+    )
+    _, secret = token(customer, scopes=["billing:read"])
+    listed = client.get("/api/v1/exports/", HTTP_AUTHORIZATION=f"Bearer {secret}")
+    assert listed.status_code == 200 and listed.json()["results"] == []
+    client.force_login(customer)
+    assert len(client.get("/api/v1/exports/").json()["results"]) == 1
