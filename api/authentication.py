@@ -12,7 +12,15 @@ import hashlib
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
-from thirdparty.access import actor_for_api_key, actor_for_customer, local_get, local_put
+from portal.accounts.tokens import TOKEN_PREFIX, token_authenticate
+from smt.clientip import client_ip
+from thirdparty.access import (
+    actor_for_api_key,
+    actor_for_customer,
+    actor_for_personal_token,
+    local_get,
+    local_put,
+)
 from thirdparty.apikeys import apikey_authenticate
 from thirdparty.tokens import token_lookup
 
@@ -70,6 +78,13 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             raise
 
     def _authenticate_token(self, request, value: str):
+        if value.startswith(TOKEN_PREFIX):  # a resident's personal access token (portal.accounts.tokens)
+            credential = token_authenticate(value, ip=client_ip(request))
+            if credential is None:
+                raise exceptions.AuthenticationFailed(
+                    "This personal access token is not valid: it was revoked, has expired or was mistyped."
+                )
+            return (credential.user, actor_for_personal_token(credential))
         checksum = hashlib.sha256(value.encode("utf-8")).hexdigest()
         generation = getattr(request, "_access_generation", None)
         hit = local_get(("token", checksum), generation)

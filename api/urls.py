@@ -53,4 +53,7 @@ urlpatterns = [
     path("api/docs/", docs.DocsView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", docs.RedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("espi/1_1/resource/", include("api.espi.urls")),
+    path(
+        "", include("api.smtcompat.urls")
+    ),  # the Smart Meter Texas client's paths (docs/smt-compatibility.md)
 ]

@@ -319,3 +319,44 @@ class MeterReadRequest(models.Model):
         if self.since_midnight_kwh is not None:
             parts.append(f"about {self.since_midnight_kwh:,.1f} kWh since midnight")
         return " · ".join(parts)
+
+
+class PersonalCredential(models.Model):
+    """A resident's own credential (portal.accounts.tokens): a personal access token for /api/v1/ or an app
+    password for the Smart Meter Texas compatibility sign-in. Shown once, stored as a SHA-256 digest."""
+
+    class Kind(models.TextChoices):
+        TOKEN = "token", "Personal access token"
+        APP_PASSWORD = "app_password", "App password"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="credentials")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, unique=True)
+    secret_hash = models.CharField(max_length=64, unique=True)
+    scopes = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_ip = models.GenericIPAddressField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.prefix}… ({self.name})"
+
+
+class CompatSession(models.Model):
+    """A token handed out by the Smart Meter Texas compatible sign-in (api.smtcompat): hashed, with a sliding
+    expiry that each successful call pushes on."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    secret_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"compatibility sign-in of user {self.user_id}"

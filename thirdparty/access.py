@@ -100,12 +100,25 @@ class Actor:
     @property
     def cache_key(self) -> str:
         if self.kind == CUSTOMER:
-            return f"u{getattr(self.user, 'pk', '')}"
+            own = f"u{getattr(self.user, 'pk', '')}"
+            # a personal token keeps its own exports: a billing-only token never downloads a usage export
+            return own if self.credential == "session" else f"{own}:{self.credential}"
         return f"{self.kind}:{self.credential}:{self.agreement_id or ''}"
 
 
 def actor_for_customer(user) -> Actor:
     return Actor(kind=CUSTOMER, user=user, scopes=ALL_SCOPES, credential="session")
+
+
+def actor_for_personal_token(credential) -> Actor:
+    """A resident's personal access token: the customer themselves (same windows, not logged), with only
+    the token's scopes."""
+    return Actor(
+        kind=CUSTOMER,
+        user=credential.user,
+        scopes=frozenset(credential.scopes),
+        credential=f"pat:{credential.prefix}",
+    )
 
 
 def actor_for_token(token) -> Actor:
@@ -339,7 +352,7 @@ def grants_on_premises(
     if actor.kind == CUSTOMER:
         for p in premises:
             for rng in customer_windows(user=actor.user, premise=p, today=today):
-                out[p.pk].append(Grant(ALL_SCOPES, Window(rng.start, rng.end)))
+                out[p.pk].append(Grant(actor.scopes, Window(rng.start, rng.end)))  # a personal token: fewer
         return out
     if _no_grants(actor):
         return out

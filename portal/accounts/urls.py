@@ -6,7 +6,7 @@ Included at the root (smt/urls.py) without a namespace, because allauth and its 
 
 from django.urls import path, re_path
 
-from portal.accounts import views
+from portal.accounts import token_views, views
 
 urlpatterns = [
     path("accounts/", views.overview, name="account_overview"),
@@ -16,6 +16,9 @@ urlpatterns = [
     path("accounts/household/requests/<int:pk>/decline/", views.household_decline, name="household_decline"),
     path("accounts/household/members/<int:pk>/remove/", views.household_remove, name="household_remove"),
     path("accounts/household/<int:pk>/new-code/", views.household_new_code, name="household_new_code"),
+    path("accounts/tokens/", token_views.tokens, name="account_tokens"),
+    path("accounts/tokens/<int:pk>/revoke/", token_views.token_revoke, name="account_token_revoke"),
+    path("accounts/tokens/smt-sign-out/", token_views.compat_signout, name="account_compat_signout"),
     path("accounts/delete/", views.delete, name="account_delete"),
     re_path(
         r"^accounts/confirm-email/(?P<key>[-:\w]+)/$", views.email_link_confirm, name="account_confirm_email"
