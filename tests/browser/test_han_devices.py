@@ -19,6 +19,7 @@ def test_add_a_device_on_a_phone_and_watch_it_join(browser, live_server, maria, 
     from playwright.sync_api import expect
 
     settings.HEADEND_ADAPTER = "tests.helpers.headend.HeldHeadEnd"
+    settings.HEADEND_SIMULATOR_HAN_FAILURE_RATE = 0.0  # the simulated meter always opens its window here
     headend.HELD.clear()
     base = live_server.url
     page = browser.new_page(viewport={"width": 375, "height": 812})
