@@ -72,6 +72,8 @@ SCOPE_MISSING = "scope_missing"
 OUTSIDE_WINDOW = "outside_window"
 NO_WINDOW = "no_window"
 
+MAX_ROW_ID = 2**63 - 1  # the largest id a database row can have (bigint)
+
 STATUS = {OK: 200, NOT_FOUND: 404, ORGANIZATION_INACTIVE: 403, SCOPE_MISSING: 403, OUTSIDE_WINDOW: 422}
 
 
@@ -205,6 +207,8 @@ def readable_subscriptions(
     token reaches its own agreement only; the organization's API key all of the organization's."""
     if actor.kind != THIRD_PARTY or is_application_token(actor) or actor.organization_id is None:
         return []
+    if any(i is not None and not 0 < i <= MAX_ROW_ID for i in (application_id, customer_id)):
+        return []  # no row has such an id (and SQLite cannot even compare it)
     live = Agreement.objects.live().filter(organization_id=actor.organization_id)
     if actor.agreement_id is not None:
         live = live.filter(pk=actor.agreement_id)

@@ -123,6 +123,19 @@ def test_huge_ids_are_404(client, market, address):
 
 
 @pytest.mark.parametrize(
+    "address",
+    [
+        "/espi/1_1/resource/Batch/Bulk/26801502898138682587816607572209145660",
+        "/espi/1_1/resource/Batch/RetailCustomer/26801502898138682587816607572209145660/UsagePoint",
+    ],
+)
+def test_ids_past_any_row_find_nothing_on_every_database(client, market, address):
+    """Found by schemathesis on SQLite, which cannot compare such an integer (an OverflowError was a 500)."""
+    r = client.get(address, **market.bearer())
+    assert r.status_code < 500, r.content
+
+
+@pytest.mark.parametrize(
     ("body", "content_type", "status", "parameter"),
     [
         ("[1, 2]", "application/json", 400, None),
