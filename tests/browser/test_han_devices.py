@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from han.models import Device
-from tests.browser.test_portal_journeys import browser, maria, shot, sign_in  # noqa: F401 - fixtures
+from tests.browser.test_portal_journeys import shot, sign_in
 from tests.helpers import headend
 from usage.headend import simulated_han
 from usage.headend.hancodes import install_code_with_crc
@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 CODE = install_code_with_crc("83FED3407A939723A5C639B26916D505")
 
 
-def test_add_a_device_on_a_phone_and_watch_it_join(browser, live_server, maria, home, settings):  # noqa: F811
+def test_add_a_device_on_a_phone_and_watch_it_join(browser, live_server, maria, home, settings):
     from playwright.sync_api import expect
 
     settings.HEADEND_ADAPTER = "tests.helpers.headend.HeldHeadEnd"

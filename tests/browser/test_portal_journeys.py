@@ -15,45 +15,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.portal_usage import ESI_HOME, PASSWORD, consumption_wh, make_customer
+from tests.helpers.portal_usage import ESI_HOME, PASSWORD, consumption_wh
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 TOOLTIP = re.compile(
     r"(\w{3} \w{3} \d{1,2}, \d{4}, \d\d:\d\d–\d\d:\d\d C[DS]T).*?Consumption: (\d+\.\d{3}) kWh", re.S
 )
-
-
-@pytest.fixture
-def browser(chromium_path, monkeypatch):
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls stay synchronous.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium_path, headless=True, args=ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def maria(transactional_db, home, settings):
-    from allauth.account.models import EmailAddress
-
-    settings.HEADEND_SIMULATOR_FAILURE_RATE = 0.0
-    user = make_customer("maria", home.period)
-    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
-    return user
 
 
 def sign_in(page, base: str):

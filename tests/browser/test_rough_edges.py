@@ -8,34 +8,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.test_portal_journeys import ARGS, sign_in, wait_chart
-from tests.helpers.portal_usage import ESI_HOME, PASSWORD, make_customer
+from tests.browser.test_portal_journeys import sign_in, wait_chart
+from tests.helpers.portal_usage import ESI_HOME, PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 VIEWPORTS = [(1440, 900), (375, 812)]
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
-
-
-@pytest.fixture
-def browser(chromium_path, monkeypatch):
-    from playwright.sync_api import sync_playwright
-
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium_path, headless=True, args=ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def maria(transactional_db, home, settings):
-    from allauth.account.models import EmailAddress
-
-    settings.HEADEND_SIMULATOR_FAILURE_RATE = 0.0
-    user = make_customer("maria", home.period)
-    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
-    return user
 
 
 @pytest.mark.parametrize("viewport", VIEWPORTS, ids=["desktop", "phone"])
