@@ -10,7 +10,7 @@ from django.conf import settings
 
 from usage import storage
 from usage.ingest.billing import BillingRow, parse_billing_file
-from usage.ingest.load_intervals import check_shares, size_limits
+from usage.ingest.limits import check_shares, size_limits
 from usage.ingest.lookup import EsiidLookup
 from usage.ingest.reasons import ROW_REASONS
 from usage.ingest.rejects import save_rejects, with_raw_lines

@@ -16,10 +16,10 @@ from django.db import IntegrityError, transaction
 from usage import codec, storage
 from usage.ingest.batch import Batch
 from usage.ingest.intervals import parse_interval_file
+from usage.ingest.limits import check_shares, size_limits
 from usage.ingest.lookup import EsiidLookup
 from usage.ingest.reasons import ROW_REASONS, FileRejected
 from usage.ingest.rejects import save_rejects, with_raw_lines
-from usage.ingest.source import SizeLimits
 from usage.models import IngestFile, Tdu
 from usage.storage.days import gather_ranges
 
@@ -114,31 +114,6 @@ def load_intervals(report: IngestFile, stream: BinaryIO, *, tdu: Tdu, today: dat
     report.rejected_by_reason = dict(reasons.most_common())
     if report.rows != report.stored + report.superseded + report.rejected:  # pragma: no cover - invariant
         raise RuntimeError(f"ingest totals do not add up for {report.name}")
-
-
-def size_limits() -> SizeLimits:
-    return SizeLimits(
-        max_bytes=settings.INGEST_MAX_BYTES,
-        max_ratio=settings.INGEST_MAX_GZIP_RATIO,
-        ratio_min_bytes=settings.INGEST_RATIO_MIN_BYTES,
-    )
-
-
-def check_shares(*, rows: int, blank: int, reasons: Counter) -> None:
-    """Refuse a file that is mostly blank lines or mostly rejected rows (past INGEST_SHARE_MIN_LINES lines,
-    so small files always load what they can)."""
-    lines = rows + blank
-    if lines < settings.INGEST_SHARE_MIN_LINES:
-        return
-    if blank * 100 > settings.INGEST_MAX_BLANK_PERCENT * lines:
-        raise FileRejected("mostly_blank", f"{blank:,} of {lines:,} lines are blank")
-    rejected = sum(reasons.values())
-    if rows and rejected * 100 > settings.INGEST_MAX_REJECT_PERCENT * rows:
-        raise FileRejected(
-            "mostly_rejected",
-            f"{rejected:,} of {rows:,} rows are rejected",
-            counts=dict(reasons.most_common()),
-        )
 
 
 def _count_meter_days(counts: dict[int, int], batch: Batch) -> None:
