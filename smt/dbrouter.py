@@ -87,13 +87,17 @@ def wrote_recently(request: HttpRequest) -> bool:
         return False
     key = credential_key(request)
     if key is not None:
-        if getattr(cache, "degraded", False):  # Redis is down (smt/cache.py): other processes' marks are unseen
+        if getattr(
+            cache, "degraded", False
+        ):  # Redis is down (smt/cache.py): other processes' marks are unseen
             return True
         try:
             return cache.get(key) is not None
         except Exception:  # noqa: BLE001 - no cache, no memory of writes: the primary is always right
             return True
-    return request.get_signed_cookie(PIN_COOKIE, default=None, salt=PIN_SALT, max_age=pin_seconds()) is not None
+    return (
+        request.get_signed_cookie(PIN_COOKIE, default=None, salt=PIN_SALT, max_age=pin_seconds()) is not None
+    )
 
 
 def mark_wrote(request: HttpRequest, response: HttpResponse) -> None:

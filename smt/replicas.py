@@ -35,11 +35,12 @@ T = TypeVar("T")
 # Seconds behind the primary. Caught up when everything received has been replayed while streaming (an idle
 # primary sends nothing, so the last replayed commit's age says nothing then); otherwise the age of the last
 # replayed commit, infinite if none was replayed yet. A server not in recovery (a promoted standby) is current.
+# The receiver's status is NULL for a role without pg_read_all_stats: then a running receiver counts.
 LAG_SQL = """
 SELECT CASE
   WHEN NOT pg_is_in_recovery() THEN 0
   WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn()
-       AND EXISTS (SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming') THEN 0
+       AND EXISTS (SELECT 1 FROM pg_stat_wal_receiver WHERE COALESCE(status, 'streaming') = 'streaming') THEN 0
   ELSE COALESCE(EXTRACT(EPOCH FROM clock_timestamp() - pg_last_xact_replay_timestamp())::float8, 'Infinity')
 END
 """
@@ -54,9 +55,13 @@ def replica_databases(
     if not urls:
         return {}
     if not str(primary.get("ENGINE", "")).endswith("postgresql"):
-        raise ImproperlyConfigured("DATABASE_REPLICA_URLS needs a PostgreSQL DATABASE_URL (replicas stream from it).")
+        raise ImproperlyConfigured(
+            "DATABASE_REPLICA_URLS needs a PostgreSQL DATABASE_URL (replicas stream from it)."
+        )
     if connect_timeout < 1:
-        raise ImproperlyConfigured(f"DATABASE_REPLICA_CONNECT_TIMEOUT={connect_timeout}: need 1 second or more.")
+        raise ImproperlyConfigured(
+            f"DATABASE_REPLICA_CONNECT_TIMEOUT={connect_timeout}: need 1 second or more."
+        )
     out: dict[str, dict[str, Any]] = {}
     for i, url in enumerate(urls):
         parsed = dict(dj_database_url.parse(url))
@@ -65,7 +70,11 @@ def replica_databases(
         out[f"{REPLICA_PREFIX}{i}"] = {
             **primary,
             **{k: parsed[k] for k in ("NAME", "USER", "PASSWORD", "HOST", "PORT") if k in parsed},
-            "OPTIONS": {**primary.get("OPTIONS", {}), **parsed.get("OPTIONS", {}), "connect_timeout": connect_timeout},
+            "OPTIONS": {
+                **primary.get("OPTIONS", {}),
+                **parsed.get("OPTIONS", {}),
+                "connect_timeout": connect_timeout,
+            },
             "ATOMIC_REQUESTS": False,  # a request must not open a transaction on every replica
             "TEST": {"MIRROR": DEFAULT_DB_ALIAS},
         }
@@ -109,7 +118,7 @@ def data_alias() -> str:
         return DEFAULT_DB_ALIAS
     if scope.alias is None:
         usable = [alias for alias in replica_aliases() if replica_usable(alias)]
-        scope.alias = random.choice(usable) if usable else DEFAULT_DB_ALIAS  # noqa: S311 - spreading load
+        scope.alias = random.choice(usable) if usable else DEFAULT_DB_ALIAS
     return scope.alias
 
 

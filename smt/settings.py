@@ -11,8 +11,8 @@ import dj_database_url
 import dj_email_url
 
 from smt.dbpool import pooled
-from smt.replicas import replica_databases
 from smt.env import envbool, envint, envlist, envstr
+from smt.replicas import replica_databases
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(envstr("SMT_VAR_DIR", str(BASE_DIR / "var")))
