@@ -64,7 +64,7 @@ def replica_databases(
         )
     out: dict[str, dict[str, Any]] = {}
     for i, url in enumerate(urls):
-        parsed = dict(dj_database_url.parse(url))
+        parsed: dict[str, Any] = dict(dj_database_url.parse(url))
         if not str(parsed.get("ENGINE", "")).endswith("postgresql"):
             raise ImproperlyConfigured(f"DATABASE_REPLICA_URLS item {i + 1} is not a postgres:// URL.")
         out[f"{REPLICA_PREFIX}{i}"] = {
