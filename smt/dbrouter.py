@@ -25,6 +25,7 @@ from smt.replicas import data_alias, replica_aliases, replica_reads_allowed
 
 REPLICA_MODELS = frozenset({"usage.intervalday", "usage.intervalmonth"})
 SAFE_METHODS = frozenset({"GET", "HEAD"})
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 PIN_COOKIE = "smt_wrote"
 PIN_SALT = "smt.dbrouter.read-your-writes"
 PIN_CACHE_PREFIX = "smt:wrote:"
@@ -65,7 +66,7 @@ class ReplicaReadsMiddleware:
             with replica_reads_allowed():
                 return self.get_response(request)
         response = self.get_response(request)
-        if response.status_code < 400:
+        if request.method in WRITE_METHODS and response.status_code < 400:
             mark_wrote(request, response)
         return response
 

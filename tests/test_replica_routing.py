@@ -195,6 +195,10 @@ def test_gets_read_interval_data_from_the_replica_until_the_same_caller_writes(
     assert refused.status_code == 400
     _intervals(client, market, **market.bearer())
     assert set(recorded_reads) == {REPLICA}  # a refused request wrote nothing: no pin
+    assert client.options("/api/v1/exports/", **market.bearer()).status_code == 200
+    recorded_reads.clear()
+    _intervals(client, market, **market.bearer())
+    assert set(recorded_reads) == {REPLICA}  # nor does OPTIONS
 
     assert _export(client, market, **market.bearer()).status_code == 202
     recorded_reads.clear()
