@@ -16,7 +16,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -108,6 +108,16 @@ def replica_reads_allowed() -> Iterator[None]:
         yield
     finally:
         _SCOPE.reset(token)
+
+
+def primary_only_enter() -> Token[_Scope | None]:
+    """From here on (until ``primary_only_leave``) every read is on the primary: a Celery task, even one run
+    in process inside a GET (smt/celery.py)."""
+    return _SCOPE.set(None)
+
+
+def primary_only_leave(token: Token[_Scope | None]) -> None:
+    _SCOPE.reset(token)
 
 
 def data_alias() -> str:

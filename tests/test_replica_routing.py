@@ -274,3 +274,14 @@ def test_replica_settings_copy_the_primarys_options_and_mirror_it_in_tests():
         )
     with pytest.raises(ImproperlyConfigured, match="item 2"):
         replica_databases(["postgres://x/y", "sqlite:///z"], primary=primary, connect_timeout=2)
+
+
+def test_a_celery_task_reads_the_primary_even_run_in_process_inside_a_get(replicas, monkeypatch):
+    import portal.tasks
+
+    seen: list[str] = []
+    monkeypatch.setattr(portal.tasks, "read_expire_stale", lambda: seen.append(data_alias()) or 0)
+    with replica_reads_allowed():
+        portal.tasks.expire_stale_reads.apply()  # in process, as CELERY_TASK_ALWAYS_EAGER runs it
+        assert data_alias() in (REPLICA, OTHER_REPLICA)  # the request's own reads again after the task
+    assert seen == [PRIMARY]
