@@ -6,6 +6,7 @@ import os
 from typing import Any
 
 from celery import Celery
+from celery.signals import task_postrun, task_prerun
 from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smt.settings")
@@ -51,6 +52,25 @@ def route_task(name: str, args: Any, kwargs: Any, options: Any, task: Any = None
 
 
 app.conf.task_routes = (route_task,)
+
+_PRIMARY_ONLY: dict[str, Any] = {}
+
+
+@task_prerun.connect
+def tasks_read_the_primary(task_id: str, **kwargs: Any) -> None:
+    """Tasks read only the primary (smt/replicas.py), even run in process inside a GET that may use replicas."""
+    from smt.replicas import primary_only_enter
+
+    _PRIMARY_ONLY[task_id] = primary_only_enter()
+
+
+@task_postrun.connect
+def tasks_read_the_primary_end(task_id: str, **kwargs: Any) -> None:
+    from smt.replicas import primary_only_leave
+
+    token = _PRIMARY_ONLY.pop(task_id, None)
+    if token is not None:
+        primary_only_leave(token)
 
 
 @app.on_after_configure.connect

@@ -12,6 +12,7 @@ import dj_email_url
 
 from smt.dbpool import pooled
 from smt.env import envbool, envint, envlist, envstr
+from smt.replicas import replica_databases
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(envstr("SMT_VAR_DIR", str(BASE_DIR / "var")))
@@ -59,6 +60,7 @@ MIDDLEWARE = [
     "smt.middleware.SecurityHeadersMiddleware",
     "smt.middleware.QueueTimeoutMiddleware",  # a request that queued too long is shed before any real work
     "smt.requestcheck.NulCharacterMiddleware",  # a NUL in the address: 400 naming the part
+    "smt.dbrouter.ReplicaReadsMiddleware",  # GETs may read interval data from a replica (only with replicas)
     "api.options.OptionsMiddleware",  # OPTIONS on API and Green Button addresses: 200 with Allow
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -132,7 +134,20 @@ else:
             "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
         }
     }
+# Read replicas for interval data (smt/replicas.py, smt/dbrouter.py; docs/scaling.md "Read replicas").
+DATABASES.update(
+    replica_databases(
+        envlist("DATABASE_REPLICA_URLS"),
+        primary=DATABASES["default"],
+        connect_timeout=envint("DATABASE_REPLICA_CONNECT_TIMEOUT", 2),
+    )
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+DATABASE_ROUTERS = ["smt.dbrouter.ReplicaRouter"]
+DATABASE_REPLICA_MAX_LAG_SECONDS = envint("DATABASE_REPLICA_MAX_LAG_SECONDS", 5)
+DATABASE_REPLICA_CHECK_SECONDS = envint("DATABASE_REPLICA_CHECK_SECONDS", 1)
+DATABASE_REPLICA_RETRY_SECONDS = envint("DATABASE_REPLICA_RETRY_SECONDS", 10)
+DATABASE_READ_YOUR_WRITES_SECONDS = envint("DATABASE_READ_YOUR_WRITES_SECONDS", 5)
 
 # --- Cache and Celery: Redis from REDIS_URL, else local memory and tasks run in-process.
 REDIS_URL = envstr("REDIS_URL")

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 
-def fetch_all(sql: str, params: list) -> list[tuple]:
+def fetch_all(sql: str, params: list, *, using: str = DEFAULT_DB_ALIAS) -> list[tuple]:
+    """All rows of ``sql`` on the database ``using`` (the primary unless a caller chose a replica: smt/replicas.py)."""
+    connection = connections[using]
     if connection.vendor == "postgresql":
         import psycopg
 

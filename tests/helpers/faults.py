@@ -147,6 +147,43 @@ def private_postgres() -> Iterator[PrivatePostgres]:
         server.remove()
 
 
+class PrivatePrimary(PrivatePostgres):
+    """A private cluster that streams its WAL to standbys: ``wal_level=replica``, WAL senders, and a
+    ``host replication`` line (trust, 127.0.0.1 only) in pg_hba.conf."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        with open(self.data / "postgresql.conf", "a") as conf:
+            conf.write("wal_level = replica\nmax_wal_senders = 4\nhot_standby = on\n")
+        with open(self.data / "pg_hba.conf", "a") as hba:
+            hba.write("host replication all 127.0.0.1/32 trust\n")
+
+
+class PrivateStandby(PrivatePostgres):
+    """A hot standby of ``primary`` on a free port: ``pg_basebackup -R`` (a copy of its data directory that
+    streams from it from then on)."""
+
+    def __init__(self, primary: PrivatePostgres) -> None:
+        self.port = free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="smt-pg-standby-"))
+        self.data = self.dir / "data"
+        if os.geteuid() == 0:
+            shutil.chown(self.dir, "postgres", "postgres")
+        subprocess.run(
+            _as_postgres(
+                [str(PG_BIN / "pg_basebackup"), "-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres"]
+                + ["-D", str(self.data), "-R", "-X", "stream", "-c", "fast"]
+            ),
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+
+    def stop_immediately(self) -> None:
+        """``pg_ctl stop -m immediate``: the server is gone at once, as a lost machine would be."""
+        self._ctl("-m", "immediate", "stop")
+
+
 @contextlib.contextmanager
 def django_database_at(*, port: int, name: str = "postgres", user: str = "postgres") -> Iterator[None]:
     """Point this process's default Django connection at 127.0.0.1:``port`` for the block, then back."""

@@ -5,12 +5,19 @@ from __future__ import annotations
 import numpy as np
 from django.db import connection
 
+from smt.replicas import data_rows
 from usage.models import IntervalDay, IntervalMonth
 
 
 def tables() -> tuple[str, str]:
     """The table names of day rows and month rows."""
     return IntervalDay._meta.db_table, IntervalMonth._meta.db_table
+
+
+def read_rows(sql: str, params: list) -> list[tuple]:
+    """Rows of an interval-data read: on a replica in a request that allows it (smt/replicas.py), else on the
+    primary. Only the read path uses it; writes, locks and compaction stay on ``connection``."""
+    return data_rows(sql, params)
 
 
 def is_postgres() -> bool:

@@ -11,12 +11,11 @@ from functools import lru_cache
 
 import numpy as np
 
-from smt.sql import fetch_all
 from usage import codec
 from usage.models import Channel
 from usage.reads.aggregate import ChannelDays
 from usage.storage.days import as_date, day_num, gather_ranges, month_start, num_day, slots_for_days
-from usage.storage.db import tables
+from usage.storage.db import read_rows, tables
 
 CHANNELS = (int(Channel.CONSUMPTION), int(Channel.GENERATION))
 
@@ -34,7 +33,7 @@ def read_channels(
         f"UNION ALL SELECT 1, channel, month, day_mask, data FROM {month_t} "
         f"WHERE premise_id = %s AND month >= %s AND month <= %s"
     )
-    rows = fetch_all(sql, [premise_id, start, end, premise_id, month_start(start), end])
+    rows = read_rows(sql, [premise_id, start, end, premise_id, month_start(start), end])
     return _assemble(rows, start, end, revisions=revisions)
 
 
@@ -49,7 +48,7 @@ def read_channel_days(*, premise_id: int, channel: int, start: date, end: date) 
         f"UNION ALL SELECT 1, channel, month, day_mask, data FROM {month_t} "
         f"WHERE premise_id = %s AND channel = %s AND month >= %s AND month <= %s"
     )
-    rows = fetch_all(sql, [premise_id, channel, start, end, premise_id, channel, month_start(start), end])
+    rows = read_rows(sql, [premise_id, channel, start, end, premise_id, channel, month_start(start), end])
     return _assemble(rows, start, end, channels=(int(channel),))[int(channel)]
 
 
@@ -150,7 +149,7 @@ def revision_stamp(*, premise_id: int, start: date, end: date) -> tuple[int, str
         f"UNION ALL SELECT 1, channel, month, data FROM {month_t} "
         f"WHERE premise_id = %s AND month >= %s AND month <= %s ORDER BY 1, 2, 3"
     )
-    rows = fetch_all(sql, [premise_id, start, end, premise_id, month_start(start), end])
+    rows = read_rows(sql, [premise_id, start, end, premise_id, month_start(start), end])
     digest = hashlib.blake2b(digest_size=16)
     latest = 0
     for kind, ch, when, data in rows:
