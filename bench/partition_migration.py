@@ -156,6 +156,8 @@ def main() -> None:
             result = orjson.loads(out.strip().splitlines()[-1])
             gb = size / 1024**3
             common = {"gb": round(gb, 3), "rows": rows, "writer_statements": counts.get("statements", 0)}
+            if "writer_error" in counts:
+                common["writer_error"] = counts["writer_error"]
             emit("partition_copy_seconds_per_gb", result["copy_seconds"] / gb, "s/GB", **common)
             emit("partition_conversion_seconds_per_gb", wall / gb, "s/GB", **common)
             emit(
@@ -200,12 +202,22 @@ def main() -> None:
 
 
 def _writer_on(conn, premises: int, day_from: date, stop: threading.Event, counts: dict) -> None:
+    import psycopg
+
+    try:
+        _write_until(conn, premises, day_from, stop, counts)
+    except psycopg.Error as exc:  # reported with the figures: they then are without concurrent writes
+        counts["writer_error"] = str(exc)
+
+
+def _write_until(conn, premises: int, day_from: date, stop: threading.Event, counts: dict) -> None:
     n = 0
     while not stop.is_set():
         n += 1
         day = day_from + timedelta(days=n % DAY_ROW_DAYS)
         conn.execute(
-            "INSERT INTO usage_intervalday SELECT p, 1, %s, b.data, 2 FROM generate_series(%s::bigint, %s::bigint) p "
+            "INSERT INTO usage_intervalday (premise_id, channel, day, data, source_file_id) "
+            "SELECT p, 1, %s, b.data, 2 FROM generate_series(%s::bigint, %s::bigint) p "
             "JOIN day_blocks b ON b.i = p %% %s ON CONFLICT DO NOTHING",
             [day, premises + 1 + n * 10, premises + 10 + n * 10, BLOCK_VARIANTS],
         )
