@@ -3,8 +3,10 @@ partitions while it stays in use, before migration usage.0007 (docs/scaling.md).
 
 from __future__ import annotations
 
+from typing import Any
+
 import orjson
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
 from usage.storage.conversion import convert_to_partitioned
@@ -16,7 +18,7 @@ class Command(BaseCommand):
         "Resumable: run it again after an interruption. Prints progress, then a JSON summary."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--drop-old",
             action="store_true",
@@ -29,7 +31,7 @@ class Command(BaseCommand):
             help="passes that copy the rows written during the copy again, before the swap (default 3)",
         )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: object, **options: Any) -> None:
         if connection.vendor != "postgresql":
             raise CommandError(
                 "partitioned interval tables are for PostgreSQL; on SQLite there is nothing to do"
