@@ -108,6 +108,8 @@ def partitions_of(cur: Any, parent: str) -> dict[str, tuple[date, date]]:
     )
     out = {}
     for name, bound in cur.fetchall():
+        if not bound.startswith("FOR VALUES FROM ('"):  # not one of ours (a DEFAULT partition someone added)
+            continue
         # FOR VALUES FROM ('2026-12-01') TO ('2027-01-01')
         lo, hi = (part.split("'")[1] for part in bound.split(" TO "))
         out[name] = (date.fromisoformat(lo), date.fromisoformat(hi))
