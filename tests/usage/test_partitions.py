@@ -4,10 +4,13 @@ while it is written to, and the key constraints a Citus distribution by premise 
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, timedelta
+from io import StringIO
 
 import numpy as np
 import pytest
+from django.core.management import call_command
 from django.db import connection
 
 from tests.helpers.ingest import ESI_1, day_rows, make_premise, make_tdus, write_file
@@ -273,3 +276,36 @@ def test_converting_empty_tables_swaps_at_once():
         [DAY_T, MONTH_T],
     ) == [(2,)]
     assert _rows("SELECT to_regclass('usage_intervalday_unpartitioned')") == [(None,)]
+
+
+class _Interrupted(Exception):
+    pass
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("partitioned_afterwards")
+def test_an_interrupted_conversion_resumes_where_it_stopped_with_the_command(premise, tmp_path):
+    _load_days(tmp_path, date(2025, 8, 28), 40, "a")
+    storage.compact_months(before=date(2025, 10, 5))
+    _to_old_layout()
+    expected = _reads(premise.pk)
+
+    def stop_after_first_month(line: str) -> None:
+        if "rows copied" in line:
+            raise _Interrupted(line)
+
+    # day rows are left in October only (August and September are month blocks)
+    with pytest.raises(_Interrupted, match="usage_intervalday 2025-10"):
+        convert_to_partitioned(log=stop_after_first_month)
+    assert not _rows("SELECT 1 FROM pg_partitioned_table WHERE partrelid = to_regclass(%s)", [DAY_T])
+    out = StringIO()
+    call_command("partition_intervals", "--drop-old", stdout=out)
+    lines = out.getvalue().splitlines()
+    assert not any(line.startswith("usage_intervalday 2025-10") for line in lines)  # done before: not again
+    assert any(line.startswith("usage_intervalmonth 2025-08") for line in lines)
+    assert any(line.startswith("usage_intervalmonth 2025-09") for line in lines)
+    summary = json.loads(lines[-1])
+    assert summary["converted"] == [DAY_T, MONTH_T]
+    assert _rows("SELECT to_regclass('usage_intervalday_unpartitioned')") == [(None,)]
+    assert _rows("SELECT to_regclass('usage_partition_copy')") == [(None,)]
+    _same_reads(_reads(premise.pk), expected)
