@@ -5,6 +5,7 @@ while it is written to, and the key constraints a Citus distribution by premise 
 from __future__ import annotations
 
 import json
+import threading
 from datetime import date, datetime, timedelta
 from io import StringIO
 
@@ -122,6 +123,32 @@ def test_the_partitions_ahead_task_creates_the_coming_months_once():
     this_month = local_today().replace(day=1)
     assert f"usage_intervalday_p{this_month:%Y_%m}" in _partitions(DAY_T)
     assert f"usage_intervalmonth_p{this_month:%Y_%m}" in _partitions(MONTH_T)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_processes_creating_the_same_months_at_once_create_each_partition_once():
+    forget_known()
+    start = threading.Barrier(4)
+    created: list[list[str]] = []
+    errors: list[BaseException] = []
+
+    def create() -> None:
+        try:
+            start.wait()
+            created.append(storage.ensure_partitions(date(2033, 2, 1), date(2033, 3, 31)))
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=create) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    names = sorted(name for part in created for name in part)
+    assert names == sorted(f"{t}_p2033_{m:02d}" for t in (DAY_T, MONTH_T) for m in (2, 3))  # each once
 
 
 @pytest.mark.django_db(transaction=True)
