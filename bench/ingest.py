@@ -323,7 +323,11 @@ def run_steps(opts, env: dict, work: Path, psycopg) -> None:
         run([PY, __file__, "--child-compact", before.isoformat()], env).strip().splitlines()[-1]
     )
     with psycopg.connect(env["DATABASE_URL"], autocommit=True) as conn:
-        size_sql = "SELECT pg_total_relation_size('usage_intervalday'), pg_total_relation_size('usage_intervalmonth')"
+        # the tables are partitioned (docs/scaling.md): a partitioned table's own size is 0, its partitions' count
+        size_sql = (
+            "SELECT (SELECT coalesce(sum(pg_total_relation_size(relid)), 0) FROM pg_partition_tree('usage_intervalday')),"
+            " (SELECT coalesce(sum(pg_total_relation_size(relid)), 0) FROM pg_partition_tree('usage_intervalmonth'))"
+        )
         conn.execute("VACUUM ANALYZE usage_intervalday")
         conn.execute("VACUUM ANALYZE usage_intervalmonth")
         day_before, _ = conn.execute(size_sql).fetchone()

@@ -31,6 +31,7 @@ TASK_QUEUES: dict[str, str] = {
     "usage.headend.tasks.simulated_han_message": "headend",
     "usage.compact_intervals": "maintenance",
     "usage.purge_expired_intervals": "maintenance",
+    "usage.create_interval_partitions": "maintenance",
     "api.tasks.exports_purge_expired": "maintenance",
     "api.tasks.exports_sweep": "maintenance",
     "api.tasks.idempotency_keys_purge": "maintenance",
@@ -84,7 +85,8 @@ def consume_every_queue(sender: Celery, source: Any, **kwargs: Any) -> None:
 
 app.conf.beat_schedule = {}
 
-# Interval data (usage/tasks.py): pick up TDU files, compact settled months, purge past retention.
+# Interval data (usage/tasks.py): pick up TDU files, compact settled months, purge past retention, create the
+# coming months' partitions (PostgreSQL).
 app.conf.beat_schedule["usage-scan-inbox"] = {"task": "usage.scan_inbox", "schedule": 60.0}
 app.conf.beat_schedule["usage-compact-intervals"] = {
     "task": "usage.compact_intervals",
@@ -92,6 +94,10 @@ app.conf.beat_schedule["usage-compact-intervals"] = {
 }
 app.conf.beat_schedule["usage-purge-expired-intervals"] = {
     "task": "usage.purge_expired_intervals",
+    "schedule": 24 * 3600.0,
+}
+app.conf.beat_schedule["usage-create-interval-partitions"] = {
+    "task": "usage.create_interval_partitions",
     "schedule": 24 * 3600.0,
 }
 

@@ -323,6 +323,8 @@ MEDIA_URL = "/media/"
 # --- Market and data settings.
 ACCESS_WINDOW_MONTHS = envint("ACCESS_WINDOW_MONTHS", 24)  # under 13 is a system-check error (smt.E004)
 INTERVAL_RETENTION_YEARS = envint("INTERVAL_RETENTION_YEARS", 7)
+# PostgreSQL: monthly partitions of the interval tables are created this many months ahead (docs/scaling.md).
+INTERVAL_PARTITIONS_AHEAD = envint("INTERVAL_PARTITIONS_AHEAD", 3)
 # Interval compaction leaves days younger than this as day rows (usage.storage.compact_months).
 INTERVAL_SETTLE_DAYS = envint("INTERVAL_SETTLE_DAYS", 45)
 SMT_INBOX_DIR = Path(envstr("SMT_INBOX_DIR", str(VAR_DIR / "inbox")))

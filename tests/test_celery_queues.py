@@ -24,6 +24,7 @@ EXPECTED = {
     "usage.headend.tasks.simulated_han_message": "headend",
     "usage.compact_intervals": "maintenance",
     "usage.purge_expired_intervals": "maintenance",
+    "usage.create_interval_partitions": "maintenance",
     "api.tasks.exports_purge_expired": "maintenance",
     "api.tasks.exports_sweep": "maintenance",
     "api.tasks.idempotency_keys_purge": "maintenance",

@@ -21,6 +21,7 @@ from django.db import IntegrityError, InterfaceError, OperationalError
 from usage import storage
 from usage.ingest.loader import ingest_file
 from usage.models import IngestFile
+from usage.timegrid import local_today
 
 log = logging.getLogger(__name__)
 
@@ -168,3 +169,15 @@ def compact_intervals() -> dict:
 def purge_expired_intervals() -> dict:
     """Delete interval data older than INTERVAL_RETENTION_YEARS."""
     return storage.purge_expired()
+
+
+@shared_task(
+    name="usage.create_interval_partitions",
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+    acks_late=False,  # a periodic sweep: beat sends it again; no visibility timeout to outlast
+)
+def create_interval_partitions() -> list[str]:
+    """Create the interval tables' partitions of this month and the next INTERVAL_PARTITIONS_AHEAD months."""
+    return storage.ensure_partitions_ahead(today=local_today())

@@ -17,7 +17,7 @@ from portal.models import PremiseRegistration, ServicePeriod
 from portal.services import rep_create, service_period_move_in
 from thirdparty.apikeys import apikey_create
 from thirdparty.models import AccessToken, Agreement, AgreementPremise, Application, Organization
-from usage import codec, timegrid
+from usage import codec, storage, timegrid
 from usage.models import Channel, IntervalDay, Meter, Premise, Tdu
 
 ESIID = "10443720000000001"
@@ -46,6 +46,9 @@ def store_days(
             )
         )
         d += timedelta(days=1)
+    storage.ensure_partitions(
+        start, end
+    )  # PostgreSQL: the months' partitions, as the app's writers make them
     IntervalDay.objects.bulk_create(rows, batch_size=500)
 
 

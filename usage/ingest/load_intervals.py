@@ -21,7 +21,7 @@ from usage.ingest.lookup import EsiidLookup
 from usage.ingest.reasons import ROW_REASONS, FileRejected
 from usage.ingest.rejects import save_rejects, with_raw_lines
 from usage.models import IngestFile, Tdu
-from usage.storage.days import gather_ranges
+from usage.storage.days import gather_ranges, num_day
 
 MIN_REV = np.iinfo(np.int64).min
 
@@ -97,6 +97,8 @@ def load_intervals(report: IngestFile, stream: BinaryIO, *, tdu: Tdu, today: dat
     conflict_rejects: list[tuple[int, str, str, str]] = []
     # compaction of these days waits for the load; other loads (the parts of a TDU-day) run side by side and
     # take turns only on the meter-days both touch (row locks in _merge_and_write)
+    if buckets:  # the months' partitions, before this transaction first touches the interval tables
+        storage.ensure_partitions(num_day(min(buckets)), num_day(max(buckets)))
     storage.lock_tdu_days_shared(tdu_id=tdu.pk, days=buckets)
     for part in _day_parts(buckets):
         s, p, (n_conflicts, c) = _apply(part, report.pk)

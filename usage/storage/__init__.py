@@ -6,13 +6,15 @@ absolute time; for a month the present days' slots end to end. A day lives in ex
 
 Modules: ``days`` (slot counts, months and day masks of day numbers), ``db`` (table names, SQL helpers),
 ``reads`` (the read path), ``writes`` (inserts and deletes for loads and compaction), ``locks`` (turns between
-loads and compaction), ``compaction`` and ``retention``. This package exposes what callers outside it use.
+loads and compaction), ``partitions`` (PostgreSQL's monthly partitions), ``conversion`` (an unpartitioned
+database to partitioned tables), ``compaction`` and ``retention``. This package exposes what callers outside it use.
 """
 
 from usage.storage.compaction import compact_months, uncompact_months
 from usage.storage.days import slots_for_days
 from usage.storage.db import is_postgres
 from usage.storage.locks import BILLING_LOCK, lock_tdu_days, lock_tdu_days_shared
+from usage.storage.partitions import ensure_partitions, ensure_partitions_ahead
 from usage.storage.reads import read_channel_days, read_channels, revision_stamp
 from usage.storage.retention import purge_expired
 from usage.storage.writes import delete_day_keys, fetch_day_blocks, write_day_blocks, write_month_blocks
@@ -22,6 +24,8 @@ __all__ = [
     "BILLING_LOCK",
     "compact_months",
     "day_num",
+    "ensure_partitions",
+    "ensure_partitions_ahead",
     "delete_day_keys",
     "fetch_day_blocks",
     "is_postgres",

@@ -15,6 +15,7 @@ from usage.models import Premise
 from usage.storage.days import as_date, day_num, mask_days, month_num, month_start, num_day, slots_for_days
 from usage.storage.db import is_postgres, pg_array, tables
 from usage.storage.locks import lock_tdus_days
+from usage.storage.partitions import months_between, next_month
 from usage.storage.writes import delete_months, write_day_blocks, write_month_blocks
 from usage.timegrid import local_today
 
@@ -95,20 +96,31 @@ def compact_months(*, before: date | None = None, premise_batch: int = 500) -> d
     """Compact the day rows of every month that ends before ``before`` into meter-month rows.
 
     ``before`` defaults to today minus ``INTERVAL_SETTLE_DAYS`` (45): TDUs rarely revise older data, and
-    a revision that still comes later simply reopens that month. Runs in one transaction per batch of
-    premises, so readers see either the day rows or the month row, never neither."""
+    a revision that still comes later simply reopens that month. Works one month at a time (on PostgreSQL
+    one month's partitions) and in one transaction per batch of premises, so readers see either the day
+    rows or the month row, never neither."""
     if before is None:
         before = local_today() - timedelta(days=getattr(settings, "INTERVAL_SETTLE_DAYS", 45))
     cutoff = month_start(before)  # whole months before the month that contains ``before``
     day_t, month_t = tables()
     stats = {"months": 0, "days": 0}
     with connection.cursor() as cur:
-        cur.execute(f"SELECT DISTINCT premise_id FROM {day_t} WHERE day < %s ORDER BY premise_id", [cutoff])
-        premises = [r[0] for r in cur.fetchall()]
-    for i in range(0, len(premises), premise_batch):
-        part = premises[i : i + premise_batch]
-        with transaction.atomic():
-            _compact_batch(part, cutoff, stats, day_t, month_t)
+        cur.execute(f"SELECT min(day) FROM {day_t} WHERE day < %s", [cutoff])
+        first = cur.fetchone()[0]
+    if first is None:
+        return stats
+    # one month at a time: on PostgreSQL each month's queries prune to that month's partitions
+    for month in months_between(as_date(first), cutoff - timedelta(days=1)):
+        until = next_month(month)
+        with connection.cursor() as cur:
+            cur.execute(
+                f"SELECT DISTINCT premise_id FROM {day_t} WHERE day >= %s AND day < %s ORDER BY premise_id",
+                [month, until],
+            )
+            premises = [r[0] for r in cur.fetchall()]
+        for i in range(0, len(premises), premise_batch):
+            with transaction.atomic():
+                _compact_batch(premises[i : i + premise_batch], month, until, stats, day_t, month_t)
     return stats
 
 
@@ -147,19 +159,12 @@ def _month_block(month: date, merged: dict[int, tuple]) -> tuple[int, bytes]:
     return mask, data
 
 
-def _compact_batch(part: list[int], cutoff: date, stats: dict, day_t: str, month_t: str) -> None:
+def _compact_batch(part: list[int], since: date, cutoff: date, stats: dict, day_t: str, month_t: str) -> None:
+    """Compact the day rows of premises ``part[0]``..``part[-1]`` from ``since`` to before ``cutoff``."""
     lo, hi = part[0], part[-1]
     with connection.cursor() as cur:
-        # take turns with loads of these TDUs' days (lock_tdu_days): every day of the months to compact,
+        # take turns with loads of these TDUs' days (lock_tdu_days): every day of the month to compact,
         # before reading, so that no load changes a day between this read and the write below
-        cur.execute(
-            f"SELECT min(day) FROM {day_t} WHERE premise_id >= %s AND premise_id <= %s AND day < %s",
-            [lo, hi, cutoff],
-        )
-        first = cur.fetchone()[0]
-        if first is None:
-            return
-        since = month_start(as_date(first))  # only the locked days are read, merged and deleted below
         cur.execute(
             f"SELECT DISTINCT tdu_id FROM {Premise._meta.db_table} WHERE id >= %s AND id <= %s", [lo, hi]
         )

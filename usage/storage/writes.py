@@ -16,6 +16,7 @@ from django.db import connection
 from usage.models import IntervalDay, IntervalMonth
 from usage.storage.days import as_date, day_num, num_day
 from usage.storage.db import is_postgres, pg_array, tables
+from usage.storage.partitions import ensure_partitions
 
 
 def fetch_day_blocks(
@@ -113,6 +114,7 @@ def write_day_blocks(
     pl, cl, dl = premise.tolist(), channel.tolist(), day.tolist()
     dates = {d: num_day(d) for d in set(dl)}
     if is_postgres():
+        ensure_partitions(num_day(min(dl)), num_day(max(dl)))  # a set lookup once the months exist
         day_t, _ = tables()
         # psycopg's own cursor: its errors are wrapped so that callers see Django's (IntegrityError, ...)
         with connection.cursor() as cur, connection.wrap_database_errors:
@@ -141,6 +143,7 @@ def write_month_blocks(rows: list[tuple[int, int, date, int, bytes]]) -> None:
     if not rows:
         return
     if is_postgres():
+        ensure_partitions(min(r[2] for r in rows), max(r[2] for r in rows))
         _, month_t = tables()
         with (
             connection.cursor() as cur,
