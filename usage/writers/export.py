@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 
@@ -11,6 +11,7 @@ from django.conf import settings
 
 from usage.reads.aggregate import GRANULARITIES, Reads
 from usage.reads.selectors import intervals_for
+from usage.writers.cost import CostColumn
 from usage.writers.csv import render_csv
 from usage.writers.espi import render_espi
 from usage.writers.json import render_json
@@ -22,6 +23,13 @@ CONTENT_TYPES = {
     "xml": "application/atom+xml",
 }
 CHUNK_BYTES = 256 * 1024
+# Where a cost column may go (asked for with ``cost``): JSON of every granularity, CSV of hourly, daily and
+# monthly rows. The 15-minute CSV is the TDU's layout and Green Button XML is a standard: never.
+COST_FORMATS = {"json": GRANULARITIES, "csv": ("hour", "day", "month")}
+
+
+def cost_supported(fmt: str, granularity: str) -> bool:
+    return granularity in COST_FORMATS.get(fmt, ())
 
 
 class ExportError(ValueError):
@@ -64,12 +72,12 @@ def validate(*, start: date, end: date, granularity: str, fmt: str) -> None:
         raise ExportError("format", f"format must be one of {', '.join(FORMATS)}")
 
 
-def render(reads: Reads, fmt: str, *, site_url: str) -> bytes:
-    """Pure: the bytes of ``reads`` in ``fmt``."""
+def render(reads: Reads, fmt: str, *, site_url: str, cost: CostColumn | None = None) -> bytes:
+    """Pure: the bytes of ``reads`` in ``fmt`` (with ``cost`` only where ``cost_supported``)."""
     if fmt == "json":
-        return render_json(reads)
+        return render_json(reads, cost)
     if fmt == "csv":
-        return render_csv(reads)
+        return render_csv(reads, cost)
     if fmt == "xml":
         return render_espi(reads, site_url=site_url)
     raise ExportError("format", f"format must be one of {', '.join(FORMATS)}")
@@ -83,11 +91,13 @@ def export_intervals(
     granularity: str = "15min",
     fmt: str = "json",
     site_url: str | None = None,
+    cost: Callable[[Reads], CostColumn] | None = None,
 ) -> Export:
     """The response for one premise, local inclusive range, granularity and format.
 
-    ``site_url`` defaults to ``settings.SITE_URL`` (Green Button links). Raises ``ExportError`` for a bad
-    request. Access is the caller's business."""
+    ``site_url`` defaults to ``settings.SITE_URL`` (Green Button links). ``cost`` (opt-in) computes a cost
+    per interval of the reads; it is written only where ``cost_supported`` (else the bytes are the default
+    ones). Raises ``ExportError`` for a bad request. Access is the caller's business."""
     validate(start=start, end=end, granularity=granularity, fmt=fmt)
     if site_url is None:
         site_url = settings.SITE_URL
@@ -99,8 +109,9 @@ def export_intervals(
         with_billing=granularity == "billing" or fmt == "xml",
         with_revisions=fmt == "xml" or (fmt == "csv" and granularity == "15min"),
     )
+    column = cost(reads) if cost is not None and cost_supported(fmt, granularity) else None
     return Export(
-        body=render(reads, fmt, site_url=site_url),
+        body=render(reads, fmt, site_url=site_url, cost=column),
         content_type=CONTENT_TYPES[fmt],
         filename=export_filename(premise.esiid, start, end, granularity, fmt),
     )
