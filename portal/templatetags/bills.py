@@ -10,3 +10,12 @@ register = template.Library()
 @register.filter
 def dollars(tenths: int | None) -> str:
     return dollars_text(tenths)
+
+
+@register.filter
+def plain_number(value) -> str:
+    """A Decimal without trailing zeros or exponent: 12.5000 → "12.5", 10 → "10"."""
+    if value is None:
+        return ""
+    text = f"{value:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text

@@ -284,3 +284,17 @@ def test_cost_downloads_refuse_what_they_cannot_carry(client, customer, home, to
     assert resp.status_code == 400 and "15-minute CSV" in resp.content.decode()
     resp = client.get(f"{DOWNLOAD}.json?granularity=day&start={a}&end={b}&include=everything")
     assert resp.status_code == 400
+
+
+def test_dashboard_shows_the_bill_so_far_with_a_plan(client, customer, home, today):
+    tariff_for(home.tdu)
+    _login(client, customer)
+    assert "Bill so far" not in client.get("/dashboard/").content.decode()
+    plan = plan_for(home.period, cycle_day=(today - timedelta(days=6)).day)
+    bill = bill_to_date(premise=home, plan=plan, today=today, window_start=home.period.starts_on)
+    html = client.get("/dashboard/").content.decode()
+    assert (
+        "Bill so far" in html
+        and dollars(bill.to_date_tenths) in html
+        and dollars(bill.projection_tenths) in html
+    )
