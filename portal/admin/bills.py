@@ -2,6 +2,7 @@
 effect on it) and, read-only, the residents' plans."""
 
 from django.contrib import admin
+from django.http import HttpRequest
 
 from portal.bills.models import BillPlan, TduTariff
 
@@ -27,5 +28,5 @@ class BillPlanAdmin(admin.ModelAdmin):
     list_select_related = ("period__premise",)
     readonly_fields = [f.name for f in BillPlan._meta.fields]
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # residents set their own plans

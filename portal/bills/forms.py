@@ -4,6 +4,7 @@ that say what to fix."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -11,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from portal.bills.models import MAX_CENTS_PER_KWH, MAX_DOLLARS_PER_MONTH, BillPlan, TduTariff
 
 
-def _cents_field(label, help_text, *, required=True) -> forms.DecimalField:
+def _cents_field(label: Any, help_text: Any, *, required: bool = True) -> forms.DecimalField:
     return forms.DecimalField(
         label=label,
         help_text=help_text,
@@ -28,7 +29,7 @@ def _cents_field(label, help_text, *, required=True) -> forms.DecimalField:
     )
 
 
-def _dollars_field(label, help_text, *, required=True) -> forms.DecimalField:
+def _dollars_field(label: Any, help_text: Any, *, required: bool = True) -> forms.DecimalField:
     return forms.DecimalField(
         label=label,
         help_text=help_text,
@@ -90,11 +91,13 @@ class PlanForm(forms.Form):
         },
     )
 
-    def __init__(self, *args, tariff: TduTariff | None = None, **kwargs):
+    def __init__(self, *args: Any, tariff: TduTariff | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.tariff = tariff
         if tariff is None:
-            self.fields["tdu_charges"].choices = [(BillPlan.TduCharges.OWN, BillPlan.TduCharges.OWN.label)]
+            choice = self.fields["tdu_charges"]
+            assert isinstance(choice, forms.ChoiceField)
+            choice.choices = [(BillPlan.TduCharges.OWN, BillPlan.TduCharges.OWN.label)]
             self.fields["tdu_charges"].initial = BillPlan.TduCharges.OWN
 
     def _clean_cents(self, name: str) -> Decimal | None:
@@ -127,20 +130,20 @@ class PlanForm(forms.Form):
             )
         return value
 
-    def clean_energy_cents_per_kwh(self):
+    def clean_energy_cents_per_kwh(self) -> Decimal | None:
         return self._clean_cents("energy_cents_per_kwh")
 
-    def clean_delivery_cents_per_kwh(self):
+    def clean_delivery_cents_per_kwh(self) -> Decimal | None:
         return self._clean_cents("delivery_cents_per_kwh")
 
-    def clean_base_dollars_per_month(self):
+    def clean_base_dollars_per_month(self) -> Decimal | None:
         return self._clean_dollars("base_dollars_per_month")
 
-    def clean_delivery_dollars_per_month(self):
+    def clean_delivery_dollars_per_month(self) -> Decimal | None:
         return self._clean_dollars("delivery_dollars_per_month")
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
         if data.get("tdu_charges") == BillPlan.TduCharges.OWN:
             for name in ("delivery_cents_per_kwh", "delivery_dollars_per_month"):
                 if data.get(name) is None and name not in self.errors:

@@ -50,7 +50,7 @@ class TduTariff(models.Model):
             models.UniqueConstraint(fields=["tdu", "effective_from"], name="tdu_tariff_unique_effective_from")
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.tdu} from {self.effective_from:%Y-%m-%d}"
 
 
@@ -114,5 +114,5 @@ class BillPlan(models.Model):
     class Meta:
         verbose_name = _("bill plan")
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.period} plan"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from django.db.models import Q
 
@@ -11,7 +12,7 @@ from portal.models import ServicePeriod
 from usage.models import Premise, Tdu
 
 
-def plan_period(*, user, premise: Premise, window_end: date) -> ServicePeriod | None:
+def plan_period(*, user: Any, premise: Premise, window_end: date) -> ServicePeriod | None:
     """The occupancy ``user`` registered whose access window ends on ``window_end`` (one of the windows of
     ``portal.access_window.customer_windows``), with its plan: a plan is seen and set only by accounts
     registered in that occupancy. None when the account has no such occupancy."""

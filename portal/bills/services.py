@@ -16,6 +16,8 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any, cast
 
 import numpy as np
 
@@ -25,7 +27,7 @@ from portal.bills.models import BillPlan, TduTariff
 from portal.bills.selectors import tdu_tariffs
 from usage import storage
 from usage.models import BillingPeriod, Channel, Premise
-from usage.reads.aggregate import ChannelDays, DayRange, Series, day_range, lay_on_grid
+from usage.reads.aggregate import DayRange, DaysLike, Series, day_range, lay_on_grid
 
 
 @dataclass(frozen=True)
@@ -56,9 +58,11 @@ def day_charges(*, plan: BillPlan, tariffs: list[TduTariff], rng: DayRange) -> c
     energy = compute.rate_units(plan.energy_cents_per_kwh)
     base = compute.dollars_to_cents(plan.base_dollars_per_month)
     if plan.tdu_charges == BillPlan.TduCharges.OWN:
-        rate = np.full(n, energy + compute.rate_units(plan.delivery_cents_per_kwh or 0), dtype=np.int64)
+        rate = np.full(
+            n, energy + compute.rate_units(plan.delivery_cents_per_kwh or Decimal(0)), dtype=np.int64
+        )
         monthly = np.full(
-            n, base + compute.dollars_to_cents(plan.delivery_dollars_per_month or 0), dtype=np.int64
+            n, base + compute.dollars_to_cents(plan.delivery_dollars_per_month or Decimal(0)), dtype=np.int64
         )
         return compute.DayCharges(rate=rate, monthly_cents=monthly, known=np.ones(n, dtype=bool))
     rate = np.zeros(n, dtype=np.int64)
@@ -83,7 +87,7 @@ def bill_costs(
     start: date,
     end: date,
     granularity: str,
-    consumption: ChannelDays | None = None,
+    consumption: DaysLike | None = None,
     tariffs: list[TduTariff] | None = None,
     periods: list[tuple[date, date]] | None = None,
 ) -> BillCosts:
@@ -95,9 +99,8 @@ def bill_costs(
     someone who may see it (``portal.bills.selectors.plan_period``)."""
     rng = day_range(start, end)
     if consumption is None:
-        consumption = storage.read_channels(premise_id=premise.pk, start=start, end=end).get(
-            int(Channel.CONSUMPTION)
-        )
+        stored = storage.read_channels(premise_id=premise.pk, start=start, end=end)
+        consumption = cast("DaysLike | None", stored.get(int(Channel.CONSUMPTION)))
     if tariffs is None and plan.tdu_charges == BillPlan.TduCharges.TARIFF:
         tariffs = tdu_tariffs(premise.tdu_id)
     charges = day_charges(plan=plan, tariffs=tariffs or [], rng=rng)
@@ -209,7 +212,7 @@ def _div_half_up(a: int, b: int) -> int:
     return (2 * a + b) // (2 * b)
 
 
-def plan_save(*, period, user, data: dict) -> BillPlan:
+def plan_save(*, period: Any, user: Any, data: dict[str, Any]) -> BillPlan:
     """Create or replace the occupancy's plan from a cleaned ``PlanForm``."""
     own = data["tdu_charges"] == BillPlan.TduCharges.OWN
     plan, _ = BillPlan.objects.update_or_create(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -16,7 +17,7 @@ from portal.pages.access import NoAccess, no_access_response, premise_for_custom
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def plan(request, esiid: str):
+def plan(request: HttpRequest, esiid: str) -> HttpResponse:
     try:
         premise, windows, today = premise_for_customer(request, esiid)
     except NoAccess:

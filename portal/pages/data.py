@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 import numpy as np
 import orjson
@@ -23,7 +24,7 @@ from portal.pages.last_year import last_year_overlay, last_year_period
 from portal.pages.state import UsageState
 from usage import storage
 from usage.models import BillingPeriod, Channel, Premise
-from usage.reads.aggregate import BilledPeriod, build_reads, day_range, lay_on_grid
+from usage.reads.aggregate import BilledPeriod, ChannelGrid, DayRange, build_reads, day_range, lay_on_grid
 from usage.reads.summary import summarize
 
 TABLE_MAX_ROWS = 3200  # 31 days of 15-minute data (with a fall-back day) fit; more goes to the downloads
@@ -142,7 +143,7 @@ def load_usage(
     last_year = None
     if year is not None:
         rng = day_range(year[0], year[1])
-        ly_summary = summarize(rng, lay_on_grid(rng, cons), lay_on_grid(rng, gen))
+        ly_summary = summarize(rng, *on_grid(rng, cons, gen))
         last_year = Comparison(
             start=year[0],
             end=year[1],
@@ -253,6 +254,11 @@ def range_costs(*, premise, plan, tariffs, cons, state, read_range, billed, prev
         buckets=buckets,
         uncovered_days=int(days.uncovered_days),
     )
+
+
+def on_grid(rng: DayRange, *channels: Any) -> list[ChannelGrid]:
+    """Stored days (``ChannelDays`` or None) laid on ``rng``'s grid, one per channel."""
+    return [lay_on_grid(rng, c) for c in channels]
 
 
 def _values_or_none(series) -> list:
@@ -413,12 +419,9 @@ def _covered(x) -> bool:
 
 def _same_coverage(a: dict | None, b: dict | None) -> bool:
     """Totals compare only like with like: the same number of days, each with data on both sides."""
-    return (
-        bool(a)
-        and bool(b)
-        and a.get("days") == b.get("days")
-        and a.get("days_with_data") == b.get("days_with_data")
-    )
+    if not a or not b:
+        return False
+    return a.get("days") == b.get("days") and a.get("days_with_data") == b.get("days_with_data")
 
 
 def _summary_rows(summary: dict, previous: dict | None, *, has_generation: bool) -> list[dict]:

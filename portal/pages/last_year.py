@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import numpy as np
 
 from portal.access_window import months_before
 from portal.charts import interval_labels
-from usage.reads.aggregate import ChannelDays, day_range, lay_on_grid, series_for
+from usage.reads.aggregate import day_range, lay_on_grid, series_for
 
 OVERLAY_GRANULARITIES = ("day", "month")
 
@@ -36,11 +37,11 @@ def last_year_overlay(
     start: date,
     end: date,
     granularity: str,
-    consumption: ChannelDays | None,
+    consumption: Any,
     window_start: date,
     buckets: int,
 ) -> Overlay | None:
-    """Last year's consumption at this range's granularity, bucket by bucket (day i under day i, a month
+    """Last year's consumption (``consumption``: the stored days, ``ChannelDays`` or None) at this range's granularity, bucket by bucket (day i under day i, a month
     under the same month), or None when the granularity has no overlay or a year back has no data.
 
     A bucket reaching before the window is left out whole rather than shown in part."""

@@ -1,5 +1,7 @@
 """``{{ tenths|dollars }}``: tenths of a cent as "$12.35" (2 decimals, half up; "—" for none)."""
 
+from decimal import Decimal
+
 from django import template
 
 from portal.bills.compute import dollars_text
@@ -13,7 +15,7 @@ def dollars(tenths: int | None) -> str:
 
 
 @register.filter
-def plain_number(value) -> str:
+def plain_number(value: Decimal | None) -> str:
     """A Decimal without trailing zeros or exponent: 12.5000 → "12.5", 10 → "10"."""
     if value is None:
         return ""
