@@ -469,7 +469,7 @@ def add_last_year(fig: dict, kwh: list, labels: list[str], name: str) -> None:
     )
 
 
-def add_costs(fig: dict, y: list, texts: list[str], name: str) -> None:
+def add_bill_costs(fig: dict, y: list, texts: list[str], name: str) -> None:
     """The cost of each interval in the hover: an invisible trace at the consumption bar's top (no legend
     entry; the data table holds the same figures)."""
     x = fig["data"][0]["x"] if fig["data"] else []
@@ -484,6 +484,6 @@ def add_costs(fig: dict, y: list, texts: list[str], name: str) -> None:
             "marker": {"opacity": 0, "size": 1},
             "showlegend": False,
             "hovertemplate": name + ": %{text}<extra></extra>",
-            "meta": "cost",
+            "meta": "bill",
         }
     )

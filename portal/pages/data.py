@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from portal.bills import compute
 from portal.bills.models import BillPlan, TduTariff
 from portal.bills.services import BillCosts, bill_costs
-from portal.charts import add_costs, add_last_year, interval_labels, points_from_series, usage_figure
+from portal.charts import add_bill_costs, add_last_year, interval_labels, points_from_series, usage_figure
 from portal.pages.last_year import last_year_overlay, last_year_period
 from portal.pages.state import UsageState
 from usage import storage
@@ -39,7 +39,7 @@ class Comparison:
 
 
 @dataclass
-class RangeCosts:
+class RangeBill:
     """Cost (tenths of a cent) of the range, the previous period and the same days last year, and of each
     bucket the chart and table show."""
 
@@ -57,7 +57,7 @@ class UsageData:
     previous: Comparison | None
     last_year: Comparison | None  # None: the window reaches no day a year back; summary None: no data there
     has_overlay: bool
-    costs: RangeCosts | None
+    bill: RangeBill | None
     chart_json: SafeString
     table_html: SafeString | None
     rows: int
@@ -173,9 +173,9 @@ def load_usage(
         if overlay is not None:
             name = _("Same days last year") if state.granularity == "day" else _("Same months last year")
             add_last_year(fig, overlay.kwh, overlay.labels, name)
-    costs = None
+    bill = None
     if plan is not None:
-        costs = range_costs(
+        bill = range_bill(
             premise=premise,
             plan=plan,
             tariffs=tariffs,
@@ -186,8 +186,8 @@ def load_usage(
             prev=prev,
             year=year,
         )
-        texts = [compute.dollars_text(t) for t in costs.buckets.tenths]
-        add_costs(fig, _values_or_none(sc), texts, _("Cost"))
+        texts = [compute.dollars_text(t) for t in bill.buckets.tenths]
+        add_bill_costs(fig, _values_or_none(sc), texts, _("Cost"))
     has_gen = bool(reads.generation.has_data)
     has_est = bool((sc.estimated & ~sc.null).any() or (sg.estimated & ~sg.null).any())
     rows = len(sc)
@@ -199,7 +199,7 @@ def load_usage(
             sg=sg,
             has_gen=has_gen,
             billed=billed if billed else None,
-            costs=costs.buckets.tenths if costs else None,
+            costs=bill.buckets.tenths if bill else None,
         )
     return UsageData(
         reads=reads,
@@ -207,7 +207,7 @@ def load_usage(
         previous=previous,
         last_year=last_year,
         has_overlay=overlay is not None,
-        costs=costs,
+        bill=bill,
         chart_json=json_script_fast(fig, "usage-chart-data"),
         table_html=table,
         rows=rows,
@@ -219,7 +219,7 @@ def load_usage(
     )
 
 
-def range_costs(*, premise, plan, tariffs, cons, state, read_range, billed, prev, year) -> RangeCosts:
+def range_bill(*, premise, plan, tariffs, cons, state, read_range, billed, prev, year) -> RangeBill:
     """Costs from one pass over the days read: daily costs give the three totals (each day rounded to a
     tenth of a cent, then added), and the chart's buckets are costed at its granularity."""
     lo = min([read_range[0]] + [p[0] for p in (prev, year) if p])
@@ -247,7 +247,7 @@ def range_costs(*, premise, plan, tariffs, cons, state, read_range, billed, prev
             tariffs=tariffs,
             periods=periods,
         )
-    return RangeCosts(
+    return RangeBill(
         now=total(state.start, state.end),
         previous=total(prev[0], prev[1]) if prev else None,
         last_year=total(year[0], year[1]) if year else None,
@@ -363,20 +363,20 @@ def summary_rows(
     *,
     has_generation: bool,
     last_year: dict | None = None,
-    costs: RangeCosts | None = None,
+    bill: RangeBill | None = None,
 ) -> list[dict]:
     """The figures beside the chart: this range, the previous equal one and the same days a year earlier
     (each row's ``year``; ``change``/``year_change`` only where like compares with like), with the cost."""
     rows = _summary_rows(summary, previous, has_generation=has_generation)
-    if costs is not None:
+    if bill is not None:
         rows.insert(
             1,
             {
                 "key": "cost",
                 "label": _("Cost"),
-                "now": compute.dollars_text(costs.now),
-                "before": compute.dollars_text(costs.previous) if previous else None,
-                "change": _change(costs.now, costs.previous) if _same_coverage(summary, previous) else None,
+                "now": compute.dollars_text(bill.now),
+                "before": compute.dollars_text(bill.previous) if previous else None,
+                "change": _change(bill.now, bill.previous) if _same_coverage(summary, previous) else None,
                 "help": _(
                     "Cost: your plan’s energy charge and the TDU’s delivery charge on each kWh, plus the monthly "
                     "charges shared out by day. Taxes and fees are not included; energy sent to the grid is "
@@ -395,8 +395,8 @@ def summary_rows(
     for row in rows:
         key = row.get("key", row["label"])
         if key == "cost":
-            row["year"] = compute.dollars_text(costs.last_year) if costs else None
-            row["year_change"] = _change(costs.now, costs.last_year) if costs and same else None
+            row["year"] = compute.dollars_text(bill.last_year) if bill else None
+            row["year_change"] = _change(bill.now, bill.last_year) if bill and same else None
             continue
         other = year_rows.get(key)
         if other is None:

@@ -12,26 +12,26 @@ from portal.bills import compute
 from portal.bills.models import BillPlan, TduTariff
 from portal.bills.services import day_charges
 from usage.reads.aggregate import Reads
-from usage.writers.cost import CostColumn
-from usage.writers.export import cost_supported, export_intervals
+from usage.writers.bill import BillColumn
+from usage.writers.export import bill_supported, export_intervals
 
 DOWNLOAD_FORMATS = {"csv": "CSV", "json": "JSON", "xml": "Green Button XML"}
 
 
-def cost_available(fmt: str, granularity: str) -> bool:
-    return cost_supported(fmt, granularity)
+def bill_available(fmt: str, granularity: str) -> bool:
+    return bill_supported(fmt, granularity)
 
 
-def cost_column(plan: BillPlan, tariffs: list[TduTariff]):
+def bill_column(plan: BillPlan, tariffs: list[TduTariff]):
     """The writers' cost callable: the reads' own consumption grid costed at their granularity."""
 
-    def column(reads: Reads) -> CostColumn:
+    def column(reads: Reads) -> BillColumn:
         periods = (
             [(b.start_date, b.end_date) for b in reads.billed] if reads.granularity == "billing" else None
         )
         charges = day_charges(plan=plan, tariffs=tariffs, rng=reads.range)
         s = compute.bucket_tenths(reads.range, reads.consumption, charges, reads.granularity, periods)
-        return CostColumn(tenths=s.wh, null=s.null)
+        return BillColumn(tenths=s.wh, null=s.null)
 
     return column
 
@@ -46,9 +46,9 @@ def export_response(
     plan: BillPlan | None = None,
     tariffs: list[TduTariff] | None = None,
 ) -> StreamingHttpResponse:
-    cost = cost_column(plan, tariffs or []) if plan is not None else None
+    bill = bill_column(plan, tariffs or []) if plan is not None else None
     export = export_intervals(
-        premise=premise, start=start, end=end, granularity=granularity, fmt=fmt, cost=cost
+        premise=premise, start=start, end=end, granularity=granularity, fmt=fmt, bill=bill
     )
     response = StreamingHttpResponse(export.chunks(), content_type=export.content_type)
     response["Content-Disposition"] = f'attachment; filename="{export.filename}"'

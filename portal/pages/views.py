@@ -25,7 +25,7 @@ from portal.models import MeterReadRequest
 from portal.pages.access import NoAccess, no_access_response, premise_for_customer
 from portal.pages.dashboard import dashboard_cards
 from portal.pages.data import load_usage, summary_rows
-from portal.pages.exports import DOWNLOAD_FORMATS, cost_available, export_response
+from portal.pages.exports import DOWNLOAD_FORMATS, bill_available, export_response
 from portal.pages.state import (
     GRANULARITIES,
     GRANULARITY_LABELS,
@@ -129,10 +129,10 @@ def usage(request, esiid: str):
         }
         for fmt, label in DOWNLOAD_FORMATS.items()
     ]
-    cost_downloads = [
+    bill_downloads = [
         {**d, "url": d["url"] + "&include=cost"}
         for d in downloads
-        if plan is not None and cost_available(d["fmt"], download_granularity)
+        if plan is not None and bill_available(d["fmt"], download_granularity)
     ]
     current = state.window.end >= today  # on-demand reads are for the current occupant only
     limits = read_limits(premise=premise) if current else None
@@ -152,11 +152,11 @@ def usage(request, esiid: str):
             data.previous.summary if data.previous else None,
             has_generation=data.has_generation,
             last_year=data.last_year.summary if data.last_year else None,
-            costs=data.costs,
+            bill=data.bill,
         ),
         "plan": plan,
         "bill": bill,
-        "cost_downloads": cost_downloads,
+        "bill_downloads": bill_downloads,
         "limits": limits,
         "recent_reads": recent_reads,
         "today": today,
@@ -207,7 +207,7 @@ def usage_download(request, esiid: str, fmt: str):
     if include:
         if include != "cost":
             return _download_refused(request, premise, _("“include” takes one value: cost."))
-        if not cost_available(fmt, granularity):
+        if not bill_available(fmt, granularity):
             return _download_refused(
                 request,
                 premise,

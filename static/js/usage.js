@@ -57,7 +57,7 @@
         var y = trace.y[index];
         if (y !== null && y !== undefined) {
           points.push({ curveNumber: curve, pointNumber: index });
-          if (trace.meta === "cost") { parts.push(trace.name + " " + trace.text[index]); }
+          if (trace.meta === "bill") { parts.push(trace.name + " " + trace.text[index]); }
           else { parts.push(trace.name + " " + Number(y).toFixed(3) + " kWh"); }
         }
       });

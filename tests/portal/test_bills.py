@@ -207,7 +207,7 @@ def test_usage_page_shows_cost_per_day_and_the_bill_to_date(client, customer, ho
         assert f"<td>{dollars(t)}</td>" in html
     assert re.search(r'id="bill-to-date">\s*' + re.escape(dollars(sum(per_day))), html)
     m = re.search(r'<script id="usage-chart-data" type="application/json">(.*?)</script>', html, re.S)
-    cost_trace = [t for t in json.loads(m.group(1))["data"] if t.get("meta") == "cost"][0]
+    cost_trace = [t for t in json.loads(m.group(1))["data"] if t.get("meta") == "bill"][0]
     assert cost_trace["text"] == [dollars(t) for t in per_day]
 
 
@@ -298,3 +298,15 @@ def test_dashboard_shows_the_bill_so_far_with_a_plan(client, customer, home, tod
         and dollars(bill.to_date_tenths) in html
         and dollars(bill.projection_tenths) in html
     )
+
+
+def test_usage_page_with_a_plan_stays_within_its_query_budget(
+    client, customer, home, today, django_assert_max_num_queries
+):
+    tariff_for(home.tdu)
+    plan_for(home.period)
+    _login(client, customer)
+    client.get(USAGE_URL)  # the session's first request does its own bookkeeping
+    with django_assert_max_num_queries(15):  # the plain page's 12 + tariffs, last billing period, cycle read
+        resp = client.get(USAGE_URL + "?granularity=day&preset=12m")
+    assert resp.status_code == 200 and "Bill so far this cycle" in resp.content.decode()

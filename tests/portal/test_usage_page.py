@@ -410,7 +410,7 @@ def test_monthly_chart_spans_the_whole_axis(client, customer, home, today):
     assert fig["layout"]["xaxis"]["range"] == [f"{start} 00:00", f"{this_month} 00:00"]
     assert len(fig["labels"]) == 12
     assert fig["labels"][0].startswith(f"{start:%B %Y}")
-    assert all(t["type"] == "bar" for t in fig["data"])
+    assert all(t["type"] == "bar" for t in fig["data"] if t.get("meta") != "last_year")
 
 
 def test_data_table_is_collapsed_and_holds_every_row(client, customer, home, today):

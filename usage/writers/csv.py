@@ -25,7 +25,7 @@ import numpy as np
 from usage.reads.aggregate import Reads, iso_local_matrix, utc_offsets
 from usage.timegrid import slot_wallclock, slots_in_day
 from usage.writers import text
-from usage.writers.cost import CostColumn
+from usage.writers.bill import BillColumn
 from usage.writers.text import kwh_fixed3
 
 TDU_HEADER = (
@@ -196,12 +196,12 @@ def tdu_rows(reads: Reads) -> bytes:
 _FLAGS = _table(["false", "true"], 5)
 
 
-def span_rows(reads: Reads, cost: CostColumn | None = None) -> bytes:
+def span_rows(reads: Reads, bill: BillColumn | None = None) -> bytes:
     """``start,end,consumption_kwh,generation_kwh,estimated`` for hour, day, month and billing data; with
-    ``cost`` (asked for), a last ``cost_usd`` column: dollars with 3 decimals, empty where there is none."""
+    ``bill`` (asked for), a last ``cost_usd`` column: dollars with 3 decimals, empty where there is none."""
     c, g = reads.series_consumption, reads.series_generation
     n = len(c)
-    header = SPAN_HEADER if cost is None else SPAN_HEADER_COST
+    header = SPAN_HEADER if bill is None else SPAN_HEADER_COST
     if not n:
         return header
     est = (c.estimated & ~c.null) | (g.estimated & ~g.null)
@@ -227,18 +227,18 @@ def span_rows(reads: Reads, cost: CostColumn | None = None) -> bytes:
         comma,
         _FLAGS[est.astype(np.int64)],
     ]
-    if cost is not None:
-        money = kwh_fixed3(np.where(cost.null, 0, cost.tenths))  # tenths of a cent / 1000 = dollars
-        money[cost.null] = 0
+    if bill is not None:
+        money = kwh_fixed3(np.where(bill.null, 0, bill.tenths))  # tenths of a cent / 1000 = dollars
+        money[bill.null] = 0
         columns += [comma, money]
     columns.append(text.constant(b"\r\n", n))
     body, _ = text.join_columns(columns)
     return header + body
 
 
-def render_csv(reads: Reads, cost: CostColumn | None = None) -> bytes:
-    """The CSV of ``reads``; ``cost`` adds a column to hourly, daily and monthly rows only (the 15-minute
+def render_csv(reads: Reads, bill: BillColumn | None = None) -> bytes:
+    """The CSV of ``reads``; ``bill`` adds a column to hourly, daily and monthly rows only (the 15-minute
     layout is the TDU's and stays exactly that)."""
     if reads.granularity == "15min":
         return tdu_rows(reads)
-    return span_rows(reads, cost)
+    return span_rows(reads, bill)

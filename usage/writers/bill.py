@@ -1,4 +1,4 @@
-"""A cost column handed to the writers: computed by the caller (the portal knows plans and tariffs), one
+"""A bill column (cost per interval) handed to the writers: computed by the caller (the portal knows plans and tariffs), one
 value per interval of the series being written. Pure: no Django."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import numpy as np
 
 
 @dataclass(frozen=True)
-class CostColumn:
+class BillColumn:
     """Cost per interval in tenths of a cent (written as dollars with 3 decimals); ``null``: no cost."""
 
     tenths: np.ndarray  # int64, non-negative
