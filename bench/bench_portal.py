@@ -8,8 +8,11 @@ of the pages (Django's whole request handling in-process: middleware, session, q
 network), median and p95 of BENCH_PORTAL_RUNS (30) requests each, and the queries each page makes:
 - usage page, 13 months of daily data (target < 150 ms);
 - usage page, 31 days of 15-minute data (target < 300 ms);
-- usage page, 12 months of monthly data; the dashboard.
-BENCH_PORTAL_RESEED=1 rebuilds the data.
+- usage page, 12 months of monthly data; the dashboard;
+- usage page, 13 months daily again with a plan set (cost per day, bill-to-date, projection) and last year's
+  overlay, and its ratio to the plain page (issue 23's figure: within 2x). Last year's overlay needs data a
+  year before the range: BENCH_PORTAL_DAYS=800 gives the whole of it (the default 400 days, a part).
+BENCH_PORTAL_RESEED=1 rebuilds the data (needed after changing BENCH_PORTAL_DAYS).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smt.settings")
 RUNS = int(os.environ.get("BENCH_PORTAL_RUNS", "30"))
 ESIID = "10443720000777001"
 USERNAME = "bench-portal"
+DAYS = int(os.environ.get("BENCH_PORTAL_DAYS", "400"))
 
 
 def emit(metric: str, value, unit: str, **extra) -> None:
@@ -69,7 +73,9 @@ def seed(today: date) -> None:
         tdu=oncor, esiid=ESIID, address_line1="1 Bench St", city="Dallas", zip_code="75201"
     )
     Meter.objects.create(premise=premise, meter_number="MBENCH777001", installed_on=date(2020, 1, 1))
-    period = service_period_move_in(premise=premise, rep=rep, starts_on=today - timedelta(days=700))
+    period = service_period_move_in(
+        premise=premise, rep=rep, starts_on=today - timedelta(days=max(700, DAYS + 1))
+    )
     user = User.objects.filter(username=USERNAME).first() or User.objects.create_user(
         username=USERNAME, email="bench@example.com", password="bench portal passphrase"
     )
@@ -78,7 +84,7 @@ def seed(today: date) -> None:
         "ESIID,USAGE_DATE,REVISION_DATE,USAGE_START_TIME,USAGE_END_TIME,USAGE_KWH,ESTIMATED_ACTUAL,"
         "CONSUMPTION_SURPLUSGENERATION"
     ]
-    d = today - timedelta(days=400)
+    d = today - timedelta(days=DAYS)
     while d < today:
         rev = (datetime.combine(d + timedelta(days=1), datetime.min.time()) + timedelta(hours=7)).strftime(
             "%m/%d/%Y %H:%M:%S"
@@ -145,12 +151,58 @@ def main() -> None:
         ("usage_12_months_monthly", f"{base}?granularity=month&preset=12m", None),
         ("dashboard", "/dashboard/", None),
     ]
+    medians = {}
     for name, url, target in pages:
         median, p95, queries = measure(client, url)
+        medians[name] = median
         extra = {"p95_ms": round(p95, 1), "queries": queries, "runs": RUNS}
         if target:
             extra["target_ms"] = target
         emit(f"portal_{name}_ms", round(median, 1), "ms", **extra)
+    with_cost(client, pages[0][1], medians["usage_13_months_daily"])
+
+
+def with_cost(client, url: str, plain_ms: float) -> None:
+    """The 13-month daily page with a plan (and last year's overlay where the data reaches): its time and
+    its ratio to the plain page. The plan is removed afterwards, so the plain figures stay plain."""
+    from decimal import Decimal
+
+    from portal.bills.models import BillPlan, TduTariff
+    from usage.models import Premise
+
+    premise = Premise.objects.select_related("tdu").get(esiid=ESIID)
+    period = premise.service_periods.get(ends_on__isnull=True)
+    TduTariff.objects.get_or_create(
+        tdu=premise.tdu,
+        effective_from=date(2020, 1, 1),
+        defaults={
+            "delivery_cents_per_kwh": Decimal("5.6"),
+            "monthly_dollars": Decimal("4.25"),
+            "source": "bench",
+            "source_date": date(2025, 9, 1),
+        },
+    )
+    BillPlan.objects.filter(period=period).delete()
+    BillPlan.objects.create(
+        period=period, energy_cents_per_kwh=Decimal("12.5"), base_dollars_per_month=Decimal("9.95")
+    )
+    try:
+        resp = client.get(url)
+        overlay = b'"meta":"last_year"' in resp.content
+        median, p95, queries = measure(client, url)
+    finally:
+        BillPlan.objects.filter(period=period).delete()
+    emit(
+        "portal_usage_13_months_daily_cost_last_year_ms",
+        round(median, 1),
+        "ms",
+        p95_ms=round(p95, 1),
+        queries=queries,
+        runs=RUNS,
+        last_year_overlay=overlay,
+        data_days=DAYS,
+    )
+    emit("portal_cost_last_year_ratio", round(median / plain_ms, 2), "x", target="<= 2")
 
 
 if __name__ == "__main__":

@@ -443,3 +443,47 @@ def local_minutes_seconds(epochs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return np.zeros(0, dtype="U19"), np.zeros(0, dtype=np.int64)
     offs = utc_offsets(epochs)
     return np.datetime_as_string((epochs + offs).astype("datetime64[s]"), unit="s"), offs
+
+
+OVERLAY_COLOR = "#1b2330"
+
+
+def add_last_year(fig: dict, kwh: list, labels: list[str], name: str) -> None:
+    """Overlay last year's kWh as a dashed line with markers over this range's bars (same x positions);
+    its hover names the year-earlier interval."""
+    x = fig["data"][0]["x"] if fig["data"] else []
+    fig["data"].append(
+        {
+            "type": "scatter",
+            "mode": "lines+markers",
+            "name": name,
+            "x": x,
+            "y": kwh,
+            "customdata": labels,
+            "connectgaps": False,
+            "line": {"color": OVERLAY_COLOR, "width": 2, "dash": "dash"},
+            "marker": {"color": OVERLAY_COLOR, "size": 5},
+            "hovertemplate": "%{customdata}: %{y:.3f} kWh<extra>" + name + "</extra>",
+            "meta": "last_year",
+        }
+    )
+
+
+def add_bill_costs(fig: dict, y: list, texts: list[str], name: str) -> None:
+    """The cost of each interval in the hover: an invisible trace at the consumption bar's top (no legend
+    entry; the data table holds the same figures)."""
+    x = fig["data"][0]["x"] if fig["data"] else []
+    fig["data"].append(
+        {
+            "type": "scatter",
+            "mode": "markers",
+            "name": name,
+            "x": x,
+            "y": y,
+            "text": texts,
+            "marker": {"opacity": 0, "size": 1},
+            "showlegend": False,
+            "hovertemplate": name + ": %{text}<extra></extra>",
+            "meta": "bill",
+        }
+    )

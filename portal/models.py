@@ -360,3 +360,7 @@ class CompatSession(models.Model):
 
     def __str__(self):
         return f"compatibility sign-in of user {self.user_id}"
+
+
+# The bills models live beside their services; importing them here registers them with the app.
+from portal.bills.models import BillPlan, TduTariff  # noqa: E402, F401

@@ -1,5 +1,5 @@
 """Django admin of the portal app, one module per subject; importing them registers their ModelAdmins."""
 
-from portal.admin import market
+from portal.admin import bills, market
 
-__all__ = ["market"]
+__all__ = ["bills", "market"]

@@ -13,6 +13,8 @@ import numpy as np
 from django.db.models import Max
 
 from portal.access_window import customer_premises, market_today
+from portal.bills.models import BillPlan
+from portal.bills.services import BillToDate, bill_to_date
 from usage import storage
 from usage.models import BillingPeriod, Channel, IntervalDay
 from usage.reads.aggregate import day_range, lay_on_grid
@@ -38,6 +40,7 @@ class PremiseCard:
     cycle_is_billing: bool = False
     generation_cycle_kwh: float | None = None
     notes: list[str] = field(default_factory=list)
+    bill: BillToDate | None = None  # with a plan: the current cycle's bill so far and its projection
 
     @property
     def esiid(self) -> str:
@@ -67,6 +70,10 @@ def dashboard_cards(*, user, today: date | None = None) -> list[PremiseCard]:
         .annotate(last=Max("day"))
         .values_list("premise_id", "last")
     )
+    plans = {
+        p.period_id: p
+        for p in BillPlan.objects.filter(period__in=[cp.latest_period for cp in items if cp.is_current])
+    }
     for cp in items:
         window = cp.windows[-1]
         period = cp.latest_period
@@ -109,5 +116,8 @@ def dashboard_cards(*, user, today: date | None = None) -> list[PremiseCard]:
                 card.day = rng.day(i)
                 card.yesterday_kwh = int(cons.values_wh[a:b][present].sum()) / 1000
                 card.yesterday_estimated = bool(cons.estimated[a:b].any())
+        plan = plans.get(period.pk)
+        if plan is not None:
+            card.bill = bill_to_date(premise=cp.premise, plan=plan, today=today, window_start=window.start)
         cards.append(card)
     return cards

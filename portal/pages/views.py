@@ -14,14 +14,18 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from portal import timefmt
+from portal.bills.models import BillPlan
+from portal.bills.selectors import period_plan, plan_period, tdu_tariffs
+from portal.bills.services import bill_to_date
 from portal.models import MeterReadRequest
 from portal.pages.access import NoAccess, no_access_response, premise_for_customer
 from portal.pages.dashboard import dashboard_cards
 from portal.pages.data import load_usage, summary_rows
-from portal.pages.exports import DOWNLOAD_FORMATS, export_response
+from portal.pages.exports import DOWNLOAD_FORMATS, bill_available, export_response
 from portal.pages.state import (
     GRANULARITIES,
     GRANULARITY_LABELS,
@@ -86,7 +90,13 @@ def usage(request, esiid: str):
     except NoAccess:
         return no_access_response(request, esiid)
     state = parse_state(request.GET, windows, today)
-    data = load_usage(premise=premise, state=state)
+    period = plan_period(user=request.user, premise=premise, window_end=state.window.end)
+    plan = period_plan(period)
+    tariffs = tdu_tariffs(premise.tdu_id) if plan and plan.tdu_charges == BillPlan.TduCharges.TARIFF else None
+    data = load_usage(premise=premise, state=state, plan=plan, tariffs=tariffs)
+    bill = None
+    if plan is not None and state.window.end >= today - timedelta(days=1):
+        bill = bill_to_date(premise=premise, plan=plan, today=today, window_start=state.window.start)
     presets = []
     for key in PRESETS:
         reason = preset_unavailable_reason(key, state.window, today)
@@ -119,6 +129,11 @@ def usage(request, esiid: str):
         }
         for fmt, label in DOWNLOAD_FORMATS.items()
     ]
+    bill_downloads = [
+        {**d, "url": d["url"] + "&include=cost"}
+        for d in downloads
+        if plan is not None and bill_available(d["fmt"], download_granularity)
+    ]
     current = state.window.end >= today  # on-demand reads are for the current occupant only
     limits = read_limits(premise=premise) if current else None
     recent_reads = list(visible_reads(premise, windows)[:3]) if current else []
@@ -133,8 +148,15 @@ def usage(request, esiid: str):
         "download_granularity": GRANULARITY_LABELS[download_granularity],
         "granularity_title": TITLES[state.granularity],
         "summary": summary_rows(
-            data.summary, data.previous.summary if data.previous else None, has_generation=data.has_generation
+            data.summary,
+            data.previous.summary if data.previous else None,
+            has_generation=data.has_generation,
+            last_year=data.last_year.summary if data.last_year else None,
+            bill=data.bill,
         ),
+        "plan": plan,
+        "bill": bill,
+        "bill_downloads": bill_downloads,
         "limits": limits,
         "recent_reads": recent_reads,
         "today": today,
@@ -180,8 +202,46 @@ def usage_download(request, esiid: str, fmt: str):
             {"premise": premise, "title": "That range cannot be downloaded", "messages_list": state.errors},
             status=400,
         )
+    plan = tariffs = None
+    include = request.GET.get("include", "")
+    if include:
+        if include != "cost":
+            return _download_refused(request, premise, _("“include” takes one value: cost."))
+        if not bill_available(fmt, granularity):
+            return _download_refused(
+                request,
+                premise,
+                _(
+                    "Cost comes with JSON downloads and with hourly, daily or monthly CSV; the 15-minute CSV "
+                    "keeps the utility’s layout and Green Button XML its standard. Leave out include=cost."
+                ),
+            )
+        plan = period_plan(plan_period(user=request.user, premise=premise, window_end=state.window.end))
+        if plan is None:
+            return _download_refused(
+                request,
+                premise,
+                _("There is no cost without your plan: set it on the plan page, then download again."),
+                status=409,
+            )
+        tariffs = tdu_tariffs(premise.tdu_id)
     return export_response(
-        premise=premise, start=state.start, end=state.end, granularity=granularity, fmt=fmt
+        premise=premise,
+        start=state.start,
+        end=state.end,
+        granularity=granularity,
+        fmt=fmt,
+        plan=plan,
+        tariffs=tariffs,
+    )
+
+
+def _download_refused(request, premise, message: str, *, status: int = 400):
+    return render(
+        request,
+        "portal/usage_error.html",
+        {"premise": premise, "title": _("That download is not available"), "message": message},
+        status=status,
     )
 
 

@@ -15,8 +15,9 @@
     // Room above the plot for the legend: about 7 px a character plus the swatch per entry
     // (plotly puts every entry on its own row once they do not all fit on one).
     var width = Math.max(200, holder.clientWidth - 60), total = 0;
-    fig.data.forEach(function (t) { total += t.name.length * 7 + 50; });
-    var rows = total > width ? fig.data.length : 1;
+    var entries = fig.data.filter(function (t) { return t.showlegend !== false; });
+    entries.forEach(function (t) { total += t.name.length * 7 + 50; });
+    var rows = total > width ? entries.length : 1;
     l.margin.t = 12 + 20 * rows;
     if (narrow.matches) {
       l.margin = { l: 44, r: 8, t: 12 + 20 * rows, b: 32 };
@@ -56,7 +57,8 @@
         var y = trace.y[index];
         if (y !== null && y !== undefined) {
           points.push({ curveNumber: curve, pointNumber: index });
-          parts.push(trace.name + " " + Number(y).toFixed(3) + " kWh");
+          if (trace.meta === "bill") { parts.push(trace.name + " " + trace.text[index]); }
+          else { parts.push(trace.name + " " + Number(y).toFixed(3) + " kWh"); }
         }
       });
       if (points.length) { window.Plotly.Fx.hover(holder, points); } else { window.Plotly.Fx.unhover(holder); }

@@ -207,7 +207,10 @@ def test_usage_page_screenshot_for_the_readme(browser, live_server, maria, home,
     assert page.locator("h1").text_content().strip() == "Usage at 1 Oak St"
     assert page.locator(".segmented a.current").all_text_contents() == ["Daily", "Last 7 days"]
     assert page.locator("#usage-chart .bars .point").count() == 7
-    tooltip = hover_tooltip(page, 0.55)
+    hover_tooltip(
+        page, 0.55
+    )  # every trace's label: this week's bar and, where a year back has data, last year's
+    tooltip = " ".join(page.locator("#usage-chart .hoverlayer .hovertext").all_text_contents())
     week = [today - timedelta(days=k) for k in range(1, 8)]
     assert any(f"{d:%b} {d.day}, {d.year}" in tooltip for d in week), tooltip
     assert re.search(r"Consumption[^:]*: \d+\.\d{3} kWh", tooltip), tooltip

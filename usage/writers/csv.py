@@ -25,6 +25,7 @@ import numpy as np
 from usage.reads.aggregate import Reads, iso_local_matrix, utc_offsets
 from usage.timegrid import slot_wallclock, slots_in_day
 from usage.writers import text
+from usage.writers.bill import BillColumn
 from usage.writers.text import kwh_fixed3
 
 TDU_HEADER = (
@@ -32,6 +33,7 @@ TDU_HEADER = (
     b"ESTIMATED_ACTUAL,CONSUMPTION_SURPLUSGENERATION\r\n"
 )
 SPAN_HEADER = b"start,end,consumption_kwh,generation_kwh,estimated\r\n"
+SPAN_HEADER_COST = b"start,end,consumption_kwh,generation_kwh,estimated,cost_usd\r\n"
 CHANNEL_NAMES = ("Consumption", "Surplus Generation")
 _TAILS = [f",{flag},{name}\r\n" for name in CHANNEL_NAMES for flag in ("A", "E")]
 
@@ -194,12 +196,14 @@ def tdu_rows(reads: Reads) -> bytes:
 _FLAGS = _table(["false", "true"], 5)
 
 
-def span_rows(reads: Reads) -> bytes:
-    """``start,end,consumption_kwh,generation_kwh,estimated`` for hour, day, month and billing data."""
+def span_rows(reads: Reads, bill: BillColumn | None = None) -> bytes:
+    """``start,end,consumption_kwh,generation_kwh,estimated`` for hour, day, month and billing data; with
+    ``bill`` (asked for), a last ``cost_usd`` column: dollars with 3 decimals, empty where there is none."""
     c, g = reads.series_consumption, reads.series_generation
     n = len(c)
+    header = SPAN_HEADER if bill is None else SPAN_HEADER_COST
     if not n:
-        return SPAN_HEADER
+        return header
     est = (c.estimated & ~c.null) | (g.estimated & ~g.null)
     cwh, cnull = c.wh, c.null
     if reads.granularity == "billing":
@@ -212,24 +216,29 @@ def span_rows(reads: Reads) -> bytes:
     gtext = kwh_fixed3(g.wh)
     gtext[g.null] = 0
     comma = text.constant(b",", n)
-    body, _ = text.join_columns(
-        [
-            iso_local_matrix(c.starts),
-            comma,
-            iso_local_matrix(c.ends),
-            comma,
-            ctext,
-            comma,
-            gtext,
-            comma,
-            _FLAGS[est.astype(np.int64)],
-            text.constant(b"\r\n", n),
-        ]
-    )
-    return SPAN_HEADER + body
+    columns = [
+        iso_local_matrix(c.starts),
+        comma,
+        iso_local_matrix(c.ends),
+        comma,
+        ctext,
+        comma,
+        gtext,
+        comma,
+        _FLAGS[est.astype(np.int64)],
+    ]
+    if bill is not None:
+        money = kwh_fixed3(np.where(bill.null, 0, bill.tenths))  # tenths of a cent / 1000 = dollars
+        money[bill.null] = 0
+        columns += [comma, money]
+    columns.append(text.constant(b"\r\n", n))
+    body, _ = text.join_columns(columns)
+    return header + body
 
 
-def render_csv(reads: Reads) -> bytes:
+def render_csv(reads: Reads, bill: BillColumn | None = None) -> bytes:
+    """The CSV of ``reads``; ``bill`` adds a column to hourly, daily and monthly rows only (the 15-minute
+    layout is the TDU's and stays exactly that)."""
     if reads.granularity == "15min":
         return tdu_rows(reads)
-    return span_rows(reads)
+    return span_rows(reads, bill)

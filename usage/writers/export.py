@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 
@@ -11,6 +11,7 @@ from django.conf import settings
 
 from usage.reads.aggregate import GRANULARITIES, Reads
 from usage.reads.selectors import intervals_for
+from usage.writers.bill import BillColumn
 from usage.writers.csv import render_csv
 from usage.writers.espi import render_espi
 from usage.writers.json import render_json
@@ -22,6 +23,13 @@ CONTENT_TYPES = {
     "xml": "application/atom+xml",
 }
 CHUNK_BYTES = 256 * 1024
+# Where a bill column (cost per interval) may go (asked for with ``bill``): JSON of every granularity, CSV of hourly, daily and
+# monthly rows. The 15-minute CSV is the TDU's layout and Green Button XML is a standard: never.
+BILL_FORMATS = {"json": GRANULARITIES, "csv": ("hour", "day", "month")}
+
+
+def bill_supported(fmt: str, granularity: str) -> bool:
+    return granularity in BILL_FORMATS.get(fmt, ())
 
 
 class ExportError(ValueError):
@@ -64,12 +72,12 @@ def validate(*, start: date, end: date, granularity: str, fmt: str) -> None:
         raise ExportError("format", f"format must be one of {', '.join(FORMATS)}")
 
 
-def render(reads: Reads, fmt: str, *, site_url: str) -> bytes:
-    """Pure: the bytes of ``reads`` in ``fmt``."""
+def render(reads: Reads, fmt: str, *, site_url: str, bill: BillColumn | None = None) -> bytes:
+    """Pure: the bytes of ``reads`` in ``fmt`` (with ``bill`` only where ``bill_supported``)."""
     if fmt == "json":
-        return render_json(reads)
+        return render_json(reads, bill)
     if fmt == "csv":
-        return render_csv(reads)
+        return render_csv(reads, bill)
     if fmt == "xml":
         return render_espi(reads, site_url=site_url)
     raise ExportError("format", f"format must be one of {', '.join(FORMATS)}")
@@ -83,11 +91,13 @@ def export_intervals(
     granularity: str = "15min",
     fmt: str = "json",
     site_url: str | None = None,
+    bill: Callable[[Reads], BillColumn] | None = None,
 ) -> Export:
     """The response for one premise, local inclusive range, granularity and format.
 
-    ``site_url`` defaults to ``settings.SITE_URL`` (Green Button links). Raises ``ExportError`` for a bad
-    request. Access is the caller's business."""
+    ``site_url`` defaults to ``settings.SITE_URL`` (Green Button links). ``bill`` (opt-in) computes a cost
+    per interval of the reads; it is written only where ``bill_supported`` (else the bytes are the default
+    ones). Raises ``ExportError`` for a bad request. Access is the caller's business."""
     validate(start=start, end=end, granularity=granularity, fmt=fmt)
     if site_url is None:
         site_url = settings.SITE_URL
@@ -99,8 +109,9 @@ def export_intervals(
         with_billing=granularity == "billing" or fmt == "xml",
         with_revisions=fmt == "xml" or (fmt == "csv" and granularity == "15min"),
     )
+    column = bill(reads) if bill is not None and bill_supported(fmt, granularity) else None
     return Export(
-        body=render(reads, fmt, site_url=site_url),
+        body=render(reads, fmt, site_url=site_url, bill=column),
         content_type=CONTENT_TYPES[fmt],
         filename=export_filename(premise.esiid, start, end, granularity, fmt),
     )

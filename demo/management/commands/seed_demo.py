@@ -19,6 +19,7 @@ from demo.customers import DEVELOPER, demo_customers_ensure, demo_plan, service_
 from demo.han import demo_devices_ensure
 from demo.intervals import interval_data_ensure
 from demo.reps import demo_reps_ensure
+from demo.tariffs import demo_tariffs_ensure
 from demo.thirdparty import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, demo_third_party_ensure
 from usage.services import synthetic_premises_register, tdus_ensure
 from usage.synth import synth_premises
@@ -68,6 +69,7 @@ class Command(BaseCommand):
 
         tdus = tdus_ensure()
         step(f"TDUs: {len(tdus)}")
+        step(f"TDU delivery tariffs: {demo_tariffs_ensure(tdus)} new (illustrative, labelled as such)")
         reps = demo_reps_ensure()
         step(f"REPs: {len(reps)} with their brand names and look-alike names as aliases")
 
