@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "api",
     "han",
     "demo",
+    "costmodel",
 ]
 
 MIDDLEWARE = [
