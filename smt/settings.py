@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "api",
     "han",
     "demo",
+    "costmodel",
 ]
 
 MIDDLEWARE = [
