@@ -38,6 +38,29 @@ def read_channels(
     return _assemble(rows, start, end, revisions=revisions)
 
 
+def read_channels_many(
+    *, premise_ids: list[int], start: date, end: date
+) -> dict[int, dict[int, ChannelDays]]:
+    """Both channels of many premises for ``start``..``end`` (inclusive) in one query: a portfolio of
+    premises side by side without one round trip per premise. Premises without data get empty channels."""
+    empty = {pid: {ch: ChannelDays.empty() for ch in CHANNELS} for pid in premise_ids}
+    if end < start or not premise_ids:
+        return empty
+    day_t, month_t = tables()
+    marks = ", ".join(["%s"] * len(premise_ids))
+    sql = (
+        f"SELECT premise_id, 0, channel, day, 0, data FROM {day_t} "
+        f"WHERE premise_id IN ({marks}) AND day >= %s AND day <= %s "
+        f"UNION ALL SELECT premise_id, 1, channel, month, day_mask, data FROM {month_t} "
+        f"WHERE premise_id IN ({marks}) AND month >= %s AND month <= %s"
+    )
+    rows = fetch_all(sql, [*premise_ids, start, end, *premise_ids, month_start(start), end])
+    per: dict[int, list] = {}
+    for row in rows:
+        per.setdefault(int(row[0]), []).append(row[1:])
+    return empty | {pid: _assemble(part, start, end) for pid, part in per.items()}
+
+
 def read_channel_days(*, premise_id: int, channel: int, start: date, end: date) -> ChannelDays:
     """One channel of one premise for local dates ``start``..``end`` (inclusive)."""
     if end < start:
