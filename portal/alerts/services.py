@@ -220,9 +220,13 @@ def _send_day_alert(
             reverse("portal:usage", kwargs={"esiid": subscription.premise.esiid})
             + f"?start={use.day.isoformat()}&end={use.day.isoformat()}&granularity=hour"
         )
-        email_enqueue(
-            _render(subscription, kind, {"use": use, "threshold": threshold, "usage_url": usage_url})
-        )
+        context = {
+            "use": use,
+            "kwh": kwh_text(use.kwh),
+            "threshold": kwh_text(threshold) if threshold is not None else None,
+            "usage_url": usage_url,
+        }
+        email_enqueue(_render(subscription, kind, context))
     return 1
 
 
@@ -249,6 +253,11 @@ def _render(subscription: AlertSubscription, kind: str, context: dict[str, Any])
     }
     log.info("alert queued", extra={"kind": kind, "subscription": subscription.pk})
     return message
+
+
+def kwh_text(value: Decimal) -> str:
+    """48, 48.5, 100 (never 48.000 or 1E+2)."""
+    return f"{value.normalize():f}"
 
 
 def kind_label(kind: str) -> str:
