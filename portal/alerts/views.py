@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from portal.alerts.forms import AlertSettingsForm
 from portal.alerts.selectors import PremiseAlerts, alert_premise, alert_premises
-from portal.alerts.services import alert_settings_save, alert_unsubscribe, kind_label
+from portal.alerts.services import alert_settings_save, alert_unsubscribe, kind_label, kwh_text
 from portal.alerts.tokens import BadToken, unsubscribe_read
 from portal.models import AlertSubscription
 
@@ -25,7 +25,7 @@ def _form(item: PremiseAlerts, data: object = None) -> AlertSettingsForm:
     sub = item.subscription
     initial = (
         {
-            "threshold_kwh": sub.threshold_kwh.normalize() if sub.threshold_kwh is not None else None,
+            "threshold_kwh": kwh_text(sub.threshold_kwh) if sub.threshold_kwh is not None else None,
             "on_data_arrived": sub.on_data_arrived,
             "on_read_completed": sub.on_read_completed,
         }

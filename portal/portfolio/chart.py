@@ -28,7 +28,7 @@ def portfolio_figure(portfolio: Portfolio) -> dict[str, Any]:
                 "type": "bar",
                 "name": f"{row.premise.address_line1} ({row.premise.esiid[-4:]})",
                 "x": x,
-                "y": [None if np.isnan(v) else round(float(v), 3) for v in y],
+                "y": np.round(y, 3),  # NaN (no data) serialises as null
                 "marker": {"color": PALETTE[i % len(PALETTE)]},
                 "hovertemplate": "%{fullData.name}: %{y:,.3f} kWh<extra></extra>",
             }

@@ -11,17 +11,19 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+import numpy as np
+
 from usage.models import Premise
 
 
 @dataclass(frozen=True)
 class PremiseUse:
-    """What the portfolio read of one premise: each local day inside the account's window with its kWh."""
+    """What the portfolio read of one premise: kWh of each local day ``start + i`` of the range, NaN for a
+    day without data or outside the account's window (so never another occupant's use)."""
 
     premise: Premise
-    days: Sequence[date]
-    consumption_kwh: Sequence[float | None]
-    generation_kwh: Sequence[float | None]
+    consumption_kwh: np.ndarray
+    generation_kwh: np.ndarray
 
 
 def portfolio_costs(*, uses: Sequence[PremiseUse], start: date, end: date) -> dict[int, Decimal]:

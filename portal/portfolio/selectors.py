@@ -1,5 +1,5 @@
 """The portfolio page's figures: every premise of the account over one range, read in one storage query
-(``usage.storage.read_channels_many``) and summed per day with numpy; days outside the account's own
+(``usage.storage.read_day_totals_many``): daily totals straight from the stored blocks; days outside the account's own
 windows (before a move-in, after a move-out) count as no data, never as someone else's use."""
 
 from __future__ import annotations
@@ -52,19 +52,6 @@ def business_premises(*, user: Any) -> list[tuple[Premise, list[DateRange]]]:
     return items
 
 
-def _day_totals(channel: Any, lo: int, n: int) -> np.ndarray:
-    """kWh of each day ``lo``..``lo + n - 1`` (day numbers since the epoch); NaN for a day without data."""
-    out = np.full(n, np.nan)
-    if not len(channel.dates):
-        return out
-    present = np.where(channel.missing, 0, channel.values_wh)
-    wh = np.add.reduceat(present, channel.offsets[:-1]).astype(np.float64)
-    delivered = np.add.reduceat(~channel.missing, channel.offsets[:-1]) > 0
-    idx = channel.dates.astype(np.int64) - lo
-    out[idx[delivered]] = wh[delivered] / 1000
-    return out
-
-
 def _window_mask(windows: list[DateRange], start: date, n: int) -> np.ndarray:
     mask = np.zeros(n, dtype=bool)
     for w in windows:
@@ -83,25 +70,17 @@ def portfolio_load(
     *, premises: list[tuple[Premise, list[DateRange]]], start: date, end: date, granularity: str
 ) -> Portfolio:
     n = (end - start).days + 1
-    lo = int(np.datetime64(start, "D").astype(np.int64))
-    channels = storage.read_channels_many(premise_ids=[p.pk for p, _ in premises], start=start, end=end)
+    totals = storage.read_day_totals_many(premise_ids=[p.pk for p, _ in premises], start=start, end=end)
     days = [start + timedelta(days=i) for i in range(n)]
-    cons = np.full((len(premises), n), np.nan)
-    gen = np.full((len(premises), n), np.nan)
-    for i, (premise, windows) in enumerate(premises):
-        outside = ~_window_mask(windows, start, n)
-        per = channels[premise.pk]
-        cons[i] = _day_totals(per[int(Channel.CONSUMPTION)], lo, n)
-        gen[i] = _day_totals(per[int(Channel.GENERATION)], lo, n)
-        cons[i, outside] = np.nan
-        gen[i, outside] = np.nan
+    outside = ~np.array([_window_mask(windows, start, n) for _, windows in premises]).reshape(
+        len(premises), n
+    )
+    cons = totals.wh[int(Channel.CONSUMPTION)] / 1000
+    gen = totals.wh[int(Channel.GENERATION)] / 1000
+    cons[outside] = np.nan
+    gen[outside] = np.nan
     uses = [
-        PremiseUse(
-            premise=premise,
-            days=days,
-            consumption_kwh=[None if np.isnan(v) else float(v) for v in cons[i]],
-            generation_kwh=[None if np.isnan(v) else float(v) for v in gen[i]],
-        )
+        PremiseUse(premise=premise, consumption_kwh=cons[i], generation_kwh=gen[i])
         for i, (premise, _) in enumerate(premises)
     ]
     costs = portfolio_costs(uses=uses, start=start, end=end)

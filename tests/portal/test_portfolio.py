@@ -157,12 +157,16 @@ def test_the_combined_15_minute_download_keeps_the_tdu_layout(client, business, 
     assert sum(ESI_SOLAR.encode() in r[:25] for r in rows) == 2 * n  # consumption and generation
 
 
-def test_the_bulk_read_gives_what_one_read_per_premise_gives(home, solar_home, today):
-    start, end = today - timedelta(days=90), today - timedelta(days=1)
-    many = storage.read_channels_many(premise_ids=[home.pk, solar_home.pk, 999_999], start=start, end=end)
-    for premise in (home, solar_home):
-        one = storage.read_channels(premise_id=premise.pk, start=start, end=end)
-        for ch, days in one.items():
-            assert np.array_equal(many[premise.pk][ch].dates, days.dates)
-            assert np.array_equal(many[premise.pk][ch].values_wh, days.values_wh)
-    assert all(len(c.dates) == 0 for c in many[999_999].values())
+def test_the_bulk_daily_totals_match_one_read_per_premise(home, solar_home, today):
+    """Across day rows and compacted month blocks: the totals equal the sums of each premise's own read."""
+    storage.compact_months(before=today - timedelta(days=45))
+    start, end = today - timedelta(days=130), today - timedelta(days=1)
+    totals = storage.read_day_totals_many(premise_ids=[home.pk, solar_home.pk, 999_999], start=start, end=end)
+    for i, premise in enumerate((home, solar_home)):
+        for ch, days in storage.read_channels(premise_id=premise.pk, start=start, end=end).items():
+            expected = np.full((end - start).days + 1, np.nan)
+            if len(days.dates):
+                sums = np.add.reduceat(np.where(days.missing, 0, days.values_wh), days.offsets[:-1])
+                expected[(days.dates - np.datetime64(start, "D")).astype(int)] = sums
+            assert np.array_equal(totals.wh[ch][i], expected, equal_nan=True)
+    assert np.isnan(totals.wh[1][2]).all()
