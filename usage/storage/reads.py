@@ -70,20 +70,21 @@ def read_day_totals_many(*, premise_ids: list[int], start: date, end: date) -> D
         return DayTotals(premise_ids=list(premise_ids), start=start, wh=wh)
     blocks = codec.decode_many([r[5] for r in rows], revisions=False)
     row_of = {pid: i for i, pid in enumerate(premise_ids)}
+    first_day = [r for r in range(len(rows)) if rows[r][1] == 0][:1]
+    split = first_day[0] if first_day else len(rows)  # month blocks come first (ORDER BY), then day rows
     days: list[int] = []
     owner: list[int] = []
     chans: list[int] = []
-    for pid, kind, ch, when, mask, _ in rows:
-        first = as_date(when).toordinal() - EPOCH_ORD
-        if kind == 0:  # a day row holds one day: most rows, kept cheap
-            days.append(first)
-            owner.append(row_of[pid])
-            chans.append(ch)
-        else:
-            offs = _mask_offsets(int(mask))
-            days.extend([first + i for i in offs])
-            owner.extend([row_of[pid]] * len(offs))
-            chans.extend([ch] * len(offs))
+    for pid, _, ch, when, mask, _ in rows[:split]:
+        offs = _mask_offsets(int(mask))
+        first = day_num(as_date(when))
+        days.extend([first + i for i in offs])
+        owner.extend([row_of[pid]] * len(offs))
+        chans.extend([ch] * len(offs))
+    day_rows = rows[split:]
+    days.extend(as_date(r[3]).toordinal() - EPOCH_ORD for r in day_rows)
+    owner.extend(row_of[r[0]] for r in day_rows)
+    chans.extend(r[2] for r in day_rows)
     day_arr = np.array(days, dtype=np.int64)
     counts = slots_for_days(day_arr)
     values = np.concatenate([b.values for b in blocks])
