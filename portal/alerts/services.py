@@ -83,7 +83,7 @@ def alerts_for_file(*, file_id: int, today: date | None = None) -> int:
     """Send the threshold and data-arrived alerts the days a loaded file changed call for. Returns how many
     e-mails were queued (0 when all were sent before: a reload, a re-delivery, a retry)."""
     report = IngestFile.objects.filter(pk=file_id).only("tdu_id").first()
-    if report is None:
+    if report is None or report.tdu_id is None:
         return 0
     today = today or market_today()
     earliest = today - timedelta(days=ALERT_LOOKBACK_DAYS)

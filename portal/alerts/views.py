@@ -5,6 +5,9 @@ in its URL is the credential. GET only shows a confirm page (mail scanners fetch
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -21,7 +24,7 @@ from portal.alerts.tokens import BadToken, unsubscribe_read
 from portal.models import AlertSubscription
 
 
-def _form(item: PremiseAlerts, data: object = None) -> AlertSettingsForm:
+def _form(item: PremiseAlerts, data: Mapping[str, Any] | None = None) -> AlertSettingsForm:
     sub = item.subscription
     initial = (
         {

@@ -45,7 +45,7 @@ def portfolio(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def portfolio_download(request: HttpRequest) -> HttpResponse:
+def portfolio_download(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     premises = business_premises(user=request.user)
     if not premises:
         return _not_business(request)

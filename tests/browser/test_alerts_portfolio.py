@@ -2,11 +2,10 @@
 (WCAG 2.2 AA): a resident sets a threshold, a TDU file loaded through the real ingest sends one alert e-mail
 (and a reload of the same file none), the e-mail's unsubscribe link asks before it stops the alert; a
 business account sees its premises side by side and downloads them in one file. Screenshots go to
-test-artifacts/ (and to docs/img/ when SAVE_DOCS_SCREENSHOT=1)."""
+test-artifacts/."""
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import timedelta
 from decimal import Decimal
@@ -16,7 +15,7 @@ import pytest
 from django.core import mail
 
 from portal.models import AlertSubscription
-from tests.browser.test_portal_journeys import ROOT, png_size, shot, sign_in
+from tests.browser.test_portal_journeys import shot, sign_in
 from tests.browser.test_rough_edges import axe_violations
 from tests.helpers.ingest import day_rows, write_file
 from tests.helpers.portal_usage import ESI_HOME, load_days, make_home
@@ -26,14 +25,6 @@ from usage.models import IngestFile, Premise
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 VIEWPORTS = [(1440, 900), (375, 812)]
 ESI_SHOP = "10443720000000104"
-
-
-def save_docs(page, name: str) -> None:
-    if os.environ.get("SAVE_DOCS_SCREENSHOT") == "1":
-        path = ROOT / "docs" / "img" / f"{name}.png"
-        path.unlink(missing_ok=True)
-        page.screenshot(path=str(path), full_page=True)
-        assert png_size(path)[0] == page.viewport_size["width"]
 
 
 @pytest.mark.parametrize("viewport", VIEWPORTS, ids=["desktop", "phone"])
@@ -53,9 +44,8 @@ def test_a_threshold_alert_arrives_after_an_ingest_once_and_unsubscribes_in_one_
     assert "Alerts for 1 Oak St" in page.locator(".messages").text_content()
     assert page.get_by_label("E-mail me when a day's use passes (kWh)").input_value() == "40"
     assert not axe_violations(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport[0]  # no sideways scrolling
     shot(page, "alerts_settings")
-    if viewport[0] == 1440:
-        save_docs(page, "alerts")
 
     mail.outbox.clear()
     yesterday = today - timedelta(days=1)
@@ -113,9 +103,8 @@ def test_a_business_account_sees_its_portfolio_and_downloads_it_in_one_file(
     assert ESI_HOME in table and ESI_SHOP in table and "All premises" in table
     assert page.locator("#portfolio-chart .barlayer .trace").count() == 2
     assert not axe_violations(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport[0]  # the table scrolls in its box
     shot(page, "portfolio")
-    if viewport[0] == 1440:
-        save_docs(page, "portfolio")
 
     page.get_by_label("Chart by").select_option("month")
     page.get_by_role("button", name="Show").click()
