@@ -103,7 +103,9 @@ def test_a_business_account_sees_its_portfolio_and_downloads_it_in_one_file(
     assert ESI_HOME in table and ESI_SHOP in table and "All premises" in table
     assert page.locator("#portfolio-chart .barlayer .trace").count() == 2
     assert not axe_violations(page)
-    assert page.evaluate("document.documentElement.scrollWidth") <= viewport[0]  # the table scrolls in its box
+    assert (
+        page.evaluate("document.documentElement.scrollWidth") <= viewport[0]
+    )  # the table scrolls in its box
     shot(page, "portfolio")
 
     page.get_by_label("Chart by").select_option("month")
