@@ -10,13 +10,14 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from demo.reps import DEMO_REPS
-from portal.models import PremiseRegistration, Rep, ServicePeriod
+from portal.models import AlertSubscription, PremiseRegistration, Rep, ServicePeriod
 from portal.services import service_period_move_in, service_period_move_out
 from usage.models import Premise
 
@@ -63,6 +64,7 @@ DEMO_LOGINS: tuple[DemoLogin, ...] = (DEMO, HOUSEHOLD, FORMER, BUSINESS, DEVELOP
 
 NEWCOMER_NAME = "Jordan Nguyen"  # moved into the former occupant's home mid-year; no account: try the sign-up
 BUSINESS_PREMISES = 3
+DEMO_ALERT_THRESHOLD_KWH = Decimal("45")
 
 # Occupant names for the other premises (the name on the REP's account, as printed on the bill).
 _FIRST = ("Alex", "Maria", "James", "Linda", "Carlos", "Emily", "Michael", "Sofia", "David", "Grace", "Luis",
@@ -239,5 +241,11 @@ def demo_customers_ensure(*, plan: DemoPlan) -> dict[str, int]:
     for esiid in plan.business:
         registered += demo_registrations_ensure(
             user=users[BUSINESS.username], periods=periods(esiid, BUSINESS.name)
+        )
+    if home:  # Dana's e-mail alerts (portal.alerts): a daily threshold and completed meter reads
+        AlertSubscription.objects.get_or_create(
+            user=users[DEMO.username],
+            premise=home[0].premise,
+            defaults={"threshold_kwh": DEMO_ALERT_THRESHOLD_KWH, "on_read_completed": True},
         )
     return {"users": created, "registrations": registered}

@@ -7,6 +7,7 @@ class PortalConfig(AppConfig):
 
     def ready(self):
         from portal import checks  # noqa: F401 - registers system checks
+        from portal.alerts import receivers as alert_receivers  # noqa: F401 - alerts after loads and reads
         from portal.reads import receivers  # noqa: F401 - records the head-end's answers
 
         never_list_url_patterns()

@@ -362,5 +362,77 @@ class CompatSession(models.Model):
         return f"compatibility sign-in of user {self.user_id}"
 
 
+class AlertSubscription(models.Model):
+    """What one account wants to hear about one premise by e-mail (portal.alerts): a day's use over a
+    threshold, the arrival of yesterday's data (off by default), a completed meter read."""
+
+    class Kind(models.TextChoices):
+        THRESHOLD = "threshold", "Daily use over a threshold"
+        DATA_ARRIVED = "data_arrived", "Yesterday's data arrived"
+        READ_COMPLETED = "read_completed", "Meter read completed"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="alerts")
+    premise = models.ForeignKey(Premise, on_delete=models.CASCADE, related_name="+")
+    threshold_kwh = models.DecimalField(
+        "daily threshold, kWh",
+        max_digits=9,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        help_text="E-mail when a day's consumption passes this; empty: no threshold alert.",
+    )
+    on_data_arrived = models.BooleanField("when yesterday's data arrives", default=False)
+    on_read_completed = models.BooleanField("when a meter read completes", default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "premise"], name="alert_subscription_unique_per_premise")
+        ]
+        indexes = [models.Index(fields=["premise"], name="alert_subscription_premise")]
+
+    def __str__(self):
+        return f"{self.user} alerts for {self.premise_id}"
+
+    def wants(self, kind: str) -> bool:
+        if kind == self.Kind.THRESHOLD:
+            return self.threshold_kwh is not None
+        if kind == self.Kind.DATA_ARRIVED:
+            return self.on_data_arrived
+        return self.on_read_completed
+
+
+class AlertSent(models.Model):
+    """An alert e-mail handed to the mail queue: the record that makes each one go out once, whatever
+    reloads, re-deliveries and task retries happen (threshold and data alerts once per subscription and
+    day, read alerts once per read)."""
+
+    subscription = models.ForeignKey(AlertSubscription, on_delete=models.CASCADE, related_name="sent")
+    kind = models.CharField(max_length=16, choices=AlertSubscription.Kind.choices)
+    day = models.DateField(null=True, blank=True, help_text="The day of use the alert is about.")
+    read = models.ForeignKey(
+        MeterReadRequest, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-sent_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "kind", "day"],
+                condition=Q(day__isnull=False),
+                name="alert_sent_once_per_day",
+            ),
+            models.UniqueConstraint(
+                fields=["subscription", "read"],
+                condition=Q(read__isnull=False),
+                name="alert_sent_once_per_read",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.day or self.read_id} to {self.subscription_id}"
+
+
 # The bills models live beside their services; importing them here registers them with the app.
 from portal.bills.models import BillPlan, TduTariff  # noqa: E402, F401

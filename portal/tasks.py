@@ -14,6 +14,8 @@ import smtplib
 from celery import shared_task
 from django.core.mail import EmailMultiAlternatives, get_connection
 
+from portal.alerts.services import alerts_for_file as alerts_for_file_send
+from portal.alerts.services import alerts_for_read as alerts_for_read_send
 from portal.reads.services import read_expire_stale
 
 logger = logging.getLogger(__name__)
@@ -49,3 +51,15 @@ def email_send(self, message: dict) -> int:
 def expire_stale_reads() -> int:
     """Requests no head-end answered in time become failed, with a message that says so."""
     return read_expire_stale()
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def alerts_for_file(file_id: int) -> int:
+    """The alert e-mails one loaded file calls for; each is recorded once, so a retry sends nothing twice."""
+    return alerts_for_file_send(file_id=file_id)
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def alerts_for_read(read_id: int) -> int:
+    """The alert e-mails of one completed meter read."""
+    return alerts_for_read_send(read_id=read_id)

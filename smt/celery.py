@@ -24,6 +24,8 @@ TASK_QUEUES: dict[str, str] = {
     "thirdparty.tasks.webhook_deliver": "webhooks",
     "thirdparty.tasks.data_available_for_file": "webhooks",
     "portal.tasks.email_send": "mail",
+    "portal.tasks.alerts_for_file": "mail",
+    "portal.tasks.alerts_for_read": "mail",
     "usage.headend.tasks.simulated_meter_answer": "headend",
     "usage.headend.tasks.simulated_han_join": "headend",
     "usage.headend.tasks.simulated_han_join_end": "headend",

@@ -42,6 +42,7 @@ from portal.reads.services import (
     read_limits,
     read_request_create,
 )
+from usage.models import Premise
 
 READ_HISTORY_LENGTH = 10
 TITLES = {
@@ -78,6 +79,7 @@ def dashboard(request):
             "current": [c for c in cards if c.is_current],
             "past": [c for c in cards if not c.is_current],
             "has_premises": bool(cards),
+            "has_business": any(c.premise.kind == Premise.Kind.BUSINESS for c in cards),
         },
     )
 

@@ -15,12 +15,19 @@ from usage.storage.days import slots_for_days
 from usage.storage.db import is_postgres
 from usage.storage.locks import BILLING_LOCK, lock_tdu_days, lock_tdu_days_shared
 from usage.storage.partitions import ensure_partitions, ensure_partitions_ahead
-from usage.storage.reads import read_channel_days, read_channels, revision_stamp
+from usage.storage.reads import (
+    DayTotals,
+    read_channel_days,
+    read_channels,
+    read_day_totals_many,
+    revision_stamp,
+)
 from usage.storage.retention import purge_expired
 from usage.storage.writes import delete_day_keys, fetch_day_blocks, write_day_blocks, write_month_blocks
 from usage.timegrid import day_num
 
 __all__ = [
+    "DayTotals",
     "BILLING_LOCK",
     "compact_months",
     "day_num",
@@ -34,6 +41,7 @@ __all__ = [
     "purge_expired",
     "read_channel_days",
     "read_channels",
+    "read_day_totals_many",
     "revision_stamp",
     "slots_for_days",
     "uncompact_months",
