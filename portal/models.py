@@ -8,12 +8,17 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from usage.models import Meter, Premise
 
 
 class User(AbstractUser):
-    """A person who signs in with a username; e-mail addresses need not be unique."""
+    """A person who signs in with a username; e-mail addresses need not be unique.
+
+    ``language`` is the one they chose with the header's switch (pages and e-mails); blank: their browser's."""
+
+    language = models.CharField(max_length=8, blank=True, default="", choices=settings.LANGUAGES)
 
     class Meta:
         db_table = "portal_user"
@@ -326,8 +331,8 @@ class PersonalCredential(models.Model):
     password for the Smart Meter Texas compatibility sign-in. Shown once, stored as a SHA-256 digest."""
 
     class Kind(models.TextChoices):
-        TOKEN = "token", "Personal access token"
-        APP_PASSWORD = "app_password", "App password"
+        TOKEN = "token", _("Personal access token")
+        APP_PASSWORD = "app_password", _("App password")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="credentials")
     kind = models.CharField(max_length=16, choices=Kind.choices)

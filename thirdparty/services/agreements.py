@@ -18,6 +18,7 @@ from django.db.models import Max, Min
 from django.utils import timezone
 
 from portal.access_window import market_today, months_before, window_start
+from portal.accounts.language import recipient_language
 from portal.accounts.mail import email_send_template, url
 from portal.models import PremiseRegistration, ServicePeriod
 from thirdparty.models import (
@@ -135,6 +136,7 @@ def _notify_customer(agreement: Agreement, template: str, **extra) -> None:
     email_send_template(
         template_prefix=f"thirdparty/email/{template}",
         to=[agreement.customer.email],
+        language=recipient_language(agreement.customer),
         context={"agreement": agreement, "apps_url": apps_url, "customer": agreement.customer, **extra},
     )
 
