@@ -8,6 +8,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from usage.models import Meter, Premise
@@ -320,9 +321,11 @@ class MeterReadRequest(models.Model):
         """What a completed reading means: "3.412 kWh since your last read · about 11.9 kWh since midnight"."""
         parts = []
         if self.since_last_kwh is not None:
-            parts.append(f"{self.since_last_kwh:,.3f} kWh since your last read")
+            parts.append(gettext("%(kwh)s kWh since your last read") % {"kwh": f"{self.since_last_kwh:,.3f}"})
         if self.since_midnight_kwh is not None:
-            parts.append(f"about {self.since_midnight_kwh:,.1f} kWh since midnight")
+            parts.append(
+                gettext("about %(kwh)s kWh since midnight") % {"kwh": f"{self.since_midnight_kwh:,.1f}"}
+            )
         return " · ".join(parts)
 
 

@@ -10,7 +10,11 @@ from django.http import StreamingHttpResponse
 
 from usage.writers.export import export_intervals
 
-DOWNLOAD_FORMATS = {"csv": "CSV", "json": "JSON", "xml": "Green Button XML"}
+DOWNLOAD_FORMATS = {
+    "csv": "CSV",
+    "json": "JSON",
+    "xml": "Green Button XML",
+}  # names of formats: not translated
 
 
 def export_response(*, premise, start, end, granularity: str, fmt: str) -> StreamingHttpResponse:
