@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
+from django.contrib.auth.signals import user_logged_in
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 from django.views.decorators.http import require_POST
@@ -41,6 +42,19 @@ class AccountLanguageMiddleware:
             translation.activate(code)
             request.LANGUAGE_CODE = code  # type: ignore[attr-defined]
         return self.get_response(request)
+
+
+def _saved_language_on_sign_in(
+    sender: object, request: HttpRequest | None = None, user: object = None, **kwargs: object
+) -> None:
+    """From the moment of sign-in the account's language applies: the sign-in's own messages are in it too."""
+    code = saved_language(user)
+    if request is not None and code is not None:
+        translation.activate(code)
+        request.LANGUAGE_CODE = code  # type: ignore[attr-defined]
+
+
+user_logged_in.connect(_saved_language_on_sign_in, dispatch_uid="portal.accounts.language")
 
 
 @require_POST

@@ -6,6 +6,7 @@ from django.core import mail
 from django.test import Client
 
 from portal.models import User
+from tests.helpers.portal_usage import PASSWORD
 from tests.portal.accounts_fixtures import mail_code, signup_data
 
 
@@ -59,3 +60,15 @@ def test_signing_up_in_spanish_saves_spanish_and_the_confirmation_mail_is_in_spa
     message = mail.outbox[-1]
     assert message.subject.startswith("[Open SMT] Confirme su dirección de correo: código ")
     assert "Su código de confirmación es:" in message.body and mail_code(message)
+
+
+def test_signing_in_switches_to_the_saved_language_at_once(signed_up, send):
+    signed_up.language = "es"
+    signed_up.save(update_fields=["language"])
+    browser = Client(HTTP_ACCEPT_LANGUAGE="en-US")
+    response = send(
+        "post", "/accounts/login/", {"login": "maria", "password": PASSWORD}, client_=browser, follow=True
+    )
+    html = response.content.decode()
+    assert '<html lang="es">' in html and "Su energía de un vistazo" in html
+    assert "Successfully signed in" not in html  # allauth's own message follows the account's language too
