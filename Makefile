@@ -21,12 +21,14 @@ run: $(STAMP)
 	@$(PY) manage.py demo_logins
 	$(PY) manage.py runserver 127.0.0.1:8000
 
-# Style and the design's rules: ruff, the import contracts (layers; hot code without Django), the mypy ratchet.
+# Style and the design's rules: ruff, the import contracts (layers; hot code without Django), the mypy ratchet,
+# and the Spanish check (every user-facing string marked and translated; needs gettext's xgettext).
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
 	$(PY) tools/mypy_ratchet.py
+	$(PY) tools/i18n_check.py
 
 format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .

@@ -18,6 +18,7 @@ import orjson
 from django.db import IntegrityError, transaction
 from django.http import HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from api.models import IdempotencyRecord
 from api.problems import ApiProblem, invalid_parameter
@@ -40,7 +41,9 @@ def _parse_key(raw: str | None) -> str | None:
         return None
     if not _KEY_RE.match(raw):
         raise invalid_parameter(
-            HEADER, f"{HEADER} must be 1 to 255 visible ASCII characters (a UUID is a good choice)."
+            HEADER,
+            _("%(header)s must be 1 to 255 visible ASCII characters (a UUID is a good choice).")
+            % {"header": HEADER},
         )
     return raw
 

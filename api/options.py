@@ -12,6 +12,7 @@ from collections.abc import Callable
 import orjson
 from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
+from django.utils.translation import gettext
 
 from api import throttling
 
@@ -62,7 +63,9 @@ class OptionsMiddleware:
             t = throttling.tightest(states)
             wait = t.reset if t is not None else 1
             limited = problem_response(
-                429, f"Too many requests; try again in {wait} seconds.", headers={"Retry-After": str(wait)}
+                429,
+                gettext("Too many requests; try again in %(seconds)d seconds.") % {"seconds": wait},
+                headers={"Retry-After": str(wait)},
             )
             for name, value in throttling.headers_for(states).items():
                 limited[name] = value

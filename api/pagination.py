@@ -3,6 +3,7 @@ quietly clamps a page size of 0 or -5)."""
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.request import Request
@@ -21,9 +22,16 @@ class StrictCursorPagination(CursorPagination):
         try:
             value = int(raw)
         except ValueError:
-            raise invalid_parameter("page_size", f"page_size={raw!r} is not a whole number.") from None
+            raise invalid_parameter(
+                "page_size",
+                gettext("%(name)s=%(raw)s is not a whole number.") % {"name": "page_size", "raw": repr(raw)},
+            ) from None
         if not 1 <= value <= hi:
-            raise invalid_parameter("page_size", f"page_size must be between 1 and {hi}.")
+            raise invalid_parameter(
+                "page_size",
+                gettext("%(name)s must be between %(lo)d and %(hi)d.")
+                % {"name": "page_size", "lo": 1, "hi": hi},
+            )
         return value
 
     def decode_cursor(self, request: Request) -> Cursor | None:
@@ -31,7 +39,7 @@ class StrictCursorPagination(CursorPagination):
             return super().decode_cursor(request)
         except Exception:  # noqa: BLE001 - DRF raises NotFound for any cursor it cannot read
             raise invalid_parameter(
-                "cursor", "This cursor is not valid; use the `next` or `previous` link as given."
+                "cursor", gettext("This cursor is not valid; use the `next` or `previous` link as given.")
             ) from None
 
     @classmethod

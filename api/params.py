@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 
 from api.problems import invalid_parameter
 
@@ -21,7 +22,9 @@ MAX_DATE = date(2199, 12, 31)
 def check_date(name: str, value: date) -> date:
     if not MIN_DATE <= value <= MAX_DATE:
         raise invalid_parameter(
-            name, f"{name} must lie between {MIN_DATE.isoformat()} and {MAX_DATE.isoformat()}."
+            name,
+            _("%(name)s must lie between %(min)s and %(max)s.")
+            % {"name": name, "min": MIN_DATE.isoformat(), "max": MAX_DATE.isoformat()},
         )
     return value
 
@@ -30,13 +33,17 @@ def parse_date(request, name: str, *, required: bool = True) -> date | None:
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         if required:
-            raise invalid_parameter(name, f"Give {name} as a local date YYYY-MM-DD (inclusive).")
+            raise invalid_parameter(
+                name, _("Give %(name)s as a local date YYYY-MM-DD (inclusive).") % {"name": name}
+            )
         return None
     try:
         value = date.fromisoformat(raw)
     except ValueError:
         raise invalid_parameter(
-            name, f"{name}={raw!r} is not a date; use YYYY-MM-DD, e.g. 2025-07-01."
+            name,
+            _("%(name)s=%(raw)s is not a date; use YYYY-MM-DD, e.g. 2025-07-01.")
+            % {"name": name, "raw": repr(raw)},
         ) from None
     return check_date(name, value)
 
@@ -47,10 +54,14 @@ def parse_range(request, *, required: bool = True) -> tuple[date | None, date | 
     if start and end:
         if end < start:
             raise invalid_parameter(
-                "end", f"end ({end.isoformat()}) is before start ({start.isoformat()}); both are inclusive."
+                "end",
+                _("end (%(end)s) is before start (%(start)s); both are inclusive.")
+                % {"end": end.isoformat(), "start": start.isoformat()},
             )
         if (end - start).days + 1 > MAX_RANGE_DAYS:
-            raise invalid_parameter("end", f"Ask for at most {MAX_RANGE_DAYS} days in one request.")
+            raise invalid_parameter(
+                "end", _("Ask for at most %(days)d days in one request.") % {"days": MAX_RANGE_DAYS}
+            )
     return start, end
 
 
@@ -58,7 +69,9 @@ def parse_granularity(request, default: str = "15min") -> str:
     raw = request.query_params.get("granularity") or default
     if raw not in GRANULARITIES:
         raise invalid_parameter(
-            "granularity", f"granularity={raw!r} is not supported; use one of: {', '.join(GRANULARITIES)}."
+            "granularity",
+            _("granularity=%(raw)s is not supported; use one of: %(choices)s.")
+            % {"raw": repr(raw), "choices": ", ".join(GRANULARITIES)},
         )
     return raw
 
@@ -80,7 +93,9 @@ def parse_datetime_param(request, name: str) -> datetime | None:
             value = None
     if value is None:
         raise invalid_parameter(
-            name, f"{name}={raw!r} is not a time; use ISO 8601, e.g. 2025-07-01T00:00:00Z."
+            name,
+            _("%(name)s=%(raw)s is not a time; use ISO 8601, e.g. 2025-07-01T00:00:00Z.")
+            % {"name": name, "raw": repr(raw)},
         )
     check_date(name, value.date())
     if value.tzinfo is None:
@@ -95,7 +110,11 @@ def parse_int(request, name: str, *, default: int, lo: int, hi: int) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise invalid_parameter(name, f"{name}={raw!r} is not a whole number.") from None
+        raise invalid_parameter(
+            name, _("%(name)s=%(raw)s is not a whole number.") % {"name": name, "raw": repr(raw)}
+        ) from None
     if not lo <= value <= hi:
-        raise invalid_parameter(name, f"{name} must be between {lo} and {hi}.")
+        raise invalid_parameter(
+            name, _("%(name)s must be between %(lo)d and %(hi)d.") % {"name": name, "lo": lo, "hi": hi}
+        )
     return value

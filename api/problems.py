@@ -19,6 +19,7 @@ from django.core.exceptions import (
     TooManyFieldsSent,
 )
 from django.http import Http404, HttpResponse
+from django.utils.translation import gettext
 from rest_framework import exceptions
 
 from smt.outage import RETRY_AFTER_SECONDS, dependency_down
@@ -143,37 +144,46 @@ def _exception_problem(exc, context):
             exc.status_code, str(exc.detail), slug=exc.slug, title=exc.title, headers=exc.headers, **exc.extra
         )
     if isinstance(exc, Http404):
-        return problem_response(404, "Nothing is available at this address.")
+        return problem_response(404, gettext("Nothing is available at this address."))
     if isinstance(exc, PermissionDenied):
-        return problem_response(403, "You may not do this.")
+        return problem_response(403, gettext("You may not do this."))
     if isinstance(exc, exceptions.APIException):
         return _api_exception_problem(exc, context)
     if isinstance(exc, RequestDataTooBig):
         return problem_response(
-            413, f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes."
+            413,
+            gettext("The request body is larger than %(size)s bytes.")
+            % {"size": f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,}"},
         )
     if isinstance(exc, TooManyFieldsSent):
         return problem_response(
             400,
-            f"The request has more than {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS:,} fields (query parameters or "
-            "form fields); send fewer.",
+            gettext(
+                "The request has more than %(count)s fields (query parameters or form fields); send fewer."
+            )
+            % {"count": f"{settings.DATA_UPLOAD_MAX_NUMBER_FIELDS:,}"},
             slug="invalid-parameter",
             title="Invalid parameter",
             parameter="fields",
         )
     if isinstance(exc, SuspiciousOperation):
-        return problem_response(400, "This request is malformed and cannot be answered.")
+        return problem_response(400, gettext("This request is malformed and cannot be answered."))
     dependency = dependency_down(exc)
     if dependency is not None:
         log.warning("API request met an outage of the %s", dependency, exc_info=exc)
         return problem_response(
             503,
-            f"A service we depend on ({dependency}) is not answering. "
-            f"Nothing was lost; please try again in {RETRY_AFTER_SECONDS} seconds.",
+            gettext(
+                "A service we depend on (%(dependency)s) is not answering. "
+                "Nothing was lost; please try again in %(seconds)d seconds."
+            )
+            % {"dependency": dependency, "seconds": RETRY_AFTER_SECONDS},
             headers={"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"},
         )
     log.exception("unhandled error in API view", exc_info=exc)
-    return problem_response(500, "Something went wrong on our side; it has been logged. Please try again.")
+    return problem_response(
+        500, gettext("Something went wrong on our side; it has been logged. Please try again.")
+    )
 
 
 def _api_exception_problem(exc: exceptions.APIException, context) -> HttpResponse:
@@ -211,7 +221,7 @@ def _unauthenticated_problem(exc: exceptions.APIException, context) -> HttpRespo
             headers["WWW-Authenticate"] = auth_header
     detail = str(exc.detail)
     if isinstance(exc, exceptions.NotAuthenticated):
-        detail = (
+        detail = gettext(
             "Send an OAuth 2.0 bearer token (Authorization: Bearer ...), an organization API key "
             "(Authorization: Api-Key smt_...) or sign in."
         )
@@ -224,7 +234,7 @@ def _throttled_problem(exc) -> HttpResponse:
     wait = int(exc.wait or 1)
     return problem_response(
         429,
-        f"Too many requests; try again in {wait} seconds.",
+        gettext("Too many requests; try again in %(seconds)d seconds.") % {"seconds": wait},
         headers={"Retry-After": str(wait)},
         retry_after=wait,
     )

@@ -149,7 +149,7 @@ class BearerScheme(OpenApiAuthenticationExtension):
                     "authorizationUrl": "/o/authorize/",
                     "tokenUrl": "/o/token/",
                     "refreshUrl": "/o/token/",
-                    "scopes": {name: s.description for name, s in SCOPES.items()},
+                    "scopes": {name: str(s.description) for name, s in SCOPES.items()},
                 }
             },
         }

@@ -5,23 +5,24 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from han.models import Device
 from usage.headend.hancodes import HanCodeError, eui64_normalize, install_code_normalize
 
 
 class DeviceAddForm(forms.Form):
-    name = forms.CharField(max_length=60, label="Name", help_text="For you to tell your devices apart.")
-    type = forms.ChoiceField(choices=Device.Type.choices, label="Kind of device")
+    name = forms.CharField(max_length=60, label=_("Name"), help_text=_("For you to tell your devices apart."))
+    type = forms.ChoiceField(choices=Device.Type.choices, label=_("Kind of device"))
     mac = forms.CharField(
         max_length=40,
-        label="MAC address (EUI-64)",
-        help_text="16 characters 0-9 and A-F on the device's label, e.g. 00:0D:6F:00:0A:1B:2C:3D.",
+        label=_("MAC address (EUI-64)"),
+        help_text=_("16 characters 0-9 and A-F on the device's label, e.g. 00:0D:6F:00:0A:1B:2C:3D."),
     )
     install_code = forms.CharField(
         max_length=60,
-        label="Install code",
-        help_text="On the label next to the MAC: 16, 20, 28 or 36 characters 0-9 and A-F.",
+        label=_("Install code"),
+        help_text=_("On the label next to the MAC: 16, 20, 28 or 36 characters 0-9 and A-F."),
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
 

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from portal.models import ServicePeriod
 from thirdparty.models import Organization
@@ -18,20 +19,20 @@ class Device(models.Model):
     it, and the next occupant never sees it)."""
 
     class Type(models.TextChoices):
-        IN_HOME_DISPLAY = "in_home_display", "In-home display"
-        THERMOSTAT = "thermostat", "Programmable thermostat"
-        LOAD_CONTROL = "load_control", "Load control switch"
-        SMART_PLUG = "smart_plug", "Smart plug"
-        RANGE_EXTENDER = "range_extender", "Range extender"
-        OTHER = "other", "Other"
+        IN_HOME_DISPLAY = "in_home_display", _("In-home display")
+        THERMOSTAT = "thermostat", _("Programmable thermostat")
+        LOAD_CONTROL = "load_control", _("Load control switch")
+        SMART_PLUG = "smart_plug", _("Smart plug")
+        RANGE_EXTENDER = "range_extender", _("Range extender")
+        OTHER = "other", _("Other")
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Sent to the meter"
-        JOIN_WINDOW_OPEN = "join_window_open", "Meter listening for the device"
-        JOINED = "joined", "Joined"
-        FAILED = "failed", "Failed"
-        REMOVING = "removing", "Being removed"
-        REMOVED = "removed", "Removed"
+        PENDING = "pending", _("Sent to the meter")
+        JOIN_WINDOW_OPEN = "join_window_open", _("Meter listening for the device")
+        JOINED = "joined", _("Joined")
+        FAILED = "failed", _("Failed")
+        REMOVING = "removing", _("Being removed")
+        REMOVED = "removed", _("Removed")
 
     PASSING = (Status.PENDING, Status.JOIN_WINDOW_OPEN, Status.REMOVING)  # the page polls while any is here
     HOLDS_MAC = (Status.PENDING, Status.JOIN_WINDOW_OPEN, Status.JOINED, Status.REMOVING)  # until removed
@@ -106,10 +107,10 @@ class DeviceMessage(models.Model):
         PRICE = "price", "Price signal"
 
     class Status(models.TextChoices):
-        SENT = "sent", "Sent"
-        DELIVERED = "delivered", "Delivered"
-        CONFIRMED = "confirmed", "Confirmed on the device"
-        FAILED = "failed", "Failed"
+        SENT = "sent", _("Sent")
+        DELIVERED = "delivered", _("Delivered")
+        CONFIRMED = "confirmed", _("Confirmed on the device")
+        FAILED = "failed", _("Failed")
 
     device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="messages")
     batch = models.UUIDField(help_text="Messages sent together (to all devices of a meter) share it.")

@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from han.forms import DeviceAddForm
@@ -82,7 +83,9 @@ def devices(request: HttpRequest, esiid: str) -> HttpResponse:
             except HanConflict as exc:
                 form.add_error(None, str(exc))
             else:
-                messages.info(request, "Your meter is looking for the device: keep it powered and close by.")
+                messages.info(
+                    request, _("Your meter is looking for the device: keep it powered and close by.")
+                )
                 return redirect("han:devices", esiid=d.premise.esiid)
         status = 400
     devices_expire_stale(premise=d.premise)
@@ -118,7 +121,7 @@ def devices_status(request: HttpRequest, esiid: str) -> JsonResponse:
 @login_required
 @require_POST
 def device_retry_view(request: HttpRequest, esiid: str, device_id: int) -> HttpResponse:
-    _, device = _device(request, esiid, device_id)
+    _decision, device = _device(request, esiid, device_id)
     try:
         device_retry(device=device)
     except HanConflict as exc:
@@ -132,7 +135,7 @@ def device_remove_view(request: HttpRequest, esiid: str, device_id: int) -> Http
     d, device = _device(request, esiid, device_id)
     if request.method == "POST":
         device_remove(device=device)
-        messages.info(request, f"{device.name} is being removed from your meter.")
+        messages.info(request, _("%(name)s is being removed from your meter.") % {"name": device.name})
         return redirect("han:devices", esiid=esiid)
     return render(request, "han/device_remove.html", {"premise": d.premise, "device": device})
 
@@ -154,7 +157,7 @@ def device_test_message(request: HttpRequest, esiid: str, device_id: int) -> Htt
     except HanConflict as exc:
         messages.error(request, str(exc))
     else:
-        messages.info(request, f"A test message is on its way to {device.name}.")
+        messages.info(request, _("A test message is on its way to %(name)s.") % {"name": device.name})
     return redirect("han:device_history", esiid=esiid, device_id=device.pk)
 
 

@@ -21,6 +21,11 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 
 import numpy as np
+from django.utils import dateformat
+from django.utils.dates import MONTHS, MONTHS_3, WEEKDAYS, WEEKDAYS_ABBR
+from django.utils.formats import get_format
+from django.utils.translation import get_language, pgettext
+from django.utils.translation import gettext as _
 
 from usage.reads.aggregate import utc_offsets
 from usage.timegrid import MARKET_TZ, day_bounds_utc
@@ -91,16 +96,25 @@ def local_minutes(epochs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.datetime_as_string((epochs + offs).astype("datetime64[s]"), unit="m"), offs
 
 
-@lru_cache(maxsize=4096)
 def _day_text(ymd: str) -> str:
-    d = datetime(int(ymd[:4]), int(ymd[5:7]), int(ymd[8:10]), tzinfo=UTC)
-    return f"{d:%a %b} {d.day}, {d.year}"
+    """ "Tue Jul 1, 2025" (Spanish "mar 1 jul 2025"), in the active language."""
+    return _day_text_in(ymd, get_language())
 
 
 @lru_cache(maxsize=4096)
-def _short_day(ymd: str) -> str:
+def _day_text_in(ymd: str, language: str) -> str:
     d = datetime(int(ymd[:4]), int(ymd[5:7]), int(ymd[8:10]), tzinfo=UTC)
-    return f"{d:%b} {d.day}, {d.year}"
+    return dateformat.format(d, pgettext("date format", "D M j, Y"))
+
+
+def _short_day(ymd: str) -> str:
+    return _short_day_in(ymd, get_language())
+
+
+@lru_cache(maxsize=4096)
+def _short_day_in(ymd: str, language: str) -> str:
+    d = datetime(int(ymd[:4]), int(ymd[5:7]), int(ymd[8:10]), tzinfo=UTC)
+    return dateformat.format(d, pgettext("date format", "M j, Y"))
 
 
 def interval_labels(starts: np.ndarray, ends: np.ndarray, granularity: str) -> list[str]:
@@ -123,27 +137,40 @@ def interval_labels(starts: np.ndarray, ends: np.ndarray, granularity: str) -> l
                 out.append(f"{day}, {s[11:]} {stz}–{e[11:]} {etz}")
         return out
     hours = ((np.asarray(ends) - np.asarray(starts)) // 3600).tolist()
+    span = _("{start} {start_time} {start_zone} to {end} {end_time} {end_zone}")
+    dst = _(" ({hours} hours: daylight saving time)")
+    month_format = pgettext("date format", "F Y")
+    billing = _("Billing period {span}")
     for s, e, stz, etz, h in zip(s_list, e_list, s_tz, e_tz, hours, strict=True):
+        start_day = _day_text(s[:10]) + "," if granularity == "day" else _short_day(s[:10])
+        text = span.format(
+            start=start_day,
+            start_time=s[11:],
+            start_zone=stz,
+            end=_short_day(e[:10]),
+            end_time=e[11:],
+            end_zone=etz,
+        )
         if granularity == "day":
-            extra = "" if h == 24 else f" ({h} hours: daylight saving time)"
-            out.append(f"{_day_text(s[:10])}, {s[11:]} {stz} to {_short_day(e[:10])} {e[11:]} {etz}{extra}")
+            out.append(text + ("" if h == 24 else dst.format(hours=h)))
         elif granularity == "month":
             month = datetime(int(s[:4]), int(s[5:7]), 1, tzinfo=UTC)
-            out.append(
-                f"{month:%B %Y}: {_short_day(s[:10])} {s[11:]} {stz} to {_short_day(e[:10])} {e[11:]} {etz}"
-            )
+            out.append(f"{dateformat.format(month, month_format)}: {text}")
         else:
-            out.append(
-                f"Billing period {_short_day(s[:10])} {s[11:]} {stz} to {_short_day(e[:10])} {e[11:]} {etz}"
-            )
+            out.append(billing.format(span=text))
     return out
 
 
-@lru_cache(maxsize=4096)
 def day_intervals(day: date, step: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(labels, bar centres) of one local day's 15-minute or hourly intervals, computed once per process.
+    """(labels, bar centres) of one local day's 15-minute or hourly intervals, computed once per process and
+    language.
 
     A day has 92, 96 or 100 quarter-hours in absolute time; the labels tell the repeated hour apart by zone."""
+    return _day_intervals_in(day, step, get_language())
+
+
+@lru_cache(maxsize=4096)
+def _day_intervals_in(day: date, step: int, language: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     start, end = day_bounds_utc(day)
     s0, n = int(start.timestamp()), int((end - start).total_seconds()) // step
     labels, centres = [], []
@@ -222,8 +249,9 @@ def _stacked(name, kind, key, x, values, shown_est, est_kwh, *, width, offset) -
     measured = np.round(total - part, 3)
     pct = np.divide(part * 100.0, total, out=np.zeros_like(part), where=total > 0)
     has = ~np.isnan(total)
+    estimated_share = _("{kwh} kWh, {percent} estimated")
     texts = [
-        (f"{t:.3f} kWh, {_percent(p)} estimated" if e else f"{t:.3f} kWh") if h else ""
+        (estimated_share.format(kwh=f"{t:.3f}", percent=_percent(p)) if e else f"{t:.3f} kWh") if h else ""
         for t, p, e, h in zip(total.tolist(), pct.tolist(), shown_est.tolist(), has.tolist(), strict=True)
     ]
     base = _trace(
@@ -241,7 +269,7 @@ def _stacked(name, kind, key, x, values, shown_est, est_kwh, *, width, offset) -
     base["textposition"] = "none"
     base["hovertemplate"] = f"<b>%{{customdata}}</b><br>{kind}: %{{text}}<extra></extra>"
     est = _trace(
-        f"{name}, estimated part",
+        _("{name}, estimated part").format(name=name),
         x,
         _values(part, shown_est & (part > 0)),
         COLORS[f"{key}_est"],
@@ -249,7 +277,7 @@ def _stacked(name, kind, key, x, values, shown_est, est_kwh, *, width, offset) -
         width=width,
         offset=offset,
         legendgroup=key,
-        kind_text=f"{kind}, estimated part",
+        kind_text=_("{name}, estimated part").format(name=kind),
     )
     est["base"] = _values(measured, shown_est & (part > 0))
     return [base, est]
@@ -294,7 +322,7 @@ def usage_figure(points: Points, *, granularity: str, range_start: str, range_en
     has_gen = bool(np.any(~np.isnan(points.generation)))
     # An aggregate is estimated when any of its readings is: say "includes estimates" for days and months.
     partly = granularity not in ("15min", "hour")
-    est_name = "includes estimated reads" if partly else "estimated"
+    est_name = _("includes estimated reads") if partly else _("estimated")
     est_c = points.consumption_est & ~np.isnan(points.consumption)
     est_g = points.generation_est & ~np.isnan(points.generation)
     if has_gen:
@@ -305,8 +333,8 @@ def usage_figure(points: Points, *, granularity: str, range_start: str, range_en
         g_width = g_offset = None
     channels = [
         (
-            "Consumption",
-            "Consumption",
+            _("Consumption"),
+            _("Consumption"),
             "consumption",
             points.consumption,
             points.consumption_est,
@@ -318,8 +346,10 @@ def usage_figure(points: Points, *, granularity: str, range_start: str, range_en
     if has_gen:
         channels.append(
             (
-                "Sent to the grid",  # one name for exported energy on every page (legend, hover, table, cards)
-                "Sent to the grid",
+                _(
+                    "Sent to the grid"
+                ),  # one name for exported energy on every page (legend, hover, table, cards)
+                _("Sent to the grid"),
                 "generation",
                 points.generation,
                 points.generation_est,
@@ -427,12 +457,47 @@ def usage_figure(points: Points, *, granularity: str, range_start: str, range_en
         "displaylogo": False,
         "scrollZoom": False,
         "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d", "toImage"],
+        **plotly_locale(),
     }
     return {
         "data": traces,
         "layout": layout,
         "config": config,
         "labels": labels if labels is not None else interval_labels(points.starts, points.ends, granularity),
+    }
+
+
+def plotly_locale() -> dict:
+    """Plotly's ``locale`` and ``locales`` config for the active language: month and day names of the axis
+    ticks and the modebar's words, from Django's own translations (no plotly locale file, no CDN)."""
+    language = get_language() or "en"
+    if language.startswith("en"):
+        return {}
+    months = [str(MONTHS[m]) for m in range(1, 13)]
+    days = [str(WEEKDAYS[d]) for d in (6, 0, 1, 2, 3, 4, 5)]  # d3 weeks start on Sunday
+    return {
+        "locale": language,
+        "locales": {
+            language: {
+                "dictionary": {
+                    "Zoom in": _("Zoom in"),
+                    "Zoom out": _("Zoom out"),
+                    "Reset axes": _("Reset axes"),
+                    "Pan": _("Pan"),
+                    "Zoom": _("Zoom"),
+                    "Double-click to zoom back out": _("Double-click to zoom back out"),
+                },
+                "format": {
+                    "days": days,
+                    "shortDays": [str(WEEKDAYS_ABBR[d]) for d in (6, 0, 1, 2, 3, 4, 5)],
+                    "months": months,
+                    "shortMonths": [str(MONTHS_3[m]) for m in range(1, 13)],
+                    "decimal": get_format("DECIMAL_SEPARATOR"),
+                    "thousands": get_format("THOUSAND_SEPARATOR"),
+                    "date": "%d/%m/%Y",
+                },
+            }
+        },
     }
 
 

@@ -8,12 +8,18 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from usage.models import Meter, Premise
 
 
 class User(AbstractUser):
-    """A person who signs in with a username; e-mail addresses need not be unique."""
+    """A person who signs in with a username; e-mail addresses need not be unique.
+
+    ``language`` is the one they chose with the header's switch (pages and e-mails); blank: their browser's."""
+
+    language = models.CharField(max_length=8, blank=True, default="", choices=settings.LANGUAGES)
 
     class Meta:
         db_table = "portal_user"
@@ -315,9 +321,11 @@ class MeterReadRequest(models.Model):
         """What a completed reading means: "3.412 kWh since your last read · about 11.9 kWh since midnight"."""
         parts = []
         if self.since_last_kwh is not None:
-            parts.append(f"{self.since_last_kwh:,.3f} kWh since your last read")
+            parts.append(gettext("%(kwh)s kWh since your last read") % {"kwh": f"{self.since_last_kwh:,.3f}"})
         if self.since_midnight_kwh is not None:
-            parts.append(f"about {self.since_midnight_kwh:,.1f} kWh since midnight")
+            parts.append(
+                gettext("about %(kwh)s kWh since midnight") % {"kwh": f"{self.since_midnight_kwh:,.1f}"}
+            )
         return " · ".join(parts)
 
 
@@ -326,8 +334,8 @@ class PersonalCredential(models.Model):
     password for the Smart Meter Texas compatibility sign-in. Shown once, stored as a SHA-256 digest."""
 
     class Kind(models.TextChoices):
-        TOKEN = "token", "Personal access token"
-        APP_PASSWORD = "app_password", "App password"
+        TOKEN = "token", _("Personal access token")
+        APP_PASSWORD = "app_password", _("App password")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="credentials")
     kind = models.CharField(max_length=16, choices=Kind.choices)

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.utils import timezone
+from django.utils import dateformat, timezone
+from django.utils.translation import pgettext
 
 
 def _local(dt: datetime) -> datetime:
@@ -21,7 +22,7 @@ def clock(dt: datetime, *, seconds: bool = False) -> str:
 
 
 def when(dt: datetime, *, year: bool = True, seconds: bool = False) -> str:
-    """ "Dec 6, 2026, 14:03 CST"; without the year "Dec 6, 14:03 CST"."""
+    """ "Dec 6, 2026, 14:03 CST"; without the year "Dec 6, 14:03 CST" (in Spanish "6 dic 2026, 14:03 CST")."""
     local = _local(dt)
-    day = f"{local:%b} {local.day}, {local.year}" if year else f"{local:%b} {local.day}"
-    return f"{day}, {clock(local, seconds=seconds)}"
+    pattern = pgettext("date format", "M j, Y") if year else pgettext("date format", "M j")
+    return f"{dateformat.format(local, pattern)}, {clock(local, seconds=seconds)}"

@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template import loader
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 
 from smt.outage import RETRY_AFTER_SECONDS, dependency_down, wants_problem_json
 from smt.problemtypes import problem_type
@@ -48,8 +49,11 @@ def unavailable_response(request: HttpRequest, dependency: str) -> HttpResponse:
             503,
             "service-unavailable",
             "Service unavailable",
-            f"A service we depend on ({dependency}) is not answering. "
-            f"Nothing was lost; please try again in {RETRY_AFTER_SECONDS} seconds.",
+            _(
+                "A service we depend on (%(dependency)s) is not answering. "
+                "Nothing was lost; please try again in %(seconds)d seconds."
+            )
+            % {"dependency": dependency, "seconds": RETRY_AFTER_SECONDS},
             headers,
         )
     # Rendered without the request: the page must not touch the session or the user (the database).
@@ -95,19 +99,18 @@ def bad_request_response(request: HttpRequest, detail: str, parameter: str | Non
 
 
 def too_large_response(request: HttpRequest) -> HttpResponse:
-    detail = (
-        f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes; send less at once."
-    )
+    detail = _("The request body is larger than %(size)s bytes; send less at once.") % {
+        "size": f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,}"
+    }
     if wants_problem_json(request.path):
         return _problem(413, "too-large", "Request too large", detail, {}, request)
-    return _page(request, "4xx.html", 413, {"title": "This request is too large", "detail": detail})
+    return _page(request, "4xx.html", 413, {"title": _("This request is too large"), "detail": detail})
 
 
 def too_many_fields_detail() -> str:
-    return (
-        f"The request has more than {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS:,} fields "
-        "(query parameters or form fields); send fewer."
-    )
+    return _("The request has more than %(count)s fields (query parameters or form fields); send fewer.") % {
+        "count": f"{settings.DATA_UPLOAD_MAX_NUMBER_FIELDS:,}"
+    }
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -64,9 +64,11 @@ MIDDLEWARE = [
     "smt.dbrouter.ReplicaReadsMiddleware",  # GETs may read interval data from a replica (only with replicas)
     "api.options.OptionsMiddleware",  # OPTIONS on API and Green Button addresses: 200 with Allow
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",  # the language: the cookie, else Accept-Language (no URL prefix)
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "portal.accounts.language.AccountLanguageMiddleware",  # a signed-in person's saved language comes first
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -91,6 +93,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
                 "smt.context_processors.site",
             ],
         },
@@ -294,7 +297,16 @@ else:
 DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "Open Smart Meter Texas <no-reply@smt.example>")
 
 # --- Internationalisation and time: UTC inside, America/Chicago for the market.
-LANGUAGE_CODE = "en-us"
+# English and Spanish (docs/glossary-es.md): the account's saved language, then the language cookie set by the
+# header's switch, then Accept-Language. Addresses carry no language prefix (URLs are a contract). The catalogue
+# is locale/es/LC_MESSAGES/django.po, its compiled .mo committed next to it (tools/i18n_check.py keeps them true).
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["smt.formats"]  # Spanish as written in the US: 1,234.5 kWh, not 1.234,5
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_HTTPONLY = True
 TIME_ZONE = "America/Chicago"
 USE_I18N = True
 USE_TZ = True
@@ -443,6 +455,7 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_SECURE = True
 # W008: http redirect URIs stay allowed for loopback clients only (RFC 8252); see thirdparty validation.
 SILENCED_SYSTEM_CHECKS = ["oauth2_provider.W008"]
 

@@ -38,6 +38,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from portal.access_window import customer_premises, customer_windows, market_today, period_window
 from portal.models import ServicePeriod
@@ -453,7 +454,7 @@ def _decide(
     end: date | None,
 ) -> Decision:
     if premise is None or not grants:
-        return Decision(NOT_FOUND, detail="No premise with this ESI ID is available to you.")
+        return Decision(NOT_FOUND, detail=_("No premise with this ESI ID is available to you."))
     scopes = frozenset().union(*(g.scopes for g in grants))
     if scope is not None:
         grants = [g for g in grants if scope in g.scopes]
@@ -463,7 +464,8 @@ def _decide(
                 premise=premise,
                 scopes=scopes,
                 scope=scope,
-                detail=f"Your access to this premise does not include the scope {scope!r}.",
+                detail=_("Your access to this premise does not include the scope %(scope)s.")
+                % {"scope": repr(scope)},
             )
     windows = _merge(g.window for g in grants if g.window is not None)
     if start is None or end is None:
@@ -472,13 +474,15 @@ def _decide(
         if w.covers(start, end):
             return Decision(OK, premise=premise, windows=windows, scopes=scopes, scope=scope, window=w)
     if not windows:
-        detail = "No dates of this premise's data are available to you yet."
+        detail = _("No dates of this premise's data are available to you yet.")
     else:
-        bounds = "; ".join(f"{w.start.isoformat()} to {w.end.isoformat()}" for w in windows)
-        detail = (
-            f"The dates {start.isoformat()} to {end.isoformat()} are outside your access window "
-            f"({bounds}). Ask for dates inside it."
+        bounds = "; ".join(
+            _("%(start)s to %(end)s") % {"start": w.start.isoformat(), "end": w.end.isoformat()}
+            for w in windows
         )
+        detail = _(
+            "The dates %(start)s to %(end)s are outside your access window (%(bounds)s). Ask for dates inside it."
+        ) % {"start": start.isoformat(), "end": end.isoformat(), "bounds": bounds}
     return Decision(
         OUTSIDE_WINDOW, premise=premise, windows=windows, scopes=scopes, scope=scope, detail=detail
     )
@@ -490,11 +494,11 @@ def actor_blocked(actor: Actor) -> Decision | None:
     checks it before looking at grants."""
     org = actor.organization
     if actor.kind != CUSTOMER and org is not None and org.status != Organization.Status.APPROVED:
-        what = "suspended" if org.status == Organization.Status.SUSPENDED else "not approved yet"
-        return Decision(
-            ORGANIZATION_INACTIVE,
-            detail=f"Your organization {org.legal_name} is {what}; its credentials cannot read data.",
-        )
+        if org.status == Organization.Status.SUSPENDED:
+            detail = _("Your organization %(name)s is suspended; its credentials cannot read data.")
+        else:
+            detail = _("Your organization %(name)s is not approved yet; its credentials cannot read data.")
+        return Decision(ORGANIZATION_INACTIVE, detail=detail % {"name": org.legal_name})
     return None
 
 
@@ -548,7 +552,7 @@ def cache_bump_on_commit() -> None:
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
         return
-    if any(func is cache_bump for _, func, _ in connection.run_on_commit):
+    if any(func is cache_bump for _sids, func, _robust in connection.run_on_commit):
         return
     transaction.on_commit(cache_bump, robust=True)
 
@@ -623,7 +627,7 @@ def access_decide(
                 premise, grants = hit
                 return _decide(actor, premise, grants, scope, start, end)
         if not normalized:
-            return Decision(NOT_FOUND, detail="No premise with this ESI ID is available to you.")
+            return Decision(NOT_FOUND, detail=_("No premise with this ESI ID is available to you."))
         premise, grants = grants_on_esiid(actor=actor, esiid=normalized, today=today)
     else:
         grants = grants_on_premises(actor=actor, premises=[premise], today=today).get(premise.pk, [])
@@ -661,13 +665,13 @@ def han_decide(
         # the scope matters only where some grant is current; otherwise the premise is simply not theirs
         probe = access_decide(actor=actor, esiid=esiid, premise=premise, today=today, generation=generation)
         if not _current(probe.windows, today):
-            return Decision(NOT_FOUND, detail="No premise with this ESI ID is available to you.")
+            return Decision(NOT_FOUND, detail=_("No premise with this ESI ID is available to you."))
     if not d.allowed:
         return d
     open_period = ServicePeriod.objects.filter(premise=d.premise, ends_on__isnull=True, starts_on__lte=today)
     if not _current(d.windows, today) or not open_period.exists():
         # a recorded move-out ends HAN access at once, even with the move-out date still ahead
-        return Decision(NOT_FOUND, detail="No premise with this ESI ID is available to you.")
+        return Decision(NOT_FOUND, detail=_("No premise with this ESI ID is available to you."))
     if actor.kind == REP and scope == HAN_MANAGE:
         return Decision(
             SCOPE_MISSING,
@@ -675,8 +679,10 @@ def han_decide(
             windows=d.windows,
             scopes=d.scopes,
             scope=scope,
-            detail="A retail provider may list devices and send them messages; adding or removing devices "
-            "needs the customer, a household member or an app the customer granted 'han:manage'.",
+            detail=_(
+                "A retail provider may list devices and send them messages; adding or removing devices "
+                "needs the customer, a household member or an app the customer granted 'han:manage'."
+            ),
         )
     return d
 

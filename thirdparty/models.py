@@ -12,6 +12,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from oauth2_provider.models import (
     AbstractAccessToken,
     AbstractApplication,
@@ -111,12 +112,12 @@ class Agreement(models.Model):
     """
 
     class Status(models.TextChoices):
-        ACTIVE = "active", "Active"
-        EXPIRED = "expired", "Expired"
-        REVOKED = "revoked", "Revoked by the customer"
-        TERMINATED = "terminated", "Terminated by the third party"
-        ENDED_BY_MOVE_OUT = "ended_by_move_out", "Ended by move-out"
-        SUSPENDED = "suspended", "Organization suspended"
+        ACTIVE = "active", _("Active")
+        EXPIRED = "expired", _("Expired")
+        REVOKED = "revoked", _("Revoked by the customer")
+        TERMINATED = "terminated", _("Terminated by the third party")
+        ENDED_BY_MOVE_OUT = "ended_by_move_out", _("Ended by move-out")
+        SUSPENDED = "suspended", _("Organization suspended")
 
     customer = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agreements"

@@ -25,6 +25,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import JsonResponse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext, gettext_lazy, ngettext, pgettext
 from oauth2_provider.exceptions import OAuthToolkitError
 from oauth2_provider.forms import AllowForm
 from oauth2_provider.models import get_application_model
@@ -262,15 +264,15 @@ def _history_choices(requested: date, today: date, floor: date | None = None) ->
     choices = []
     for start in sorted(starts):
         if start == today:
-            label = "None: only data from today on"
+            label = gettext("None: only data from today on")
         else:
-            label = f"From {start:%b %-d, %Y}"
+            label = gettext("From %(day)s") % {"day": date_format(start, pgettext("date format", "M j, Y"))}
             if start == floor and floor > earliest:
-                label += " (your move-in: all you can share)"
+                label += " " + gettext("(your move-in: all you can share)")
             elif start == requested:
-                label += " (requested)"
+                label += " " + gettext("(requested)")
             elif start == earliest:
-                label += " (the most allowed)"
+                label += " " + gettext("(the most allowed)")
         choices.append((start.isoformat(), label))
     return choices
 
@@ -280,19 +282,19 @@ def _duration_choices(requested: int | None) -> list[tuple[int, str]]:
     options = sorted({m for m in (1, 3, 6, 12, 24, 36) if m <= top} | ({requested} if requested else set()))
     out = []
     for m in options:
-        label = f"{m} month{'s' if m != 1 else ''}"
+        label = ngettext("%(count)d month", "%(count)d months", m) % {"count": m}
         if m == requested:
-            label += " (requested)"
+            label += " " + gettext("(requested)")
         out.append((m, label))
     return out
 
 
 class ConsentForm(AllowForm):
     premises = forms.MultipleChoiceField(
-        label="Which premises", widget=forms.CheckboxSelectMultiple, required=False
+        label=gettext_lazy("Which premises"), widget=forms.CheckboxSelectMultiple, required=False
     )
-    history_start = forms.ChoiceField(label="How much history", required=False)
-    months = forms.TypedChoiceField(label="For how long", coerce=int, required=False)
+    history_start = forms.ChoiceField(label=gettext_lazy("How much history"), required=False)
+    months = forms.TypedChoiceField(label=gettext_lazy("For how long"), coerce=int, required=False)
 
     def __init__(self, *args, premise_choices=(), history_choices=(), duration_choices=(), **kwargs):
         super().__init__(*args, **kwargs)

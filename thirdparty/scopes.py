@@ -14,6 +14,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 from oauth2_provider.scopes import BaseScopes
 
 PROFILE_READ = "profile:read"
@@ -32,9 +34,11 @@ HAN_MESSAGE = "han:message"
 
 @dataclass(frozen=True)
 class Scope:
+    """A scope and what it means to a customer, in the reader's language (lazy: translated when shown)."""
+
     name: str
-    title: str
-    description: str
+    title: str | Promise
+    description: str | Promise
 
 
 SCOPES: dict[str, Scope] = {
@@ -42,45 +46,51 @@ SCOPES: dict[str, Scope] = {
     for s in (
         Scope(
             PROFILE_READ,
-            "Your name and e-mail address",
-            "The name and e-mail address of the account holder.",
+            _("Your name and e-mail address"),
+            _("The name and e-mail address of the account holder."),
         ),
         Scope(
             PREMISES_READ,
-            "Your addresses and meters",
-            "The service addresses you choose, their utility, meters and retail provider of record.",
+            _("Your addresses and meters"),
+            _("The service addresses you choose, their utility, meters and retail provider of record."),
         ),
         Scope(
             USAGE_READ,
-            "Your electricity usage",
-            "15-minute, hourly, daily and monthly usage and surplus generation, and usage summaries, "
-            "for the dates you allow.",
+            _("Your electricity usage"),
+            _(
+                "15-minute, hourly, daily and monthly usage and surplus generation, and usage summaries, "
+                "for the dates you allow."
+            ),
         ),
         Scope(
             BILLING_READ,
-            "Your billing-period usage",
-            "The usage totals of each billing period as the utility reports them to your provider.",
+            _("Your billing-period usage"),
+            _("The usage totals of each billing period as the utility reports them to your provider."),
         ),
         Scope(
             METER_READ_REQUEST,
-            "Ask your meter for a fresh reading",
-            "Request an on-demand meter read (a few per day) on your behalf.",
+            _("Ask your meter for a fresh reading"),
+            _("Request an on-demand meter read (a few per day) on your behalf."),
         ),
         Scope(
             HAN_READ,
-            "See the devices connected to your meter",
-            "The in-home displays, thermostats, plugs and other devices joined to your meter, their status, "
-            "and the messages they received.",
+            _("See the devices connected to your meter"),
+            _(
+                "The in-home displays, thermostats, plugs and other devices joined to your meter, their status, "
+                "and the messages they received."
+            ),
         ),
         Scope(
             HAN_MANAGE,
-            "Connect and disconnect devices on your meter",
-            "Add new in-home devices to your meter (with the install code on their label) and remove them.",
+            _("Connect and disconnect devices on your meter"),
+            _(
+                "Add new in-home devices to your meter (with the install code on their label) and remove them."
+            ),
         ),
         Scope(
             HAN_MESSAGE,
-            "Send messages and prices to your devices",
-            "Show text messages and electricity price signals on the devices joined to your meter.",
+            _("Send messages and prices to your devices"),
+            _("Show text messages and electricity price signals on the devices joined to your meter."),
         ),
     )
 }

@@ -7,6 +7,7 @@ from datetime import date
 from django.http import FileResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, serializers
@@ -23,7 +24,8 @@ from thirdparty import access
 def _in_range(name: str, value: date) -> date:
     if not params.MIN_DATE <= value <= params.MAX_DATE:
         raise serializers.ValidationError(
-            f"{name} must lie between {params.MIN_DATE.isoformat()} and {params.MAX_DATE.isoformat()}."
+            _("%(name)s must lie between %(min)s and %(max)s.")
+            % {"name": name, "min": params.MIN_DATE.isoformat(), "max": params.MAX_DATE.isoformat()}
         )
     return value
 
@@ -46,9 +48,11 @@ class ExportRequestSerializer(serializers.Serializer):
 
     def validate(self, attrs):
         if attrs["end"] < attrs["start"]:
-            raise serializers.ValidationError({"end": "end is before start; both are inclusive."})
+            raise serializers.ValidationError({"end": _("end is before start; both are inclusive.")})
         if (attrs["end"] - attrs["start"]).days + 1 > params.MAX_RANGE_DAYS:
-            raise serializers.ValidationError({"end": f"Ask for at most {params.MAX_RANGE_DAYS} days."})
+            raise serializers.ValidationError(
+                {"end": _("Ask for at most %(days)d days.") % {"days": params.MAX_RANGE_DAYS}}
+            )
         return attrs
 
 
@@ -168,7 +172,7 @@ class ExportDownloadView(ApiView):
     def get(self, request, job_id):
         token = request.query_params.get("token", "")
         if not token:
-            raise invalid_parameter("token", "This link needs its token; copy the whole download URL.")
+            raise invalid_parameter("token", _("This link needs its token; copy the whole download URL."))
         if not exports.download_token_check(str(job_id), token):
             raise ApiProblem(
                 410, "This download link has expired or is not valid; get a new one from the job."

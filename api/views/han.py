@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework.response import Response
@@ -210,7 +211,7 @@ class PremiseDevicesView(HanView):
         for name in ("mac", "install_code", "type", "name"):
             value = body.get(name)
             if not isinstance(value, str) or not value.strip():
-                raise invalid_parameter(name, f"{name} is required.")
+                raise invalid_parameter(name, gettext("%(name)s is required.") % {"name": name})
             fields[name] = value
         try:
             with self.quota():  # only an accepted device counts against the provisioning quota

@@ -30,7 +30,7 @@ class ApiRootView(ApiView):
                 "exports": absolute_url(request, reverse("api:export-list")),
                 "schema": absolute_url(request, reverse("api-schema")),
                 "docs": absolute_url(request, reverse("api-docs")),
-                "scopes": {name: s.description for name, s in SCOPES.items()},
+                "scopes": {name: str(s.description) for name, s in SCOPES.items()},
             }
         )
 

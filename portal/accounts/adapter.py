@@ -11,8 +11,10 @@ from allauth.core import context as allauth_context
 from django.conf import settings
 from django.contrib.sites.shortcuts import get_current_site
 from django.urls import reverse
+from django.utils import translation
 from django.utils.http import urlencode
 
+from portal.accounts.language import LANGUAGE_CODES, recipient_language
 from portal.accounts.mail import absolute_url, email_enqueue
 from portal.accounts.passwords import PASSWORD_CHANGE_REQUIRED, password_problem
 from smt.clientip import client_ip
@@ -30,7 +32,17 @@ class AccountAdapter(DefaultAccountAdapter):
             "site_name": "Open Smart Meter Texas",
         }
         ctx.update(context)
-        email_enqueue(self.render_mail(template_prefix, email, ctx))
+        # The recipient's saved language; a person with none (yet) reads it in the language of the page that
+        # asked (they are the one asking: sign-up, password reset).
+        with translation.override(
+            recipient_language(context.get("user"), fallback=translation.get_language())
+        ):
+            email_enqueue(self.render_mail(template_prefix, email, ctx))
+
+    def save_user(self, request, user, form, commit=True):
+        """A new account keeps the language it signed up in (its e-mails use it; the header's switch changes it)."""
+        user.language = translation.get_language() if translation.get_language() in LANGUAGE_CODES else ""
+        return super().save_user(request, user, form, commit)
 
     def format_email_subject(self, subject: str) -> str:
         from portal.accounts.mail import SUBJECT_PREFIX

@@ -14,6 +14,7 @@ from django.contrib.auth.signals import user_logged_in
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
+from portal.accounts.language import recipient_language
 from portal.accounts.mail import email_send_template, url
 from portal.accounts.useragent import device_name
 from portal.models import KnownDevice
@@ -44,6 +45,7 @@ def device_sign_in(*, request: HttpRequest, user: Any) -> bool:
     email_send_template(
         template_prefix="portal/accounts/email/new_device_sign_in",
         to=[user.email],
+        language=recipient_language(user),
         context={
             "recipient": user,
             "device": label,

@@ -6,6 +6,7 @@ from allauth.account.forms import SignupForm as AllauthSignupForm
 from allauth.core import context
 from django import forms
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from portal.accounts.ratelimit import Throttle, signup_failure_record, signup_throttle
 from portal.accounts.services import (
@@ -18,10 +19,10 @@ from portal.accounts.services import (
 from portal.models import MembershipRequest, PremiseRegistration
 from smt.clientip import client_ip as request_client_ip
 
-ESIID_HELP = (
+ESIID_HELP = _(
     "17 or 22 digits, printed on your electricity bill near your address. Spaces and dashes are fine."
 )
-CODE_HELP = (
+CODE_HELP = _(
     "Printed on your bill next to the ESI ID (for example ABCDE-FGHJK). "
     "It changes when a new occupant moves in, so use your most recent bill."
 )
@@ -50,7 +51,7 @@ class EsiidCodeMixin:
             ),
         )
         self.fields["registration_code"] = forms.CharField(
-            label="Registration code",
+            label=_("Registration code"),
             max_length=40,
             help_text=CODE_HELP,
             widget=forms.TextInput(
@@ -82,22 +83,20 @@ class SignupForm(EsiidCodeMixin, AllauthSignupForm):
         self._add_esiid_fields()
         self.order_fields(self.field_order)
         if "username" in self.fields:
-            self.fields["username"].help_text = "You sign in with it. Letters, digits and @ . + - _ only."
+            self.fields["username"].help_text = _("You sign in with it. Letters, digits and @ . + - _ only.")
             self.fields["username"].widget.attrs.pop("placeholder", None)
         if "email" in self.fields:
-            self.fields[
-                "email"
-            ].help_text = (
+            self.fields["email"].help_text = _(
                 "We send a code to confirm it. Several accounts may share one address (a family, a landlord)."
             )
             self.fields["email"].widget.attrs.pop("placeholder", None)
         if "password1" in self.fields:
             self.fields["password1"].widget.attrs.pop("placeholder", None)
-            self.fields["password1"].help_text = (
-                f"At least {_min_length()} characters; any characters, spaces welcome — a passphrase of a few words is "
+            self.fields["password1"].help_text = _(
+                "At least %(count)d characters; any characters, spaces welcome — a passphrase of a few words is "
                 "ideal. Not a common, breached, repetitive or sequential password, and not containing your "
                 "username or e-mail."
-            )
+            ) % {"count": _min_length()}
 
     def full_clean(self):
         """Validate; a sign-up that fails counts against SIGNUP_FAILURES_PER_IP_PER_HOUR (not every post does)."""
@@ -161,13 +160,15 @@ class PremiseAddForm(EsiidCodeMixin, forms.Form):
 
 class AccountDeleteForm(forms.Form):
     password = forms.CharField(
-        label="Your password",
+        label=_("Your password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-        help_text="To make sure it is you.",
+        help_text=_("To make sure it is you."),
     )
     confirm = forms.BooleanField(
-        label="I understand that my account, its premises and the apps I shared data with are removed for good.",
+        label=_(
+            "I understand that my account, its premises and the apps I shared data with are removed for good."
+        ),
     )
 
     def __init__(self, *args, user=None, **kwargs):
@@ -177,5 +178,5 @@ class AccountDeleteForm(forms.Form):
     def clean_password(self):
         password = self.cleaned_data["password"]
         if not self.user.check_password(password):
-            raise forms.ValidationError("That is not your password.", code="password_incorrect")
+            raise forms.ValidationError(_("That is not your password."), code="password_incorrect")
         return password

@@ -7,6 +7,7 @@ from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
 
 SUBJECT_PREFIX = "[Open SMT] "
 
@@ -44,11 +45,13 @@ def email_enqueue(message: EmailMessage | dict) -> None:
     transaction.on_commit(lambda: email_send.delay(data), robust=True)
 
 
-def email_render(*, template_prefix: str, to: list[str], context: dict) -> dict:
-    """Render ``<prefix>_subject.txt`` and ``<prefix>_message.txt`` with the site's links in the context."""
+def email_render(*, template_prefix: str, to: list[str], context: dict, language: str | None = None) -> dict:
+    """Render ``<prefix>_subject.txt`` and ``<prefix>_message.txt`` with the site's links in the context, in
+    ``language`` (the recipient's: ``portal.accounts.language.recipient_language``), else the site's default."""
     ctx = {"site_url": settings.SITE_URL, "site_name": "Open Smart Meter Texas", **context}
-    subject = " ".join(render_to_string(f"{template_prefix}_subject.txt", ctx).splitlines()).strip()
-    body = render_to_string(f"{template_prefix}_message.txt", ctx).strip() + "\n"
+    with translation.override(language or settings.LANGUAGE_CODE):
+        subject = " ".join(render_to_string(f"{template_prefix}_subject.txt", ctx).splitlines()).strip()
+        body = render_to_string(f"{template_prefix}_message.txt", ctx).strip() + "\n"
     return {
         "subject": SUBJECT_PREFIX + subject,
         "body": body,
@@ -59,5 +62,7 @@ def email_render(*, template_prefix: str, to: list[str], context: dict) -> dict:
     }
 
 
-def email_send_template(*, template_prefix: str, to: list[str], context: dict) -> None:
-    email_enqueue(email_render(template_prefix=template_prefix, to=to, context=context))
+def email_send_template(
+    *, template_prefix: str, to: list[str], context: dict, language: str | None = None
+) -> None:
+    email_enqueue(email_render(template_prefix=template_prefix, to=to, context=context, language=language))

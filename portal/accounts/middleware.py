@@ -22,6 +22,7 @@ from django.contrib.auth.signals import user_logged_in
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 
 from portal.accounts.devices import device_cookie_set
 from portal.accounts.passwords import PASSWORD_CHANGE_REQUIRED, has_second_factor
@@ -137,9 +138,12 @@ class PasswordChangeRequiredMiddleware:
         ):
             messages.warning(
                 request,
-                f"Your password no longer meets our rules (at least {settings.PASSWORD_MIN_LENGTH} characters, or "
-                f"{settings.PASSWORD_MIN_LENGTH_WITH_MFA} with two-factor sign-in; not common, breached, repetitive "
-                "or sequential). Please choose a new one to continue.",
+                _(
+                    "Your password no longer meets our rules (at least %(count)d characters, or "
+                    "%(count_mfa)d with two-factor sign-in; not common, breached, repetitive "
+                    "or sequential). Please choose a new one to continue."
+                )
+                % {"count": settings.PASSWORD_MIN_LENGTH, "count_mfa": settings.PASSWORD_MIN_LENGTH_WITH_MFA},
             )
             return redirect("account_change_password")
         return self.get_response(request)
@@ -179,7 +183,7 @@ class SecondFactorRequiredMiddleware:
         ):
             messages.warning(
                 request,
-                "The admin reaches everyone's data: turn on two-factor sign-in before you use it.",
+                "The admin reaches everyone's data: turn on two-factor sign-in before you use it.",  # i18n: not user-facing
             )
             return redirect(f"{reverse('mfa_activate_totp')}?{urlencode({'next': request.get_full_path()})}")
         return self.get_response(request)

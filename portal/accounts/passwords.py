@@ -28,6 +28,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.password_validation import CommonPasswordValidator
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from zxcvbn import zxcvbn
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
@@ -127,25 +128,32 @@ def password_problem(password: str, user: Any = None) -> ValidationError | None:
     """Why ``password`` is refused for ``user`` (None: an account being created), or None."""
     need = min_length(user)
     if len(password) < need:
-        more = (
-            ""
-            if need <= settings.PASSWORD_MIN_LENGTH_WITH_MFA
-            else (f" ({settings.PASSWORD_MIN_LENGTH_WITH_MFA} once two-factor sign-in is on)")
-        )
+        if need <= settings.PASSWORD_MIN_LENGTH_WITH_MFA:
+            message = _("Use at least %(need)d characters; this one has %(count)d. A few words make it easy.")
+        else:
+            message = _(
+                "Use at least %(need)d characters (%(need_mfa)d once two-factor sign-in is on); this one has "
+                "%(count)d. A few words make it easy."
+            )
         return ValidationError(
-            f"Use at least {need} characters{more}; this one has {len(password)}. A few words make it easy.",
+            message
+            % {"need": need, "need_mfa": settings.PASSWORD_MIN_LENGTH_WITH_MFA, "count": len(password)},
             code="password_too_short",
         )
     if _blocklisted(password):
         return ValidationError(
-            "This password is on lists of common or breached passwords, which attackers try first. "
-            "Choose another (a few unrelated words work well).",
+            _(
+                "This password is on lists of common or breached passwords, which attackers try first. "
+                "Choose another (a few unrelated words work well)."
+            ),
             code="password_blocklisted",
         )
     if len(set(password)) < 4 or _patterned(password):
         return ValidationError(
-            "This password is mostly a repeated character, a sequence (1234, abcd), a keyboard row (qwerty) or "
-            "common passwords put together, which attackers guess quickly. Choose another.",
+            _(
+                "This password is mostly a repeated character, a sequence (1234, abcd), a keyboard row (qwerty) or "
+                "common passwords put together, which attackers guess quickly. Choose another."
+            ),
             code="password_predictable",
         )
     return None

@@ -26,6 +26,8 @@ from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from portal import timefmt
 
@@ -47,28 +49,31 @@ class Throttle:
     def message(self) -> str:
         when = _when(self)
         if self.scope == "ip_esiid":
-            return (
+            return _(
                 "Too many wrong registration codes were tried for this ESI ID from your network. "
-                f"You can try again at {when}. Meanwhile, find the code on your most recent bill (it changes "
+                "You can try again at %(when)s. Meanwhile, find the code on your most recent bill (it changes "
                 "when a new occupant moves in), or ask your retail electric provider for it."
-            )
+            ) % {"when": when}
         if self.scope == "ip":
-            return (
+            return _(
                 "Too many wrong ESI IDs or registration codes were tried from your network. "
-                f"You can try again at {when}. Meanwhile, check both numbers against your most recent bill."
-            )
+                "You can try again at %(when)s. Meanwhile, check both numbers against your most recent bill."
+            ) % {"when": when}
         if self.scope == "signup":
-            return (
+            return _(
                 "Too many sign-ups failed from your network in the last hour (a taken username, a refused "
-                f"password, a wrong code). You can try again at {when}."
-            )
-        return f"Too many attempts. You can try again at {when}."
+                "password, a wrong code). You can try again at %(when)s."
+            ) % {"when": when}
+        return _("Too many attempts. You can try again at %(when)s.") % {"when": when}
 
 
 def _when(throttle: Throttle) -> str:
     until = throttle.until
     minutes = max(1, math.ceil(throttle.retry_after / 60))
-    return f"{timefmt.clock(until)} (in {minutes} minute{'s' if minutes != 1 else ''})"
+    return ngettext("%(clock)s (in %(minutes)d minute)", "%(clock)s (in %(minutes)d minutes)", minutes) % {
+        "clock": timefmt.clock(until),
+        "minutes": minutes,
+    }
 
 
 def _limits() -> dict[str, int]:

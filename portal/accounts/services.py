@@ -18,7 +18,11 @@ from functools import cache as memoize
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Max
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
 
+from portal.accounts.language import recipient_language
 from portal.accounts.mail import email_send_template, url
 from portal.accounts.ratelimit import Throttle, registration_failure_record, registration_throttle
 from portal.accounts.signals import account_deleting
@@ -48,20 +52,32 @@ class RegistrationRefused(Exception):
 
 
 def _no_match_message(attempts_left: int) -> str:
-    message = (
+    message = _(
         "That ESI ID and registration code do not match a current service. Check both against your most "
         "recent bill: the code is printed next to the ESI ID, and it changes when a new occupant moves in."
     )
     if attempts_left <= 2:
-        message += (
-            f" {attempts_left} more attempt{'s' if attempts_left != 1 else ''} this hour from your network "
-            "before you have to wait."
-        )
+        message += " " + ngettext(
+            "%(count)d more attempt this hour from your network before you have to wait.",
+            "%(count)d more attempts this hour from your network before you have to wait.",
+            attempts_left,
+        ) % {"count": attempts_left}
     return message
 
 
 def _day(d) -> str:
-    return f"{d:%B} {d.day}, {d.year}"
+    return date_format(d, pgettext("date format", "F j, Y"))
+
+
+def _esiid_problem(exc: InvalidEsiid) -> str:
+    """What is wrong with a typed ESI ID, in the reader's language (``usage.esiid`` stays free of Django)."""
+    if exc.reason == "missing":
+        return _("Enter the ESI ID printed on your electricity bill (17 or 22 digits).")
+    if exc.reason == "not_digits":
+        return _("An ESI ID has digits only; check it against your bill.")
+    if exc.reason == "length":
+        return _("An ESI ID has 17 or 22 digits; this one has %(count)d.") % {"count": len(exc.esiid)}
+    return str(exc)
 
 
 @memoize
@@ -74,15 +90,18 @@ def esiid_clean(raw: str) -> str:
     try:
         esiid = esiid_validate(raw)
     except InvalidEsiid as exc:
-        raise RegistrationRefused(str(exc), code="esiid_invalid", field="esiid") from exc
+        raise RegistrationRefused(_esiid_problem(exc), code="esiid_invalid", field="esiid") from exc
     prefixes = [
         p for prefixes in Tdu.objects.values_list("esiid_prefixes", flat=True) for p in prefixes or []
     ]
     every_tdu_has_prefixes = not Tdu.objects.filter(esiid_prefixes=[]).exists()
     if prefixes and every_tdu_has_prefixes and not any(esiid.startswith(p) for p in prefixes):
         raise RegistrationRefused(
-            f"No Texas utility issues ESI IDs that start with {esiid[:7]}. Check the number on your bill "
-            "(it is usually labelled “ESI ID” or “ESID”).",
+            _(
+                "No Texas utility issues ESI IDs that start with %(prefix)s. Check the number on your bill "
+                "(it is usually labelled “ESI ID” or “ESID”)."
+            )
+            % {"prefix": esiid[:7]},
             code="esiid_unknown_utility",
             field="esiid",
         )
@@ -99,7 +118,7 @@ def registration_check(*, esiid: str, code: str, client_ip: str | None = None) -
     esiid = esiid_clean(esiid)
     if not code_normalize(code):
         raise RegistrationRefused(
-            "Enter the registration code printed on your bill next to the ESI ID.",
+            _("Enter the registration code printed on your bill next to the ESI ID."),
             code="code_missing",
             field="registration_code",
         )
@@ -121,9 +140,12 @@ def registration_check(*, esiid: str, code: str, client_ip: str | None = None) -
         left = registration_failure_record(esiid=esiid, ip=client_ip)
         if matched is not None:
             raise RegistrationRefused(
-                f"That registration code belonged to an occupancy that ended on {_day(matched.ends_on)}. "
-                "Each new occupant gets a new code: use the one on your most recent bill, or ask your "
-                "retail electric provider for it.",
+                _(
+                    "That registration code belonged to an occupancy that ended on %(day)s. "
+                    "Each new occupant gets a new code: use the one on your most recent bill, or ask your "
+                    "retail electric provider for it."
+                )
+                % {"day": _day(matched.ends_on)},
                 code="code_ended",
                 field="registration_code",
             )
@@ -131,8 +153,11 @@ def registration_check(*, esiid: str, code: str, client_ip: str | None = None) -
 
     if not premise.meters.filter(removed_on__isnull=True).exists():
         raise RegistrationRefused(
-            f"Your premise has no smart meter yet, so there is no data to show. {premise.tdu} installs the "
-            "meters: ask them when yours is due, then register here with the code on your next bill.",
+            _(
+                "Your premise has no smart meter yet, so there is no data to show. %(tdu)s installs the "
+                "meters: ask them when yours is due, then register here with the code on your next bill."
+            )
+            % {"tdu": premise.tdu},
             code="no_meter",
             field="esiid",
         )
@@ -146,14 +171,17 @@ def premise_register_check(*, user, esiid: str, code: str, client_ip: str | None
     period = registration_check(esiid=esiid, code=code, client_ip=client_ip)
     if user is not None and PremiseRegistration.objects.filter(user=user, period=period).exists():
         raise RegistrationRefused(
-            f"ESI ID {period.premise.esiid} is already on your account.",
+            _("ESI ID %(esiid)s is already on your account.") % {"esiid": period.premise.esiid},
             code="already_registered",
             field="esiid",
         )
     if user is not None and MembershipRequest.objects.filter(user=user, period=period).exists():
         raise RegistrationRefused(
-            f"You already asked to join the household of ESI ID {period.premise.esiid}; a member has to "
-            "approve it (they were told by e-mail).",
+            _(
+                "You already asked to join the household of ESI ID %(esiid)s; a member has to "
+                "approve it (they were told by e-mail)."
+            )
+            % {"esiid": period.premise.esiid},
             code="already_requested",
             field="esiid",
         )
@@ -234,6 +262,7 @@ def household_notify(*, registration: PremiseRegistration) -> int:
         email_send_template(
             template_prefix="portal/accounts/email/household_member_added",
             to=[other.email],
+            language=recipient_language(other),
             context={
                 "recipient": other,
                 "new_member": registration.user.username,
@@ -253,7 +282,7 @@ class HouseholdRefused(Exception):
 def _member_registration(*, member, period_id: int) -> PremiseRegistration:
     registration = PremiseRegistration.objects.filter(user=member, period_id=period_id).first()
     if registration is None:
-        raise HouseholdRefused("Only a member of this household can do that.")
+        raise HouseholdRefused(_("Only a member of this household can do that."))
     return registration
 
 
@@ -268,6 +297,7 @@ def _household_mail(*, period: ServicePeriod, template: str, context: dict, extr
         email_send_template(
             template_prefix=f"portal/accounts/email/{template}",
             to=[user.email],
+            language=recipient_language(user),
             context={
                 "recipient": user,
                 "premise": period.premise,
@@ -286,7 +316,7 @@ def membership_approve(*, member, request_id: int) -> PremiseRegistration:
         MembershipRequest.objects.select_related("user", "period__premise").filter(pk=request_id).first()
     )
     if request is None:
-        raise HouseholdRefused("That request was already answered or withdrawn.")
+        raise HouseholdRefused(_("That request was already answered or withdrawn."))
     _member_registration(member=member, period_id=request.period_id)
     requester, period = request.user, request.period
     request.delete()
@@ -303,7 +333,7 @@ def membership_decline(*, member, request_id: int) -> None:
         MembershipRequest.objects.select_related("user", "period__premise").filter(pk=request_id).first()
     )
     if request is None:
-        raise HouseholdRefused("That request was already answered or withdrawn.")
+        raise HouseholdRefused(_("That request was already answered or withdrawn."))
     _member_registration(member=member, period_id=request.period_id)
     request.delete()
     _answer_mail(requester=request.user, period=request.period, approved=False, by=member)
@@ -314,6 +344,7 @@ def _answer_mail(*, requester, period: ServicePeriod, approved: bool, by) -> Non
         email_send_template(
             template_prefix="portal/accounts/email/household_join_answered",
             to=[requester.email],
+            language=recipient_language(requester),
             context={
                 "recipient": requester,
                 "premise": period.premise,
@@ -334,7 +365,7 @@ def membership_remove(*, member, registration_id: int) -> ServicePeriod:
         .first()
     )
     if registration is None:
-        raise HouseholdRefused("That account is no longer in the household.")
+        raise HouseholdRefused(_("That account is no longer in the household."))
     _member_registration(member=member, period_id=registration.period_id)
     period, removed = registration.period, registration.user
     registration.delete()
@@ -356,7 +387,7 @@ def household_code_renew(*, member, period_id: int) -> str:
     registration = _member_registration(member=member, period_id=period_id)
     period = registration.period
     if not period.is_open:
-        raise HouseholdRefused("This occupancy has ended; it has no registration code any more.")
+        raise HouseholdRefused(_("This occupancy has ended; it has no registration code any more."))
     registration_code_rotate(period=period)
     period.refresh_from_db()
     return period.registration_code or ""
@@ -368,7 +399,7 @@ def household_reset(*, period: ServicePeriod, by: str) -> int:
     the occupancy and rotate its code; the occupant registers again with the new code. Returns how many
     memberships ended; every member is told by e-mail."""
     members = list(get_user_model().objects.filter(premise_registrations__period=period).distinct())
-    ended, _ = PremiseRegistration.objects.filter(period=period).delete()
+    ended, _by_model = PremiseRegistration.objects.filter(period=period).delete()
     MembershipRequest.objects.filter(period=period).delete()
     if period.is_open:
         registration_code_rotate(period=period)

@@ -11,6 +11,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.text import format_lazy
+from django.utils.translation import gettext, gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.accounts.tokens import (
@@ -26,16 +28,23 @@ from portal.models import PersonalCredential
 
 class TokenForm(forms.Form):
     kind = forms.ChoiceField(choices=PersonalCredential.Kind.choices, widget=forms.HiddenInput)
-    name = forms.CharField(max_length=100, help_text="What will use it, e.g. “my heat-pump script”.")
+    name = forms.CharField(
+        label=gettext_lazy("Name"),
+        max_length=100,
+        help_text=gettext_lazy("What will use it, e.g. “my heat-pump script”."),
+    )
     scopes = forms.MultipleChoiceField(
-        choices=list(PERSONAL_SCOPES.items()), widget=forms.CheckboxSelectMultiple, required=False
+        label=gettext_lazy("Scopes"),
+        choices=list(PERSONAL_SCOPES.items()),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
     )
     expires_days = forms.TypedChoiceField(
-        choices=[(d, f"{d} days") for d in EXPIRY_DAYS],
+        choices=[(d, format_lazy(gettext_lazy("{days} days"), days=d)) for d in EXPIRY_DAYS],
         coerce=int,
         initial=90,
         required=False,
-        label="Expires in",
+        label=gettext_lazy("Expires in"),
     )
 
 
@@ -95,7 +104,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
 @require_POST
 def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     if credential_revoke(user=request.user, credential_id=pk):
-        messages.success(request, "Revoked: it stopped working at once.")
+        messages.success(request, gettext("Revoked: it stopped working at once."))
     return redirect("account_tokens")
 
 
@@ -103,5 +112,13 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def compat_signout(request: HttpRequest) -> HttpResponse:
     n = compat_sessions_revoke(user=request.user)
-    messages.success(request, f"Signed out {n} Smart Meter Texas compatible sign-in{'s' if n != 1 else ''}.")
+    messages.success(
+        request,
+        ngettext(
+            "Signed out %(count)d Smart Meter Texas compatible sign-in.",
+            "Signed out %(count)d Smart Meter Texas compatible sign-ins.",
+            n,
+        )
+        % {"count": n},
+    )
     return redirect("account_tokens")

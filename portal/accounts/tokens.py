@@ -19,7 +19,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
+from portal.accounts.language import recipient_language
 from portal.accounts.mail import email_send_template, url
 from portal.models import CompatSession, PersonalCredential
 
@@ -35,10 +37,10 @@ _B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 # The scopes a resident may give a token: their own data, named as /api/v1/ names them.
 PERSONAL_SCOPES = {
-    "usage:read": "Usage (interval data and summaries)",
-    "billing:read": "Billing periods",
-    "meter-read:request": "On-demand meter reads",
-    "premises:read": "Premises",
+    "usage:read": gettext_lazy("Usage (interval data and summaries)"),
+    "billing:read": gettext_lazy("Billing periods"),
+    "meter-read:request": gettext_lazy("On-demand meter reads"),
+    "premises:read": gettext_lazy("Premises"),
 }
 
 Kind = PersonalCredential.Kind
@@ -76,24 +78,31 @@ def credential_create(
     The customer is e-mailed (a credential they did not make is the first sign of a stolen account)."""
     name = (name or "").strip()
     if not name:
-        raise ValidationError({"name": "Give it a name, e.g. the script or device that will use it."})
+        raise ValidationError(
+            {"name": gettext("Give it a name, e.g. the script or device that will use it.")}
+        )
     if kind == Kind.TOKEN:
         scopes = sorted(set(scopes or []))
         unknown = [s for s in scopes if s not in PERSONAL_SCOPES]
         if unknown:
-            raise ValidationError({"scopes": f"Unknown scope: {', '.join(unknown)}."})
+            raise ValidationError(
+                {"scopes": gettext("Unknown scope: %(scopes)s.") % {"scopes": ", ".join(unknown)}}
+            )
         if not scopes:
-            raise ValidationError({"scopes": "Choose at least one scope."})
+            raise ValidationError({"scopes": gettext("Choose at least one scope.")})
         if expires_days not in EXPIRY_DAYS:
             raise ValidationError(
-                {"expires_days": f"Choose an expiry of {', '.join(map(str, EXPIRY_DAYS))} days."}
+                {
+                    "expires_days": gettext("Choose an expiry of %(days)s days.")
+                    % {"days": ", ".join(map(str, EXPIRY_DAYS))}
+                }
             )
         expires_at: datetime | None = timezone.now() + timedelta(days=expires_days)
         kind_prefix = TOKEN_PREFIX
     elif kind == Kind.APP_PASSWORD:
         scopes, expires_at, kind_prefix = [], None, APP_PASSWORD_PREFIX
     else:
-        raise ValidationError({"kind": "Unknown kind of credential."})
+        raise ValidationError({"kind": gettext("Unknown kind of credential.")})
     for _ in range(5):
         prefix, secret = _new_secret(kind_prefix)
         try:
@@ -113,6 +122,7 @@ def credential_create(
             email_send_template(
                 template_prefix="portal/accounts/email/credential_created",
                 to=[user.email],
+                language=recipient_language(user),
                 context={"user": user, "credential": row, "account_url": url("account_overview")},
             )
         return row, secret

@@ -6,9 +6,10 @@ Included at the root (smt/urls.py) without a namespace, because allauth and its 
 
 from django.urls import path, re_path
 
-from portal.accounts import token_views, views
+from portal.accounts import language, token_views, views
 
 urlpatterns = [
+    path("language/", language.language_set, name="set_language"),  # the header's switch (POST)
     path("accounts/", views.overview, name="account_overview"),
     path("accounts/premises/add/", views.premise_add, name="account_premise_add"),
     path("accounts/export/", views.export, name="account_export"),

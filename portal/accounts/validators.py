@@ -6,6 +6,7 @@ contains the username or the e-mail address's local part (ignoring case, when th
 """
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 MIN_PART = 4
 
@@ -17,7 +18,7 @@ def _parts(user) -> list[tuple[str, str]]:
         parts.append(("your username", username))
     email = (getattr(user, "email", "") or "").strip()
     if "@" in email:
-        parts.append(("your e-mail address", email.rsplit("@", 1)[0]))
+        parts.append((_("your e-mail address"), email.rsplit("@", 1)[0]))
     return [(label, value) for label, value in parts if len(value) >= MIN_PART]
 
 
@@ -29,12 +30,15 @@ class ContainsUserAttributeValidator:
         for label, value in _parts(user):
             if value.casefold() in folded:
                 raise ValidationError(
-                    f"Your password contains {label}, which others may know. Choose a passphrase without it.",
+                    _(
+                        "Your password contains %(part)s, which others may know. Choose a passphrase without it."
+                    )
+                    % {"part": label},
                     code="password_contains_user_attribute",
                 )
 
     def get_help_text(self):
-        return "Your password must not contain your username or the name part of your e-mail address."
+        return _("Your password must not contain your username or the name part of your e-mail address.")
 
 
 class MaximumLengthValidator:
@@ -46,9 +50,10 @@ class MaximumLengthValidator:
     def validate(self, password, user=None):
         if len(password) > self.max_length:
             raise ValidationError(
-                f"Your password has {len(password)} characters; use at most {self.max_length}.",
+                _("Your password has %(count)d characters; use at most %(max)d.")
+                % {"count": len(password), "max": self.max_length},
                 code="password_too_long",
             )
 
     def get_help_text(self):
-        return f"Your password may be up to {self.max_length} characters long."
+        return _("Your password may be up to %(max)d characters long.") % {"max": self.max_length}

@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.access_window import customer_premises
@@ -86,7 +87,9 @@ def _household_action(request, action) -> HttpResponse:
 def household_approve(request, pk: int):
     def act():
         registration = membership_approve(member=request.user, request_id=pk)
-        return f"{registration.user.username} joined your household; everyone was told by e-mail."
+        return _("%(username)s joined your household; everyone was told by e-mail.") % {
+            "username": registration.user.username
+        }
 
     return _household_action(request, act)
 
@@ -96,7 +99,7 @@ def household_approve(request, pk: int):
 def household_decline(request, pk: int):
     def act():
         membership_decline(member=request.user, request_id=pk)
-        return "Declined. They were told by e-mail; they can still ask you for a fresh code."
+        return _("Declined. They were told by e-mail; they can still ask you for a fresh code.")
 
     return _household_action(request, act)
 
@@ -106,7 +109,7 @@ def household_decline(request, pk: int):
 def household_remove(request, pk: int):
     def act():
         membership_remove(member=request.user, registration_id=pk)
-        return (
+        return _(
             "Removed. The registration code changed (the one on your bill no longer works), and every member "
             "was told by e-mail. Your retail electric provider prints the new code on the next bill."
         )
@@ -119,10 +122,10 @@ def household_remove(request, pk: int):
 def household_new_code(request, pk: int):
     def act():
         code = household_code_renew(member=request.user, period_id=pk)
-        return (
-            f"New registration code: {code_display(code)}. Give it to the person joining your household: it "
+        return _(
+            "New registration code: %(code)s. Give it to the person joining your household: it "
             "lets them in without approval. The code on your bill no longer works."
-        )
+        ) % {"code": code_display(code)}
 
     return _household_action(request, act)
 
@@ -137,16 +140,29 @@ def premise_add(request):
             premise = registration.period.premise
             messages.info(
                 request,
-                f"ESI ID {premise.esiid} already has a household on this site, and the code you typed is older "
-                "than its newest member. We asked its members to approve you; you will get an e-mail. (A member "
-                "can also give you a fresh code from their account page, which lets you in at once.)",
+                _(
+                    "ESI ID %(esiid)s already has a household on this site, and the code you typed is older "
+                    "than its newest member. We asked its members to approve you; you will get an e-mail. (A member "
+                    "can also give you a fresh code from their account page, which lets you in at once.)"
+                )
+                % {"esiid": premise.esiid},
             )
             return redirect("account_overview")
         if registration is not None:
             premise = registration.period.premise
             others = household_members(period=registration.period, exclude_user=request.user)
-            note = f" We told the other accounts of your household ({', '.join(others)})." if others else ""
-            messages.success(request, f"Added ESI ID {premise.esiid}, {premise.address}.{note}")
+            note = (
+                " "
+                + _("We told the other accounts of your household (%(accounts)s).")
+                % {"accounts": ", ".join(others)}
+                if others
+                else ""
+            )
+            added = _("Added ESI ID %(esiid)s, %(address)s.") % {
+                "esiid": premise.esiid,
+                "address": premise.address,
+            }
+            messages.success(request, added + note)
             return redirect("account_overview")
         if form.throttle is not None:
             return response_429(
@@ -183,7 +199,9 @@ def delete(request):
             logout(request)
             account_delete(user=user)
             messages.success(
-                request, f"The account {username} was deleted, with its premises and data sharing."
+                request,
+                _("The account %(username)s was deleted, with its premises and data sharing.")
+                % {"username": username},
             )
             return redirect("portal:home")
         return render(request, "portal/accounts/delete.html", {"form": form}, status=HTTPStatus.BAD_REQUEST)

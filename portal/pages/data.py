@@ -281,11 +281,14 @@ def _kwh_cells(series) -> list[str]:
     wh = series.wh.tolist()
     est = series.estimated.tolist()
     out = [f"<td>{w / 1000:,.3f}</td>" for w in wh]
+    no_data = '<td class="muted">' + escape(_("no data")) + "</td>"
+    estimated = escape(_("estimated"))
+    mark = escape(_("E"))
     for i in np.flatnonzero(series.estimated | series.null).tolist():
         if series.null[i]:
-            out[i] = '<td class="muted">no data</td>'
+            out[i] = no_data
         elif est[i]:
-            out[i] = f'<td>{wh[i] / 1000:,.3f}<abbr title="estimated" class="est-mark">E</abbr></td>'
+            out[i] = f'<td>{wh[i] / 1000:,.3f}<abbr title="{estimated}" class="est-mark">{mark}</abbr></td>'
     return out
 
 
@@ -294,17 +297,17 @@ def table_html(*, labels, sc, sg, has_gen: bool, billed, costs: list[int | None]
 
     Labels are our own text (digits, day and month names, CDT/CST), so they need no escaping."""
     cols = [_kwh_cells(sc)]
-    head = ['<th scope="col">Interval (local time)</th>', '<th scope="col">Consumption, kWh</th>']
+    head = [_th(_("Interval (local time)")), _th(_("Consumption, kWh"))]
     if has_gen:
         cols.append(_kwh_cells(sg))
-        head.append('<th scope="col">Sent to the grid, kWh</th>')
+        head.append(_th(_("Sent to the grid, kWh")))
     if billed:
-        head.append('<th scope="col">Reported to your REP, kWh</th>')
+        head.append(_th(_("Reported to your REP, kWh")))
+        not_available = "<td>" + escape(_("NA (not available)")) + "</td>"
+        mark = " " + escape(_("E"))
         cols.append(
             [
-                "<td>NA (not available)</td>"
-                if b.wh is None
-                else f"<td>{b.wh / 1000:,.3f}{' E' if b.estimated else ''}</td>"
+                not_available if b.wh is None else f"<td>{b.wh / 1000:,.3f}{mark if b.estimated else ''}</td>"
                 for b in billed
             ]
         )
@@ -323,6 +326,10 @@ def table_html(*, labels, sc, sg, has_gen: bool, billed, costs: list[int | None]
     return mark_safe(f"<thead><tr>{''.join(head)}</tr></thead><tbody>{body}</tbody>")  # noqa: S308
 
 
+def _th(text: str) -> str:
+    return f'<th scope="col">{escape(text)}</th>'
+
+
 __all__ = ["UsageData", "interval_labels", "load_usage"]
 
 
@@ -333,13 +340,13 @@ def _when(iso_start: str, iso_end: str) -> str:
     """ "Jul 3, 2025, 18:15–18:30 CDT" from two ISO instants with offsets."""
     from datetime import datetime
 
-    from portal.charts import TZ_NAMES
+    from portal.charts import TZ_NAMES, _day_text
 
     a, b = datetime.fromisoformat(iso_start), datetime.fromisoformat(iso_end)
     ta = TZ_NAMES.get(int(a.utcoffset().total_seconds()), a.strftime("%z"))
     tb = TZ_NAMES.get(int(b.utcoffset().total_seconds()), b.strftime("%z"))
     span = f"{a:%H:%M}–{b:%H:%M} {tb}" if ta == tb else f"{a:%H:%M} {ta}–{b:%H:%M} {tb}"
-    return f"{a:%a %b} {a.day}, {a.year}, {span}"
+    return f"{_day_text(a.date().isoformat())}, {span}"
 
 
 def _fmt(value, unit: str, digits: int = 3) -> str:
@@ -353,7 +360,7 @@ def _change(now, before) -> str | None:
         return None
     pct = (now - before) / before * 100
     if abs(pct) < 0.05:
-        return "no change"
+        return _("no change")
     return f"{'+' if pct > 0 else '−'}{abs(pct):.1f}%"
 
 
@@ -435,7 +442,7 @@ def _summary_rows(summary: dict, previous: dict | None, *, has_generation: bool)
         v = s.get("estimated_share") if s else None
         if v is None:
             return "—"
-        return "under 0.1%" if 0 < v < 0.0005 else f"{v * 100:.1f}%"
+        return _("under 0.1%") if 0 < v < 0.0005 else f"{v * 100:.1f}%"
 
     prev = previous or {}
 
@@ -451,14 +458,14 @@ def _summary_rows(summary: dict, previous: dict | None, *, has_generation: bool)
     rows = [
         {
             "key": "total",
-            "label": "Total used",
+            "label": _("Total used"),
             "now": _fmt(summary.get("total_kwh"), "kWh"),
             "before": _fmt(prev.get("total_kwh"), "kWh") if previous else None,
             "change": _change(summary.get("total_kwh"), prev.get("total_kwh")) if same_coverage else None,
         },
         {
             "key": "average",
-            "label": "Average per day",
+            "label": _("Average per day"),
             "now": _fmt(summary.get("average_per_day_kwh"), "kWh"),
             "before": _fmt(prev.get("average_per_day_kwh"), "kWh") if previous else None,
             "change": _change(summary.get("average_per_day_kwh"), prev.get("average_per_day_kwh"))
@@ -470,7 +477,7 @@ def _summary_rows(summary: dict, previous: dict | None, *, has_generation: bool)
     before_peak, before_when = peak(previous)
     rows.append(
         {
-            "label": "Peak 15 minutes",
+            "label": _("Peak 15 minutes"),
             "now": now_peak,
             "now_note": now_when,
             "before": before_peak if previous else None,
@@ -479,14 +486,19 @@ def _summary_rows(summary: dict, previous: dict | None, *, has_generation: bool)
     )
     rows.append(
         {
-            "label": "Base load",
+            "label": _("Base load"),
             "now": _fmt(summary.get("base_load_kw"), "kW"),
             "before": _fmt(prev.get("base_load_kw"), "kW") if previous else None,
-            "help": "Base load: what the home draws when nearly everything is off (the 5th percentile of "
-            "15-minute demand)."
+            "help": _(
+                "Base load: what the home draws when nearly everything is off (the 5th percentile of "
+                "15-minute demand)."
+            )
             + (
-                " With solar, only the 15-minute intervals in which the panels sent nothing to the grid count: "
-                "while they produce, the meter sees the home's use net of them."
+                " "
+                + _(
+                    "With solar, only the 15-minute intervals in which the panels sent nothing to the grid count: "
+                    "while they produce, the meter sees the home's use net of them."
+                )
                 if summary.get("base_load_basis") == "intervals_without_generation"
                 else ""
             ),
@@ -497,7 +509,7 @@ def _summary_rows(summary: dict, previous: dict | None, *, has_generation: bool)
         rows.append(
             {
                 "key": "generation",
-                "label": "Sent to the grid",
+                "label": _("Sent to the grid"),
                 "now": _fmt(summary.get("generation_total_kwh"), "kWh"),
                 "before": _fmt(prev.get("generation_total_kwh"), "kWh") if previous else None,
                 "change": _change(summary.get("generation_total_kwh"), prev.get("generation_total_kwh"))
@@ -507,19 +519,27 @@ def _summary_rows(summary: dict, previous: dict | None, *, has_generation: bool)
         )
     rows.append(
         {
-            "label": "Estimated by the utility",
+            "label": _("Estimated by the utility"),
             "now": share(summary),
             "before": share(previous) if previous else None,
-            "help": "Estimated: the share of 15-minute readings the utility estimated instead of reading them "
-            "from the meter.",
+            "help": _(
+                "Estimated: the share of 15-minute readings the utility estimated instead of reading them "
+                "from the meter."
+            ),
             "mark": "†",
         }
     )
     rows.append(
         {
-            "label": "Days with data",
-            "now": f"{summary.get('days_with_data', 0)} of {summary.get('days', 0)}",
-            "before": f"{prev.get('days_with_data', 0)} of {prev.get('days', 0)}" if previous else None,
+            "label": _("Days with data"),
+            "now": _("{count} of {days}").format(
+                count=summary.get("days_with_data", 0), days=summary.get("days", 0)
+            ),
+            "before": _("{count} of {days}").format(
+                count=prev.get("days_with_data", 0), days=prev.get("days", 0)
+            )
+            if previous
+            else None,
         }
     )
     return rows

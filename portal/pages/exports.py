@@ -15,7 +15,11 @@ from usage.reads.aggregate import Reads
 from usage.writers.bill import BillColumn
 from usage.writers.export import bill_supported, export_intervals
 
-DOWNLOAD_FORMATS = {"csv": "CSV", "json": "JSON", "xml": "Green Button XML"}
+DOWNLOAD_FORMATS = {
+    "csv": "CSV",
+    "json": "JSON",
+    "xml": "Green Button XML",
+}  # names of formats: not translated
 
 
 def bill_available(fmt: str, granularity: str) -> bool:

@@ -11,24 +11,27 @@ from datetime import date, timedelta
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 
 from portal.access_window import months_before, window_start
 
 GRANULARITIES = ("15min", "hour", "day", "month", "billing")
 GRANULARITY_LABELS = {
-    "15min": "15 minutes",
-    "hour": "Hourly",
-    "day": "Daily",
-    "month": "Monthly",
-    "billing": "Billing periods",
+    "15min": gettext_lazy("15 minutes"),
+    "hour": gettext_lazy("Hourly"),
+    "day": gettext_lazy("Daily"),
+    "month": gettext_lazy("Monthly"),
+    "billing": gettext_lazy("Billing periods"),
 }
 PRESETS = ("yesterday", "7d", "month", "12m", "window")
 PRESET_LABELS = {
-    "yesterday": "Yesterday",
-    "7d": "Last 7 days",
-    "month": "This month",
-    "12m": "Last 12 months",
-    "window": "Whole window",
+    "yesterday": gettext_lazy("Yesterday"),
+    "7d": gettext_lazy("Last 7 days"),
+    "month": gettext_lazy("This month"),
+    "12m": gettext_lazy("Last 12 months"),
+    "window": gettext_lazy("Whole window"),
 }
 NATURAL_GRANULARITY = {"yesterday": "15min", "7d": "hour", "month": "day", "12m": "month", "window": "month"}
 DEFAULT_PRESET = "7d"
@@ -100,18 +103,23 @@ def explain_window(
     """A Window with the reasons for its edges, in words a customer understands."""
     months = settings.ACCESS_WINDOW_MONTHS
     if period_start is not None and start == period_start and start != window_start(today):
-        start_reason = f"your service at this address began on {_d(start)} (move-in); earlier data belongs to the previous occupant"
+        start_reason = _(
+            "your service at this address began on %(day)s (move-in); earlier data belongs to the previous occupant"
+        ) % {"day": _d(start)}
     else:
-        start_reason = f"data is kept available for {months} months, so {_d(start)} is the earliest date anyone can see today"
+        start_reason = _(
+            "data is kept available for %(months)d months, so %(day)s is the earliest date anyone can see today"
+        ) % {"months": months, "day": _d(start)}
     if end >= today:
-        end_reason = "today is the latest date; each day's readings arrive from the utility the next morning"
-    elif period_end is not None:
-        end_reason = (
-            f"your service at this address ended on {_d(end + timedelta(days=1))} (move-out); later data "
-            "belongs to the next occupant"
+        end_reason = _(
+            "today is the latest date; each day's readings arrive from the utility the next morning"
         )
+    elif period_end is not None:
+        end_reason = _(
+            "your service at this address ended on %(day)s (move-out); later data belongs to the next occupant"
+        ) % {"day": _d(end + timedelta(days=1))}
     else:
-        end_reason = f"{_d(end)} is the end of your access"
+        end_reason = _("%(day)s is the end of your access") % {"day": _d(end)}
     moved_out_on = end + timedelta(days=1) if end < today and period_end is not None else None
     return Window(
         start=start, end=end, start_reason=start_reason, end_reason=end_reason, moved_out_on=moved_out_on
@@ -119,7 +127,8 @@ def explain_window(
 
 
 def _d(day: date) -> str:
-    return f"{day:%b} {day.day}, {day.year}"
+    """ "Jul 1, 2025" (Spanish "1 jul 2025")."""
+    return date_format(day, pgettext("date format", "M j, Y"))
 
 
 def _parse_date(text: str | None) -> date | None:
@@ -157,9 +166,9 @@ def preset_unavailable_reason(preset: str, window: Window, today: date) -> str |
         return None
     if preset == "yesterday":
         if today - timedelta(days=1) < window.start:
-            return "Yesterday is before your access begins: " + window.start_reason + "."
-        return "Yesterday is after your access ends: " + window.end_reason + "."
-    return "Not within your access window."
+            return _("Yesterday is before your access begins: %(reason)s.") % {"reason": window.start_reason}
+        return _("Yesterday is after your access ends: %(reason)s.") % {"reason": window.end_reason}
+    return _("Not within your access window.")
 
 
 def parse_state(params, windows: list[Window], today: date) -> UsageState:
@@ -210,8 +219,11 @@ def _offered_granularity(granularity: str | None, errors: list[str]) -> str | No
     """The requested granularity, or None (with an error) when it is not one we offer."""
     if granularity is not None and granularity not in GRANULARITIES:
         errors.append(
-            f"“{granularity[:20]}” is not a granularity we offer; choose 15 minutes, hourly, daily, monthly "
-            "or billing periods."
+            _(
+                "“%(granularity)s” is not a granularity we offer; choose 15 minutes, hourly, daily, monthly "
+                "or billing periods."
+            )
+            % {"granularity": granularity[:20]}
         )
         return None
     return granularity
@@ -224,12 +236,18 @@ def _custom_range(
     reversed dates are swapped, and the range is clipped to the window (each with an error)."""
     start, end = req_start, req_end
     if start is None or end is None:
-        which = "start" if start is None else "end"
-        errors.append(f"The {which} date is missing or not a date; use the form YYYY-MM-DD.")
+        errors.append(
+            _("The start date is missing or not a date; use the form YYYY-MM-DD.")
+            if start is None
+            else _("The end date is missing or not a date; use the form YYYY-MM-DD.")
+        )
         start, end = preset_range(DEFAULT_PRESET, window, today) or (window.start, window.end)
         return start, end, DEFAULT_PRESET
     if end < start:
-        errors.append(f"The end date ({_d(end)}) is before the start date ({_d(start)}).")
+        errors.append(
+            _("The end date (%(end)s) is before the start date (%(start)s).")
+            % {"end": _d(end), "start": _d(start)}
+        )
         start, end = end, start
     if end < window.start or start > window.end:
         # Wholly out of reach: the same number of days, moved to the nearest dates in reach.
@@ -241,15 +259,30 @@ def _custom_range(
             near_start, near_end = max(window.end - length, window.start), window.end
             reason = window.end_reason
         errors.append(
-            f"{_d(start)} – {_d(end)} is wholly out of reach ({reason}); showing the nearest dates in reach "
-            f"instead, {_d(near_start)} – {_d(near_end)}."
+            _(
+                "%(start)s – %(end)s is wholly out of reach (%(reason)s); showing the nearest dates in reach "
+                "instead, %(near_start)s – %(near_end)s."
+            )
+            % {
+                "start": _d(start),
+                "end": _d(end),
+                "reason": reason,
+                "near_start": _d(near_start),
+                "near_end": _d(near_end),
+            }
         )
         return near_start, near_end, None
     if start < window.start:
-        errors.append(f"Data before {_d(window.start)} is out of reach: {window.start_reason}.")
+        errors.append(
+            _("Data before %(day)s is out of reach: %(reason)s.")
+            % {"day": _d(window.start), "reason": window.start_reason}
+        )
         start = window.start
     if end > window.end:
-        errors.append(f"Data after {_d(window.end)} is out of reach: {window.end_reason}.")
+        errors.append(
+            _("Data after %(day)s is out of reach: %(reason)s.")
+            % {"day": _d(window.end), "reason": window.end_reason}
+        )
         end = window.end
     return start, end, None
 
@@ -260,12 +293,12 @@ def _preset_choice(
     """(start, end, preset) of a range preset: an unknown one becomes the default, one that does not meet
     the window becomes the whole window (each with an error)."""
     if preset is not None and preset not in PRESETS:
-        errors.append("That range preset is unknown; showing the last 7 days.")
+        errors.append(_("That range preset is unknown; showing the last 7 days."))
         preset = None
     preset = preset or DEFAULT_PRESET
     rng = preset_range(preset, window, today)
     if rng is None:
-        errors.append(preset_unavailable_reason(preset, window, today) or "That range is unavailable.")
+        errors.append(preset_unavailable_reason(preset, window, today) or _("That range is unavailable."))
         preset = "window"
         rng = (window.start, window.end)
     return rng[0], rng[1], preset
@@ -286,9 +319,16 @@ def _screen_granularity(granularity: str, days: int, notices: list[str]) -> str:
     if limit is not None and days > limit:
         coarser = "hour" if granularity == "15min" and days <= SCREEN_MAX_DAYS["hour"] else "day"
         notices.append(
-            f"The chart shows {GRANULARITY_LABELS[granularity].lower()} data for up to {limit} days at a "
-            f"time; this range has {days}, so it is shown {GRANULARITY_LABELS[coarser].lower()}. The "
-            f"downloads below still give {GRANULARITY_LABELS[granularity].lower()} data for the whole range."
+            _(
+                "The chart shows %(granularity)s data for up to %(limit)d days at a time; this range has %(days)d, "
+                "so it is shown %(coarser)s. The downloads below still give %(granularity)s data for the whole range."
+            )
+            % {
+                "granularity": str(GRANULARITY_LABELS[granularity]).lower(),
+                "limit": limit,
+                "days": days,
+                "coarser": str(GRANULARITY_LABELS[coarser]).lower(),
+            }
         )
         return coarser
     return granularity

@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from portal import timefmt
@@ -45,12 +46,12 @@ from portal.reads.services import (
 from usage.models import Premise
 
 READ_HISTORY_LENGTH = 10
-TITLES = {
-    "15min": "15-minute",
-    "hour": "Hourly",
-    "day": "Daily",
-    "month": "Monthly",
-    "billing": "Billing-period",
+TITLES = {  # the chart's heading: "Daily usage, Jul 1, 2025 – Jul 31, 2025"
+    "15min": gettext_lazy("15-minute usage"),
+    "hour": gettext_lazy("Hourly usage"),
+    "day": gettext_lazy("Daily usage"),
+    "month": gettext_lazy("Monthly usage"),
+    "billing": gettext_lazy("Billing-period usage"),
 }
 
 
@@ -192,8 +193,8 @@ def usage_download(request, esiid: str, fmt: str):
             "portal/usage_error.html",
             {
                 "premise": premise,
-                "title": "That download is not available",
-                "message": "Downloads come as 15-minute, hourly, daily, monthly or billing-period data.",
+                "title": _("That download is not available"),
+                "message": _("Downloads come as 15-minute, hourly, daily, monthly or billing-period data."),
             },
             status=400,
         )
@@ -201,7 +202,11 @@ def usage_download(request, esiid: str, fmt: str):
         return render(
             request,
             "portal/usage_error.html",
-            {"premise": premise, "title": "That range cannot be downloaded", "messages_list": state.errors},
+            {
+                "premise": premise,
+                "title": _("That range cannot be downloaded"),
+                "messages_list": state.errors,
+            },
             status=400,
         )
     plan = tariffs = None
@@ -304,9 +309,11 @@ def reads(request, esiid: str):
             "portal/usage_error.html",
             {
                 "premise": premise,
-                "title": "This meter is no longer yours to read",
-                "message": "On-demand reads are for the current occupant; your service at this address has ended. "
-                "Your own period's data stays available on the usage page.",
+                "title": _("This meter is no longer yours to read"),
+                "message": _(
+                    "On-demand reads are for the current occupant; your service at this address has ended. "
+                    "Your own period's data stays available on the usage page."
+                ),
             },
             status=403,
         )
@@ -329,7 +336,9 @@ def reads(request, esiid: str):
             payload = read_as_json(read, premise.esiid)
             payload["limits"] = read_limits(premise=premise).explain()
             return JsonResponse(payload, status=202)
-        messages.info(request, "Your meter has been asked for a reading; it usually answers within a minute.")
+        messages.info(
+            request, _("Your meter has been asked for a reading; it usually answers within a minute.")
+        )
         return redirect("portal:reads", esiid=premise.esiid)
     return _reads_page(request, premise, windows)
 

@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from portal import timefmt
 from portal.models import MeterReadRequest
@@ -46,17 +47,29 @@ class ReadLimits:
 
     def explain(self) -> str:
         if self.next_allowed_at is None:
-            return (
-                f"You can ask for {self.per_hour} reads an hour and {self.per_day} a day for this meter; "
-                f"{self.left_hour} left this hour, {self.left_day} today. Failed reads do not count."
+            return _(
+                "You can ask for %(per_hour)d reads an hour and %(per_day)d a day for this meter; "
+                "%(left_hour)d left this hour, %(left_day)d today. Failed reads do not count."
+            ) % {
+                "per_hour": self.per_hour,
+                "per_day": self.per_day,
+                "left_hour": self.left_hour,
+                "left_day": self.left_day,
+            }
+        if self.left_hour == 0:
+            message = _(
+                "This meter has had its %(count)d reads an hour, the most a meter's network allows us to ask for. "
+                "You can ask again at %(when)s."
             )
-        which = (
-            f"{self.per_hour} reads an hour" if self.left_hour == 0 else f"{self.per_day} reads in 24 hours"
-        )
-        return (
-            f"This meter has had its {which}, the most a meter's network allows us to ask for. "
-            f"You can ask again at {timefmt.when(self.next_allowed_at, year=False)}."
-        )
+        else:
+            message = _(
+                "This meter has had its %(count)d reads in 24 hours, the most a meter's network allows us to ask "
+                "for. You can ask again at %(when)s."
+            )
+        return message % {
+            "count": self.per_hour if self.left_hour == 0 else self.per_day,
+            "when": timefmt.when(self.next_allowed_at, year=False),
+        }
 
 
 class ReadLimitReached(Exception):
@@ -108,7 +121,7 @@ def read_request_create(*, user, premise: Premise, now: datetime | None = None) 
     ReadLimitReached is raised, carrying it). NoMeter when no meter is installed."""
     meter = current_meter(premise)
     if meter is None:
-        raise NoMeter("This premise has no smart meter installed, so it cannot be read remotely.")
+        raise NoMeter(_("This premise has no smart meter installed, so it cannot be read remotely."))
     adapter = get_adapter()
     adapter_name = getattr(adapter, "name", type(adapter).__name__)
     with transaction.atomic():

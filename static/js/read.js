@@ -8,6 +8,15 @@
   if (!form || !statusBox) { return; }
   var button = form.querySelector("button[type=submit]");
   var token = form.querySelector("input[name=csrfmiddlewaretoken]");
+  // The page's words (templates/portal/includes/read_words.html), English if the page has none.
+  var words = Object.assign({
+    readAt: "read at {time}", refused: "Refused: over the limit", failed: "Failed",
+    waiting: "Waiting for the meter…", result: "Your meter read {register} at {time}.", meaning: "That is {meaning}.",
+    readFailed: "The read failed: {reason}", lost: "We lost track of that read; reload the page to see its result.",
+    asking: "Asking your meter…", answering: "Waiting for the meter to answer… (requested {time})",
+    notRequested: "The read could not be requested.",
+    offline: "The request did not reach us; check your connection and try again.",
+  }, (document.getElementById("read-words") || {}).dataset || {});
 
   function say(text, kind) {
     statusBox.textContent = "";
@@ -39,7 +48,7 @@
       strong.textContent = read.register_text;
       var note = document.createElement("span");
       note.className = "muted";
-      note.textContent = " read at " + read.read_at_text;
+      note.textContent = " " + words.readAt.replace("{time}", read.read_at_text);
       what.appendChild(strong);
       what.appendChild(note);
       if (read.meaning) {
@@ -51,13 +60,13 @@
     } else if (read.status === "failed" || read.status === "refused") {
       var badge = document.createElement("span");
       badge.className = "badge bad";
-      badge.textContent = read.status === "refused" ? "Refused: over the limit" : "Failed";
+      badge.textContent = read.status === "refused" ? words.refused : words.failed;
       what.appendChild(badge);
       what.appendChild(document.createTextNode(" " + read.failure_message));
     } else {
       var wait = document.createElement("span");
       wait.className = "badge";
-      wait.textContent = "Waiting for the meter…";
+      wait.textContent = words.waiting;
       what.appendChild(wait);
     }
     li.appendChild(when);
@@ -67,10 +76,10 @@
   function finish(read) {
     if (read.limits && limitsText) { limitsText.textContent = read.limits; }
     if (read.status === "completed") {
-      say("Your meter read " + read.register_text + " at " + read.read_at_text + "." +
-        (read.meaning ? " That is " + read.meaning + "." : ""), "ok");
+      say(words.result.replace("{register}", read.register_text).replace("{time}", read.read_at_text) +
+        (read.meaning ? " " + words.meaning.replace("{meaning}", read.meaning) : ""), "ok");
     } else if (read.status === "failed") {
-      say("The read failed: " + read.failure_message, "bad");
+      say(words.readFailed.replace("{reason}", read.failure_message), "bad");
     }
     button.disabled = false;
     button.removeAttribute("aria-disabled");
@@ -81,7 +90,7 @@
       fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
         .then(function (r) { return r.json(); })
         .then(function (read) {
-          if (read.error) { say("We lost track of that read; reload the page to see its result.", "bad"); return; }
+          if (read.error) { say(words.lost, "bad"); return; }
           render(read);
           if (read.status === "pending") { poll(url, Math.min(delay * 1.5, 5000)); } else { finish(read); }
         })
@@ -93,7 +102,7 @@
     event.preventDefault();
     button.disabled = true;
     button.setAttribute("aria-disabled", "true");
-    say("Asking your meter…", "");
+    say(words.asking, "");
     fetch(form.action || window.location.href, {
       method: "POST",
       headers: { Accept: "application/json", "X-CSRFToken": token ? token.value : "" },
@@ -105,18 +114,18 @@
           render(res.body);
           if (res.body.limits && limitsText) { limitsText.textContent = res.body.limits; }
           if (res.body.status === "pending") {
-            say("Waiting for the meter to answer… (requested " + res.body.requested_at_text + ")", "");
+            say(words.answering.replace("{time}", res.body.requested_at_text), "");
             poll(res.body.status_url, 1000);
           } else {
             finish(res.body);
           }
         } else {
-          say(res.body.message || "The read could not be requested.", "bad");
+          say(res.body.message || words.notRequested, "bad");
           if (res.status !== 429) { button.disabled = false; button.removeAttribute("aria-disabled"); }
         }
       })
       .catch(function () {
-        say("The request did not reach us; check your connection and try again.", "bad");
+        say(words.offline, "bad");
         button.disabled = false;
         button.removeAttribute("aria-disabled");
       });

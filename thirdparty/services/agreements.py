@@ -16,8 +16,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max, Min
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from portal.access_window import market_today, months_before, window_start
+from portal.accounts.language import recipient_language
 from portal.accounts.mail import email_send_template, url
 from portal.models import PremiseRegistration, ServicePeriod
 from thirdparty.models import (
@@ -135,6 +137,7 @@ def _notify_customer(agreement: Agreement, template: str, **extra) -> None:
     email_send_template(
         template_prefix=f"thirdparty/email/{template}",
         to=[agreement.customer.email],
+        language=recipient_language(agreement.customer),
         context={"agreement": agreement, "apps_url": apps_url, "customer": agreement.customer, **extra},
     )
 
@@ -154,22 +157,27 @@ def agreement_create(
     now = now or timezone.now()
     organization = application.organization
     if organization is None or organization.status != Organization.Status.APPROVED:
-        raise ValidationError("This application's organization is not approved to receive data.")
+        raise ValidationError(_("This application's organization is not approved to receive data."))
     granted = sorted(scopes_expand(scopes), key=list(SCOPES).index)
     if not granted:
-        raise ValidationError("The request asks for no scope we know.")
+        raise ValidationError(_("The request asks for no scope we know."))
     not_allowed = [s for s in granted if s not in (application.allowed_scopes or [])]
     if not_allowed:
-        raise ValidationError(f"{application.name} is not registered to ask for: {', '.join(not_allowed)}.")
+        raise ValidationError(
+            _("%(app)s is not registered to ask for: %(scopes)s.")
+            % {"app": application.name, "scopes": ", ".join(not_allowed)}
+        )
     if not premises:
-        raise ValidationError("Choose at least one premise to share.")
+        raise ValidationError(_("Choose at least one premise to share."))
     if not 1 <= months <= max_months():
-        raise ValidationError(f"An agreement lasts from 1 to {max_months()} months.")
+        raise ValidationError(_("An agreement lasts from 1 to %(months)d months.") % {"months": max_months()})
     today = market_today()
     mine = {c.period.pk: c for c in shareable_premises(user=customer, today=today)}
     for choice in premises:
         if choice.period.pk not in mine:
-            raise ValidationError(f"ESI ID {choice.esiid} is not one of your current premises.")
+            raise ValidationError(
+                _("ESI ID %(esiid)s is not one of your current premises.") % {"esiid": choice.esiid}
+            )
     history_start = max(history_start, window_start(today))
     if history_start > today:
         history_start = today
@@ -257,9 +265,12 @@ def _end(
 def agreement_revoke(*, agreement: Agreement, by) -> Agreement:
     """The customer takes the consent back; the app stops reading now."""
     if agreement.customer_id != by.pk:
-        raise ValidationError("Only the customer who granted an agreement can revoke it.")
+        raise ValidationError(_("Only the customer who granted an agreement can revoke it."))
     if agreement.status != Agreement.Status.ACTIVE:
-        raise ValidationError(f"This agreement already ended ({agreement.get_status_display().lower()}).")
+        raise ValidationError(
+            _("This agreement already ended (%(status)s).")
+            % {"status": agreement.get_status_display().lower()}
+        )
     return _end(agreement, status=Agreement.Status.REVOKED, by=by, reason="Revoked by the customer.")
 
 
@@ -269,9 +280,12 @@ def agreement_terminate(
 ) -> Agreement:
     """The third party ends an agreement it no longer needs."""
     if agreement.organization_id != organization.pk:
-        raise ValidationError("This agreement belongs to another organization.")
+        raise ValidationError("This agreement belongs to another organization.")  # i18n: not user-facing
     if agreement.status != Agreement.Status.ACTIVE:
-        raise ValidationError(f"This agreement already ended ({agreement.get_status_display().lower()}).")
+        raise ValidationError(
+            _("This agreement already ended (%(status)s).")
+            % {"status": agreement.get_status_display().lower()}
+        )
     return _end(
         agreement,
         status=Agreement.Status.TERMINATED,

@@ -1,0 +1,118 @@
+"""Every kind of e-mail of the accounts side goes out in the recipient's saved language (Spanish here), subject
+included, whatever the language of the page that caused it; someone with no account yet reads it in the language
+of the page they were on. The third-party e-mails to residents: tests/thirdparty/test_spanish_mail.py."""
+
+import re
+
+import pytest
+from django.core import mail
+from django.test import Client
+
+from portal.accounts.services import household_reset, membership_approve, membership_remove
+from portal.accounts.tokens import credential_create
+from portal.models import MembershipRequest, PremiseRegistration, User
+from tests.helpers.portal_usage import PASSWORD
+from tests.portal.accounts_fixtures import mail_code, signup_data
+
+ENGLISH = re.compile(r"\b(Hello|your|the|was|If you|account page|registration code)\b")
+
+
+def spanish(message):
+    """The message, once its subject and body are checked to read in Spanish (no English sentence left)."""
+    text = message.subject + "\n" + message.body
+    without_links = re.sub(r"https?://\S+", "", text)
+    assert not ENGLISH.search(without_links), text
+    assert "Hola" in message.body or "Un saludo" in message.body, message.body
+    return message
+
+
+def mail_to(address, subject_part):
+    found = [m for m in mail.outbox if m.to == [address] and subject_part in m.subject]
+    assert len(found) == 1, [(m.to, m.subject) for m in mail.outbox]
+    return spanish(found[0])
+
+
+def _signup(send, period, username, *, language="en", code=None):
+    browser = Client(HTTP_ACCEPT_LANGUAGE=language)
+    data = signup_data(period, username=username, email=f"{username}@example.com")
+    if code is not None:
+        data["registration_code"] = code
+    assert send("post", "/accounts/signup/", data, client_=browser).status_code == 302
+    confirm = next(m for m in reversed(mail.outbox) if m.to == [f"{username}@example.com"])
+    send("post", "/accounts/confirm-email/", {"code": mail_code(confirm)}, client_=browser)
+    return browser
+
+
+@pytest.fixture
+def maria_es(signed_up):
+    signed_up.language = "es"
+    signed_up.save(update_fields=["language"])
+    return signed_up
+
+
+def test_sign_up_confirmation_in_the_language_of_the_sign_up_page(send, period):
+    send("post", "/accounts/signup/", signup_data(period), HTTP_ACCEPT_LANGUAGE="es-US,es;q=0.9")
+    message = mail_to("maria@example.com", "Confirme su dirección de correo")
+    assert re.search(r"^\[Open SMT\] Confirme su dirección de correo: código \S+$", message.subject)
+    assert "Su código de confirmación es:" in message.body and mail_code(message)
+
+
+def test_password_reset_in_the_saved_language_even_from_an_english_page(send, maria_es):
+    mail.outbox.clear()
+    english_browser = Client(HTTP_ACCEPT_LANGUAGE="en-US")
+    send("post", "/accounts/password/reset/", {"email": "maria@example.com"}, client_=english_browser)
+    message = mail_to("maria@example.com", "Restablecer la contraseña de maria")
+    assert "Para elegir una contraseña nueva para maria" in message.body
+
+
+@pytest.mark.django_db
+def test_unknown_address_in_the_language_of_the_page(send):
+    send("post", "/accounts/password/reset/", {"email": "nobody@example.com"}, HTTP_ACCEPT_LANGUAGE="es")
+    message = mail_to("nobody@example.com", "Ninguna cuenta usa esta dirección")
+    assert "regístrese con el ESI ID y el código de registro" in message.body
+
+
+def test_new_device_sign_in(send, maria_es):
+    mail.outbox.clear()
+    stranger = Client(HTTP_ACCEPT_LANGUAGE="en")
+    send(
+        "post",
+        "/accounts/login/",
+        {"login": "maria", "password": PASSWORD},
+        client_=stranger,
+        HTTP_USER_AGENT="Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0",
+    )
+    message = mail_to("maria@example.com", "Nuevo inicio de sesión en su cuenta desde")
+    assert "Si no fue usted, cambie su contraseña ahora" in message.body
+
+
+def test_credential_created(maria_es, django_capture_on_commit_callbacks):
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        credential_create(user=maria_es, kind="app_password", name="Home Assistant")
+    message = mail_to("maria@example.com", "Se creó un nuevo contraseña de aplicación en su cuenta")
+    assert "“Home Assistant”" in message.body
+
+
+def test_every_household_mail(send, maria_es, period, django_capture_on_commit_callbacks):
+    mail.outbox.clear()
+    _signup(send, period, "luis", language="en")  # the old code on the bill: a request maria must answer
+    mail_to("maria@example.com", "luis pide unirse a su hogar del ESI ID")
+    luis = User.objects.get(username="luis")
+    luis.language = "es"
+    luis.save(update_fields=["language"])
+    request = MembershipRequest.objects.get(user=luis)
+    with django_capture_on_commit_callbacks(execute=True):
+        membership_approve(member=maria_es, request_id=request.pk)
+    answered = mail_to("luis@example.com", "Se unió al hogar del ESI ID")
+    assert "aprobó su solicitud" in answered.body
+    mail_to("maria@example.com", "luis también registró el ESI ID")  # the household is told of its new member
+    registration = PremiseRegistration.objects.get(user=luis, period=period)
+    with django_capture_on_commit_callbacks(execute=True):
+        membership_remove(member=maria_es, registration_id=registration.pk)
+    removed = mail_to("luis@example.com", "Se quitó a luis del hogar del ESI ID")
+    assert "maria quitó la cuenta luis del hogar de:" in removed.body
+    with django_capture_on_commit_callbacks(execute=True):
+        household_reset(period=period, by="Su proveedor")
+    reset = mail_to("maria@example.com", "Se reinició el registro del ESI ID")
+    assert "terminó el registro de todas las cuentas de:" in reset.body
