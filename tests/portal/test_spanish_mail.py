@@ -195,6 +195,8 @@ def test_meter_read_completed_alert_even_asked_from_an_english_page(
     assert resp.status_code == 202
     message = mail_to("maria@example.com", "Se completó la lectura de su medidor")
     assert message.subject == "[Open SMT] Se completó la lectura de su medidor"
-    assert re.search(r"El registro del medidor de .+ marcó [\d.,]+ kWh a las ", message.body)
+    assert re.search(
+        r"El registro del medidor de .+ marcó [\d.,]+ kWh el \d+ [a-z]{3} \d{4}, \d\d:\d\d ", message.body
+    )
     assert "Deje de recibir correos de lecturas del medidor de este domicilio:" in message.body
     one_click_unsubscribe(message)
