@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from portal.access_window import customer_windows, market_today
+from portal.accounts.language import recipient_language
 from portal.accounts.mail import absolute_url, email_enqueue, email_render, url
 from portal.alerts.tokens import Unsubscribe, unsubscribe_read, unsubscribe_token
 from portal.models import AlertSent, AlertSubscription, MeterReadRequest
@@ -231,13 +232,15 @@ def _send_day_alert(
 
 
 def _render(subscription: AlertSubscription, kind: str, context: dict[str, Any]) -> dict[str, Any]:
-    """The e-mail of one alert, with RFC 8058 one-click unsubscribe headers for that kind of alert."""
+    """The e-mail of one alert, in the recipient's saved language, with RFC 8058 one-click unsubscribe headers for
+    that kind of alert."""
     unsubscribe_url = url(
         "portal:alert_unsubscribe", token=unsubscribe_token(subscription_id=subscription.pk, kind=kind)
     )
     message = email_render(
         template_prefix=EMAIL_PREFIX + kind,
         to=[subscription.user.email],
+        language=recipient_language(subscription.user),
         context={
             "recipient": subscription.user,
             "premise": subscription.premise,

@@ -1,7 +1,8 @@
 """Alert settings per premise, and the one-click unsubscribe link of every alert e-mail (RFC 8058).
 
 The unsubscribe link is the one view here that needs neither a session nor a CSRF token: the signed token
-in its URL is the credential. GET only shows a confirm page (mail scanners fetch links); POST unsubscribes."""
+in its URL is the credential. GET only shows a confirm page (mail scanners fetch links); POST unsubscribes. Both
+answer in the subscriber's saved language, the language of the e-mail the link came in."""
 
 from __future__ import annotations
 
@@ -13,10 +14,12 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from portal.accounts.language import recipient_language
 from portal.alerts.forms import AlertSettingsForm
 from portal.alerts.selectors import PremiseAlerts, alert_premise, alert_premises
 from portal.alerts.services import alert_settings_save, alert_unsubscribe, kind_label, kwh_text
@@ -79,8 +82,15 @@ def alert_unsubscribe_view(request: HttpRequest, token: str) -> HttpResponse:
     except (BadToken, AlertSubscription.DoesNotExist) as exc:
         expired = isinstance(exc, BadToken) and exc.expired
         return render(request, "portal/alerts/unsubscribe_invalid.html", {"expired": expired}, status=400)
-    context = {"premise": subscription.premise, "kind_label": kind_label(wanted.kind), "token": token}
-    if request.method == "GET":
-        return render(request, "portal/alerts/unsubscribe_confirm.html", context)
-    alert_unsubscribe(token=token)
-    return render(request, "portal/alerts/unsubscribed.html", context)
+    # The link comes from an e-mail written in the subscriber's saved language and often opens in a browser
+    # with no session: the page answers in that language too, whatever the browser's.
+    language = recipient_language(subscription.user, fallback=translation.get_language())
+    with translation.override(language):
+        context = {"premise": subscription.premise, "kind_label": kind_label(wanted.kind), "token": token}
+        if request.method == "GET":
+            response = render(request, "portal/alerts/unsubscribe_confirm.html", context)
+        else:
+            alert_unsubscribe(token=token)
+            response = render(request, "portal/alerts/unsubscribed.html", context)
+    response.headers["Content-Language"] = language
+    return response

@@ -1,5 +1,6 @@
 """The resident's journeys in Spanish, in Chromium at 1440 and 375 px: sign-up with the bill's ESI ID and code,
-the usage page and a download; then consent to an app and its revocation. Each page says ``lang="es"`` and axe
+the usage page and a download; then consent to an app and its revocation; then setting a plan and the cost on the
+usage page. Each page says ``lang="es"`` and axe
 (WCAG 2.2 AA, the ``html-has-lang``/``valid-lang`` rules included) finds nothing. With SAVE_DOCS_SCREENSHOT=1
 the Spanish usage and consent pages are saved to docs/img/ (docs/portal.md shows them)."""
 
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -14,8 +16,9 @@ from django.core import mail
 
 from tests.browser.test_oauth_e2e import PASSWORD as ALICE_PASSWORD
 from tests.browser.test_oauth_e2e import world  # noqa: F401 - the fixture, registered by being here
-from tests.browser.test_portal_journeys import wait_chart
+from tests.browser.test_portal_journeys import sign_in, wait_chart
 from tests.browser.test_rough_edges import axe_violations
+from tests.helpers.bills import tariff_for
 from tests.helpers.portal_usage import ESI_HOME, PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -125,6 +128,63 @@ def test_consent_and_revocation_in_spanish(live_server, browser, world, viewport
     page.wait_for_url(f"{live_server.url}/accounts/apps/*/revoked/")
     assert page.get_by_role("heading", name="Revocado.").is_visible()
     assert page.get_by_text("WattWise ya no puede leer sus datos desde el").is_visible()
+    spanish_page(page)
+    ctx.close()
+
+
+@VIEWPORTS
+def test_plan_and_cost_in_spanish(browser, live_server, maria, home, today, viewport):
+    maria.language = "es"  # saved on her account: it wins over the browser's English
+    maria.save(update_fields=["language"])
+    tariff_for(home.tdu)
+    ctx = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]}, locale="en-US")
+    page = ctx.new_page()
+    base = live_server.url
+    sign_in(page, base)
+    page.goto(f"{base}/premises/{ESI_HOME}/usage/?granularity=day&preset=7d")
+    assert page.get_by_role("heading", name="Cuánto le cuesta su energía").is_visible()
+    page.get_by_role("link", name="Anotar su plan").click()
+    page.wait_for_url(re.compile(r".*/plan/$"))
+    assert page.locator("h1").text_content().strip() == "Su plan de electricidad en 1 Oak St"
+    assert page.get_by_label("Cargo por energía (¢ por kWh)").is_visible()
+    assert page.get_by_label("Cargo base ($ al mes)").is_visible()
+    assert page.get_by_role("group", name="Cargos de entrega (TDU)").is_visible()
+    assert page.get_by_label(
+        "Los cargos que publica la compañía de distribución, con sus cambios"
+    ).is_checked()
+    assert page.get_by_label("El ciclo de facturación empieza el día").is_visible()
+    source = page.locator("#tariff-source").text_content()
+    assert "Fuente de los cargos publicados: Test tariff sheet (1 sep 2025)." in source  # the Spanish date
+    spanish_page(page)
+
+    page.fill("#id_energy_cents_per_kwh", "0.115")  # dollars where cents are asked
+    page.fill("#id_base_dollars_per_month", "9.95")
+    page.get_by_role("button", name="Guardar el plan").click()
+    assert page.locator(".form-errors").text_content().strip() == "Corrija los campos marcados abajo."
+    assert page.locator("#id_energy_cents_per_kwh_error").text_content().strip() == (
+        "Menos de 1 ¢ por kWh parece una cantidad en dólares: escriba centavos (para $0.115 por kWh, escriba 11.5)."
+    )
+    spanish_page(page)  # the form with its errors
+
+    page.fill("#id_energy_cents_per_kwh", "12.5")
+    page.fill("#id_cycle_day", str((today - timedelta(days=6)).day))  # a cycle that has readings
+    page.get_by_role("button", name="Guardar el plan").click()
+    page.wait_for_url(re.compile(r".*/usage/$"))
+    assert "Se guardó su plan" in page.locator(".messages").text_content()
+    page.goto(f"{base}/premises/{ESI_HOME}/usage/?granularity=day&preset=7d")
+    wait_chart(page)
+    panel = page.locator("#bill")
+    assert panel.locator("dt").first.text_content().strip() == "Su factura hasta hoy en este ciclo"
+    assert re.fullmatch(
+        r"Estimado del ciclo hasta el \d{1,2} [a-z]{3}", panel.locator("dt").nth(1).text_content()
+    )
+    assert re.fullmatch(
+        r"\d{1,2} [a-z]{3} – \d{1,2} [a-z]{3} \d{4} \(\d+ días?\)",
+        panel.locator(".row-note").first.text_content(),
+    )
+    assert "Su plan: 12.5 ¢ por kWh y $9.95 al mes" in panel.text_content()
+    assert "No incluye impuestos ni otros cargos." in panel.text_content()
+    assert page.locator("#data-table thead th").last.text_content() == "Costo"  # the cost of each day
     spanish_page(page)
     ctx.close()
 

@@ -2,6 +2,7 @@
 (``tests/helpers/portal_usage.py``) and the accounts tests' premises, occupancy and sign-up
 (``tests/portal/accounts_fixtures.py``)."""
 
+from tests.helpers.alert_loads import load  # noqa: F401 - a fixture, registered by being here
 from tests.helpers.portal_usage import (  # noqa: F401 - fixtures, registered by being here
     customer,
     home,

@@ -5,7 +5,7 @@ one-click unsubscribe that works without a session or CSRF token and never on GE
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from unittest import mock
 
@@ -16,40 +16,13 @@ from django.test import Client
 from portal.alerts.tokens import unsubscribe_token
 from portal.models import AlertSent, AlertSubscription
 from portal.tasks import alerts_for_file
-from tests.helpers.ingest import day_rows, write_file
+from tests.helpers.alert_loads import market_now, subscribe
 from tests.helpers.portal_usage import ESI_HOME, ESI_OTHER, make_customer
-from usage.ingest.loader import ingest_file
 from usage.models import IngestFile
-from usage.timegrid import MARKET_TZ
 
 pytestmark = pytest.mark.django_db
 
 Kind = AlertSubscription.Kind
-
-
-def market_now() -> datetime:
-    """The wall-clock time a TDU stamps a revision with (local, naive): later than the fixture's data."""
-    return datetime.now(tz=MARKET_TZ).replace(tzinfo=None, microsecond=0)
-
-
-@pytest.fixture
-def load(tmp_path, django_capture_on_commit_callbacks):
-    """Load a TDU file of ``day`` for the home through the real ingest, running what commits trigger."""
-
-    def run(day, *, kwh=0.5, revised=None, tag="x", path=None):
-        if path is None:
-            revised = revised or market_now()
-            rows = day_rows(ESI_HOME, day, kwh=lambda slot: kwh, revised=revised)
-            path = write_file(tmp_path, rows, day=day, tag=tag)
-        with django_capture_on_commit_callbacks(execute=True):
-            report = ingest_file(path=path)
-        return path, report
-
-    return run
-
-
-def subscribe(user, premise, **fields) -> AlertSubscription:
-    return AlertSubscription.objects.create(user=user, premise=premise, **fields)
 
 
 def alert_mails(kind_word: str) -> list:
