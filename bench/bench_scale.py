@@ -664,7 +664,6 @@ def measure_db(opts, cluster: Cluster, db: str, label: str, days: list[date], la
             "req/s",
             vcpus=os.cpu_count(),
             clients=clients,
-            requests=len(jobs),
             seconds=round(seconds, 1),
             errors=errors,
             **_percentiles([t for p in parts_done for t in p[2]]),
@@ -717,6 +716,7 @@ def measure(opts) -> None:
         solar_share=opts.solar_share,
     )
     cluster.create_db(EMPTY_DB, fresh=True)
+    (opts.work.resolve() / f"api-key-{EMPTY_DB}.txt").unlink(missing_ok=True)  # its key went with the old one
     manage(app_env(cluster, EMPTY_DB), "migrate", "--noinput", "-v0")
     for db, label in ((EMPTY_DB, "empty"), (SCALE_DB, "scale")):
         measure_db(opts, cluster, db, label, days, built[-1] if label == "scale" else new_month)

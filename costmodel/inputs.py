@@ -92,5 +92,14 @@ def load_figures(path: Path) -> Figures:
         cold_buffers_read_per_request=value("api_cold_buffers_read_per_request"),
         wire_bytes_13_months=value("api_json_13_months_wire_bytes"),
         dump_bytes_per_reading=value("pg_dump_bytes_per_reading"),
-        source=str(path),
+        source=_shown(path),
     )
+
+
+def _shown(path: Path) -> str:
+    """The figures file as the bill names it: relative to the project when inside it, so output is the same
+    on every checkout."""
+    try:
+        return str(path.resolve().relative_to(DOCS.parent))
+    except ValueError:
+        return str(path)

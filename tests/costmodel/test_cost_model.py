@@ -180,3 +180,11 @@ def test_the_command_as_json_adds_up(figures_file):
 def test_the_command_without_figures_says_how_to_get_them(tmp_path):
     with pytest.raises(CommandError, match="does not exist"):
         call_command("cost_model", "--figures", str(tmp_path / "nope.jsonl"))
+
+
+def test_docs_cost_md_shows_what_the_command_prints_with_the_committed_figures():
+    """docs/cost.md quotes the bill; the quote must be what `cost_model` gives for the committed figures today."""
+    out = StringIO()
+    call_command("cost_model", "--meters", "7000000", "--years", "7", stdout=out)
+    doc = (inputs.DOCS / "cost.md").read_text()
+    assert out.getvalue() in doc
