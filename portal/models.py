@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from usage.models import Meter, Premise
+from usage.models import IngestFile, Meter, Premise
 
 
 class User(AbstractUser):
@@ -440,6 +440,29 @@ class AlertSent(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.day or self.read_id} to {self.subscription_id}"
+
+
+class AlertCheck(models.Model):
+    """A loaded file or a completed read whose alerts were worked out (by the task, once it ran): the
+    sweep (portal.alerts.sweep) enqueues the task again for those without one, so a broker refusing the task
+    at load time loses nothing. AlertSent, not this row, keeps each e-mail to one."""
+
+    file = models.OneToOneField(IngestFile, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    read = models.OneToOneField(
+        MeterReadRequest, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    checked_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(file__isnull=False, read__isnull=True) | Q(file__isnull=True, read__isnull=False),
+                name="alert_check_file_or_read",
+            ),
+        ]
+
+    def __str__(self):
+        return f"alerts checked for {'file ' + str(self.file_id) if self.file_id else 'read ' + str(self.read_id)}"
 
 
 # The bills models live beside their services; importing them here registers them with the app.

@@ -16,6 +16,8 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 
 from portal.alerts.services import alerts_for_file as alerts_for_file_send
 from portal.alerts.services import alerts_for_read as alerts_for_read_send
+from portal.alerts.sweep import alerts_checked
+from portal.alerts.sweep import alerts_sweep as alerts_sweep_run
 from portal.reads.services import read_expire_stale
 
 logger = logging.getLogger(__name__)
@@ -56,10 +58,20 @@ def expire_stale_reads() -> int:
 @shared_task(ignore_result=True, acks_late=True)
 def alerts_for_file(file_id: int) -> int:
     """The alert e-mails one loaded file calls for; each is recorded once, so a retry sends nothing twice."""
-    return alerts_for_file_send(file_id=file_id)
+    queued = alerts_for_file_send(file_id=file_id)
+    alerts_checked(file_id=file_id)
+    return queued
 
 
 @shared_task(ignore_result=True, acks_late=True)
 def alerts_for_read(read_id: int) -> int:
     """The alert e-mails of one completed meter read."""
-    return alerts_for_read_send(read_id=read_id)
+    queued = alerts_for_read_send(read_id=read_id)
+    alerts_checked(read_id=read_id)
+    return queued
+
+
+@shared_task(ignore_result=True)
+def alerts_sweep() -> int:
+    """Enqueue the alert tasks of loads and reads whose task the broker refused when they committed."""
+    return alerts_sweep_run(for_file=alerts_for_file.delay, for_read=alerts_for_read.delay)

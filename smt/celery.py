@@ -38,6 +38,7 @@ TASK_QUEUES: dict[str, str] = {
     "api.tasks.exports_sweep": "maintenance",
     "api.tasks.idempotency_keys_purge": "maintenance",
     "portal.tasks.expire_stale_reads": "maintenance",
+    "portal.tasks.alerts_sweep": "maintenance",
     "thirdparty.tasks.webhook_retry_due": "maintenance",
     "thirdparty.tasks.data_available_sweep": "maintenance",
     "thirdparty.tasks.agreements_expire": "maintenance",
@@ -110,6 +111,9 @@ app.conf.beat_schedule["portal-expire-stale-meter-reads"] = {
     "task": "portal.tasks.expire_stale_reads",
     "schedule": 300.0,
 }
+
+# Alerts of loads and reads whose alert task the broker refused when they committed (portal/alerts/sweep.py).
+app.conf.beat_schedule["portal-alerts-sweep"] = {"task": "portal.tasks.alerts_sweep", "schedule": 300.0}
 
 # Third parties (thirdparty/tasks.py): webhook retries that are due, agreement expiry and expiry warnings.
 app.conf.beat_schedule["thirdparty-webhook-retries"] = {

@@ -31,6 +31,7 @@ EXPECTED = {
     "api.tasks.exports_sweep": "maintenance",
     "api.tasks.idempotency_keys_purge": "maintenance",
     "portal.tasks.expire_stale_reads": "maintenance",
+    "portal.tasks.alerts_sweep": "maintenance",
     "thirdparty.tasks.webhook_retry_due": "maintenance",
     "thirdparty.tasks.data_available_sweep": "maintenance",
     "thirdparty.tasks.agreements_expire": "maintenance",

@@ -12,10 +12,12 @@ from unittest import mock
 import pytest
 from django.core import mail
 from django.test import Client
+from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from portal.alerts.tokens import unsubscribe_token
-from portal.models import AlertSent, AlertSubscription
-from portal.tasks import alerts_for_file
+from portal.models import AlertCheck, AlertSent, AlertSubscription, MeterReadRequest
+from portal.tasks import alerts_for_file, alerts_for_read, alerts_sweep
 from tests.helpers.alert_loads import market_now, subscribe
 from tests.helpers.portal_usage import ESI_HOME, ESI_OTHER, make_customer
 from usage.models import IngestFile
@@ -208,3 +210,76 @@ def test_a_former_occupant_cannot_set_alerts(client, home, rep, today):
     client.force_login(former)
     assert ESI_HOME.encode() not in client.get("/alerts/").content
     assert client.post(f"/alerts/premises/{ESI_HOME}/", {}).status_code == 404
+
+
+# ---------------------------------------------------------------------------------------- the sweep
+
+
+def test_an_alert_the_broker_refused_at_load_time_is_sent_once_by_the_sweep(
+    customer, home, today, load, django_capture_on_commit_callbacks
+):
+    subscribe(customer, home, threshold_kwh=Decimal("40"))
+    mail.outbox.clear()
+    refused = OperationalError("Error 111 connecting to redis: Connection refused.")
+    with mock.patch.object(alerts_for_file, "delay", side_effect=refused) as delay:
+        _, report = load(today - timedelta(days=1), kwh=0.5)
+    assert delay.called and report.stored > 0
+    assert mail.outbox == []  # the load is kept; its alert is not sent yet
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert alerts_sweep() == 0  # a load of a minute ago may still have its task waiting in the queue
+    IngestFile.objects.filter(pk=report.pk).update(finished_at=timezone.now() - timedelta(minutes=15))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert alerts_sweep() == 1
+    [sent] = alert_mails("threshold")
+    assert sent.to == [customer.email]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert alerts_sweep() == 0  # checked now: not enqueued again
+    assert len(mail.outbox) == 1
+
+
+def test_the_sweep_leaves_alone_what_its_task_checked_and_sends_nothing_twice(
+    customer, home, today, load, django_capture_on_commit_callbacks
+):
+    subscribe(customer, home, threshold_kwh=Decimal("40"))
+    mail.outbox.clear()
+    _, report = load(today - timedelta(days=1), kwh=0.5)
+    assert len(alert_mails("threshold")) == 1
+    assert AlertCheck.objects.filter(file=report).count() == 1
+    IngestFile.objects.filter(pk=report.pk).update(finished_at=timezone.now() - timedelta(minutes=15))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert alerts_sweep() == 0
+    # A check lost (say the worker died after sending): the sweep enqueues again and AlertSent sends nothing.
+    AlertCheck.objects.filter(file=report).delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert alerts_sweep() == 1
+    assert len(mail.outbox) == 1
+    # Older than the sweep's look-back: left alone.
+    AlertCheck.objects.filter(file=report).delete()
+    IngestFile.objects.filter(pk=report.pk).update(finished_at=timezone.now() - timedelta(days=3))
+    assert alerts_sweep() == 0
+
+
+def test_a_read_alert_the_broker_refused_is_sent_once_by_the_sweep(
+    client, customer, home, settings, django_capture_on_commit_callbacks
+):
+    settings.HEADEND_SIMULATOR_FAILURE_RATE = 0.0
+    subscribe(customer, home, on_read_completed=True)
+    client.force_login(customer)
+    mail.outbox.clear()
+    refused = OperationalError("Error 111 connecting to redis: Connection refused.")
+    with (
+        mock.patch.object(alerts_for_read, "delay", side_effect=refused) as delay,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        resp = client.post(f"/premises/{ESI_HOME}/reads/", HTTP_ACCEPT="application/json")
+    assert resp.status_code == 202 and delay.called
+    assert alert_mails("meter read is complete") == []
+    read = MeterReadRequest.objects.get(premise=home, status=MeterReadRequest.Status.COMPLETED)
+    MeterReadRequest.objects.filter(pk=read.pk).update(answered_at=timezone.now() - timedelta(minutes=15))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert alerts_sweep() == 1
+    assert len(alert_mails("meter read is complete")) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert alerts_sweep() == 0
+    assert len(mail.outbox) == 1
