@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from han.code_messages import han_code_message
 from han.models import Device
 from usage.headend.hancodes import HanCodeError, eui64_normalize, install_code_normalize
 
@@ -35,10 +36,10 @@ class DeviceAddForm(forms.Form):
         try:
             return eui64_normalize(self.cleaned_data["mac"])
         except HanCodeError as exc:
-            raise forms.ValidationError(str(exc)) from None
+            raise forms.ValidationError(han_code_message(exc)) from None
 
     def clean_install_code(self) -> str:
         try:
             return install_code_normalize(self.cleaned_data["install_code"])
         except HanCodeError as exc:
-            raise forms.ValidationError(str(exc)) from None
+            raise forms.ValidationError(han_code_message(exc)) from None

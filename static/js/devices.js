@@ -3,6 +3,14 @@
   "use strict";
   var list = document.querySelector("[data-devices]");
   var note = document.querySelector("[data-live-note]");
+  // The page's words (templates/han/includes/devices_words.html), English if the page has none.
+  var words = Object.assign({
+    updated: "Device status updated.", onlyHex: "Use only the characters 0-9 and A-F.",
+    macLength: "A MAC address has 16 characters; this one has {length}.",
+    macReserved: "All zeros or all Fs is not a real device's address: copy the one on the label.",
+    codeLength: "An install code has 16, 20, 28 or 36 characters; this one has {length}.",
+    codeCheck: "The check digits do not match: compare the code with the label on the device.",
+  }, (document.getElementById("devices-words") || {}).dataset || {});
   var BADGE = { joined: "badge ok", failed: "badge bad", pending: "badge warn", join_window_open: "badge warn", removing: "badge warn" };
 
   function show(li, when, on) {
@@ -33,7 +41,7 @@
         .then(function (body) {
           var changed = false;
           (body.devices || []).forEach(function (d) { changed = update(d) || changed; });
-          if (changed && note) { note.textContent = "Device status updated."; }
+          if (changed && note) { note.textContent = words.updated; }
           if (body.passing) { poll(3000); }
         })
         .catch(function () { poll(Math.min(delay * 2, 15000)); });
@@ -57,21 +65,21 @@
   function macProblem(v) {
     var d = digits(v);
     if (!d) { return ""; }
-    if (/[^0-9A-F]/.test(d)) { return "Only 0-9 and A-F, please."; }
-    if (d.length !== 16) { return "A MAC has 16 characters; this one has " + d.length + "."; }
-    if (/^0+$|^F+$/.test(d)) { return "All zeros or all Fs is not a real device's address."; }
+    if (/[^0-9A-F]/.test(d)) { return words.onlyHex; }
+    if (d.length !== 16) { return words.macLength.replace("{length}", d.length); }
+    if (/^0+$|^F+$/.test(d)) { return words.macReserved; }
     return "";
   }
   function codeProblem(v) {
     var d = digits(v);
     if (!d) { return ""; }
-    if (/[^0-9A-F]/.test(d)) { return "Only 0-9 and A-F, please."; }
-    if ([16, 20, 28, 36].indexOf(d.length) < 0) { return "An install code has 16, 20, 28 or 36 characters; this one has " + d.length + "."; }
+    if (/[^0-9A-F]/.test(d)) { return words.onlyHex; }
+    if ([16, 20, 28, 36].indexOf(d.length) < 0) { return words.codeLength.replace("{length}", d.length); }
     var bytes = [];
     for (var i = 0; i < d.length; i += 2) { bytes.push(parseInt(d.substr(i, 2), 16)); }
     var data = bytes.slice(0, -2);
     var check = bytes[bytes.length - 2] | (bytes[bytes.length - 1] << 8);
-    return crc16x25(data) === check ? "" : "The check digits do not match: compare it with the label.";
+    return crc16x25(data) === check ? "" : words.codeCheck;
   }
   function live(input, problem) {
     if (!input) { return; }

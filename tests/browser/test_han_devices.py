@@ -54,3 +54,27 @@ def test_add_a_device_on_a_phone_and_watch_it_join(browser, live_server, maria, 
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 375, f"the page scrolls sideways on a phone ({width} px)"
     shot(page, "han_devices")
+
+
+def test_the_inline_checks_speak_spanish_to_a_spanish_resident(browser, live_server, maria, home):
+    maria.language = "es"
+    maria.save(update_fields=["language"])
+    base = live_server.url
+    page = browser.new_page(viewport={"width": 375, "height": 812})
+    sign_in(page, base)
+    page.goto(f"{base}/premises/{home.esiid}/devices/")
+    page.fill("input[name=mac]", "00:0d:6f")
+    page.fill("input[name=install_code]", CODE[:-1] + ("0" if CODE[-1] != "0" else "1"))
+    page.locator("input[name=name]").focus()
+    assert (
+        page.locator("#id_mac_live").text_content() == "Una dirección MAC tiene 16 caracteres; esta tiene 6."
+    )
+    assert page.locator("#id_install_code_live").text_content() == (
+        "Los dígitos de verificación no coinciden: compare el código con la etiqueta del dispositivo."
+    )
+    page.fill("input[name=install_code]", "12XY")
+    page.locator("input[name=name]").focus()
+    assert page.locator("#id_install_code_live").text_content() == (
+        "Use solo los caracteres del 0 al 9 y de la A a la F."
+    )
+    page.close()

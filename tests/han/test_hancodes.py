@@ -64,15 +64,28 @@ def test_mac_with_or_without_separators(typed):
 
 
 @pytest.mark.parametrize(
-    ("typed", "match"),
+    ("typed", "match", "code"),
     [
-        ("000D6F000A1B2C", "16 hexadecimal digits; this one has 14"),
-        ("000D6F000A1B2C3D4E", "has 18"),
-        ("000D6F000A1B2C3Z", "'Z'"),
-        ("0000000000000000", "all zeros or all Fs"),
-        ("ff:ff:ff:ff:ff:ff:ff:ff", "all zeros or all Fs"),
+        ("000D6F000A1B2C", "16 hexadecimal digits; this one has 14", "mac_length"),
+        ("000D6F000A1B2C3D4E", "has 18", "mac_length"),
+        ("000D6F000A1B2C3Z", "'Z'", "mac_not_hex"),
+        ("0000000000000000", "all zeros or all Fs", "mac_reserved"),
+        ("ff:ff:ff:ff:ff:ff:ff:ff", "all zeros or all Fs", "mac_reserved"),
     ],
 )
-def test_bad_macs_are_refused(typed, match):
-    with pytest.raises(HanCodeError, match=match):
+def test_bad_macs_are_refused(typed, match, code):
+    with pytest.raises(HanCodeError, match=match) as refused:
         eui64_normalize(typed)
+    assert refused.value.code == code  # the Devices form translates by this code
+
+
+def test_install_code_errors_carry_their_code_and_figures():
+    with pytest.raises(HanCodeError) as refused:
+        install_code_normalize("0123456789")
+    assert refused.value.code == "install_code_length" and refused.value.params["length"] == 10
+    with pytest.raises(HanCodeError) as refused:
+        install_code_normalize("01234G")
+    assert refused.value.code == "install_code_not_hex" and refused.value.params["bad"] == "G"
+    with pytest.raises(HanCodeError) as refused:
+        install_code_normalize(EXAMPLE[:-4] + "B5C3")
+    assert refused.value.code == "install_code_check"

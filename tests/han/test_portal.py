@@ -38,8 +38,40 @@ def test_a_typo_in_the_install_code_is_caught_in_the_form(client, han):
     assert resp.status_code == 400
     assert "check digits do not match" in resp.content.decode()
     resp = add(client, han, mac="00:0D:6F")
-    assert "16 hexadecimal digits" in resp.content.decode()
+    assert "MAC address has 16 characters; you typed 6" in resp.content.decode()
     assert not Device.objects.exists()
+
+
+def spanish(user):
+    user.language = "es"
+    user.save(update_fields=["language"])
+    return user
+
+
+def test_a_spanish_resident_is_told_in_spanish_what_to_fix_in_the_mac_and_install_code(client, han):
+    client.force_login(spanish(han.m.owner))
+    page = add(client, han, install_code=CODE[:-1] + ("0" if CODE[-1] != "0" else "1")).content.decode()
+    assert "Los dígitos de verificación del código de instalación no coinciden" in page
+    assert "check digits" not in page
+    page = add(client, han, mac="00:0D:6F").content.decode()
+    assert "La dirección MAC de un dispositivo tiene 16 caracteres; usted escribió 6." in page
+    page = add(client, han, mac="FF:FF:FF:FF:FF:FF:FF:FF", install_code="12-34-XY").content.decode()
+    assert "Una dirección MAC de solo ceros o solo F no es la de un dispositivo real" in page
+    assert "El código de instalación solo puede tener los caracteres del 0 al 9 y de la A a la F" in page
+    assert not Device.objects.exists()
+
+
+def test_the_devices_page_gives_devices_js_its_words_in_the_residents_language(client, han):
+    client.force_login(spanish(han.m.owner))
+    page = client.get(url(han)).content.decode()
+    words = re.search(r'<div hidden id="devices-words"(.*?)></div>', page, re.S)
+    assert words, "devices.js reads its words from #devices-words"
+    assert 'data-updated="Se actualizó el estado de los dispositivos."' in words.group(1)
+    assert 'data-mac-length="Una dirección MAC tiene 16 caracteres; esta tiene {length}."' in words.group(1)
+    assert 'data-code-check="Los dígitos de verificación no coinciden' in words.group(1)
+    assert "data-only-hex=" in words.group(1) and "data-mac-reserved=" in words.group(1)
+    assert "data-code-length=" in words.group(1)
+    assert "Device status updated" not in page
 
 
 def test_status_json_reports_passing_devices(client, han, settings, django_capture_on_commit_callbacks):

@@ -11,7 +11,16 @@ _SEPARATORS = " :-."
 
 
 class HanCodeError(ValueError):
-    """What is wrong with a typed MAC or install code, in words a person can act on."""
+    """What is wrong with a typed MAC or install code, in English words a person can act on, with a stable
+    ``code`` and its ``params`` so a caller with translations (the Devices form) can say it in their language.
+
+    Codes: ``mac_not_hex``/``install_code_not_hex`` (params ``bad``), ``mac_length`` (``length``),
+    ``mac_reserved``, ``install_code_length`` (``allowed``, ``length``), ``install_code_check``."""
+
+    def __init__(self, code: str, message: str, **params: str | int) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params = params
 
 
 def crc16_x25(data: bytes) -> int:
@@ -24,23 +33,29 @@ def crc16_x25(data: bytes) -> int:
     return crc ^ 0xFFFF
 
 
-def _hex_digits(typed: str, what: str) -> str:
+def _hex_digits(typed: str, what: str, field: str) -> str:
     digits = "".join(ch for ch in (typed or "") if ch not in _SEPARATORS).upper()
-    bad = sorted({ch for ch in digits if ch not in "0123456789ABCDEF"})
+    bad = "".join(sorted({ch for ch in digits if ch not in "0123456789ABCDEF"}))
     if bad:
         raise HanCodeError(
-            f"The {what} may contain only hexadecimal digits (0-9, A-F); found {''.join(bad)!r}."
+            f"{field}_not_hex",
+            f"The {what} may contain only hexadecimal digits (0-9, A-F); found {bad!r}.",
+            bad=bad,
         )
     return digits
 
 
 def eui64_normalize(typed: str) -> str:
     """16 upper-case hex digits from a MAC typed with or without separators; HanCodeError otherwise."""
-    digits = _hex_digits(typed, "MAC address")
+    digits = _hex_digits(typed, "MAC address", "mac")
     if len(digits) != 16:
-        raise HanCodeError(f"A device MAC (EUI-64) has 16 hexadecimal digits; this one has {len(digits)}.")
+        raise HanCodeError(
+            "mac_length",
+            f"A device MAC (EUI-64) has 16 hexadecimal digits; this one has {len(digits)}.",
+            length=len(digits),
+        )
     if digits in ("0" * 16, "F" * 16):
-        raise HanCodeError("A MAC of all zeros or all Fs is not a real device's address.")
+        raise HanCodeError("mac_reserved", "A MAC of all zeros or all Fs is not a real device's address.")
     return digits
 
 
@@ -52,18 +67,22 @@ def eui64_display(mac: str) -> str:
 def install_code_normalize(typed: str) -> str:
     """The install code (data and CRC) as upper-case hex, when its length and CRC are right; HanCodeError
     naming what is wrong otherwise (a typo almost always breaks the CRC)."""
-    digits = _hex_digits(typed, "install code")
+    digits = _hex_digits(typed, "install code", "install_code")
     allowed = ", ".join(str((n + 2) * 2) for n in INSTALL_CODE_LENGTHS)
     if len(digits) % 2 or len(digits) // 2 - 2 not in INSTALL_CODE_LENGTHS:
         raise HanCodeError(
+            "install_code_length",
             f"An install code has {allowed} hexadecimal digits (including its 4-digit check code); "
-            f"this one has {len(digits)}."
+            f"this one has {len(digits)}.",
+            allowed=allowed,
+            length=len(digits),
         )
     raw = bytes.fromhex(digits)
     data, check = raw[:-2], raw[-2:]
     if int.from_bytes(check, "little") != crc16_x25(data):
         raise HanCodeError(
-            "The install code's check digits do not match: please compare it with the label on the device."
+            "install_code_check",
+            "The install code's check digits do not match: please compare it with the label on the device.",
         )
     return digits
 
