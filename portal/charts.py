@@ -452,18 +452,23 @@ def usage_figure(points: Points, *, granularity: str, range_start: str, range_en
         },
         "showlegend": True,
     }
-    config = {
-        "responsive": True,
-        "displaylogo": False,
-        "scrollZoom": False,
-        "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d", "toImage"],
-        **plotly_locale(),
-    }
+    config = chart_config()
     return {
         "data": traces,
         "layout": layout,
         "config": config,
         "labels": labels if labels is not None else interval_labels(points.starts, points.ends, granularity),
+    }
+
+
+def chart_config() -> dict:
+    """Plotly's config for every portal chart: responsive, no logo or zoom by wheel, in the page's locale."""
+    return {
+        "responsive": True,
+        "displaylogo": False,
+        "scrollZoom": False,
+        "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d", "toImage"],
+        **plotly_locale(),
     }
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 from django.utils.translation import gettext as _
 
+from portal.charts import chart_config
 from portal.portfolio.selectors import Portfolio
 
 # Okabe-Ito and Tol's muted palette: told apart with common colour-vision deficiencies.
@@ -61,10 +62,4 @@ def portfolio_figure(portfolio: Portfolio) -> dict[str, Any]:
         },
         "showlegend": True,
     }
-    config = {
-        "responsive": True,
-        "displaylogo": False,
-        "scrollZoom": False,
-        "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d", "toImage"],
-    }
-    return {"data": traces, "layout": layout, "config": config}
+    return {"data": traces, "layout": layout, "config": chart_config()}
