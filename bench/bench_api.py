@@ -42,6 +42,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.serving import SERVING_ENV  # noqa: E402
+
 DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://root@127.0.0.1:5432/smt_bench")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/3"))
 PORT = int(os.environ.get("BENCH_PORT", "8765"))
@@ -60,15 +62,8 @@ ENV = {
     "DATABASE_URL": DB_URL,
     "REDIS_URL": REDIS_URL,
     "DJANGO_SETTINGS_MODULE": "bench.settings_bench",
-    "API_THROTTLE_PROFILE": "benchmark",
-    "DEBUG": "false",
-    "SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
-    "REGISTRATION_CODE_KEY": "bench-only-registration-code-key",
-    "ALLOWED_HOSTS": "127.0.0.1,localhost",
+    **SERVING_ENV,
     "SITE_URL": f"http://127.0.0.1:{PORT}",
-    "SECURE_SSL_REDIRECT": "false",
-    "LOG_LEVEL": "WARNING",
-    "DB_CONN_MAX_AGE": "600",
 }
 
 
