@@ -31,6 +31,7 @@ from thirdparty.access import GENERATION_KEY as ACCESS_GEN_KEY
 from thirdparty.access import Actor, access_decide
 from thirdparty.access import cache_seconds as access_cache_seconds
 from thirdparty.accesslog import access_log_record
+from usage.storage import shared_reads
 
 
 class OrjsonRenderer(BaseRenderer):
@@ -116,6 +117,13 @@ class ApiView(APIView):
     @property
     def actor(self) -> Actor:
         return self.request.auth
+
+    def dispatch(self, request, *args, **kwargs):
+        """A read fetches each premise range's stored rows once, for its validators and its body."""
+        if request.method in ("GET", "HEAD"):
+            with shared_reads():
+                return super().dispatch(request, *args, **kwargs)
+        return super().dispatch(request, *args, **kwargs)
 
     def initial(self, request, *args, **kwargs):
         self.format_kwarg = None

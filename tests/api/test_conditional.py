@@ -100,3 +100,36 @@ def test_customer_session_keeps_no_store(client, market):
     r = client.get(URL, _q(market))
     assert r.status_code == 200 and r["Cache-Control"] == "private, no-store" and r["ETag"]
     assert client.get(URL, _q(market), HTTP_IF_NONE_MATCH=r["ETag"]).status_code == 304
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+def test_a_read_fetches_its_stored_rows_once_for_validators_and_body(client, market, fmt, monkeypatch):
+    """The ETag and the body come from one query of the interval tables (usage.storage.shared_reads)."""
+    from usage.storage import reads
+
+    queries: list[str] = []
+
+    def counted(sql, params):
+        queries.append(sql)
+        return real(sql, params)
+
+    real = reads.read_rows
+    monkeypatch.setattr(reads, "read_rows", counted)
+    r = client.get(URL, _q(market, fmt), **market.bearer())
+    assert r.status_code == 200 and r["ETag"]
+    first = b"".join(r.streaming_content) if r.streaming else r.content
+    assert len(queries) == 1, queries
+    # outside a request every call reads again: the body is the same, built from a second query
+    again = client.get(URL, _q(market, fmt), **market.bearer())
+    assert (b"".join(again.streaming_content) if again.streaming else again.content) == first
+    assert len(queries) == 2
+
+
+def test_rows_are_shared_only_inside_one_read():
+    """Outside a request's scope every call reads again, and a scope ends with its request."""
+    from usage.storage import reads
+
+    assert reads._SHARED_ROWS.get() is None
+    with reads.shared_reads():
+        assert reads._SHARED_ROWS.get() == {}
+    assert reads._SHARED_ROWS.get() is None

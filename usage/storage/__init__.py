@@ -21,6 +21,7 @@ from usage.storage.reads import (
     read_channels,
     read_day_totals_many,
     revision_stamp,
+    shared_reads,
 )
 from usage.storage.retention import purge_expired
 from usage.storage.writes import delete_day_keys, fetch_day_blocks, write_day_blocks, write_month_blocks
@@ -43,6 +44,7 @@ __all__ = [
     "read_channels",
     "read_day_totals_many",
     "revision_stamp",
+    "shared_reads",
     "slots_for_days",
     "uncompact_months",
     "write_day_blocks",

@@ -4,8 +4,10 @@ channel."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -22,6 +24,43 @@ from usage.timegrid import EPOCH_ORD
 CHANNELS = (int(Channel.CONSUMPTION), int(Channel.GENERATION))
 
 
+_SHARED_ROWS: ContextVar[dict[tuple[int, date, date], list[tuple]] | None] = ContextVar(
+    "shared_premise_rows", default=None
+)
+
+
+@contextlib.contextmanager
+def shared_reads() -> Iterator[None]:
+    """Inside it, one premise's rows for one range are fetched once: a data request reads them for its
+    validators (``revision_stamp``) and again for its body (``read_channels``); this makes that one query,
+    and the ETag describes exactly the bytes the body was built from. Only for reads that write no
+    interval data in between (a GET)."""
+    token = _SHARED_ROWS.set({})
+    try:
+        yield
+    finally:
+        _SHARED_ROWS.reset(token)
+
+
+def _premise_rows(premise_id: int, start: date, end: date) -> list[tuple]:
+    """(kind 0 = day row / 1 = month block, channel, day or month, day_mask, data) of both channels touching
+    ``start``..``end``, in a stable order (the revision digest depends on it)."""
+    shared = _SHARED_ROWS.get()
+    key = (premise_id, start, end)
+    if shared is not None and key in shared:
+        return shared[key]
+    day_t, month_t = tables()
+    sql = (
+        f"SELECT 0, channel, day, 0, data FROM {day_t} WHERE premise_id = %s AND day >= %s AND day <= %s "
+        f"UNION ALL SELECT 1, channel, month, day_mask, data FROM {month_t} "
+        f"WHERE premise_id = %s AND month >= %s AND month <= %s ORDER BY 1, 2, 3"
+    )
+    rows = read_rows(sql, [premise_id, start, end, premise_id, month_start(start), end])
+    if shared is not None:
+        shared[key] = rows
+    return rows
+
+
 def read_channels(
     *, premise_id: int, start: date, end: date, revisions: bool = False
 ) -> dict[int, ChannelDays]:
@@ -29,14 +68,7 @@ def read_channels(
     ``revisions`` each slot's revision time comes along (the CSV layout prints it)."""
     if end < start:
         return {ch: ChannelDays.empty(revisions=revisions) for ch in CHANNELS}
-    day_t, month_t = tables()
-    sql = (
-        f"SELECT 0, channel, day, 0, data FROM {day_t} WHERE premise_id = %s AND day >= %s AND day <= %s "
-        f"UNION ALL SELECT 1, channel, month, day_mask, data FROM {month_t} "
-        f"WHERE premise_id = %s AND month >= %s AND month <= %s"
-    )
-    rows = read_rows(sql, [premise_id, start, end, premise_id, month_start(start), end])
-    return _assemble(rows, start, end, revisions=revisions)
+    return _assemble(_premise_rows(premise_id, start, end), start, end, revisions=revisions)
 
 
 @dataclass(frozen=True)
@@ -208,16 +240,9 @@ def revision_stamp(*, premise_id: int, start: date, end: date) -> tuple[int, str
     read (month blocks count whole, so a revision elsewhere in such a month counts too)."""
     if end < start:
         return 0, ""
-    day_t, month_t = tables()
-    sql = (
-        f"SELECT 0, channel, day, data FROM {day_t} WHERE premise_id = %s AND day >= %s AND day <= %s "
-        f"UNION ALL SELECT 1, channel, month, data FROM {month_t} "
-        f"WHERE premise_id = %s AND month >= %s AND month <= %s ORDER BY 1, 2, 3"
-    )
-    rows = read_rows(sql, [premise_id, start, end, premise_id, month_start(start), end])
     digest = hashlib.blake2b(digest_size=16)
     latest = 0
-    for kind, ch, when, data in rows:
+    for kind, ch, when, _, data in _premise_rows(premise_id, start, end):
         digest.update(f"{kind}/{ch}/{when}/{len(data)}:".encode())
         digest.update(data)
         latest = max(latest, codec.latest_revision(data))
