@@ -302,7 +302,9 @@ DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "Open Smart Meter Texas <no-re
 # is locale/es/LC_MESSAGES/django.po, its compiled .mo committed next to it (tools/i18n_check.py keeps them true).
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("es", "Español")]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# locale_allauth words allauth's own pages and messages in "usted" (its Spanish says "tú"): LOCALE_PATHS win over
+# installed apps' catalogues, and the first of them wins, so our main catalogue stays first.
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale_allauth"]
 FORMAT_MODULE_PATH = ["smt.formats"]  # Spanish as written in the US: 1,234.5 kWh, not 1.234,5
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 LANGUAGE_COOKIE_SAMESITE = "Lax"

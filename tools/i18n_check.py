@@ -1,6 +1,6 @@
 """The Spanish check of ``make lint``: nothing a resident reads is left unmarked or untranslated.
 
-Three checks, each naming file and line:
+Four checks, each naming file and line:
 
 1. Templates a resident or household sees (``TEMPLATE_ROOTS`` minus ``TEMPLATE_EXCLUDED``, each exclusion with
    its reason): visible text and the attributes people read (alt, title, aria-label, placeholder, a button's
@@ -12,10 +12,17 @@ Three checks, each naming file and line:
    skipped (say why in the code).
 3. The catalogue ``locale/es/LC_MESSAGES/django.po``: ``makemessages`` run on a copy of the sources finds no
    string missing from it and it keeps none the sources dropped; no entry is untranslated or fuzzy; the
-   committed ``django.mo`` holds exactly its translations (run ``msgfmt`` after editing the .po).
+   committed ``django.mo`` holds exactly its translations (run ``msgfmt`` after editing the .po). No entry
+   says "tú" (``INFORMAL_WORDS``).
+4. allauth's override catalogue ``locale_allauth/es/LC_MESSAGES/django.po`` (allauth's own pages and messages
+   in "usted"): it has every entry of allauth's installed Spanish catalogue from the parts we use
+   (``ALLAUTH_PARTS``) that our main catalogue does not word already, and none allauth dropped; no entry is
+   untranslated, fuzzy or says "tú"; its ``django.mo`` is compiled from it.
 
-Run: ``python tools/i18n_check.py`` (exit 1 and one line per problem); ``--no-catalogue`` skips the third check;
-``--update`` first brings the catalogue up to date with the sources (then translate, ``msgfmt``; docs/i18n.md).
+Run: ``python tools/i18n_check.py`` (exit 1 and one line per problem); ``--no-catalogue`` skips the third and
+fourth checks; ``--update`` first brings the catalogue up to date with the sources (then translate, ``msgfmt``;
+docs/i18n.md). After an allauth upgrade, ``--allauth-missing`` lists what changed for the override and
+``--allauth-update`` adds allauth's new entries to it, untranslated (then translate, ``msgfmt``).
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = ROOT / "locale" / "es" / "LC_MESSAGES" / "django.po"
@@ -459,6 +467,188 @@ def catalogue_problems(po_path: Path, extracted: set[tuple[str, str, str]] | Non
     return problems
 
 
+# --- 4. allauth's override catalogue ------------------------------------------------------------------------
+
+# allauth's own Spanish says "tú" and leaves some entries in English; ``locale_allauth`` (in LOCALE_PATHS after
+# ``locale``) holds our "usted" wording of every entry of the parts of allauth we use. docs/i18n.md.
+ALLAUTH_CATALOGUE = ROOT / "locale_allauth" / "es" / "LC_MESSAGES" / "django.po"
+ALLAUTH_PARTS = (
+    "account/",
+    "mfa/",
+    "usersessions/",
+    "core/",
+    "templates/account/",
+    "templates/mfa/",
+    "templates/usersessions/",
+    "templates/allauth/",
+)
+# "Tú" forms: the pronouns, and verbs that can only be "tú" (a form shared with "usted", like "cambia" in
+# "si usted cambia", is left out). Matched as whole words, any case.
+INFORMAL_WORDS = (
+    "tu",
+    "tus",
+    "te",
+    "ti",
+    "contigo",
+    "tuyo",
+    "tuya",
+    "tuyos",
+    "tuyas",
+    "eres",
+    "estás",
+    "has",
+    "hayas",
+    "puedes",
+    "tienes",
+    "quieres",
+    "deseas",
+    "debes",
+    "decides",
+    "inicies",
+    "haz",
+    "ten",
+    "pon",
+    "vete",
+    "introdúcelo",
+    "introdúcela",
+    "escríbelo",
+    "guárdalos",
+    "inténtalo",
+    "confírmalo",
+    "regístrate",
+    "confíes",
+    "envíame",
+)
+ALLAUTH_HEADER = (
+    'django-allauth in our Spanish ("usted", docs/glossary-es.md): it wins over allauth\'s own catalogue\n'
+    "(LOCALE_PATHS, after locale/). After an allauth upgrade: python tools/i18n_check.py --allauth-update,\n"
+    "translate the new entries, msgfmt (docs/i18n.md)."
+)
+_INFORMAL_RE = re.compile(r"\b(" + "|".join(INFORMAL_WORDS) + r")\b", re.IGNORECASE)
+
+
+def informal_words(text: str) -> list[str]:
+    """The "tú" forms in a Spanish text, placeholders aside."""
+    text = re.sub(r"%\([^)]*\)[a-z]|\{[^}]*\}", " ", text)
+    return [match.group(0) for match in _INFORMAL_RE.finditer(text)]
+
+
+def informal_problems(po_path: Path) -> list[Problem]:
+    """Entries whose Spanish says "tú" (docs/glossary-es.md: "usted" throughout)."""
+    import polib
+
+    relpath = po_path.relative_to(ROOT).as_posix() if po_path.is_relative_to(ROOT) else str(po_path)
+    problems = []
+    for entry in polib.pofile(str(po_path)):
+        if entry.obsolete:
+            continue
+        found = informal_words(" ".join([entry.msgstr, *entry.msgstr_plural.values()]))
+        if found:
+            problems.append(
+                Problem(
+                    relpath,
+                    entry.linenum,
+                    f"says 'tú' ({', '.join(found)}), not 'usted': {entry.msgid[:60]!r}",
+                )
+            )
+    return problems
+
+
+def allauth_source_catalogue() -> Path:
+    """The Spanish catalogue installed with django-allauth."""
+    import allauth
+
+    return Path(allauth.__file__).resolve().parent / "locale" / "es" / "LC_MESSAGES" / "django.po"
+
+
+def allauth_entries(source: Path) -> dict[tuple[str, str, str], Any]:
+    """allauth's entries that come from the parts we use (not socialaccount, idp, openid, headless)."""
+    import polib
+
+    return {
+        _key(entry): entry
+        for entry in polib.pofile(str(source))
+        if not entry.obsolete and any(path.startswith(ALLAUTH_PARTS) for path, _line in entry.occurrences)
+    }
+
+
+def allauth_differences(
+    po_path: Path, source: Path, main: Path
+) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]]]:
+    """allauth's entries the override lacks (those of our main catalogue need not be there: it wins anyway),
+    and the override's entries allauth no longer has."""
+    import polib
+
+    wanted = set(allauth_entries(source))
+    ours = (
+        {_key(entry) for entry in polib.pofile(str(po_path)) if not entry.obsolete}
+        if po_path.exists()
+        else set()
+    )
+    main_keys = {_key(entry) for entry in polib.pofile(str(main)) if not entry.obsolete}
+    return sorted(wanted - ours - main_keys), sorted(ours - wanted)
+
+
+def allauth_problems(po_path: Path, source: Path, main: Path) -> list[Problem]:
+    """The override is complete for the installed allauth, translated, compiled and in "usted"."""
+    problems = catalogue_problems(po_path, None)
+    if not po_path.exists():
+        return problems
+    relpath = po_path.relative_to(ROOT).as_posix() if po_path.is_relative_to(ROOT) else str(po_path)
+    missing, stale = allauth_differences(po_path, source, main)
+    for ctxt, msgid, _plural in missing:
+        where = f" (context {ctxt!r})" if ctxt else ""
+        problems.append(
+            Problem(relpath, 0, f"allauth's entry missing (--allauth-update): {msgid[:70]!r}{where}")
+        )
+    for _ctxt, msgid, _plural in stale:
+        problems.append(Problem(relpath, 0, f"no longer in allauth (--allauth-update): {msgid[:70]!r}"))
+    return problems + informal_problems(po_path)
+
+
+def allauth_update(po_path: Path, source: Path, main: Path) -> tuple[int, int]:
+    """Add allauth's missing entries to the override, untranslated (its contexts, plurals and format flags
+    kept; its file names as references, without line numbers), and drop those allauth no longer has."""
+    import polib
+
+    if po_path.exists():
+        po = polib.pofile(str(po_path), wrapwidth=0)
+    else:
+        po = polib.POFile(wrapwidth=0)
+        po.header = ALLAUTH_HEADER
+        po.metadata = {
+            "Project-Id-Version": "Open Smart Meter Texas (django-allauth in usted)",
+            "PO-Revision-Date": "YEAR-MO-DA HO:MI+ZONE",
+            "Last-Translator": "Open Smart Meter Texas <no-reply@smt.example>",
+            "Language-Team": "Spanish (docs/glossary-es.md)",
+            "Language": "es",
+            "MIME-Version": "1.0",
+            "Content-Type": "text/plain; charset=UTF-8",
+            "Content-Transfer-Encoding": "8bit",
+            "Plural-Forms": "nplurals=2; plural=(n != 1);",
+        }
+    missing, stale = allauth_differences(po_path, source, main)
+    theirs = allauth_entries(source)
+    for entry in [e for e in po if _key(e) in set(stale)]:
+        po.remove(entry)
+    for key in missing:
+        original = theirs[key]
+        po.append(
+            polib.POEntry(
+                msgctxt=original.msgctxt,
+                msgid=original.msgid,
+                msgid_plural=original.msgid_plural,
+                msgstr="",
+                msgstr_plural={0: "", 1: ""} if original.msgid_plural else {},
+                flags=[flag for flag in original.flags if flag != "fuzzy"],
+                occurrences=sorted({(path, "") for path, _line in original.occurrences}),
+            )
+        )
+    po_path.parent.mkdir(parents=True, exist_ok=True)
+    po.save(str(po_path))
+    return len(missing), len(stale)
+
+
 # --- Running it ---------------------------------------------------------------------------------------------
 
 
@@ -475,16 +665,50 @@ def all_problems(*, catalogue: bool = True) -> list[Problem]:
         problems += python_problems(path.read_text(encoding="utf-8"), path.relative_to(ROOT).as_posix())
     if catalogue:
         problems += catalogue_problems(CATALOGUE, extracted_messages())
+        problems += informal_problems(CATALOGUE)
+        problems += allauth_problems(ALLAUTH_CATALOGUE, allauth_source_catalogue(), CATALOGUE)
     return problems
+
+
+def allauth_missing_report() -> int:
+    """Print what an allauth upgrade changed for the override catalogue; exit 1 when anything did."""
+    missing, stale = allauth_differences(ALLAUTH_CATALOGUE, allauth_source_catalogue(), CATALOGUE)
+    for ctxt, msgid, plural in missing:
+        print(
+            f"missing: {msgid!r}"
+            + (f" (context {ctxt!r})" if ctxt else "")
+            + (f" (plural {plural!r})" if plural else "")
+        )
+    for ctxt, msgid, _plural in stale:
+        print(f"no longer in allauth: {msgid!r}" + (f" (context {ctxt!r})" if ctxt else ""))
+    print(f"allauth override: {len(missing)} missing, {len(stale)} no longer in allauth")
+    return 1 if missing or stale else 0
 
 
 def main(argv: Iterable[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-catalogue", action="store_true", help="skip makemessages and the .po/.mo check")
     parser.add_argument("--update", action="store_true", help="run makemessages on the catalogue, then check")
+    parser.add_argument(
+        "--allauth-missing",
+        action="store_true",
+        help="list allauth's entries the override catalogue lacks, and those allauth dropped; nothing else",
+    )
+    parser.add_argument(
+        "--allauth-update",
+        action="store_true",
+        help="add allauth's missing entries to the override catalogue (untranslated), drop stale ones, then check",
+    )
     args = parser.parse_args(list(argv) if argv is not None else None)
+    if args.allauth_missing:
+        return allauth_missing_report()
     if args.update:
         catalogue_update()
+    if args.allauth_update:
+        added, dropped = allauth_update(ALLAUTH_CATALOGUE, allauth_source_catalogue(), CATALOGUE)
+        print(
+            f"{ALLAUTH_CATALOGUE.relative_to(ROOT)}: {added} entries added (translate them), {dropped} dropped"
+        )
     found = all_problems(catalogue=not args.no_catalogue)
     problems = [p for p in found if p.path not in PENDING]
     pending = sorted({p.path for p in found if p.path in PENDING})

@@ -168,7 +168,7 @@ class NistPasswordValidator:
             raise problem
 
     def get_help_text(self) -> str:
-        return (
-            f"At least {settings.PASSWORD_MIN_LENGTH} characters ({settings.PASSWORD_MIN_LENGTH_WITH_MFA} with "
-            "two-factor sign-in); not a common, breached, repetitive or sequential password."
-        )
+        return _(
+            "At least %(count)d characters (%(count_mfa)d with two-factor sign-in); not a common, breached, "
+            "repetitive or sequential password."
+        ) % {"count": settings.PASSWORD_MIN_LENGTH, "count_mfa": settings.PASSWORD_MIN_LENGTH_WITH_MFA}

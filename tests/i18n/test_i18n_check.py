@@ -145,3 +145,101 @@ def test_a_complete_catalogue_with_its_mo_passes(tmp_path):
 def test_the_project_passes_its_own_check(capsys):
     """What ``make lint`` runs: the committed sources and catalogue pass (pending pages are listed, not hidden)."""
     assert i18n_check.main([]) == 0, capsys.readouterr().out
+
+
+def test_tu_forms_are_found_and_usted_forms_pass():
+    assert i18n_check.informal_words("Introdúcelo en tu navegador; si no te llegó, inténtalo") == [
+        "Introdúcelo",
+        "tu",
+        "te",
+        "inténtalo",
+    ]
+    assert i18n_check.informal_words("Si usted confía en su navegador, escríbalo ahí. ¿Ya la confirmó?") == []
+    assert i18n_check.informal_words("Hola %(tu)s {te}") == []  # placeholders are not words
+
+
+def _allauth_files(tmp_path):
+    """allauth's catalogue (one entry from a part we use with a context, one plural, one from socialaccount)
+    and our main catalogue (which already words "Cancel")."""
+    source = polib.POFile()
+    source.append(
+        polib.POEntry(
+            msgctxt="action", msgid="Change Phone", msgstr="", occurrences=[("templates/account/x.html", "3")]
+        )
+    )
+    source.append(
+        polib.POEntry(
+            msgid="%(n)s key",
+            msgid_plural="%(n)s keys",
+            msgstr_plural={0: "", 1: "", 2: ""},
+            flags=["python-format", "fuzzy"],
+            occurrences=[("templates/mfa/index.html", "9")],
+        )
+    )
+    source.append(polib.POEntry(msgid="Cancel", msgstr="Cancelar", occurrences=[("account/forms.py", "1")]))
+    source.append(
+        polib.POEntry(msgid="Connect", msgstr="Conectar", occurrences=[("socialaccount/forms.py", "1")])
+    )
+    source.save(str(tmp_path / "allauth.po"))
+    main = polib.POFile()
+    main.append(polib.POEntry(msgid="Cancel", msgstr="Cancelar"))
+    main.save(str(tmp_path / "main.po"))
+    return tmp_path / "allauth.po", tmp_path / "main.po"
+
+
+def test_the_allauth_override_is_built_from_the_parts_we_use(tmp_path):
+    source, main = _allauth_files(tmp_path)
+    override = tmp_path / "override" / "django.po"
+    assert i18n_check.allauth_update(override, source, main) == (2, 0)
+    po = polib.pofile(str(override))
+    assert [(e.msgctxt, e.msgid, e.msgid_plural, e.msgstr, e.flags) for e in po] == [
+        (None, "%(n)s key", "%(n)s keys", "", ["python-format"]),
+        ("action", "Change Phone", "", "", []),
+    ]
+    assert po.metadata["Plural-Forms"] == "nplurals=2; plural=(n != 1);"
+    assert po[1].occurrences == [("templates/account/x.html", "")]
+    found = " | ".join(texts(i18n_check.allauth_problems(override, source, main)))
+    assert "untranslated: '%(n)s key'" in found and "untranslated: 'Change Phone'" in found
+
+
+def test_the_allauth_override_fails_when_untranslated_fuzzy_tu_stale_missing_or_not_compiled(tmp_path):
+    source, main = _allauth_files(tmp_path)
+    path, po = _catalogue(
+        tmp_path,
+        [
+            polib.POEntry(msgctxt="action", msgid="Change Phone", msgstr="Cambia tu teléfono"),
+            polib.POEntry(msgid="Gone", msgstr="Ido"),
+        ],
+    )
+    po.save_as_mofile(str(path.with_suffix(".mo")))
+    found = " | ".join(texts(i18n_check.allauth_problems(path, source, main)))
+    assert "says 'tú' (tu), not 'usted': 'Change Phone'" in found
+    assert "allauth's entry missing (--allauth-update): '%(n)s key'" in found
+    assert "no longer in allauth (--allauth-update): 'Gone'" in found
+    assert "Cancel" not in found and "Connect" not in found  # ours wins; socialaccount is not used
+    assert "django.mo differs" not in found
+
+    po[0].msgstr = "Cambiar teléfono"
+    po[0].flags = ["fuzzy"]
+    po.remove(po[1])
+    po.append(polib.POEntry(msgid="%(n)s key", msgid_plural="%(n)s keys", msgstr_plural={0: "", 1: ""}))
+    po.save(str(path))
+    found = " | ".join(texts(i18n_check.allauth_problems(path, source, main)))
+    assert "fuzzy (check it, then drop the flag): 'Change Phone'" in found
+    assert "untranslated: '%(n)s key'" in found
+    assert "django.mo differs from django.po" in found
+
+    po[0].flags = []
+    po[1].msgstr_plural = {0: "%(n)s llave", 1: "%(n)s llaves"}
+    po.save(str(path))
+    po.save_as_mofile(str(path.with_suffix(".mo")))
+    assert i18n_check.allauth_problems(path, source, main) == []
+
+
+def test_the_committed_allauth_override_covers_the_installed_allauth():
+    """What ``--allauth-missing`` reports after an allauth upgrade: nothing today."""
+    missing, stale = i18n_check.allauth_differences(
+        i18n_check.ALLAUTH_CATALOGUE, i18n_check.allauth_source_catalogue(), i18n_check.CATALOGUE
+    )
+    assert (missing, stale) == ([], [])
+    assert len(polib.pofile(str(i18n_check.ALLAUTH_CATALOGUE))) > 250
