@@ -95,7 +95,7 @@ def test_credential_created(maria_es, django_capture_on_commit_callbacks):
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         credential_create(user=maria_es, kind="app_password", name="Home Assistant")
-    message = mail_to("maria@example.com", "Se creó un nuevo contraseña de aplicación en su cuenta")
+    message = mail_to("maria@example.com", "Nueva credencial en su cuenta: contraseña de aplicación")
     assert "“Home Assistant”" in message.body
 
 
