@@ -42,7 +42,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.serving import SERVING_ENV  # noqa: E402
+from bench.serving import SERVING_ENV, WORKERS  # noqa: E402
 
 DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://root@127.0.0.1:5432/smt_bench")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/3"))
@@ -453,7 +453,7 @@ def start_server() -> subprocess.Popen:
         str(ROOT / ".venv" / "bin" / "gunicorn"),
         "bench.wsgi_bench:application",
         "--workers",
-        "2",
+        str(WORKERS),
         "--bind",
         f"127.0.0.1:{PORT}",
         "--log-level",
@@ -532,10 +532,16 @@ def main() -> int:
             bench_compression([(path(i), token_for(i)) for i in picks])
         jobs = [(path(i), token_for(i)) for i in (rnd.randrange(N_PREMISES) for _ in range(N_REQUESTS))]
         if "concurrent" in ONLY:
-            emit(bench="api.concurrent.json", clients=N_CLIENTS, **run_concurrent(jobs, N_CLIENTS))
+            emit(
+                bench="api.concurrent.json",
+                clients=N_CLIENTS,
+                workers=WORKERS,
+                **run_concurrent(jobs, N_CLIENTS),
+            )
             emit(
                 bench="api.concurrent.json.br",
                 clients=N_CLIENTS,
+                workers=WORKERS,
                 **run_concurrent(jobs, N_CLIENTS, extra={"Accept-Encoding": "br"}),
             )
         # the naive baseline and our API on the same premises, same concurrency, same run

@@ -63,7 +63,7 @@ import orjson
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.serving import SERVING_ENV  # noqa: E402
+from bench.serving import SERVING_ENV, WORKERS  # noqa: E402
 
 PY = sys.executable
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
@@ -415,7 +415,7 @@ class Api:
             str(ROOT / ".venv" / "bin" / "gunicorn"),
             "smt.wsgi:application",
             "--workers",
-            "2",
+            str(WORKERS),
             "--bind",
             f"127.0.0.1:{HTTP_PORT}",
             "--log-level",
@@ -491,6 +491,7 @@ def _concurrent(key: str, jobs: list[str], tag: dict, metric: str, **extra) -> N
         "req/s",
         vcpus=os.cpu_count(),
         clients=clients,
+        http_workers=WORKERS,
         seconds=round(seconds, 1),
         errors=sum(p[1] for p in parts_done),
         **_percentiles([t for p in parts_done for t in p[2]]),
