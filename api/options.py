@@ -15,6 +15,7 @@ from django.urls import Resolver404, resolve
 from django.utils.translation import gettext
 
 from api import throttling
+from smt.language import in_request_language
 
 _METHODS = ("get", "post", "put", "patch", "delete")
 PREFIXES = ("/api/", "/espi/")
@@ -62,10 +63,13 @@ class OptionsMiddleware:
 
             t = throttling.tightest(states)
             wait = t.reset if t is not None else 1
-            limited = problem_response(
-                429,
-                gettext("Too many requests; try again in %(seconds)d seconds.") % {"seconds": wait},
-                headers={"Retry-After": str(wait)},
+            limited = in_request_language(  # before LocaleMiddleware: the language from the request alone
+                request,
+                lambda: problem_response(
+                    429,
+                    gettext("Too many requests; try again in %(seconds)d seconds.") % {"seconds": wait},
+                    headers={"Retry-After": str(wait)},
+                ),
             )
             for name, value in throttling.headers_for(states).items():
                 limited[name] = value

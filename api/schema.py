@@ -42,6 +42,10 @@ ProblemSerializer = inline_serializer(
         "status": serializers.IntegerField(),
         "detail": serializers.CharField(help_text="What went wrong and what to do."),
         "parameter": serializers.CharField(required=False, help_text="The offending parameter (400)."),
+        "code": serializers.CharField(
+            required=False,
+            help_text="What is wrong with an in-home device's MAC or install code, as a stable code (400).",
+        ),
         "scope": serializers.CharField(required=False, help_text="The scope the grant lacks (403)."),
         "windows": serializers.ListField(
             child=serializers.DictField(), required=False, help_text="Your access window's bounds (422)."

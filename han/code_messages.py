@@ -1,12 +1,14 @@
-"""The Devices form's words for what ``usage.headend.hancodes`` finds wrong with a typed MAC or install code.
+"""The words for what ``usage.headend.hancodes`` finds wrong with a typed MAC or install code, and what
+``han.messages`` finds wrong with a message, for the Devices form and the HAN API.
 
-The checks are hot code without Django, so they raise a stable code; this module says it in the resident's
-language."""
+The checks are hot code without Django, so they raise a stable code; this module says it in the reader's
+language (the resident's, or the API caller's ``Accept-Language``)."""
 
 from __future__ import annotations
 
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
+from han.messages import MessageInvalid
 from usage.headend.hancodes import HanCodeError
 
 
@@ -40,3 +42,32 @@ def han_code_message(error: HanCodeError) -> str:
             "on the device."
         )
     return str(error)
+
+
+#: ``han.messages.MessageInvalid`` codes in words (translated when read); the params fill the placeholders
+MESSAGE_TEXTS = {
+    "whole_number": gettext_lazy("%(name)s must be a whole number from %(low)d to %(high)d."),
+    "out_of_range": gettext_lazy("%(name)s must be from %(low)d to %(high)d; got %(number)d."),
+    "not_boolean": gettext_lazy("%(name)s must be true or false."),
+    "text_and_price": gettext_lazy(
+        "Send either a text message (text) or a price signal (price_*), not both."
+    ),
+    "text_required": gettext_lazy("text is required: the message to show on the device."),
+    "text_too_long": gettext_lazy("text has %(length)d characters; devices show at most %(most)d."),
+    "price_not_number": gettext_lazy("price_per_kwh must be a number of dollars, e.g. 0.125."),
+    "price_out_of_range": gettext_lazy(
+        "price_per_kwh must be from 0 to %(most)s dollars, at most 5 decimals."
+    ),
+    "starts_at_not_time": gettext_lazy("starts_at must be an ISO 8601 time with its offset."),
+    "starts_at_no_offset": gettext_lazy("starts_at needs its UTC offset, e.g. 2026-07-01T14:00:00-05:00."),
+    "starts_at_out_of_range": gettext_lazy("starts_at must be from now to 7 days ahead."),
+    "rate_label_too_long": gettext_lazy("rate_label must be text of at most %(most)d characters."),
+}
+
+
+def message_invalid_text(error: MessageInvalid) -> str:
+    """The translated message for ``error``; its English text if the code is one this module does not know."""
+    text = MESSAGE_TEXTS.get(error.code)
+    if text is None:
+        return str(error)
+    return str(text) % error.params if error.params else str(text)

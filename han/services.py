@@ -15,7 +15,9 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from han.code_messages import han_code_message
 from han.messages import MessageSpec
 from han.models import Device, DeviceMessage, DeviceStatusChange
 from han.signals import device_status_changed, message_status_changed
@@ -31,11 +33,13 @@ Status = Device.Status
 
 
 class HanInvalid(ValueError):
-    """A bad input, naming the field (400)."""
+    """A bad input, naming the field (400), in the active language; ``code`` is ``HanCodeError``'s stable code
+    for a MAC or install code (empty otherwise)."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, code: str = "") -> None:
         super().__init__(message)
         self.field = field
+        self.code = code
 
 
 class HanConflict(Exception):
@@ -122,33 +126,41 @@ def device_add(
     try:
         mac = eui64_normalize(mac)
     except HanCodeError as exc:
-        raise HanInvalid("mac", str(exc)) from None
+        raise HanInvalid("mac", han_code_message(exc), exc.code) from None
     try:
         code = install_code_normalize(install_code)
     except HanCodeError as exc:
-        raise HanInvalid("install_code", str(exc)) from None
+        raise HanInvalid("install_code", han_code_message(exc), exc.code) from None
     if type not in Device.Type.values:
-        raise HanInvalid("type", f"type must be one of: {', '.join(Device.Type.values)}.")
+        raise HanInvalid(
+            "type", _("type must be one of: %(types)s.") % {"types": ", ".join(Device.Type.values)}
+        )
     name = " ".join((name or "").split())
     if not name or len(name) > 60:
-        raise HanInvalid("name", "name is required: up to 60 characters to tell your devices apart.")
+        raise HanInvalid("name", _("name is required: up to 60 characters to tell your devices apart."))
     with transaction.atomic():
         Premise.objects.select_for_update().filter(pk=premise.pk).first()
         period = current_period(premise)
         meter = _current_meter(premise)
         if period is None or meter is None:
-            raise HanConflict("This premise has no smart meter in service to connect devices to.", "no-meter")
+            raise HanConflict(
+                _("This premise has no smart meter in service to connect devices to."), "no-meter"
+            )
         if Device.objects.filter(mac=mac, status__in=Device.HOLDS_MAC).exists():
             raise HanConflict(
-                "A device with this MAC is already connected to a meter (or joining one); it must be removed "
-                "there first.",
+                _(
+                    "A device with this MAC is already connected to a meter (or joining one); it must be "
+                    "removed there first."
+                ),
                 "mac-taken",
             )
         held = Device.objects.filter(meter=meter, status__in=Device.HOLDS_MAC).count()
         if held >= settings.HAN_DEVICES_PER_METER:
             raise HanConflict(
-                f"This meter already has {held} devices, the most it accepts "
-                f"({settings.HAN_DEVICES_PER_METER}); remove one first.",
+                _(
+                    "This meter already has %(held)d devices, the most it accepts (%(most)d); remove one first."
+                )
+                % {"held": held, "most": settings.HAN_DEVICES_PER_METER},
                 "too-many-devices",
             )
         try:
@@ -167,7 +179,7 @@ def device_add(
                 )
         except IntegrityError:  # the same MAC added elsewhere at the same instant
             raise HanConflict(
-                "A device with this MAC is already being connected to a meter.", "mac-taken"
+                _("A device with this MAC is already being connected to a meter."), "mac-taken"
             ) from None
         _record(device, Status.PENDING, raw={"added_by": sender.label})
         device.save()
@@ -180,15 +192,15 @@ def device_retry(*, device: Device) -> Device:
     with transaction.atomic():
         device = Device.objects.select_for_update().select_related("meter").get(pk=device.pk)
         if device.status != Status.FAILED:
-            raise HanConflict("Only a device whose joining failed can be tried again.", "not-failed")
+            raise HanConflict(_("Only a device whose joining failed can be tried again."), "not-failed")
         code = code_decrypt(bytes(device.install_code_encrypted)) if device.install_code_encrypted else None
         if code is None:
             raise HanConflict(
-                "This device has used all its attempts; remove it and add it again with its install code.",
+                _("This device has used all its attempts; remove it and add it again with its install code."),
                 "retries-exhausted",
             )
         if Device.objects.filter(mac=device.mac, status__in=Device.HOLDS_MAC).exclude(pk=device.pk).exists():
-            raise HanConflict("A device with this MAC is now connected to another meter.", "mac-taken")
+            raise HanConflict(_("A device with this MAC is now connected to another meter."), "mac-taken")
         device.attempt += 1
         _record(device, Status.PENDING, raw={"retry": device.attempt})
         device.save()
@@ -295,9 +307,9 @@ def message_send(
     targets_list = list(targets)
     if not targets_list:
         raise HanConflict(
-            "The device has not joined the meter, so it cannot receive messages."
+            _("The device has not joined the meter, so it cannot receive messages.")
             if device is not None
-            else "No device has joined this meter yet.",
+            else _("No device has joined this meter yet."),
             "not-joined",
         )
     batch = uuid.uuid4()

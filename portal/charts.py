@@ -395,13 +395,6 @@ def usage_figure(points: Points, *, granularity: str, range_start: str, range_en
                 )
             )
 
-    tick_format = {
-        "15min": "%H:%M<br>%b %-d",
-        "hour": "%H:%M<br>%b %-d",
-        "day": "%b %-d",
-        "month": "%b<br>%Y",
-        "billing": "%b %-d<br>%Y",
-    }[granularity]
     xaxis = {
         "type": "date",
         "range": [range_start, range_end],
@@ -411,7 +404,7 @@ def usage_figure(points: Points, *, granularity: str, range_start: str, range_en
         "spikethickness": 1,
         "spikedash": "solid",
         "spikecolor": "#4d5766",
-        "tickformat": tick_format,
+        **date_formats(granularity),
         "showgrid": False,
         "linecolor": "#8a94a3",
         "ticks": "outside",
@@ -459,6 +452,37 @@ def usage_figure(points: Points, *, granularity: str, range_start: str, range_en
         "config": config,
         "labels": labels if labels is not None else interval_labels(points.starts, points.ends, granularity),
     }
+
+
+# d3 time formats of the x axis' ticks and hover, per granularity ("portfolio-*": the portfolio chart). English
+# puts the month first ("Dec 5") and leaves the hover to plotly; Spanish reads day first ("5 dic", "5 dic 2026").
+DATE_FORMATS: dict[str, dict[str, dict[str, str]]] = {
+    "en": {
+        "15min": {"tickformat": "%H:%M<br>%b %-d"},
+        "hour": {"tickformat": "%H:%M<br>%b %-d"},
+        "day": {"tickformat": "%b %-d"},
+        "month": {"tickformat": "%b<br>%Y"},
+        "billing": {"tickformat": "%b %-d<br>%Y"},
+        "portfolio-day": {"tickformat": "%b %-d"},
+        "portfolio-month": {"tickformat": "%b %Y"},
+    },
+    "es": {
+        "15min": {"tickformat": "%H:%M<br>%-d %b", "hoverformat": "%-d %b %Y, %H:%M"},
+        "hour": {"tickformat": "%H:%M<br>%-d %b", "hoverformat": "%-d %b %Y, %H:%M"},
+        "day": {"tickformat": "%-d %b", "hoverformat": "%-d %b %Y"},
+        "month": {"tickformat": "%b<br>%Y", "hoverformat": "%b %Y"},
+        "billing": {"tickformat": "%-d %b<br>%Y", "hoverformat": "%-d %b %Y"},
+        "portfolio-day": {"tickformat": "%-d %b", "hoverformat": "%-d %b %Y"},
+        "portfolio-month": {"tickformat": "%b %Y", "hoverformat": "%b %Y"},
+    },
+}
+
+
+def date_formats(granularity: str) -> dict[str, str]:
+    """The x axis' ``tickformat`` (and ``hoverformat``) for ``granularity`` in the active language's word order;
+    plotly's own defaults put the month first whatever the locale."""
+    language = (get_language() or "en").split("-")[0]
+    return dict(DATE_FORMATS.get(language, DATE_FORMATS["en"])[granularity])
 
 
 def chart_config() -> dict:

@@ -15,9 +15,12 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template import loader
 from django.urls import reverse
+from django.utils.html import escape
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from smt.language import in_request_language
 from smt.outage import RETRY_AFTER_SECONDS, dependency_down, wants_problem_json
 from smt.problemtypes import problem_type
 
@@ -42,7 +45,12 @@ def _problem(
 
 
 def unavailable_response(request: HttpRequest, dependency: str) -> HttpResponse:
-    """503 for a request that met an outage: problem+json for the API, the "back soon" page otherwise."""
+    """503 for a request that met an outage: problem+json for the API, the "back soon" page otherwise; in the
+    request's language even when an outer middleware met it, before ``LocaleMiddleware`` ran."""
+    return in_request_language(request, lambda: _unavailable(request, dependency))
+
+
+def _unavailable(request: HttpRequest, dependency: str) -> HttpResponse:
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
     if wants_problem_json(request.path):
         return _problem(
@@ -201,18 +209,25 @@ SHED_RETRY_AFTER_SECONDS = 2
 
 
 def overloaded_response(request: HttpRequest, *, waited_ms: float) -> HttpResponse:
-    """503 for a request shed after queueing too long: cheap to make (no template, no database)."""
+    """503 for a request shed after queueing too long: cheap to make (no template, no database), in the language
+    the request asks for (``smt.language``: its cookie or ``Accept-Language``)."""
+    return in_request_language(request, lambda: _overloaded(request, waited_ms))
+
+
+def _overloaded(request: HttpRequest, waited_ms: float) -> HttpResponse:
     headers = {"Retry-After": str(SHED_RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
-    detail = (
-        f"The server is busy: this request waited {waited_ms / 1000:.1f} s in line. "
-        f"Please try again in {SHED_RETRY_AFTER_SECONDS} seconds."
-    )
+    detail = _(
+        "The server is busy: this request waited %(waited)s s in line. "
+        "Please try again in %(seconds)d seconds."
+    ) % {"waited": f"{waited_ms / 1000:.1f}", "seconds": SHED_RETRY_AFTER_SECONDS}
     if wants_problem_json(request.path):
         return _problem(503, "service-unavailable", "Service unavailable", detail, headers)
+    title, heading = _("Busy"), _("We are very busy")
     html = (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Busy · Open Smart Meter Texas</title>'
-        f'<link rel="stylesheet" href="/static/css/site.css"></head><body><main class="wrap"><h1>We are very busy'
-        f"</h1><p>{detail}</p></main></body></html>"
+        f'<!doctype html><html lang="{escape(get_language())}"><head><meta charset="utf-8"><title>'
+        f"{escape(title)} · Open Smart Meter Texas</title>"
+        f'<link rel="stylesheet" href="/static/css/site.css"></head><body><main class="wrap"><h1>'
+        f"{escape(heading)}</h1><p>{escape(detail)}</p></main></body></html>"
     )
     response = HttpResponse(html, status=503, content_type="text/html; charset=utf-8")
     for name, value in headers.items():

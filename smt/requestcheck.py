@@ -7,8 +7,10 @@ from collections.abc import Callable
 from urllib.parse import parse_qsl
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
 
 from smt.errors import bad_request_response
+from smt.language import in_request_language
 
 
 def nul_parameter(request: HttpRequest) -> str | None:
@@ -31,9 +33,8 @@ class NulCharacterMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         parameter = nul_parameter(request)
         if parameter is not None:
-            return bad_request_response(
-                request,
-                f"{parameter} contains a NUL character (%00), which no value here may hold.",
-                parameter,
+            detail = _("%(parameter)s contains a NUL character (%%00), which no value here may hold.")
+            return in_request_language(
+                request, lambda: bad_request_response(request, detail % {"parameter": parameter}, parameter)
             )
         return self.get_response(request)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework.response import Response
@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from api.base import ApiView, absolute_url
 from api.problems import ApiProblem, invalid_parameter
 from api.schema import ESIID_PARAM, problem_responses
+from han.code_messages import message_invalid_text
 from han.messages import MessageInvalid, message_spec
 from han.models import Device
 from han.selectors import device_in_premise, devices_visible, messages_visible, sender_for
@@ -31,7 +32,7 @@ from thirdparty.access import han_decide
 from thirdparty.accesslog import access_log_record
 from thirdparty.scopes import HAN_MANAGE, HAN_MESSAGE, HAN_READ
 
-NOT_FOUND_DEVICE = "No device with this id is available to you."
+NOT_FOUND_DEVICE = gettext_lazy("No device with this id is available to you.")
 
 
 def device_body(request, device: Device) -> dict:
@@ -78,7 +79,9 @@ def message_body(msg) -> dict:
 def _body(request) -> dict:
     data = request.data
     if not isinstance(data, dict):
-        raise ApiProblem(400, "Send a JSON object.", slug="malformed-body", title="Malformed request body")
+        raise ApiProblem(
+            400, gettext("Send a JSON object."), slug="malformed-body", title="Malformed request body"
+        )
     return data
 
 
@@ -109,15 +112,15 @@ class HanView(ApiView):
     def device(self, device_id: int, scope: str):
         device = Device.objects.select_related("premise", "meter").filter(pk=device_id).first()
         if device is None:
-            raise ApiProblem(404, NOT_FOUND_DEVICE)
+            raise ApiProblem(404, str(NOT_FOUND_DEVICE))
         try:
             d = self.han(scope=scope, premise=device.premise)
         except ApiProblem as exc:
             if exc.status_code == 403:
                 raise
-            raise ApiProblem(404, NOT_FOUND_DEVICE) from None
+            raise ApiProblem(404, str(NOT_FOUND_DEVICE)) from None
         if device_in_premise(d.premise, device.pk) is None:  # a previous occupancy's device
-            raise ApiProblem(404, NOT_FOUND_DEVICE)
+            raise ApiProblem(404, str(NOT_FOUND_DEVICE))
         return d, device
 
     def log(self, d, resource: str) -> None:
@@ -131,7 +134,7 @@ class HanView(ApiView):
                 _body(self.request), max_chars=settings.HAN_MESSAGE_MAX_CHARS, now=timezone.now()
             )
         except MessageInvalid as exc:
-            raise invalid_parameter(exc.field, str(exc)) from None
+            raise invalid_parameter(exc.field, message_invalid_text(exc)) from None
         try:
             with self.quota():  # only accepted messages count against the message quota
                 msgs = message_send(
@@ -217,7 +220,10 @@ class PremiseDevicesView(HanView):
             with self.quota():  # only an accepted device counts against the provisioning quota
                 device = device_add(premise=d.premise, sender=sender_for(self.actor), **fields)
         except HanInvalid as exc:
-            raise invalid_parameter(exc.field, str(exc)) from None
+            problem = invalid_parameter(exc.field, str(exc))
+            if exc.code:  # a MAC or install code: the stable code, whatever the detail's language
+                problem.extra["code"] = exc.code
+            raise problem from None
         except HanConflict as exc:
             raise _conflict(exc) from None
         self.log(d, "han-device-add")

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from django.utils.translation import gettext as _
 
-from portal.charts import chart_config
+from portal.charts import chart_config, date_formats
 from portal.portfolio.selectors import Portfolio
 
 # Okabe-Ito and Tol's muted palette: told apart with common colour-vision deficiencies.
@@ -48,7 +48,7 @@ def portfolio_figure(portfolio: Portfolio) -> dict[str, Any]:
         "legend": {"orientation": "h", "x": 0, "y": -0.15, "yanchor": "top", "xanchor": "left"},
         "xaxis": {
             "type": "date",
-            "tickformat": "%b %Y" if portfolio.granularity == "month" else "%b %-d",
+            **date_formats("portfolio-month" if portfolio.granularity == "month" else "portfolio-day"),
             "linecolor": "#8a94a3",
             "ticks": "outside",
             "automargin": True,

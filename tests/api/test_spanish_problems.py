@@ -38,3 +38,43 @@ def test_without_accept_language_the_detail_stays_english(client, market):
     r = client.get(URL, {"start": "2025-13-01", "end": "2025-01-02"}, **market.bearer())
     assert r["Content-Language"] == "en"
     assert r.json()["detail"] == "start='2025-13-01' is not a date; use YYYY-MM-DD, e.g. 2025-07-01."
+
+
+LIMITS_ONE_PER_IP = {"credential": {"limit": 100, "period": 86400}, "ip": {"limit": 1, "period": 86400}}
+
+
+@pytest.mark.parametrize(
+    ("asks", "language", "detail"),
+    [
+        ({"HTTP_ACCEPT_LANGUAGE": "es-MX,es;q=0.9"}, "es", "Demasiadas solicitudes; inténtelo de nuevo en"),
+        ({"cookie": "es"}, "es", "Demasiadas solicitudes; inténtelo de nuevo en"),
+        ({}, "en", "Too many requests; try again in"),
+    ],
+    ids=["accept-language", "cookie", "nothing"],
+)
+def test_an_options_rate_limit_answers_in_the_language_asked_for(
+    client, market, settings, asks, language, detail
+):
+    """OPTIONS is answered before the locale middleware runs: its 429 reads the cookie and Accept-Language
+    itself."""
+    settings.API_RATE_LIMITS = LIMITS_ONE_PER_IP
+    headers = dict(asks)
+    if "cookie" in headers:
+        client.cookies["django_language"] = headers.pop("cookie")
+    assert client.options(URL, **headers).status_code == 200
+    r = client.options(URL, **headers)
+    body = r.json()
+    assert r.status_code == 429 and r["Content-Language"] == language
+    assert body["detail"].startswith(detail) and "Retry-After" in r
+    assert body["title"] == "Too many requests" and body["type"].endswith("rate-limited")
+
+
+def test_a_nul_in_the_address_is_explained_in_spanish(client, market):
+    r = client.get(URL + "?start=2025%00", HTTP_ACCEPT_LANGUAGE="es")
+    assert r.status_code == 400 and r["Content-Language"] == "es"
+    body = r.json()
+    assert body["parameter"] == "start" and body["title"] == "Invalid parameter"
+    assert body["detail"] == "start contiene un carácter NUL (%00), que no puede tener ningún valor aquí."
+    english = client.get(URL + "?start=2025%00")
+    assert english["Content-Language"] == "en"
+    assert english.json()["detail"] == "start contains a NUL character (%00), which no value here may hold."

@@ -173,6 +173,8 @@ def test_plan_and_cost_in_spanish(browser, live_server, maria, home, today, view
     assert "Se guardó su plan" in page.locator(".messages").text_content()
     page.goto(f"{base}/premises/{ESI_HOME}/usage/?granularity=day&preset=7d")
     wait_chart(page)
+    ticks = page.locator("#usage-chart .xtick text").all_text_contents()
+    assert ticks and all(re.fullmatch(r"\d{1,2} [a-z]{3}", t) for t in ticks), ticks  # "5 dic", never "dic 5"
     panel = page.locator("#bill")
     assert panel.locator("dt").first.text_content().strip() == "Su factura hasta hoy en este ciclo"
     assert re.fullmatch(

@@ -159,6 +159,76 @@ def test_bad_device_input_is_a_400_naming_the_field(client, han, body, parameter
     assert resp.json()["parameter"] == parameter
 
 
+@pytest.mark.parametrize(
+    ("body", "parameter", "code", "spanish"),
+    [
+        (
+            {"mac": "00:0D:6F:00:0A:1B:2C"},
+            "mac",
+            "mac_length",
+            "La dirección MAC de un dispositivo tiene 16 caracteres; usted escribió 14. Cópiela otra vez de la "
+            "etiqueta.",
+        ),
+        (
+            {"mac": "00:0D:6F:00:0A:1B:2C:3G"},
+            "mac",
+            "mac_not_hex",
+            "La dirección MAC solo puede tener los caracteres del 0 al 9 y de la A a la F; quite o corrija: G.",
+        ),
+        (
+            {"install_code": CODE[:-1] + "0"},
+            "install_code",
+            "install_code_check",
+            "Los dígitos de verificación del código de instalación no coinciden: compárelo, carácter por "
+            "carácter, con la etiqueta del dispositivo.",
+        ),
+    ],
+    ids=["mac-length", "mac-not-hex", "install-code-check"],
+)
+def test_a_bad_mac_or_install_code_is_explained_in_the_callers_language(
+    client, han, body, parameter, code, spanish
+):
+    """The detail follows Accept-Language like every API detail; the stable ``code`` and every other member
+    stay the same."""
+    full = {"mac": mac(7), "install_code": CODE, "type": "smart_plug", "name": "Plug"} | body
+    url = f"/api/v1/premises/{han.m.premise.esiid}/devices/"
+    headers = han.m.bearer(han.tokens["manage"])
+    english = client.post(url, full, content_type="application/json", **headers)
+    r = client.post(
+        url, full, content_type="application/json", HTTP_ACCEPT_LANGUAGE="es-MX,es;q=0.9", **headers
+    )
+    assert_problem(r, 400)
+    assert r["Content-Language"] == "es" and english["Content-Language"] == "en"
+    es_body, en_body = r.json(), english.json()
+    assert es_body["detail"] == spanish and es_body["code"] == code and es_body["parameter"] == parameter
+    assert {k: v for k, v in es_body.items() if k != "detail"} == {
+        k: v for k, v in en_body.items() if k != "detail"
+    }
+    assert en_body["detail"] != spanish and not Device.objects.exists()
+
+
+def test_han_conflicts_and_unknown_devices_are_explained_in_spanish(
+    client, han, django_capture_on_commit_callbacks
+):
+    headers = {**han.m.bearer(han.tokens["manage"]), "HTTP_ACCEPT_LANGUAGE": "es"}
+    r = client.get("/api/v1/devices/999999/", **headers)
+    assert_problem(r, 404)
+    assert r.json()["detail"] == "No tiene acceso a ningún dispositivo con este id."
+    joined(han, 1, django_capture_on_commit_callbacks)
+    body = {"mac": mac(1), "install_code": CODE, "type": "smart_plug", "name": "Plug"}
+    client.force_login(han.m.stranger)
+    r = client.post(
+        f"/api/v1/premises/{han.m.other_premise.esiid}/devices/",
+        body,
+        content_type="application/json",
+        HTTP_ACCEPT_LANGUAGE="es",
+    )
+    assert_problem(r, 409)
+    assert r["Content-Language"] == "es" and r.json()["detail"].startswith(
+        "Ya hay un dispositivo con esta MAC"
+    )
+
+
 def test_a_mac_joined_elsewhere_is_a_409(client, han, django_capture_on_commit_callbacks):
     joined(han, 1, django_capture_on_commit_callbacks)
     client.force_login(han.m.stranger)  # the other premise's customer
@@ -211,6 +281,48 @@ def test_bad_messages_are_a_400_naming_the_field(
     resp = client.post(f"/api/v1/devices/{device.pk}/messages/", body, content_type="application/json")
     assert_problem(resp, 400)
     assert resp.json()["parameter"] == parameter
+    spanish = client.post(
+        f"/api/v1/devices/{device.pk}/messages/",
+        body,
+        content_type="application/json",
+        HTTP_ACCEPT_LANGUAGE="es",
+    )
+    assert spanish["Content-Language"] == "es" and spanish.json()["parameter"] == parameter
+    assert spanish.json()["detail"] != resp.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"text": "hi", "price_tier": 1, "duration_minutes": 5},
+        {"duration_minutes": "soon"},
+        {"duration_minutes": 5},
+        {"text": "x" * 81, "duration_minutes": 5},
+        {"text": "hi", "duration_minutes": 0},
+        {"text": "hi", "duration_minutes": 5, "confirm": "maybe"},
+        {"price_tier": 1, "price_per_kwh": "-1", "duration_minutes": 5},
+        {"price_tier": 1, "price_per_kwh": "abc", "duration_minutes": 5},
+        {"price_tier": 1, "price_per_kwh": "0.1", "duration_minutes": 5, "starts_at": "soon"},
+        {"price_tier": 1, "price_per_kwh": "0.1", "duration_minutes": 5, "starts_at": "2020-01-01T00:00:00"},
+        {"price_tier": 1, "price_per_kwh": "0.1", "duration_minutes": 5, "starts_at": "2020-01-01T00:00:00Z"},
+        {"price_tier": 1, "price_per_kwh": "0.1", "duration_minutes": 5, "rate_label": "x" * 13},
+    ],
+)
+def test_every_message_refusal_has_its_words_in_both_languages(body):
+    """``han.messages`` (no Django) says it in English with a code; ``han.code_messages`` says the same in the
+    reader's language: in English word for word."""
+    from django.utils import timezone, translation
+
+    from han.code_messages import MESSAGE_TEXTS, message_invalid_text
+    from han.messages import MessageInvalid, message_spec
+
+    with pytest.raises(MessageInvalid) as refused:
+        message_spec(body, max_chars=80, now=timezone.now())
+    assert refused.value.code in MESSAGE_TEXTS
+    with translation.override("en"):
+        assert message_invalid_text(refused.value) == str(refused.value)
+    with translation.override("es"):
+        assert message_invalid_text(refused.value) != str(refused.value)
 
 
 def test_price_signal_and_history_with_sender(client, han, django_capture_on_commit_callbacks):

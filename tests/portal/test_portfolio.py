@@ -196,3 +196,24 @@ def test_premises_with_a_plan_show_the_sum_of_their_daily_costs_and_others_none(
     client.force_login(business)
     page = client.get(f"/portfolio/?start={start}&end={yesterday}").content.decode()
     assert dollars(expected) in page and "no plan set" in page
+
+
+@pytest.mark.parametrize(
+    ("query", "spanish", "english"),
+    [
+        ("", ("%-d %b", "%-d %b %Y"), "%b %-d"),
+        ("?granularity=month", ("%b %Y", "%b %Y"), "%b %Y"),
+    ],
+    ids=["days", "months"],
+)
+def test_the_portfolio_chart_reads_day_first_in_spanish(client, business, query, spanish, english):
+    client.force_login(business)
+
+    def xaxis(language: str) -> dict:
+        page = client.get("/portfolio/" + query, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        found = re.search(r'id="portfolio-chart-data" type="application/json">(.*?)</script>', page)
+        return json.loads(found.group(1))["layout"]["xaxis"]
+
+    es, en = xaxis("es"), xaxis("en")
+    assert (es["tickformat"], es["hoverformat"]) == spanish
+    assert en["tickformat"] == english and "hoverformat" not in en

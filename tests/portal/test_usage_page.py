@@ -584,3 +584,70 @@ def test_base_load_of_a_home_with_solar_counts_only_intervals_without_generation
     )
     assert s["base_load_kw"] == pytest.approx(night[-(-len(night) * 5 // 100) - 1] * 4 / 1000)
     assert "only the 15-minute intervals in which the panels sent nothing" in resp.content.decode()
+
+
+# ------------------------------------------------------------------------------------ the chart in Spanish
+
+DAY_FIRST = {
+    "15min": ("%H:%M<br>%-d %b", "%-d %b %Y, %H:%M"),
+    "hour": ("%H:%M<br>%-d %b", "%-d %b %Y, %H:%M"),
+    "day": ("%-d %b", "%-d %b %Y"),
+    "month": ("%b<br>%Y", "%b %Y"),
+    "billing": ("%-d %b<br>%Y", "%-d %b %Y"),
+}
+MONTH_FIRST = {
+    "15min": "%H:%M<br>%b %-d",
+    "hour": "%H:%M<br>%b %-d",
+    "day": "%b %-d",
+    "month": "%b<br>%Y",
+    "billing": "%b %-d<br>%Y",
+}
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "?granularity=15min&preset=7d",
+        "?granularity=hour&preset=7d",
+        "?granularity=day&preset=7d",
+        "?granularity=month&preset=12m",
+    ],
+)
+def test_the_charts_dates_read_day_first_in_spanish_and_month_first_in_english(client, customer, home, query):
+    """Plotly's own date formats put the month first in every locale ("dic 5"): the server sets the axis'
+    tick and hover formats in the page's language; last year's overlay shares the axis."""
+    granularity = query.split("&")[0].split("=")[1]
+    client.force_login(customer)
+    spanish = chart(client.get(URL + query, HTTP_ACCEPT_LANGUAGE="es"))
+    english = chart(client.get(URL + query, HTTP_ACCEPT_LANGUAGE="en"))
+    tick, hover = DAY_FIRST[granularity]
+    assert spanish["layout"]["xaxis"]["tickformat"] == tick
+    assert spanish["layout"]["xaxis"]["hoverformat"] == hover
+    assert spanish["config"]["locale"] == "es" and spanish["config"]["locales"]["es"]["format"][
+        "shortMonths"
+    ][11] == ("dic")
+    assert english["layout"]["xaxis"]["tickformat"] == MONTH_FIRST[granularity]
+    assert "hoverformat" not in english["layout"]["xaxis"] and "locale" not in english["config"]
+    if granularity == "day":
+        assert any(t.get("meta") == "last_year" for t in spanish["data"])  # the overlay is on this chart
+
+
+def test_a_billing_period_chart_reads_day_first_in_spanish():
+    """Billing periods need a bill's periods on the page; the figure itself is checked here."""
+    import numpy as np
+    from django.utils import translation
+
+    from portal.charts import Points, usage_figure
+
+    start = int(datetime(2026, 11, 5, 6, tzinfo=timegrid.MARKET_TZ).timestamp())
+    end = int(datetime(2026, 12, 5, 6, tzinfo=timegrid.MARKET_TZ).timestamp())
+    nothing = np.array([np.nan])
+    points = Points(
+        np.array([start]), np.array([end]), np.array([612.5]), np.array([False]), nothing, np.array([False])
+    )
+    for language, formats in (("es", DAY_FIRST["billing"]), ("en", (MONTH_FIRST["billing"], None))):
+        with translation.override(language):
+            fig = usage_figure(
+                points, granularity="billing", range_start="2026-11-05", range_end="2026-12-05"
+            )
+        assert (fig["layout"]["xaxis"]["tickformat"], fig["layout"]["xaxis"].get("hoverformat")) == formats
