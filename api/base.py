@@ -13,6 +13,7 @@ from django.core.cache import cache
 from django.http import Http404, HttpResponse
 from django.urls import Resolver404, resolve
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext
 from rest_framework import exceptions, permissions
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import BaseRenderer
@@ -130,8 +131,11 @@ class ApiView(APIView):
         if self.needs_broker and request.method not in permissions.SAFE_METHODS and broker_down():
             raise ApiProblem(
                 503,
-                "We cannot queue this work right now; nothing was created. "
-                f"Please try again in {RETRY_AFTER_SECONDS} seconds.",
+                gettext(
+                    "We cannot queue this work right now; nothing was created. "
+                    "Please try again in %(seconds)s seconds."
+                )
+                % {"seconds": RETRY_AFTER_SECONDS},
                 slug="service-unavailable",
                 headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
             )
@@ -270,7 +274,11 @@ class NotFoundView(ApiView):
             except Resolver404:
                 match = None
             if match is not None and not issubclass(getattr(match.func, "view_class", object), NotFoundView):
-                raise ApiProblem(404, f"Nothing is at {path}; did you mean {path}/ (with a trailing slash)?")
+                raise ApiProblem(
+                    404,
+                    gettext("Nothing is at %(path)s; did you mean %(path)s/ (with a trailing slash)?")
+                    % {"path": path},
+                )
         raise Http404
 
     post = put = patch = delete = options = get

@@ -89,7 +89,8 @@ def idempotent(
         if existing.request_hash != digest:
             raise ApiProblem(
                 422,
-                f"This {HEADER} was used for another request in the last 24 hours; use a new key.",
+                _("This %(header)s was used for another request in the last 24 hours; use a new key.")
+                % {"header": HEADER},
                 slug="idempotency-key-reused",
                 title="Idempotency key reused",
                 parameter=HEADER,
@@ -97,7 +98,8 @@ def idempotent(
         if existing.state == State.IN_FLIGHT:
             raise ApiProblem(
                 409,
-                f"The first request with this {HEADER} is still being answered; try again in a second.",
+                _("The first request with this %(header)s is still being answered; try again in a second.")
+                % {"header": HEADER},
                 slug="idempotency-in-flight",
                 title="Request in flight",
                 headers={"Retry-After": "1"},

@@ -122,9 +122,9 @@ def _flatten(detail) -> tuple[str | None, str]:
         for key, value in detail.items():
             _, msg = _flatten(value)
             return (None if key == "non_field_errors" else str(key)), msg
-        return None, "Invalid request."
+        return None, gettext("Invalid request.")
     if isinstance(detail, list | tuple):
-        return _flatten(detail[0]) if detail else (None, "Invalid request.")
+        return _flatten(detail[0]) if detail else (None, gettext("Invalid request."))
     return None, str(detail)
 
 
@@ -206,6 +206,11 @@ def _api_exception_problem(exc: exceptions.APIException, context) -> HttpRespons
     if isinstance(exc, exceptions.ParseError):
         return problem_response(400, str(exc.detail), slug="malformed-body", title="Malformed request body")
     if isinstance(exc, exceptions.PermissionDenied):
+        if str(exc.detail).startswith("CSRF Failed"):  # DRF's session check, with Django's English reason
+            return problem_response(
+                403,
+                gettext("Send the session's CSRF token in the X-CSRFToken header, or use a bearer token."),
+            )
         return problem_response(403, str(exc.detail))
     return problem_response(exc.status_code, str(exc.detail))
 

@@ -1,14 +1,19 @@
-"""The words for what ``usage.headend.hancodes`` finds wrong with a typed MAC or install code, and what
-``han.messages`` finds wrong with a message, for the Devices form and the HAN API.
+"""The words for what ``usage.headend.hancodes`` finds wrong with a typed MAC or install code, what
+``han.messages`` finds wrong with a message, and why the head-end failed a device's join or a message, for the
+Devices page and the HAN API.
 
 The checks are hot code without Django, so they raise a stable code; this module says it in the reader's
-language (the resident's, or the API caller's ``Accept-Language``)."""
+language (the resident's, or the API caller's ``Accept-Language``). A failed device or message keeps the
+head-end's own English text as it came (the audit trail and the webhooks show it as stored); a code not listed
+here — a real head-end may send its own — shows that stored text."""
 
 from __future__ import annotations
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext, gettext_lazy
 
 from han.messages import MessageInvalid
+from usage.headend import han as he
 from usage.headend.hancodes import HanCodeError
 
 
@@ -71,3 +76,40 @@ def message_invalid_text(error: MessageInvalid) -> str:
     if text is None:
         return str(error)
     return str(text) % error.params if error.params else str(text)
+
+
+#: why a join failed: the head-end adapters' codes (``usage.headend.han``) and our own (``han.services``)
+DEVICE_FAILURES: dict[str, Promise] = {
+    he.METER_UNREACHABLE: gettext_lazy(
+        "The meter did not answer the utility's network, so it could not listen for the device. "
+        "Please try again in a few minutes."
+    ),
+    he.NO_ANSWER: gettext_lazy(
+        "The device did not answer before the meter stopped listening. Check that it is powered on, "
+        "within range of the meter and in pairing mode, then try again."
+    ),
+    he.INSTALL_CODE_MISMATCH: gettext_lazy(
+        "The install code does not match the device. Check the code on the device's label and add the device "
+        "again."
+    ),
+}
+
+#: why a message was not delivered
+MESSAGE_FAILURES: dict[str, Promise] = {
+    he.METER_UNREACHABLE: gettext_lazy(
+        "The utility's meter network did not take the message. Please send it again in a few minutes."
+    ),
+    he.MESSAGE_NOT_ACKNOWLEDGED: gettext_lazy("The device did not acknowledge the message."),
+}
+
+
+def device_failure_text(code: str, stored: str) -> str:
+    """A failed join's message for ``code`` in the active language; ``stored`` for a code not listed."""
+    text = DEVICE_FAILURES.get(code)
+    return stored if text is None else str(text)
+
+
+def message_failure_text(code: str, stored: str) -> str:
+    """A failed message's words for ``code`` in the active language; ``stored`` for a code not listed."""
+    text = MESSAGE_FAILURES.get(code)
+    return stored if text is None else str(text)

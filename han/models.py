@@ -130,6 +130,7 @@ class DeviceMessage(models.Model):
     )
     sender_label = models.CharField(max_length=200, help_text="Who sent it, as the customer sees it.")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.SENT)
+    failure_code = models.CharField(max_length=32, blank=True)
     failure_message = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     status_changed_at = models.DateTimeField(default=timezone.now)

@@ -350,18 +350,23 @@ def message_send(
                 adapter.send_message(order)
             except HeadEndUnavailable as exc:
                 _message_status(
-                    msg, DeviceMessage.Status.FAILED, str(exc) or "The meter network is unavailable.", {}
+                    msg,
+                    DeviceMessage.Status.FAILED,
+                    str(exc) or "The meter network is unavailable.",
+                    {},
+                    code=he.METER_UNREACHABLE,
                 )
             out.append(msg)
     return out
 
 
-def _message_status(msg: DeviceMessage, status: str, failure: str, raw: dict) -> None:
+def _message_status(msg: DeviceMessage, status: str, failure: str, raw: dict, *, code: str = "") -> None:
     msg.status = status
+    msg.failure_code = code[:32]
     msg.failure_message = failure[:300]
     msg.status_changed_at = timezone.now()
     msg.raw = [*msg.raw, {"status": status, **raw}]
-    msg.save(update_fields=["status", "failure_message", "status_changed_at", "raw"])
+    msg.save(update_fields=["status", "failure_code", "failure_message", "status_changed_at", "raw"])
     transaction.on_commit(lambda: message_status_changed.send(sender=DeviceMessage, message=msg), robust=True)
 
 
@@ -377,5 +382,5 @@ def message_outcome_record(*, outcome: he.MessageOutcome) -> bool:
         msg = DeviceMessage.objects.select_for_update().filter(pk=outcome.message_id).first()
         if msg is None or msg.status not in _MESSAGE_NEXT.get(outcome.status, ()):
             return False
-        _message_status(msg, outcome.status, outcome.failure_message, outcome.raw)
+        _message_status(msg, outcome.status, outcome.failure_message, outcome.raw, code=outcome.failure_code)
     return True

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from han.code_messages import device_failure_text
 from han.forms import DeviceAddForm
 from han.messages import message_spec
 from han.models import Device
@@ -57,7 +58,11 @@ def device_json(device: Device) -> dict[str, Any]:
         "id": device.pk,
         "status": device.status,
         "status_text": device.get_status_display(),
-        "failure_message": device.failure_message if device.status == Device.Status.FAILED else "",
+        "failure_message": (
+            device_failure_text(device.failure_code, device.failure_message)
+            if device.status == Device.Status.FAILED
+            else ""
+        ),
         "passing": device.is_passing,
         "can_retry": device.status == Device.Status.FAILED and device.install_code_encrypted is not None,
     }

@@ -8,7 +8,10 @@ DRF views answer their own errors through ``api.problems.exception_handler``, wh
 
 from __future__ import annotations
 
+import functools
 import sys
+from collections.abc import Callable
+from typing import Any
 
 import orjson
 from django.conf import settings
@@ -72,16 +75,34 @@ def _unavailable(request: HttpRequest, dependency: str) -> HttpResponse:
     return response
 
 
+def _in_request_language(
+    handler: Callable[..., HttpResponse],
+) -> Callable[..., HttpResponse]:
+    """An error handler answers in the request's language (the one ``LocaleMiddleware`` and the account chose,
+    else the cookie's or ``Accept-Language``'s), with ``Content-Language``: even when the error escaped a
+    middleware outside ``LocaleMiddleware``, whose language is then not active."""
+
+    @functools.wraps(handler)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return in_request_language(request, lambda: handler(request, *args, **kwargs))
+
+    return wrapped
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
     dependency = dependency_down(sys.exc_info()[1])
     if dependency is not None:
         return unavailable_response(request, dependency)
+    return in_request_language(request, lambda: _server_error(request))
+
+
+def _server_error(request: HttpRequest) -> HttpResponse:
     if wants_problem_json(request.path):
         return _problem(
             500,
             "server-error",
             "Internal server error",
-            "Something went wrong on our side; it has been logged. Please try again.",
+            _("Something went wrong on our side; it has been logged. Please try again."),
             {},
         )
     html = loader.render_to_string("500.html")
@@ -121,6 +142,7 @@ def too_many_fields_detail() -> str:
     }
 
 
+@_in_request_language
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """``handler400``: a suspicious or malformed request (too many fields, a body too large, a bad host)."""
     from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
@@ -129,23 +151,27 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
         return too_large_response(request)
     if isinstance(exception, TooManyFieldsSent):
         return bad_request_response(request, too_many_fields_detail(), "fields")
-    return bad_request_response(request, "This request is malformed and cannot be answered.")
+    return bad_request_response(request, _("This request is malformed and cannot be answered."))
 
 
+@_in_request_language
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """``handler403``: signed in, but this page is not yours to see."""
     if wants_problem_json(request.path):
         return _problem(
-            403, "forbidden", "Forbidden", "You do not have access to this resource.", {}, request
+            403, "forbidden", "Forbidden", _("You do not have access to this resource."), {}, request
         )
     return _page(request, "403.html", 403)
 
 
+@_in_request_language
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """``handler404``, and with DEBUG on Django's technical 404 too (see ``PortalConfig.ready``): the site's
     page, never the list of URL patterns."""
     if wants_problem_json(request.path):
-        return _problem(404, "not-found", "Not found", "Nothing is available at this address.", {}, request)
+        return _problem(
+            404, "not-found", "Not found", _("Nothing is available at this address."), {}, request
+        )
     return _page(request, "404.html", 404)
 
 
@@ -174,6 +200,7 @@ def _reload_url(request: HttpRequest) -> str:
     return request.get_full_path()
 
 
+@_in_request_language
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """``CSRF_FAILURE_VIEW``: a form sent with a stale or missing token (opened before a sign-in or sign-out
     in another tab, or with cookies cleared). A person already signed in who sent a sign-in form goes straight
@@ -183,7 +210,7 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
             403,
             "csrf-failed",
             "CSRF check failed",
-            "Send the session's CSRF token in the X-CSRFToken header, or use a bearer token.",
+            _("Send the session's CSRF token in the X-CSRFToken header, or use a bearer token."),
             {},
             request,
         )

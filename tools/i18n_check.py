@@ -109,7 +109,11 @@ READ_ATTRIBUTES = {
 }
 PYTHON_KEYWORDS = {"label", "help_text", "empty_label", "subject", "detail", "message"}
 PYTHON_ATTRIBUTES = {"label", "help_text", "empty_label"}
-DETAIL_ARGUMENT = {"invalid_parameter": 1, "problem_response": 1}  # the API's problem details, by position
+# The problem details people read, by position: the API's constructors (an f-string or literal there is English
+# whatever the caller asked for). A function of the module being checked whose parameter is named ``detail``
+# (smt.errors' ``_problem``, ``bad_request_response``, the ESPI authorization's ``_problem``) is checked the same
+# way, at that parameter's position.
+DETAIL_ARGUMENT = {"invalid_parameter": 1, "problem_response": 1, "ApiProblem": 1, "bad_request_response": 1}
 MESSAGE_LEVELS = {"debug", "info", "success", "warning", "error"}
 OPT_OUT = "# i18n: not user-facing"
 
@@ -297,6 +301,12 @@ class _PythonChecker(ast.NodeVisitor):
                 target = statement.targets[0]
                 if isinstance(target, ast.Name) and _literal_text(statement.value) is not None:
                     self.constants[target.id] = statement.value
+        self.detail_argument = dict(DETAIL_ARGUMENT)
+        for statement in ast.walk(tree):
+            if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef):
+                names = [a.arg for a in (*statement.args.posonlyargs, *statement.args.args)]
+                if "detail" in names:
+                    self.detail_argument[statement.name] = names.index("detail")
 
     def check(self, node: ast.AST | None, why: str) -> None:
         if isinstance(node, ast.Name) and node.id in self.constants:
@@ -328,8 +338,9 @@ class _PythonChecker(ast.NodeVisitor):
             self.check(node.args[1], "message")
         if name == "add_message" and len(node.args) >= 3:
             self.check(node.args[2], "message")
-        if name in DETAIL_ARGUMENT and len(node.args) > DETAIL_ARGUMENT[name]:
-            self.check(node.args[DETAIL_ARGUMENT[name]], f"{name} detail")
+        position = self.detail_argument.get(name)
+        if position is not None and len(node.args) > position:
+            self.check(node.args[position], f"{name} detail")
         for keyword in node.keywords:
             if keyword.arg in PYTHON_KEYWORDS:
                 self.check(keyword.value, keyword.arg)

@@ -25,6 +25,7 @@ from django.db.models import Max
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
 from api.authentication import bearer_challenge
@@ -99,12 +100,14 @@ def _authenticate(request) -> Caller | JsonResponse:
         return _problem(
             401,
             "Not authenticated",
-            bearer_error or "Send the application's client credentials or a token.",
+            bearer_error or gettext("Send the application's client credentials or a token."),
             bearer_error=bearer_error,
         )
     org = caller.app.organization
     if org is None or org.status != Organization.Status.APPROVED:
-        return _problem(403, "Organization not approved", "The application's organization is not approved.")
+        return _problem(
+            403, "Organization not approved", gettext("The application's organization is not approved.")
+        )
     return caller
 
 
@@ -240,7 +243,9 @@ def application_information(request, client_id: str):
     if isinstance(caller, JsonResponse):
         return caller
     if caller.app.client_id != client_id:
-        return _problem(404, "Not found", "No ApplicationInformation with this id is available to you.")
+        return _problem(
+            404, "Not found", gettext("No ApplicationInformation with this id is available to you.")
+        )
     return _document(application_information_xml(caller.app))
 
 
@@ -276,5 +281,5 @@ def authorization(request, agreement_id: int):
     visible = access.espi_authorizations_visible(application=caller.app, agreement_id=caller.agreement_id)
     agreement = visible.filter(pk=agreement_id).first()
     if agreement is None:
-        return _problem(404, "Not found", "No Authorization with this id is available to you.")
+        return _problem(404, "Not found", gettext("No Authorization with this id is available to you."))
     return _document(authorization_xml(agreement))

@@ -17,6 +17,7 @@ from datetime import date, datetime
 
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseBase
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import permissions
@@ -117,7 +118,7 @@ class EspiView(ApiView):
     def subscription_actor(self, sid: int) -> access.Actor:
         actor = access.subscription_actor(self.actor, sid)
         if actor is None:
-            raise ApiProblem(404, "No subscription with this id is available to you.")
+            raise ApiProblem(404, gettext("No subscription with this id is available to you."))
         return actor
 
     def usage_points(
@@ -137,7 +138,7 @@ class EspiView(ApiView):
             if d.allowed and d.windows:
                 decisions.append(d)
         if esiid is not None and not decisions:
-            raise ApiProblem(404, "No UsagePoint with this id is available in this subscription.")
+            raise ApiProblem(404, gettext("No UsagePoint with this id is available in this subscription."))
         if not decisions and esiid is None:
             d = access.access_decide(actor=actor, esiid="", scope=USAGE_READ)
             if d.status == 403:
@@ -185,7 +186,7 @@ class EspiView(ApiView):
         w = d.windows[-1]
         start, end = (day, day) if day else (w.start, w.end)
         if day is not None and not any(x.start <= day <= x.end for x in d.windows):
-            raise ApiProblem(404, "No IntervalBlock with this id is available to you.")
+            raise ApiProblem(404, gettext("No IntervalBlock with this id is available to you."))
         reads = intervals_for(
             premise=d.premise, start=start, end=end, granularity=granularity, with_revisions=True
         )
@@ -240,13 +241,15 @@ class EspiView(ApiView):
             if e.kind == kind and e.key == key and (parent is None or e.parent == parent):
                 self.log_reads()
                 return _xml(_standalone(e.xml))
-        raise ApiProblem(404, f"No {kind} with this id is available to you.")
+        raise ApiProblem(
+            404, gettext("No %(resource)s with this id is available to you.") % {"resource": kind}
+        )
 
 
 def _granularity_of(mr_key: str) -> str:
     g = mr_key.rsplit("-", 1)[-1]
     if g not in params.GRANULARITIES or not mr_key.startswith(("consumption-", "generation-")):
-        raise ApiProblem(404, "No MeterReading with this id is available to you.")
+        raise ApiProblem(404, gettext("No MeterReading with this id is available to you."))
     return g
 
 
@@ -254,7 +257,7 @@ def _day_of(ib_key: str) -> date:
     try:
         return datetime.strptime(ib_key, "%Y%m%d").date()  # noqa: DTZ007 - a calendar-date id, only .date() kept
     except ValueError:
-        raise ApiProblem(404, "No IntervalBlock with this id is available to you.") from None
+        raise ApiProblem(404, gettext("No IntervalBlock with this id is available to you.")) from None
 
 
 class BatchSubscriptionView(EspiView):
@@ -273,7 +276,9 @@ class _BatchOfSubscriptions(EspiView):
 
     def batch(self, request, sids: list[int], *, title: str, feed_key: str) -> HttpResponse:
         if not sids:
-            raise ApiProblem(404, f"No {title} with this id is available to you.")
+            raise ApiProblem(
+                404, gettext("No %(resource)s with this id is available to you.") % {"resource": title}
+            )
         pairs = [(sid, d) for sid in sids for d in self.usage_points(sid, check=False)]
         self._check_modified(feed_key, pairs)
         entries: list[Entry] = []
@@ -387,7 +392,7 @@ class LocalTimeParametersView(EspiView):
     )
     def get(self, request, ltp: str):
         if ltp != "US-Central":
-            raise ApiProblem(404, "The only LocalTimeParameters here is US-Central.")
+            raise ApiProblem(404, gettext("The only LocalTimeParameters here is US-Central."))
         href = f"{_base()}/LocalTimeParameters/US-Central"
         xml = writer.atom_entry(
             resource_uuid("LocalTimeParameters", "US-Central"),

@@ -98,10 +98,11 @@ def _refused(request: HttpRequest) -> HttpResponse:
         n = 1
     if n <= UNAUTHORIZED_PER_MINUTE:
         return JsonResponse({"message": "Invalid Token"}, status=401)
+    # the Smart Meter Texas clients' own answers, in English like the rest of this compatibility API
     return _problem(
         403,
         "Token not valid",
-        "This token was revoked or has expired. Sign in again (restart the integration).",
+        "This token was revoked or has expired. Sign in again (restart the integration).",  # i18n: not user-facing
     )
 
 

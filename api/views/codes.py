@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
@@ -25,7 +26,7 @@ def _require_rep(actor: access.Actor):
     if actor.kind != access.REP:
         raise ApiProblem(
             403,
-            "Registration codes are for retail electric providers (REP API keys) only.",
+            gettext("Registration codes are for retail electric providers (REP API keys) only."),
             slug="rep-only",
             title="REPs only",
         )
@@ -35,7 +36,7 @@ def _require_rep(actor: access.Actor):
     if PREMISES_READ not in actor.scopes:
         raise ApiProblem(
             403,
-            "This key lacks the scope 'premises:read'.",
+            gettext("This key lacks the scope 'premises:read'."),
             slug="scope-missing",
             title="Scope not granted",
             scope=PREMISES_READ,
@@ -79,7 +80,7 @@ class RegistrationCodeView(ApiView):
             .first()
         )
         if period is None:
-            raise ApiProblem(404, "No premise with this ESI ID has you as REP of record.")
+            raise ApiProblem(404, gettext("No premise with this ESI ID has you as REP of record."))
         return Response(_code_body(request, period))
 
     @extend_schema(
@@ -98,10 +99,12 @@ class RegistrationCodeView(ApiView):
         _require_rep(self.actor)
         end = request.data.get("end_memberships", False) if hasattr(request.data, "get") else None
         if not isinstance(end, bool):
-            raise ApiProblem(400, "end_memberships must be true or false.", parameter="end_memberships")
+            raise ApiProblem(
+                400, gettext("end_memberships must be true or false."), parameter="end_memberships"
+            )
         period = _rep_periods(self.actor).filter(premise__esiid=esiid, ends_on__isnull=True).first()
         if period is None:
-            raise ApiProblem(404, "No premise with this ESI ID has you as REP of record.")
+            raise ApiProblem(404, gettext("No premise with this ESI ID has you as REP of record."))
         org = self.actor.organization
         by = f"Your retail electric provider ({org.legal_name})" if org else "Your retail electric provider"
         if end:

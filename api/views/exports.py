@@ -149,7 +149,7 @@ class ExportDetailView(ApiView):
     def get(self, request, job_id):
         job = ExportJob.objects.filter(pk=job_id, credential=self.actor.cache_key[:80]).first()
         if job is None:
-            raise ApiProblem(404, "No export job with this id is yours.")
+            raise ApiProblem(404, _("No export job with this id is yours."))
         return Response(_job_body(request, job))
 
 
@@ -175,15 +175,16 @@ class ExportDownloadView(ApiView):
             raise invalid_parameter("token", _("This link needs its token; copy the whole download URL."))
         if not exports.download_token_check(str(job_id), token):
             raise ApiProblem(
-                410, "This download link has expired or is not valid; get a new one from the job."
+                410, _("This download link has expired or is not valid; get a new one from the job.")
             )
         job = ExportJob.objects.filter(pk=job_id).first()
         if job is not None and not access.export_credential_live(exports.actor_for_job(job)):
             raise ApiProblem(
-                410, "This download link no longer works: the credential or agreement that made it has ended."
+                410,
+                _("This download link no longer works: the credential or agreement that made it has ended."),
             )
         path = exports.export_path(job) if job else None
         if job is None or path is None or (job.expires_at and job.expires_at <= timezone.now()):
-            raise ApiProblem(410, "This export file has expired; start a new export.")
+            raise ApiProblem(410, _("This export file has expired; start a new export."))
         ctype = "application/zstd" if job.compression == "zstd" else "application/gzip"
         return FileResponse(open(path, "rb"), content_type=ctype, as_attachment=True, filename=job.file_name)

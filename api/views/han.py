@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from api.base import ApiView, absolute_url
 from api.problems import ApiProblem, invalid_parameter
 from api.schema import ESIID_PARAM, problem_responses
-from han.code_messages import message_invalid_text
+from han.code_messages import device_failure_text, message_failure_text, message_invalid_text
 from han.messages import MessageInvalid, message_spec
 from han.models import Device
 from han.selectors import device_in_premise, devices_visible, messages_visible, sender_for
@@ -47,7 +47,10 @@ def device_body(request, device: Device) -> dict:
         "status_changed_at": device.status_changed_at.isoformat(),
         "attempt": device.attempt,
         "failure": (
-            {"code": device.failure_code, "message": device.failure_message}
+            {
+                "code": device.failure_code,
+                "message": device_failure_text(device.failure_code, device.failure_message),
+            }
             if device.status == Device.Status.FAILED
             else None
         ),
@@ -71,7 +74,8 @@ def message_body(msg) -> dict:
         "rate_label": msg.rate_label or None,
         "from": msg.sender_label,
         "status": msg.status,
-        "failure_message": msg.failure_message or None,
+        "failure_code": msg.failure_code or None,
+        "failure_message": message_failure_text(msg.failure_code, msg.failure_message) or None,
         "created_at": msg.created_at.isoformat(),
     }
 

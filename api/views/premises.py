@@ -4,6 +4,7 @@ its billing periods and the usage summary of a range."""
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
@@ -111,7 +112,7 @@ class PremiseDetailView(ApiView):
         d = self.decide(esiid=esiid)
         visible = access.access_visible(actor=self.actor, premises=[d.premise])
         if not visible:  # pragma: no cover - decide() already said yes
-            raise ApiProblem(404, "No premise with this ESI ID is available to you.")
+            raise ApiProblem(404, gettext("No premise with this ESI ID is available to you."))
         if PREMISES_READ in visible[0].scopes:
             self.log_read(d, "premise", agreement_id=None)
         return Response(_premise_body(request, visible[0], _current_periods([d.premise.pk])))
@@ -137,7 +138,7 @@ class BillingPeriodsView(ApiView):
         if (start is None) != (end is None):
             raise ApiProblem(
                 400,
-                "Give both start and end, or neither (then your whole window).",
+                gettext("Give both start and end, or neither (then your whole window)."),
                 slug="invalid-parameter",
                 parameter="end" if end is None else "start",
             )

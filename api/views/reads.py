@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
@@ -13,6 +14,7 @@ from api.problems import ApiProblem
 from api.schema import ESIID_PARAM, problem_responses
 from portal.access_window import market_today
 from portal.models import MeterReadRequest
+from portal.reads.failures import read_failure_text
 from portal.reads.services import NoMeter, ReadLimitReached, read_request_create
 from thirdparty.scopes import METER_READ_REQUEST
 
@@ -28,7 +30,9 @@ def _read_body(request, read, esiid: str) -> dict:
         "read_at": read.read_at.isoformat() if read.read_at else None,
         "register_kwh": float(read.register_kwh) if read.register_kwh is not None else None,
         "failure": (
-            {"code": read.failure_code, "message": read.failure_message} if read.status == "failed" else None
+            {"code": read.failure_code, "message": read_failure_text(read.failure_code, read.failure_message)}
+            if read.status == "failed"
+            else None
         ),
     }
 
@@ -56,7 +60,7 @@ class ReadRequestView(ApiView):
         if not d.windows or d.windows[-1].end < market_today():
             raise ApiProblem(
                 403,
-                "Only the current occupancy's meter can be read on demand.",
+                gettext("Only the current occupancy's meter can be read on demand."),
                 slug="not-current",
                 title="Not the current occupancy",
             )
@@ -84,11 +88,11 @@ class ReadDetailView(ApiView):
     def get(self, request, read_id: int):
         read = MeterReadRequest.objects.select_related("premise").filter(pk=read_id).first()
         if read is None:
-            raise ApiProblem(404, "No read with this id is available to you.")
+            raise ApiProblem(404, gettext("No read with this id is available to you."))
         try:
             d = self.decide(premise=read.premise, scope=METER_READ_REQUEST)
         except ApiProblem as exc:
             if exc.status_code == 403:
                 raise
-            raise ApiProblem(404, "No read with this id is available to you.") from None
+            raise ApiProblem(404, gettext("No read with this id is available to you.")) from None
         return Response(_read_body(request, read, d.premise.esiid))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
@@ -57,7 +58,7 @@ class MeView(ApiView):
             if PROFILE_READ not in granted:
                 raise ApiProblem(
                     403,
-                    "This token was not granted the scope 'profile:read'.",
+                    gettext("This token was not granted the scope 'profile:read'."),
                     slug="scope-missing",
                     title="Scope not granted",
                     scope=PROFILE_READ,

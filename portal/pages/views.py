@@ -36,6 +36,7 @@ from portal.pages.state import (
     preset_range,
     preset_unavailable_reason,
 )
+from portal.reads.failures import read_failure_text
 from portal.reads.services import (
     NoMeter,
     ReadLimitReached,
@@ -291,7 +292,7 @@ def read_as_json(read: MeterReadRequest, esiid: str) -> dict:
         out["meaning"] = read.meaning
     elif read.status in (MeterReadRequest.Status.FAILED, MeterReadRequest.Status.REFUSED):
         out["failure_code"] = read.failure_code
-        out["failure_message"] = read.failure_message
+        out["failure_message"] = read_failure_text(read.failure_code, read.failure_message)
     return out
 
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from portal import timefmt
@@ -70,6 +70,17 @@ class ReadLimits:
             "count": self.per_hour if self.left_hour == 0 else self.per_day,
             "when": timefmt.when(self.next_allowed_at, year=False),
         }
+
+    @property
+    def failure_code(self) -> str:
+        """The refused read's stable code (``portal.reads.failures`` words it in the reader's language)."""
+        return "limit_hour" if self.left_hour == 0 else "limit_day"
+
+    def explain_stored(self) -> str:
+        """``explain()`` in English, as a refused read keeps it, whoever asked: failure messages are stored in
+        English (the audit trail; the code gives the reader's language)."""
+        with translation.override("en"):
+            return self.explain()
 
 
 class ReadLimitReached(Exception):
@@ -135,8 +146,8 @@ def read_request_create(*, user, premise: Premise, now: datetime | None = None) 
                 requested_by=user,
                 requested_at=now or timezone.now(),
                 status=Status.REFUSED,
-                failure_code="limit",
-                failure_message=limits.explain()[:300],
+                failure_code=limits.failure_code,
+                failure_message=limits.explain_stored()[:300],
                 answered_at=now or timezone.now(),
                 adapter=adapter_name,
             )

@@ -136,3 +136,37 @@ def test_every_page_has_a_favicon_and_favicon_ico_points_to_it(client):
     response = client.get("/favicon.ico")
     assert response.status_code == 301 and response["Location"] == "/static/favicon.svg"
     assert '<link rel="icon"' in loader.render_to_string("500.html")
+
+
+ES = {"HTTP_ACCEPT_LANGUAGE": "es"}
+
+
+@pytest.mark.urls("tests.errorpages.urls")
+def test_a_spanish_caller_gets_404_403_and_500_in_spanish_page_and_api():
+    client = Client(raise_request_exception=False)
+    cases = [
+        ("/no/such/page/", 404, "No encontramos esa página", "No hay nada disponible en esta dirección."),
+        ("/test-errors/forbidden/", 403, None, "No tiene acceso a este recurso."),
+        ("/test-errors/boom/", 500, None, "Algo falló de nuestro lado"),
+    ]
+    for path, status, _heading, detail in cases:
+        page = client.get(path, **ES)
+        assert page.status_code == status and page["Content-Language"] == "es"
+        assert '<html lang="es"' in page.content.decode()
+        api = client.get("/api/v1" + path.replace("/no/such/page/", "/no-such-thing/"), **ES)
+        assert api.status_code == status and api["Content-Language"] == "es"
+        body = api.json()
+        assert body["detail"].startswith(detail), body
+        assert body["title"] in ("Not found", "Forbidden", "Internal server error")  # titles stay as they are
+
+
+def test_a_spanish_csrf_failure_is_explained_in_spanish_page_and_api(customer):
+    client = Client(enforce_csrf_checks=True)
+    page = client.post("/accounts/login/", {"login": "x"}, **ES)
+    assert page.status_code == 403 and page["Content-Language"] == "es"
+    assert "Este formulario" in page.content.decode()
+    client.force_login(customer)
+    api = client.post(f"/api/v1/premises/{ESI_HOME}/reads/", {}, **ES)
+    assert api.status_code == 403 and api["Content-Language"] == "es"
+    assert api.json()["detail"].startswith("Envíe el token CSRF de la sesión")
+    assert api.json()["title"] == "Forbidden"  # type and title as before

@@ -243,3 +243,25 @@ def test_the_committed_allauth_override_covers_the_installed_allauth():
     )
     assert (missing, stale) == ([], [])
     assert len(polib.pofile(str(i18n_check.ALLAUTH_CATALOGUE))) > 250
+
+
+def test_a_problem_detail_passed_by_position_is_flagged_even_as_an_f_string():
+    source = """
+from django.utils.translation import gettext
+
+def _problem(status, title, detail, headers=None):
+    return status
+
+def view(seconds):
+    raise ApiProblem(503, f"Please try again in {seconds} seconds.", slug="service-unavailable")
+    raise ApiProblem(404, gettext("Nothing here."))
+    raise ApiProblem(403, decision.detail)
+    bad_request_response(request, "This request is malformed.")
+    return _problem(404, "Not found", "No Authorization with this id is available to you.")
+"""
+    found = texts(i18n_check.python_problems(source, "m.py"))
+    assert found == [
+        "ApiProblem detail not marked for translation: 'Please try again in  seconds.'",
+        "bad_request_response detail not marked for translation: 'This request is malformed.'",
+        "_problem detail not marked for translation: 'No Authorization with this id is available to you.'",
+    ]

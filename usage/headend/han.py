@@ -24,6 +24,7 @@ REMOVED = "removed"
 INSTALL_CODE_MISMATCH = "install_code_mismatch"
 NO_ANSWER = "no_answer"
 METER_UNREACHABLE = "meter_unreachable"
+MESSAGE_NOT_ACKNOWLEDGED = "message_not_acknowledged"  # a message the device never acknowledged
 
 # what a head-end reports about a message
 DELIVERED = "delivered"
@@ -86,6 +87,7 @@ class MessageOutcome:
     status: str  # DELIVERED, CONFIRMED or FAILED
     failure_message: str = ""
     raw: dict = field(default_factory=dict)
+    failure_code: str = ""
 
 
 def report_device(outcome: DeviceOutcome) -> None:

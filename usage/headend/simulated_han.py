@@ -22,6 +22,7 @@ from usage.headend.han import (
     FAILED,
     INSTALL_CODE_MISMATCH,
     JOINED,
+    MESSAGE_NOT_ACKNOWLEDGED,
     METER_UNREACHABLE,
     NO_ANSWER,
     REMOVED,
@@ -89,7 +90,11 @@ def deliver(*, message_id: int, mac: str, confirm: bool) -> None:
     if mac.startswith(NEVER_ANSWERS_PREFIX):
         report_message(
             MessageOutcome(
-                message_id, FAILED, "The device did not acknowledge the message.", {"simulator": "nak"}
+                message_id,
+                FAILED,
+                "The device did not acknowledge the message.",
+                {"simulator": "nak"},
+                failure_code=MESSAGE_NOT_ACKNOWLEDGED,
             )
         )
         return
