@@ -1,9 +1,10 @@
 """Compression of text bodies (JSON, CSV, XML, HTML) for the API and the portal, in one middleware.
 
 Why our own and not Django's GZipMiddleware: that one compresses at level 6 (about 23 ms for an 860 KB body
-here, more than the API's whole latency budget) and knows no brotli. Levels here are gzip 2 and brotli 2:
-on 13 months of 15-minute JSON (506 KB) they give 88 KB and 79 KB in under 2 ms each, where gzip 4 takes
-about 7 ms for 80 KB and brotli 5 about 18 ms for 76 KB (bench/bench_api.py prints the figures).
+here, more than the API's whole latency budget) and knows no brotli. Levels here are gzip 2 and brotli 1:
+on 13 months of 15-minute JSON (506 KB) they give 84 KB and 76 KB in 3.0 and 1.5 ms on a slow 2-core host,
+where brotli 2 takes 3.3 ms for the same 76 KB, gzip 4 about 7 ms for 80 KB and brotli 5 about 18 ms for 76 KB
+(bench/bench_api.py prints the figures).
 
 BREACH: a body that may mix a secret (CSRF token, personal data) with text an attacker can reflect is
 compressed only with gzip carrying a random-length file name in its header (the padding Django's
@@ -29,7 +30,7 @@ from django.http import HttpRequest, HttpResponseBase, StreamingHttpResponse
 from django.utils.cache import patch_vary_headers
 
 GZIP_LEVEL = 2
-BROTLI_QUALITY = 2
+BROTLI_QUALITY = 1
 MIN_BYTES = 2048  # below this the headers cost more than compression saves
 MAX_RANDOM_BYTES = 100  # as django.middleware.gzip.GZipMiddleware
 COMPRESSIBLE = (
