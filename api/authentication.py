@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 from rest_framework import authentication, exceptions
 
 from portal.accounts.tokens import TOKEN_PREFIX, token_authenticate
@@ -60,6 +61,15 @@ def _authorization(request) -> tuple[str, str]:
     return scheme.lower(), value.strip()
 
 
+class _Refused(exceptions.AuthenticationFailed):
+    """A refused credential: the 401's detail in the caller's language, and the English words kept for the
+    ``WWW-Authenticate`` header's ``error_description`` (a header carries ASCII only)."""
+
+    def __init__(self, english: str) -> None:
+        super().__init__(gettext(english))
+        self.english = english
+
+
 class BearerTokenAuthentication(authentication.BaseAuthentication):
     """``Authorization: Bearer <token>``: an access token from our OAuth 2.0 server."""
 
@@ -70,19 +80,21 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         if scheme != "bearer":
             return None
         if not value:
-            raise exceptions.AuthenticationFailed("The Authorization header has no token after 'Bearer'.")
+            raise _Refused(gettext_noop("The Authorization header has no token after 'Bearer'."))
         try:
             return self._authenticate_token(request, value)
         except exceptions.AuthenticationFailed as exc:
-            request._bearer_error = str(exc.detail)  # RFC 6750 3.1: invalid_token, so clients refresh
+            request._bearer_error = getattr(exc, "english", str(exc.detail))  # RFC 6750 3.1: invalid_token
             raise
 
     def _authenticate_token(self, request, value: str):
         if value.startswith(TOKEN_PREFIX):  # a resident's personal access token (portal.accounts.tokens)
             credential = token_authenticate(value, ip=client_ip(request))
             if credential is None:
-                raise exceptions.AuthenticationFailed(
-                    "This personal access token is not valid: it was revoked, has expired or was mistyped."
+                raise _Refused(
+                    gettext_noop(
+                        "This personal access token is not valid: it was revoked, has expired or was mistyped."
+                    )
                 )
             return (credential.user, actor_for_personal_token(credential))
         checksum = hashlib.sha256(value.encode("utf-8")).hexdigest()
@@ -94,15 +106,15 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
                 return (actor.user, actor)
         found = token_lookup(checksum)
         if found is None:
-            raise exceptions.AuthenticationFailed(
-                "This access token is not valid: it was revoked or never issued. Get a new one."
+            raise _Refused(
+                gettext_noop("This access token is not valid: it was revoked or never issued. Get a new one.")
             )
         if found.expires is None or found.expires <= timezone.now():
-            raise exceptions.AuthenticationFailed(
-                "This access token has expired; use your refresh token to get a new one."
+            raise _Refused(
+                gettext_noop("This access token has expired; use your refresh token to get a new one.")
             )
         if found.user is not None and not found.user.is_active:
-            raise exceptions.AuthenticationFailed("The account that granted this token is closed.")
+            raise _Refused(gettext_noop("The account that granted this token is closed."))
         local_put(("token", checksum), generation, (found.expires, found.actor))
         return (found.user, found.actor)
 
@@ -119,10 +131,12 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             value = request.META.get("HTTP_X_API_KEY", "")
             if not value:
                 return None
-        key = apikey_authenticate(value)
+        key = apikey_authenticate(value, generation=getattr(request, "_access_generation", None))
         if key is None:
-            raise exceptions.AuthenticationFailed(
-                "This API key is not valid: it was revoked or mistyped. Create a new key in the portal."
+            raise _Refused(
+                gettext_noop(
+                    "This API key is not valid: it was revoked or mistyped. Create a new key in the portal."
+                )
             )
         return (OrganizationPrincipal(key.organization), actor_for_api_key(key))
 

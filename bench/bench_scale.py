@@ -68,6 +68,8 @@ from bench.serving import SERVING_ENV, WORKERS  # noqa: E402
 PY = sys.executable
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 SCALE_DB = "smt_scale"
+#: what ``measure`` measures, in order; ``--steps`` picks some (e.g. the API again after a change)
+STEPS = ("ingest", "storage", "maintenance", "api", "dump")
 EMPTY_DB = "smt_scale_empty"
 HTTP_PORT = 8799
 # settings for a 24 GiB, 2-core machine; the figures print them
@@ -540,216 +542,241 @@ def measure_db(opts, cluster: Cluster, db: str, label: str, days: list[date], la
     shutil.rmtree(work, ignore_errors=True)
     tag = {"database": label}
 
-    # 1. ingest of seven new days for all meters (earlier measure runs' rows of those days removed first)
-    with cluster.connect(db) as conn:
-        conn.execute("DELETE FROM usage_intervalday WHERE day >= %s AND day <= %s", [days[0], days[-1]])
-        progress_table(conn)
-        # an earlier measure run's files of these days are no longer duplicates of the new ones
-        conn.execute(
-            "UPDATE usage_ingestfile SET status = 'failed' WHERE received_at > "
-            "(SELECT coalesce(max(finished_at), '-infinity') FROM bench_scale_progress)"
+    if "ingest" in opts.steps:
+        # 1. ingest of seven new days for all meters (earlier measure runs' rows of those days removed first)
+        with cluster.connect(db) as conn:
+            conn.execute("DELETE FROM usage_intervalday WHERE day >= %s AND day <= %s", [days[0], days[-1]])
+            progress_table(conn)
+            # an earlier measure run's files of these days are no longer duplicates of the new ones
+            conn.execute(
+                "UPDATE usage_ingestfile SET status = 'failed' WHERE received_at > "
+                "(SELECT coalesce(max(finished_at), '-infinity') FROM bench_scale_progress)"
+            )
+            conn.execute("VACUUM ANALYZE usage_intervalday")
+        manage(
+            env,
+            "generate_tdu_files",
+            "--meters",
+            str(opts.meters),
+            "--start",
+            days[0].isoformat(),
+            "--days",
+            str(len(days)),
+            "--out",
+            str(work),
+            "--seed",
+            "1",
+            "--solar-share",
+            str(opts.solar_share),
         )
-        conn.execute("VACUUM ANALYZE usage_intervalday")
-    manage(
-        env,
-        "generate_tdu_files",
-        "--meters",
-        str(opts.meters),
-        "--start",
-        days[0].isoformat(),
-        "--days",
-        str(len(days)),
-        "--out",
-        str(work),
-        "--seed",
-        "1",
-        "--solar-share",
-        str(opts.solar_share),
-    )
-    loaded = load_files(env, work, opts.workers)
-    shutil.rmtree(work, ignore_errors=True)
-    emit(
-        "ingest_readings_per_s",
-        loaded["rows"] / loaded["seconds"],
-        "readings/s",
-        vcpus=os.cpu_count(),
-        readings=loaded["rows"],
-        seconds=round(loaded["seconds"], 1),
-        workers=opts.workers,
-        days=len(days),
-        **tag,
-    )
+        loaded = load_files(env, work, opts.workers)
+        shutil.rmtree(work, ignore_errors=True)
+        emit(
+            "ingest_readings_per_s",
+            loaded["rows"] / loaded["seconds"],
+            "readings/s",
+            vcpus=os.cpu_count(),
+            readings=loaded["rows"],
+            seconds=round(loaded["seconds"], 1),
+            workers=opts.workers,
+            days=len(days),
+            **tag,
+        )
+    else:  # the seven days an earlier run loaded are still stored
+        with cluster.connect(db) as conn:
+            progress_table(conn)
+            row = conn.execute(
+                "SELECT coalesce(sum(stored), 0) FROM usage_ingestfile WHERE status IN ('loaded', 'partial') "
+                "AND received_at > (SELECT coalesce(max(finished_at), '-infinity') FROM bench_scale_progress)"
+            ).fetchone()
+        loaded = {"stored": int(row[0])}
 
-    # 2. bytes per reading and each partition's size
     with cluster.connect(db) as conn:
         progress_table(conn)
         built = conn.execute("SELECT coalesce(sum(stored), 0) FROM bench_scale_progress").fetchone()[0]
-        stored = int(built) + loaded["stored"]
-        parts = conn.execute(
-            "SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_class c "
-            "LEFT JOIN pg_inherits i ON i.inhrelid = c.oid LEFT JOIN pg_class p ON p.oid = i.inhparent "
-            "WHERE c.relkind = 'r' AND (c.relname IN ('usage_intervalday', 'usage_intervalmonth') "
-            "OR p.relname IN ('usage_intervalday', 'usage_intervalmonth')) ORDER BY c.relname"
-        ).fetchall()
-    total = sum(size for _, size in parts)
-    emit("bytes_per_reading", total / stored, "B", readings_stored=stored, interval_bytes=total, **tag)
-    emit("partition_sizes", len(parts), "tables", sizes={name: size for name, size in parts}, **tag)
+    stored = int(built) + loaded["stored"]
+    if "storage" in opts.steps:
+        # 2. bytes per reading and each partition's size
+        with cluster.connect(db) as conn:
+            parts = conn.execute(
+                "SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_class c "
+                "LEFT JOIN pg_inherits i ON i.inhrelid = c.oid LEFT JOIN pg_class p ON p.oid = i.inhparent "
+                "WHERE c.relkind = 'r' AND (c.relname IN ('usage_intervalday', 'usage_intervalmonth') "
+                "OR p.relname IN ('usage_intervalday', 'usage_intervalmonth')) ORDER BY c.relname"
+            ).fetchall()
+        total = sum(size for _, size in parts)
+        emit("bytes_per_reading", total / stored, "B", readings_stored=stored, interval_bytes=total, **tag)
+        emit("partition_sizes", len(parts), "tables", sizes={name: size for name, size in parts}, **tag)
 
-    # 3. compaction of one month, retention of one partition, VACUUM (ANALYZE) of the day table
-    out = run(
-        [PY, str(ROOT / "bench" / "bench_scale.py"), "--child-uncompact", last_month.isoformat()],
-        env,
-        capture_output=True,
-    ).stdout
-    reopened = orjson.loads(out.strip().splitlines()[-1])
-    comp = compact_before(env, next_month(last_month))
-    emit(
-        "compaction_month_seconds",
-        comp["seconds"],
-        "s",
-        month=last_month.isoformat(),
-        months=comp.get("months"),
-        reopened=reopened["months"],
-        **tag,
-    )
-    with cluster.connect(db) as conn:
-        oldest = conn.execute("SELECT min(month) FROM usage_intervalmonth").fetchone()[0]
-    year_before = oldest.replace(year=oldest.year - 1)
-    run(
-        [
-            PY,
-            str(ROOT / "bench" / "bench_scale.py"),
-            "--child-copy-month",
-            oldest.isoformat(),
-            year_before.isoformat(),
-        ],
-        env,
-        capture_output=True,
-    )
-    keep_from = next_month(year_before)
-    retention_today = keep_from.replace(year=keep_from.year + 7)
-    out = run(
-        [PY, str(ROOT / "bench" / "bench_scale.py"), "--child-retention", retention_today.isoformat()],
-        {**env, "INTERVAL_RETENTION_YEARS": "7"},
-        capture_output=True,
-    ).stdout
-    ret = orjson.loads(out.strip().splitlines()[-1])
-    emit(
-        "retention_partition_seconds",
-        ret.pop("seconds"),
-        "s",
-        month=year_before.isoformat(),
-        result=ret,
-        **tag,
-    )
-    with cluster.connect(db) as conn:
+    if "maintenance" in opts.steps:
+        # 3. compaction of one month, retention of one partition, VACUUM (ANALYZE) of the day table
+        out = run(
+            [PY, str(ROOT / "bench" / "bench_scale.py"), "--child-uncompact", last_month.isoformat()],
+            env,
+            capture_output=True,
+        ).stdout
+        reopened = orjson.loads(out.strip().splitlines()[-1])
+        comp = compact_before(env, next_month(last_month))
+        emit(
+            "compaction_month_seconds",
+            comp["seconds"],
+            "s",
+            month=last_month.isoformat(),
+            months=comp.get("months"),
+            reopened=reopened["months"],
+            **tag,
+        )
+        with cluster.connect(db) as conn:
+            oldest = conn.execute("SELECT min(month) FROM usage_intervalmonth").fetchone()[0]
+        year_before = oldest.replace(year=oldest.year - 1)
+        run(
+            [
+                PY,
+                str(ROOT / "bench" / "bench_scale.py"),
+                "--child-copy-month",
+                oldest.isoformat(),
+                year_before.isoformat(),
+            ],
+            env,
+            capture_output=True,
+        )
+        keep_from = next_month(year_before)
+        retention_today = keep_from.replace(year=keep_from.year + 7)
+        out = run(
+            [PY, str(ROOT / "bench" / "bench_scale.py"), "--child-retention", retention_today.isoformat()],
+            {**env, "INTERVAL_RETENTION_YEARS": "7"},
+            capture_output=True,
+        ).stdout
+        ret = orjson.loads(out.strip().splitlines()[-1])
+        emit(
+            "retention_partition_seconds",
+            ret.pop("seconds"),
+            "s",
+            month=year_before.isoformat(),
+            result=ret,
+            **tag,
+        )
+        with cluster.connect(db) as conn:
+            t0 = time.perf_counter()
+            conn.execute("VACUUM (ANALYZE) usage_intervalday")
+            emit("vacuum_analyze_day_table_seconds", time.perf_counter() - t0, "s", **tag)
+
+    if "api" in opts.steps:
+        # 4. the API: warm, cold after a restart, then 10,000 requests with 8 clients
+        key_file = opts.work.resolve() / f"api-key-{db}.txt"
+        run(
+            [PY, str(ROOT / "bench" / "bench_scale.py"), "--child-seed-api", str(key_file)],
+            env,
+            capture_output=True,
+        )
+        key = key_file.read_text().strip()
+        with cluster.connect(db) as conn:
+            esiids = [r[0] for r in conn.execute("SELECT esiid FROM usage_premise ORDER BY id")]
+        end = days[-1]
+        start = end - timedelta(days=395)
+        query = f"?start={start}&end={end}&granularity=15min"
+        rnd = random.Random(7)
+        picks = rnd.sample(esiids, min(len(esiids), 400))
+        half = len(picks) // 2  # 200 each, fewer on a small test build
+        warm, cold = picks[:half], picks[half:]
+        path = lambda e: f"/api/v1/premises/{e}/intervals/{query}"  # noqa: E731
+        served = serving_env(cluster, db)
+        with Api(served, key) as api:
+            for e in warm:
+                api.get(path(e))
+            results = [api.get(path(e)) for e in warm]
+            assert all(s == 200 for s, _, _ in results), {s for s, _, _ in results}
+            emit(
+                "api_json_13_months_warm",
+                _percentiles([t for _, _, t in results])["median_ms"],
+                "ms",
+                **_percentiles([t for _, _, t in results]),
+                **tag,
+            )
+            emit(
+                "api_json_13_months_wire_bytes",
+                statistics.median(n for _, n, _ in results),
+                "B",
+                encoding="br",
+                **tag,
+            )
+            # a server that has been up holds the interval tables in its caches (1.9 GB on the built database, in
+            # 24 GB); pg_prewarm puts them there as a day's traffic would, without the time a day takes
+            prewarmed = prewarm_intervals(cluster, db)
+            _concurrent(
+                key,
+                [path(rnd.choice(esiids)) for _ in range(opts.requests)],
+                tag,
+                "api_concurrent_requests_per_s",
+                prewarmed_bytes=prewarmed,
+            )
+        cluster.restart()
+        dropped = drop_os_cache()
+        with cluster.connect(db) as conn:
+            read0 = conn.execute(
+                "SELECT blks_read FROM pg_stat_database WHERE datname = %s", [db]
+            ).fetchone()[0]
+        with Api(served, key) as api:
+            with cluster.connect(db) as conn:
+                read1 = conn.execute(
+                    "SELECT blks_read FROM pg_stat_database WHERE datname = %s", [db]
+                ).fetchone()[0]
+            results = [api.get(path(e)) for e in cold]
+            with cluster.connect(db) as conn:
+                read2 = conn.execute(
+                    "SELECT blks_read FROM pg_stat_database WHERE datname = %s", [db]
+                ).fetchone()[0]
+            emit(
+                "api_json_13_months_cold",
+                _percentiles([t for _, _, t in results])["median_ms"],
+                "ms",
+                **_percentiles([t for _, _, t in results]),
+                os_cache_dropped=dropped,
+                errors=sum(s != 200 for s, _, _ in results),
+                **tag,
+            )
+            emit(
+                "api_cold_buffers_read_per_request",
+                (read2 - read1) / len(cold),
+                "buffers",
+                server_start_reads=read1 - read0,
+                **tag,
+            )
+            # the same load straight after the restart, the caches empty: the worst minute after a failover
+            _concurrent(
+                key,
+                [path(rnd.choice(esiids)) for _ in range(opts.requests)],
+                tag,
+                "api_concurrent_requests_per_s_after_restart",
+                os_cache_dropped=dropped,
+            )
+
+    if "dump" in opts.steps:
+        # 5. pg_dump -Fc and pg_restore
+        dump = opts.work.resolve() / f"{db}.dump"
         t0 = time.perf_counter()
-        conn.execute("VACUUM (ANALYZE) usage_intervalday")
-        emit("vacuum_analyze_day_table_seconds", time.perf_counter() - t0, "s", **tag)
-
-    # 4. the API: warm, cold after a restart, then 10,000 requests with 8 clients
-    key_file = opts.work.resolve() / f"api-key-{db}.txt"
-    run(
-        [PY, str(ROOT / "bench" / "bench_scale.py"), "--child-seed-api", str(key_file)],
-        env,
-        capture_output=True,
-    )
-    key = key_file.read_text().strip()
-    with cluster.connect(db) as conn:
-        esiids = [r[0] for r in conn.execute("SELECT esiid FROM usage_premise ORDER BY id")]
-    end = days[-1]
-    start = end - timedelta(days=395)
-    query = f"?start={start}&end={end}&granularity=15min"
-    rnd = random.Random(7)
-    picks = rnd.sample(esiids, min(len(esiids), 400))
-    half = len(picks) // 2  # 200 each, fewer on a small test build
-    warm, cold = picks[:half], picks[half:]
-    path = lambda e: f"/api/v1/premises/{e}/intervals/{query}"  # noqa: E731
-    served = serving_env(cluster, db)
-    with Api(served, key) as api:
-        for e in warm:
-            api.get(path(e))
-        results = [api.get(path(e)) for e in warm]
-        assert all(s == 200 for s, _, _ in results), {s for s, _, _ in results}
-        emit(
-            "api_json_13_months_warm",
-            _percentiles([t for _, _, t in results])["median_ms"],
-            "ms",
-            **_percentiles([t for _, _, t in results]),
-            **tag,
+        run([str(PG_BIN / "pg_dump"), "-Fc", "-f", str(dump), cluster.url(db)])
+        dump_s = time.perf_counter() - t0
+        size = dump.stat().st_size
+        emit("pg_dump_seconds", dump_s, "s", bytes=size, **tag)
+        emit("pg_dump_bytes_per_reading", size / stored, "B", **tag)
+        restored = f"{db}_restore"
+        cluster.create_db(restored, fresh=True)
+        t0 = time.perf_counter()
+        run(
+            [
+                str(PG_BIN / "pg_restore"),
+                "-j",
+                str(os.cpu_count() or 1),
+                "-d",
+                cluster.url(restored),
+                str(dump),
+            ]
         )
-        emit(
-            "api_json_13_months_wire_bytes",
-            statistics.median(n for _, n, _ in results),
-            "B",
-            encoding="br",
-            **tag,
-        )
-        # a server that has been up holds the interval tables in its caches (1.9 GB on the built database, in
-        # 24 GB); pg_prewarm puts them there as a day's traffic would, without the time a day takes
-        prewarmed = prewarm_intervals(cluster, db)
-        _concurrent(
-            key,
-            [path(rnd.choice(esiids)) for _ in range(opts.requests)],
-            tag,
-            "api_concurrent_requests_per_s",
-            prewarmed_bytes=prewarmed,
-        )
-    cluster.restart()
-    dropped = drop_os_cache()
-    with cluster.connect(db) as conn:
-        read0 = conn.execute("SELECT blks_read FROM pg_stat_database WHERE datname = %s", [db]).fetchone()[0]
-    with Api(served, key) as api:
-        with cluster.connect(db) as conn:
-            read1 = conn.execute(
-                "SELECT blks_read FROM pg_stat_database WHERE datname = %s", [db]
-            ).fetchone()[0]
-        results = [api.get(path(e)) for e in cold]
-        with cluster.connect(db) as conn:
-            read2 = conn.execute(
-                "SELECT blks_read FROM pg_stat_database WHERE datname = %s", [db]
-            ).fetchone()[0]
-        emit(
-            "api_json_13_months_cold",
-            _percentiles([t for _, _, t in results])["median_ms"],
-            "ms",
-            **_percentiles([t for _, _, t in results]),
-            os_cache_dropped=dropped,
-            errors=sum(s != 200 for s, _, _ in results),
-            **tag,
-        )
-        emit(
-            "api_cold_buffers_read_per_request",
-            (read2 - read1) / len(cold),
-            "buffers",
-            server_start_reads=read1 - read0,
-            **tag,
-        )
-        # the same load straight after the restart, the caches empty: the worst minute after a failover
-        _concurrent(
-            key,
-            [path(rnd.choice(esiids)) for _ in range(opts.requests)],
-            tag,
-            "api_concurrent_requests_per_s_after_restart",
-            os_cache_dropped=dropped,
-        )
-
-    # 5. pg_dump -Fc and pg_restore
-    dump = opts.work.resolve() / f"{db}.dump"
-    t0 = time.perf_counter()
-    run([str(PG_BIN / "pg_dump"), "-Fc", "-f", str(dump), cluster.url(db)])
-    dump_s = time.perf_counter() - t0
-    size = dump.stat().st_size
-    emit("pg_dump_seconds", dump_s, "s", bytes=size, **tag)
-    emit("pg_dump_bytes_per_reading", size / stored, "B", **tag)
-    restored = f"{db}_restore"
-    cluster.create_db(restored, fresh=True)
-    t0 = time.perf_counter()
-    run([str(PG_BIN / "pg_restore"), "-j", str(os.cpu_count() or 1), "-d", cluster.url(restored), str(dump)])
-    emit("pg_restore_seconds", time.perf_counter() - t0, "s", **tag)
-    with cluster.connect() as conn:
-        conn.execute(f'DROP DATABASE "{restored}" WITH (FORCE)')
-    dump.unlink()
+        emit("pg_restore_seconds", time.perf_counter() - t0, "s", **tag)
+        with cluster.connect() as conn:
+            conn.execute(f'DROP DATABASE "{restored}" WITH (FORCE)')
+        dump.unlink()
 
 
 def measure(opts) -> None:
@@ -779,8 +806,9 @@ def measure(opts) -> None:
         months=len(built),
         solar_share=opts.solar_share,
     )
-    cluster.create_db(EMPTY_DB, fresh=True)
-    (opts.work.resolve() / f"api-key-{EMPTY_DB}.txt").unlink(missing_ok=True)  # its key went with the old one
+    if "ingest" in opts.steps:  # else the empty database keeps the seven days an earlier run loaded
+        cluster.create_db(EMPTY_DB, fresh=True)
+        (opts.work.resolve() / f"api-key-{EMPTY_DB}.txt").unlink(missing_ok=True)  # its key went with the db
     manage(app_env(cluster, EMPTY_DB), "migrate", "--noinput", "-v0")
     for db, label in ((EMPTY_DB, "empty"), (SCALE_DB, "scale")):
         measure_db(opts, cluster, db, label, days, built[-1] if label == "scale" else new_month)
@@ -865,6 +893,12 @@ def main() -> None:
     ap.add_argument("--solar-share", type=float, default=0.10)
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--requests", type=int, default=10_000)
+    ap.add_argument(
+        "--steps",
+        type=lambda v: set(v.split(",")),
+        default=set(STEPS),
+        help="measure only these (comma list of " + ", ".join(STEPS) + "; all by default)",
+    )
     ap.add_argument("--pgdata", type=Path, default=ROOT / "var" / "scale" / "pg")
     ap.add_argument("--port", type=int, default=5499)
     ap.add_argument("--work", type=Path, default=ROOT / "var" / "scale" / "work")

@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from thirdparty.access import cache_bump_on_commit
+from thirdparty.access import cache_bump_on_commit, local_get, local_put
 from thirdparty.credential_mail import credential_created_notify
 from thirdparty.models import ApiKey, Organization
 from thirdparty.scopes import METER_READ_REQUEST, SCOPES, scopes_validate
@@ -91,19 +91,25 @@ def apikeys_revoke(*, keys) -> int:
     return count
 
 
-def apikey_authenticate(presented: str) -> ApiKey | None:
-    """The live key (with its organization) matching a presented key, or None. One query.
+def apikey_authenticate(presented: str, *, generation: int | None = None) -> ApiKey | None:
+    """The live key (with its organization) matching a presented key, or None. One query, or none while
+    this process holds the key for the request's access ``generation`` (thirdparty.access: revoking a key
+    or changing its organization bumps the generation, so the next request reads the database again).
 
     ``last_used_at`` is written at most once a minute per key, so a busy client costs no extra writes."""
     presented = (presented or "").strip()
     if not presented.startswith(KEY_PREFIX) or len(presented) < PREFIX_LENGTH + 10:
         return None
     digest = apikey_digest(presented)
-    row = (
-        ApiKey.objects.select_related("organization", "organization__rep")
-        .filter(secret_hash=digest, revoked_at__isnull=True)
-        .first()
-    )
+    row = local_get(("apikey", digest), generation)
+    if row is None:
+        row = (
+            ApiKey.objects.select_related("organization", "organization__rep")
+            .filter(secret_hash=digest, revoked_at__isnull=True)
+            .first()
+        )
+        if row is not None:
+            local_put(("apikey", digest), generation, row)
     if row is None or not hmac.compare_digest(row.secret_hash, digest):
         return None
     if row.prefix != presented[:PREFIX_LENGTH]:

@@ -113,7 +113,13 @@ PYTHON_ATTRIBUTES = {"label", "help_text", "empty_label"}
 # whatever the caller asked for). A function of the module being checked whose parameter is named ``detail``
 # (smt.errors' ``_problem``, ``bad_request_response``, the ESPI authorization's ``_problem``) is checked the same
 # way, at that parameter's position.
-DETAIL_ARGUMENT = {"invalid_parameter": 1, "problem_response": 1, "ApiProblem": 1, "bad_request_response": 1}
+DETAIL_ARGUMENT = {
+    "invalid_parameter": 1,
+    "problem_response": 1,
+    "ApiProblem": 1,
+    "bad_request_response": 1,
+    "AuthenticationFailed": 0,  # DRF: its detail is the 401 problem's
+}
 MESSAGE_LEVELS = {"debug", "info", "success", "warning", "error"}
 OPT_OUT = "# i18n: not user-facing"
 

@@ -34,6 +34,28 @@ def test_a_missing_credential_is_explained_in_spanish(client, market):
     assert "WWW-Authenticate" in r
 
 
+@pytest.mark.parametrize(
+    ("authorization", "spanish"),
+    [
+        ("Bearer not-a-token-we-issued", "Este token de acceso no es válido: se revocó o nunca se emitió."),
+        ("Api-Key smt_0000000000000000000000000000", "Esta clave de API no es válida: se revocó o se copió mal."),
+        ("Bearer ", "El encabezado Authorization no trae ningún token después de 'Bearer'."),
+    ],
+)
+def test_a_refused_credential_is_explained_in_spanish_and_the_header_stays_ascii(
+    client, market, authorization, spanish
+):
+    q = {"start": "2025-01-01", "end": "2025-01-02"}
+    english = client.get(URL, q, HTTP_AUTHORIZATION=authorization)
+    r = client.get(URL, q, HTTP_AUTHORIZATION=authorization, HTTP_ACCEPT_LANGUAGE="es")
+    assert r.status_code == english.status_code == 401 and r["Content-Language"] == "es"
+    assert r.json()["detail"].startswith(spanish)
+    assert english.json()["detail"] != r.json()["detail"]
+    # the challenge carries the English description (RFC 6750), the same whatever the caller's language
+    assert r.get("WWW-Authenticate") == english.get("WWW-Authenticate")
+    r["WWW-Authenticate"].encode("ascii")
+
+
 def test_without_accept_language_the_detail_stays_english(client, market):
     r = client.get(URL, {"start": "2025-13-01", "end": "2025-01-02"}, **market.bearer())
     assert r["Content-Language"] == "en"

@@ -112,3 +112,27 @@ def test_dot_is_configured_with_our_backend():
     from oauth2_provider.scopes import get_scopes_backend
 
     assert isinstance(get_scopes_backend(), ScopesBackend)
+
+
+def test_a_key_is_read_once_per_access_generation_and_refused_at_once_when_revoked(org, settings):
+    """The per-process cache saves the key's query on every request, and a revocation (which bumps the
+    access generation) is seen by the very next request."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from thirdparty.access import cache_generation, local_clear
+
+    settings.ACCESS_CACHE_SECONDS = 30
+    local_clear()
+    row, key = apikey_create(organization=org, name="server", scopes=["usage:read"])
+    generation = cache_generation()
+    assert generation is not None
+    assert apikey_authenticate(key, generation=generation).pk == row.pk
+    with CaptureQueriesContext(connection) as queries:
+        assert apikey_authenticate(key, generation=generation).pk == row.pk
+    assert not [q for q in queries.captured_queries if "thirdparty_apikey" in q["sql"]]
+    apikey_revoke(key=row)
+    assert cache_generation() != generation
+    assert apikey_authenticate(key, generation=cache_generation()) is None
+    # a stale generation (a request that began before the revocation) misses too: the process cache was voided
+    assert apikey_authenticate(key, generation=generation) is None

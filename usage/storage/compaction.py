@@ -15,7 +15,7 @@ from usage.models import Premise
 from usage.storage.days import as_date, day_num, mask_days, month_num, month_start, num_day, slots_for_days
 from usage.storage.db import is_postgres, pg_array, tables
 from usage.storage.locks import lock_tdus_days
-from usage.storage.partitions import months_between, next_month
+from usage.storage.partitions import months_between, next_month, reclaim_compacted_days
 from usage.storage.writes import delete_months, write_day_blocks, write_month_blocks
 from usage.timegrid import local_today
 
@@ -98,7 +98,8 @@ def compact_months(*, before: date | None = None, premise_batch: int = 500) -> d
     ``before`` defaults to today minus ``INTERVAL_SETTLE_DAYS`` (45): TDUs rarely revise older data, and
     a revision that still comes later simply reopens that month. Works one month at a time (on PostgreSQL
     one month's partitions) and in one transaction per batch of premises, so readers see either the day
-    rows or the month row, never neither."""
+    rows or the month row, never neither. On PostgreSQL the emptied day partitions then give their disk back
+    (``reclaimed_partitions``, usage.storage.partitions.reclaim_compacted_days)."""
     if before is None:
         before = local_today() - timedelta(days=getattr(settings, "INTERVAL_SETTLE_DAYS", 45))
     cutoff = month_start(before)  # whole months before the month that contains ``before``
@@ -107,10 +108,18 @@ def compact_months(*, before: date | None = None, premise_batch: int = 500) -> d
     with connection.cursor() as cur:
         cur.execute(f"SELECT min(day) FROM {day_t} WHERE day < %s", [cutoff])
         first = cur.fetchone()[0]
-    if first is None:
-        return stats
+    if first is not None:
+        _compact_from(as_date(first), cutoff, stats, day_t, month_t, premise_batch)
+    if is_postgres():
+        stats["reclaimed_partitions"] = len(reclaim_compacted_days(cutoff))
+    return stats
+
+
+def _compact_from(
+    first: date, cutoff: date, stats: dict, day_t: str, month_t: str, premise_batch: int
+) -> None:
     # one month at a time: on PostgreSQL each month's queries prune to that month's partitions
-    for month in months_between(as_date(first), cutoff - timedelta(days=1)):
+    for month in months_between(first, cutoff - timedelta(days=1)):
         until = next_month(month)
         with connection.cursor() as cur:
             cur.execute(
@@ -121,7 +130,6 @@ def compact_months(*, before: date | None = None, premise_batch: int = 500) -> d
         for i in range(0, len(premises), premise_batch):
             with transaction.atomic():
                 _compact_batch(premises[i : i + premise_batch], month, until, stats, day_t, month_t)
-    return stats
 
 
 def _stored_month_days(month: date, mask: int, data: bytes) -> dict[int, tuple]:

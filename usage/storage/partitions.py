@@ -23,8 +23,9 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
+from django.db import OperationalError, connection, transaction
 
+from usage.storage.days import month_start
 from usage.storage.db import is_postgres, tables
 
 # the advisory lock creators of partitions take turns on ("SM" namespace of usage.storage.locks, key 2)
@@ -184,3 +185,39 @@ def ensure_partitions_ahead(*, today: date, months: int | None = None) -> list[s
     for _ in range(ahead):
         last = next_month(last)
     return ensure_partitions(today.replace(day=1), last)
+
+
+def reclaim_compacted_days(before: date) -> list[str]:
+    """Give the disk of day partitions that compaction emptied back to the system: compaction moves a settled
+    month's day rows into month blocks, and PostgreSQL keeps the emptied pages (VACUUM only marks them
+    reusable, and only late corrections of that old month would reuse them), which would cost a third more
+    disk per stored reading. Each day partition of a month wholly before ``before`` that still has pages is
+    locked without waiting and truncated only if it is empty under that lock: a load writing into that month
+    holds a lock that makes this one skip the partition (until the next compaction), so nothing is lost or
+    kept waiting. Returns the partitions truncated."""
+    day_t, _ = tables()
+    done: list[str] = []
+    with connection.cursor() as cur:
+        if day_t not in partitioned_tables(cur):
+            return done
+        candidates = [
+            name
+            for name, (_, until) in sorted(partitions_of(cur, day_t).items())
+            if until <= month_start(before)
+        ]
+        cur.execute(
+            "SELECT relname FROM pg_class WHERE relname = ANY(%s) AND pg_relation_size(oid) > 0", [candidates]
+        )
+        with_pages = sorted(r[0] for r in cur.fetchall())
+    for name in with_pages:
+        try:
+            with transaction.atomic(), connection.cursor() as cur:
+                cur.execute(f"LOCK TABLE {name} IN ACCESS EXCLUSIVE MODE NOWAIT")
+                cur.execute(f"SELECT EXISTS (SELECT 1 FROM {name})")  # noqa: S608 - a partition name from the catalogue
+                if cur.fetchone()[0]:
+                    continue
+                cur.execute(f"TRUNCATE {name}")
+        except OperationalError:  # a load holds the partition: skipped until the next compaction
+            continue
+        done.append(name)
+    return done
