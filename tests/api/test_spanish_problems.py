@@ -38,7 +38,10 @@ def test_a_missing_credential_is_explained_in_spanish(client, market):
     ("authorization", "spanish"),
     [
         ("Bearer not-a-token-we-issued", "Este token de acceso no es válido: se revocó o nunca se emitió."),
-        ("Api-Key smt_0000000000000000000000000000", "Esta clave de API no es válida: se revocó o se copió mal."),
+        (
+            "Api-Key smt_0000000000000000000000000000",
+            "Esta clave de API no es válida: se revocó o se copió mal.",
+        ),
         ("Bearer ", "El encabezado Authorization no trae ningún token después de 'Bearer'."),
     ],
 )

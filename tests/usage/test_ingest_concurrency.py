@@ -138,7 +138,9 @@ def test_compaction_waits_for_a_load_of_a_day_it_compacts(tmp_path, monkeypatch)
     go.set()
     load.join(10)
     compaction.join(10)
-    assert results["load"].stored == 1 and results["compact"]["months"] == 1 and results["compact"]["days"] == 2
+    assert (
+        results["load"].stored == 1 and results["compact"]["months"] == 1 and results["compact"]["days"] == 2
+    )
     assert not IntervalDay.objects.filter(premise=premise).exists()
     assert IntervalMonth.objects.filter(premise=premise).count() == 1
     day = storage.read_channels(premise_id=premise.pk, start=DAY, end=DAY)[int(Channel.CONSUMPTION)]

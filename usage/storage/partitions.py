@@ -205,8 +205,13 @@ def reclaim_compacted_days(before: date) -> list[str]:
             for name, (_, until) in sorted(partitions_of(cur, day_t).items())
             if until <= month_start(before)
         ]
+        # pages to give back: rows' pages (VACUUM may already have cut an emptied heap back), TOAST pages, or
+        # index pages beyond the one metapage a truncated index keeps
         cur.execute(
-            "SELECT relname FROM pg_class WHERE relname = ANY(%s) AND pg_relation_size(oid) > 0", [candidates]
+            "SELECT c.relname FROM pg_class c WHERE c.relname = ANY(%s) AND (pg_relation_size(c.oid) > 0 "
+            "OR (c.reltoastrelid <> 0 AND pg_relation_size(c.reltoastrelid) > 0) "
+            "OR pg_indexes_size(c.oid) > 8192 * (SELECT count(*) FROM pg_index x WHERE x.indrelid = c.oid))",
+            [candidates],
         )
         with_pages = sorted(r[0] for r in cur.fetchall())
     for name in with_pages:
