@@ -3,7 +3,7 @@ the ``load`` fixture of the alert tests and their subscriptions, in English and 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 
 import pytest
 
@@ -19,8 +19,11 @@ def subscribe(user, premise, **fields) -> AlertSubscription:
 
 
 def market_now() -> datetime:
-    """The wall-clock time a TDU stamps a revision with (local, naive): later than the fixture's data."""
-    return datetime.now(tz=MARKET_TZ).replace(tzinfo=None, microsecond=0)
+    """The wall-clock time a TDU stamps a revision with (local, naive), and never earlier than 07:01 today:
+    the ``home`` fixture stamps yesterday's data at 07:00 today (tests.helpers.portal_usage), so between
+    midnight and 07:00 a revision stamped "now" would be older than what it revises and be superseded."""
+    now = datetime.now(tz=MARKET_TZ).replace(tzinfo=None, microsecond=0)
+    return max(now, datetime.combine(now.date(), time(7, 1)))
 
 
 @pytest.fixture
