@@ -225,6 +225,24 @@ def next_month(m: date) -> date:
     return (m.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
+def generate_files(env: dict, opts, *, start: date, days: int, out: Path, workers: int | None = None) -> None:
+    """TDU interval files of ``days`` days from ``start`` for every meter of the run (seed 1, its solar share)."""
+    args = [
+        "--meters",
+        str(opts.meters),
+        "--start",
+        start.isoformat(),
+        "--days",
+        str(days),
+        "--out",
+        str(out),
+    ]
+    args += ["--seed", "1", "--solar-share", str(opts.solar_share)]
+    if workers:
+        args += ["--workers", str(workers)]
+    manage(env, "generate_tdu_files", *args)
+
+
 def load_files(env: dict, folder: Path, workers: int) -> dict:
     """The files of ``folder`` through bench/ingest.py's loader child (one process per worker, each file in
     its own transaction, as Celery ingest workers): totals and wall seconds."""
@@ -276,24 +294,7 @@ def build(opts) -> None:
         folder = work / month.strftime("%Y-%m")
         shutil.rmtree(folder, ignore_errors=True)
         t0 = time.perf_counter()
-        manage(
-            env,
-            "generate_tdu_files",
-            "--meters",
-            str(opts.meters),
-            "--start",
-            month.isoformat(),
-            "--days",
-            str(days),
-            "--out",
-            str(folder),
-            "--seed",
-            "1",
-            "--solar-share",
-            str(opts.solar_share),
-            "--workers",
-            str(opts.workers),
-        )
+        generate_files(env, opts, start=month, days=days, out=folder, workers=opts.workers)
         gen_s = time.perf_counter() - t0
         loaded = load_files(env, folder, opts.workers)
         t1 = time.perf_counter()
@@ -553,22 +554,7 @@ def measure_db(opts, cluster: Cluster, db: str, label: str, days: list[date], la
                 "(SELECT coalesce(max(finished_at), '-infinity') FROM bench_scale_progress)"
             )
             conn.execute("VACUUM ANALYZE usage_intervalday")
-        manage(
-            env,
-            "generate_tdu_files",
-            "--meters",
-            str(opts.meters),
-            "--start",
-            days[0].isoformat(),
-            "--days",
-            str(len(days)),
-            "--out",
-            str(work),
-            "--seed",
-            "1",
-            "--solar-share",
-            str(opts.solar_share),
-        )
+        generate_files(env, opts, start=days[0], days=len(days), out=work)
         loaded = load_files(env, work, opts.workers)
         shutil.rmtree(work, ignore_errors=True)
         emit(
