@@ -16,9 +16,10 @@ starts again at the first month not finished): for each month of ``--months`` (1
 generates that month's TDU interval files for ``--meters`` (30,000) meters with ``--solar-share`` (10%) solar,
 loads them through the real loader with one loader process per CPU (as Celery ingest workers of that
 concurrency do), compacts the month, records it and deletes the files. 30,000 meters x 365 days x 96 slots x 1.1
-channels = 1.16 billion readings. Expected, by the project's own rates (generation about 1 M readings/s per
-process, loading about 1.4 M/s with both cores, 1.6 B/reading stored): 50 to 80 minutes of both cores, about 6 GB
-of files at a time in the work folder (one month, deleted after loading), and about 2 GB of database plus WAL.
+channels = 1.16 billion readings. Measured on 2-vCPU machines: 19 minutes on a quiet fast one (loading 2.1 M
+readings/s with both cores), 50 minutes on one 2.2 times slower, 91 minutes while other test runs shared the cores;
+about 6 GB of files at a time in the work folder (one month, deleted after loading), and a data directory of about
+6.5 GB at the end (1.9 GB of database at 1.6 B/reading, the rest WAL).
 
 ``measure`` (repeatable on the built database; each figure is printed twice, ``"database": "scale"`` for the built
 one and ``"database": "empty"`` for a fresh database in the same cluster holding only the same meters):
