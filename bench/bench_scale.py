@@ -64,6 +64,7 @@ import orjson
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import ingest as ingest_bench  # noqa: E402
 from bench.serving import SERVING_ENV, WORKERS  # noqa: E402
 
 PY = sys.executable
@@ -228,20 +229,16 @@ def next_month(m: date) -> date:
 
 def generate_files(env: dict, opts, *, start: date, days: int, out: Path, workers: int | None = None) -> None:
     """TDU interval files of ``days`` days from ``start`` for every meter of the run (seed 1, its solar share)."""
-    args = [
-        "--meters",
-        str(opts.meters),
-        "--start",
-        start.isoformat(),
-        "--days",
-        str(days),
-        "--out",
-        str(out),
-    ]
-    args += ["--seed", "1", "--solar-share", str(opts.solar_share)]
-    if workers:
-        args += ["--workers", str(workers)]
-    manage(env, "generate_tdu_files", *args)
+    ingest_bench.generate_files(
+        env,
+        out=out,
+        meters=opts.meters,
+        start=start,
+        days=days,
+        seed=1,
+        solar_share=opts.solar_share,
+        workers=workers,
+    )
 
 
 def load_files(env: dict, folder: Path, workers: int) -> dict:

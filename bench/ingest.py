@@ -147,6 +147,27 @@ def run(args: list[str], env: dict, capture: bool = True) -> str:
     return out.stdout if capture else ""
 
 
+def generate_files(
+    env: dict,
+    *,
+    out: Path,
+    meters: int,
+    start: date,
+    days: int,
+    seed: int,
+    solar_share: float | None = None,
+    workers: int | None = None,
+) -> None:
+    """TDU interval files of ``days`` days from ``start`` for ``meters`` meters (``manage.py generate_tdu_files``)."""
+    args = ["--meters", str(meters), "--start", start.isoformat(), "--days", str(days), "--out", str(out)]
+    args += ["--seed", str(seed)]
+    if solar_share is not None:
+        args += ["--solar-share", str(solar_share)]
+    if workers:
+        args += ["--workers", str(workers)]
+    run([PY, "manage.py", "generate_tdu_files", *args], env)
+
+
 def load(env: dict, *paths: Path, workers: int = 1) -> dict:
     out = run([PY, __file__, "--child-load", *map(str, paths), "--workers", str(workers)], env)
     return orjson.loads(out.strip().splitlines()[-1])
@@ -239,27 +260,7 @@ def run_steps(opts, env: dict, work: Path, psycopg) -> None:
     p2 = p1 + timedelta(days=opts.days)
     d1, d2, dy = work / "p1", work / "p2", work / "year"
 
-    def generate(out: Path, meters: int, start: date, days: int, seed: int) -> None:
-        run(
-            [
-                PY,
-                "manage.py",
-                "generate_tdu_files",
-                "--meters",
-                str(meters),
-                "--start",
-                start.isoformat(),
-                "--days",
-                str(days),
-                "--out",
-                str(out),
-                "--seed",
-                str(seed),
-            ],
-            env,
-        )
-
-    generate(d1, opts.meters, p1, opts.days, 1)
+    generate_files(env, out=d1, meters=opts.meters, start=p1, days=opts.days, seed=1)
     if opts.parts_only:
         parts_of_tdu_days(opts, env, work, d1, psycopg, info)
         return
@@ -299,7 +300,7 @@ def run_steps(opts, env: dict, work: Path, psycopg) -> None:
     )
     emit("ingest_peak_rss", first["max_rss_mb"], "MB", case="new days, the largest loader process", **scale)
 
-    generate(d2, opts.meters, p2, opts.days, 1)
+    generate_files(env, out=d2, meters=opts.meters, start=p2, days=opts.days, seed=1)
     revised = make_revision_set(d1, d2, 0.05)
     second = load(env, d2, workers=opts.workers)
     emit(
@@ -363,7 +364,7 @@ def run_steps(opts, env: dict, work: Path, psycopg) -> None:
 
     # a meter-year, compacted, read back into numpy arrays
     year_start = (p1 - timedelta(days=365)).replace(day=1)
-    generate(dy, opts.year_meters, year_start, 365, 7)
+    generate_files(env, out=dy, meters=opts.year_meters, start=year_start, days=365, seed=7)
     load(env, dy)
     run([PY, __file__, "--child-compact", (year_start + timedelta(days=400)).replace(day=1).isoformat()], env)
     os.environ["DATABASE_URL"] = env["DATABASE_URL"]
