@@ -326,8 +326,8 @@ def run_steps(opts, env: dict, work: Path, psycopg) -> None:
     with psycopg.connect(env["DATABASE_URL"], autocommit=True) as conn:
         # the tables are partitioned (docs/scaling.md): a partitioned table's own size is 0, its partitions' count
         size_sql = (
-            "SELECT (SELECT coalesce(sum(pg_total_relation_size(relid)), 0) FROM pg_partition_tree('usage_intervalday')),"
-            " (SELECT coalesce(sum(pg_total_relation_size(relid)), 0) FROM pg_partition_tree('usage_intervalmonth'))"
+            "SELECT (SELECT coalesce(sum(pg_total_relation_size(relid)), 0)::bigint FROM pg_partition_tree('usage_intervalday')),"
+            " (SELECT coalesce(sum(pg_total_relation_size(relid)), 0)::bigint FROM pg_partition_tree('usage_intervalmonth'))"
         )
         conn.execute("VACUUM ANALYZE usage_intervalday")
         conn.execute("VACUUM ANALYZE usage_intervalmonth")
